@@ -1,0 +1,84 @@
+#include "cli/setup.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "crypto/self_signed.hpp"
+#include "storage/fs/layout.hpp"
+
+extern char** environ;
+
+namespace berth::cli {
+
+config::Config LoadConfig(const std::string& path) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  return config::Load(path, env);
+}
+
+void SetUpLogging(const config::Config& c) {
+  spdlog::set_level(spdlog::level::from_str(c.log.level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+}
+
+namespace {
+void MakeDir(const std::string& dir, mode_t mode) {
+  if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) {
+    throw std::runtime_error("cannot create " + dir + ": " + std::strerror(errno));
+  }
+}
+bool Exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+}  // namespace
+
+void PrepareRoot(const std::string& root) {
+  MakeDir(root, 0755);
+  MakeDir(storage::layout::BlobsDir(root), 0755);
+  MakeDir(storage::layout::UploadsDir(root), 0755);
+  MakeDir(storage::layout::KeysDir(root), 0700);
+}
+
+void PrepareTls(config::Config& c) {
+  if (!c.tls.enabled) return;
+  if (!c.tls.cert.empty() || !c.tls.key.empty()) {
+    if (c.tls.cert.empty() || c.tls.key.empty()) {
+      throw config::ConfigError("configuration keys 'tls.cert' and 'tls.key' must be set together");
+    }
+    return;  // configured material is used as given
+  }
+  std::string keys = storage::layout::KeysDir(c.storage.root);
+  c.tls.cert = keys + "/tls.crt";
+  c.tls.key = keys + "/tls.key";
+  if (Exists(c.tls.cert) && Exists(c.tls.key)) return;
+  spdlog::info("generating a self-signed ECDSA P-256 certificate in {}", keys);
+  crypto::WriteSelfSignedCertificate(c.tls.cert, c.tls.key, c.tls.hosts);
+}
+
+void PrintTrustHelp(const config::Config& c) {
+  if (!c.tls.enabled) {
+    spdlog::warn("TLS is disabled (tls.enabled: false): serving plain HTTP");
+    return;
+  }
+  char host[256] = "HOST";
+  ::gethostname(host, sizeof host - 1);
+  char abs[4096];
+  std::string cert = ::realpath(c.tls.cert.c_str(), abs) ? abs : c.tls.cert;
+  auto port = c.registry.port;
+  spdlog::info("TLS certificate: {}", cert);
+  spdlog::info("trust it with podman/skopeo: mkdir -p /etc/containers/certs.d/{}:{} && cp {} "
+               "/etc/containers/certs.d/{}:{}/ca.crt",
+               host, port, cert, host, port);
+  spdlog::info("with docker: /etc/docker/certs.d/{}:{}/ca.crt; with skopeo alone: --cert-dir DIR "
+               "(a folder holding ca.crt)",
+               host, port);
+}
+
+}  // namespace berth::cli

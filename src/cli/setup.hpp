@@ -1,0 +1,28 @@
+// Start-up steps shared by the commands: configuration, logging, the storage
+// root and TLS material. Start-up may throw; main-level code turns that into
+// an exit code.
+#pragma once
+
+#include <string>
+
+#include "config/config.hpp"
+
+namespace berth::cli {
+
+// Loads the config from `path` and the environment. Throws ConfigError.
+config::Config LoadConfig(const std::string& path);
+
+// Applies log.level and the log format.
+void SetUpLogging(const config::Config& c);
+
+// Creates the storage root and its folders if missing.
+void PrepareRoot(const std::string& root);
+
+// Resolves tls.cert / tls.key, generating a self-signed pair when they are
+// not configured and not yet made. Fills c.tls.cert and c.tls.key.
+void PrepareTls(config::Config& c);
+
+// Tells the operator where the certificate is and how clients trust it.
+void PrintTrustHelp(const config::Config& c);
+
+}  // namespace berth::cli

@@ -1,0 +1,58 @@
+// Typed configuration for every berth command, with defaults for everything.
+// Read from one YAML file and then from BERTH_* environment variables (a key
+// a.b_c is BERTH_A_B_C), the environment winning. Unknown keys, unknown
+// BERTH_* variables and bad values stop start-up with a message naming the
+// key: ConfigError, which main turns into exit code 2.
+//
+// Thread-safety: a Config is a plain value, built once at start-up.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace berth::config {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Config {
+  struct Log {
+    std::string level = "info";  // trace|debug|info|warn|error
+  } log;
+  struct Storage {
+    std::string root = "./data";  // storage root (blobs, uploads, metadata.db, keys)
+  } storage;
+  struct Registry {
+    std::string addr = "0.0.0.0";
+    uint64_t port = 9001;
+    uint64_t max_manifest_bytes = 4 * 1024 * 1024;
+  } registry;
+  struct Tls {
+    bool enabled = true;
+    std::string cert;                // empty: <root>/keys/tls.crt, generated if missing
+    std::string key;                 // empty: <root>/keys/tls.key, generated if missing
+    std::vector<std::string> hosts;  // extra names for the generated certificate
+  } tls;
+  struct Http {
+    uint64_t io_threads = 2;
+    uint64_t blocking_threads = 16;
+    uint64_t header_timeout = 30;  // seconds
+    uint64_t body_timeout = 60;    // seconds
+    uint64_t write_timeout = 60;   // seconds
+    uint64_t max_header_bytes = 16384;
+    uint64_t max_connections = 1024;
+    uint64_t shutdown_grace = 10;  // seconds
+  } http;
+};
+
+// Loads `path` (may be empty: defaults only) and applies `env` (a list of
+// "NAME=value" strings, normally environ). Throws ConfigError.
+Config Load(const std::string& path, const std::vector<std::string>& env);
+
+// The documented YAML for the defaults, as written by `berth init`.
+std::string DefaultYaml();
+
+}  // namespace berth::config

@@ -1,0 +1,121 @@
+#include "crypto/self_signed.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+
+namespace berth::crypto {
+namespace {
+
+template <auto Fn>
+struct Deleter {
+  template <typename T>
+  void operator()(T* p) const { Fn(p); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
+using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
+using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
+
+void Check(bool ok, const char* what) {
+  if (!ok) throw std::runtime_error(std::string("certificate generation failed: ") + what);
+}
+
+bool IsIp(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+void AddExt(X509* cert, int nid, const std::string& value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+  ExtPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+  Check(ext != nullptr, "extension");
+  Check(X509_add_ext(cert, ext.get(), -1) == 1, "add extension");
+}
+
+// Writes through a temp file so a crash never leaves half a key behind.
+void WritePem(const std::string& path, mode_t mode, const std::function<bool(FILE*)>& write) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  Check(fd >= 0, ("open " + tmp).c_str());
+  ::fchmod(fd, mode);
+  FILE* f = ::fdopen(fd, "w");
+  Check(f != nullptr, "fdopen");
+  bool ok = write(f);
+  ok = ok && std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
+  std::fclose(f);
+  Check(ok, ("write " + tmp).c_str());
+  Check(::rename(tmp.c_str(), path.c_str()) == 0, ("rename " + path).c_str());
+}
+
+}  // namespace
+
+void WriteSelfSignedCertificate(const std::string& cert_path, const std::string& key_path,
+                                const std::vector<std::string>& extra_names) {
+  PkeyPtr key(EVP_EC_gen("P-256"));
+  Check(key != nullptr, "key");
+
+  X509Ptr cert(X509_new());
+  Check(cert != nullptr, "x509");
+  X509_set_version(cert.get(), 2);
+  unsigned char serial[16];
+  {
+    FILE* r = std::fopen("/dev/urandom", "rb");
+    Check(r != nullptr && std::fread(serial, 1, sizeof serial, r) == sizeof serial, "serial");
+    std::fclose(r);
+    serial[0] &= 0x7f;
+  }
+  std::unique_ptr<BIGNUM, Deleter<BN_free>> bn(BN_bin2bn(serial, sizeof serial, nullptr));
+  BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert.get()));
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 60L * 60 * 24 * 3650);
+  X509_set_pubkey(cert.get(), key.get());
+
+  char host[256] = "localhost";
+  ::gethostname(host, sizeof host - 1);
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("berth"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(host), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), name);
+
+  std::vector<std::string> names = {"localhost", "127.0.0.1", "::1", host};
+  names.insert(names.end(), extra_names.begin(), extra_names.end());
+  std::string san;
+  std::vector<std::string> seen;
+  for (const auto& n : names) {
+    if (n.empty() || std::find(seen.begin(), seen.end(), n) != seen.end()) continue;
+    seen.push_back(n);
+    if (!san.empty()) san += ',';
+    san += (IsIp(n) ? "IP:" : "DNS:") + n;
+  }
+  // CA:TRUE so that the same file can be dropped into a client's trust store
+  // (certs.d/…/ca.crt) as the root that vouches for itself.
+  AddExt(cert.get(), NID_basic_constraints, "critical,CA:TRUE");
+  AddExt(cert.get(), NID_key_usage, "critical,digitalSignature,keyCertSign");
+  AddExt(cert.get(), NID_ext_key_usage, "serverAuth");
+  AddExt(cert.get(), NID_subject_key_identifier, "hash");
+  AddExt(cert.get(), NID_subject_alt_name, san);
+  Check(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0, "sign");
+
+  WritePem(key_path, 0600, [&](FILE* f) {
+    return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
+  });
+  WritePem(cert_path, 0644, [&](FILE* f) { return PEM_write_X509(f, cert.get()) == 1; });
+}
+
+}  // namespace berth::crypto

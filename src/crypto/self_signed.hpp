@@ -1,0 +1,18 @@
+// Makes the self-signed TLS certificate berth serves when none is configured:
+// ECDSA P-256, valid ten years, SANs for localhost, 127.0.0.1, ::1, the host
+// name and any extra names given. The key is written with mode 0600.
+//
+// Start-up only: throws std::runtime_error on failure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace berth::crypto {
+
+// Writes `cert_path` and `key_path` (PEM). Existing files are replaced
+// atomically (temp file + rename).
+void WriteSelfSignedCertificate(const std::string& cert_path, const std::string& key_path,
+                                const std::vector<std::string>& extra_names);
+
+}  // namespace berth::crypto

@@ -1,0 +1,103 @@
+// Plain request and response types that the rest of berth sees. They carry
+// no Boost.Beast or Asio types, so handlers stay pure and testable without
+// sockets; the session (session.cpp) converts to and from the wire.
+//
+// Thread-safety: values; a Request is owned by one session at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.hpp"
+#include "storage/fs/file_util.hpp"
+
+namespace berth::http {
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+// Case-insensitive lookup of the first field named `name`.
+std::optional<std::string_view> FindField(const Fields& fields, std::string_view name);
+
+struct Request {
+  std::string method;  // upper case, as sent
+  std::string path;    // the raw path, not percent-decoded
+  Fields query;        // decoded query parameters, in order
+  Fields headers;
+  std::optional<uint64_t> content_length;  // when the client sent one
+  bool has_body = false;                   // Content-Length > 0 or chunked
+  std::string remote;                      // client address
+  std::string request_id;
+
+  std::optional<std::string_view> Header(std::string_view name) const {
+    return FindField(headers, name);
+  }
+  std::optional<std::string_view> Query(std::string_view name) const {
+    return FindField(query, name);
+  }
+};
+
+// A region of an open file to send as the body.
+struct FileRegion {
+  storage::UniqueFd fd;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+struct Response {
+  int status = 200;
+  Fields headers;
+  std::string body;
+  // When set, the body is this file region instead of `body`.
+  std::optional<FileRegion> file;
+  // For HEAD: the Content-Length to announce though no body is sent.
+  std::optional<uint64_t> head_length;
+
+  Response& Set(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+};
+
+// Consumes a request body as it arrives. Write is called on the network
+// thread for each piece, so it must not block for long (a file append is fine).
+// Exactly one of Finish or Abort ends the sink's life.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // Takes the next piece of the body. A non-ok Status stops the upload: the
+  // session reads no more and calls Finish with that Status.
+  virtual Status Write(std::span<const char> data) = 0;
+  // The whole body was read (`body` ok), or Write or reading failed (`body`
+  // says why). Called on the blocking pool; returns the response to send.
+  virtual Response Finish(const Status& body) = 0;
+};
+using BodySinkPtr = std::unique_ptr<BodySink>;
+
+// What a handler decides from the headers: answer now, or stream the body
+// into a sink that produces the answer.
+struct Outcome {
+  Response response;
+  BodySinkPtr sink;
+
+  static Outcome Reply(Response r) { return {std::move(r), nullptr}; }
+  static Outcome Stream(BodySinkPtr s) { return {Response{}, std::move(s)}; }
+};
+
+// The application behind a listener. Handle runs on the blocking pool (it may
+// use the stores); it sees the headers only.
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual Outcome Handle(const Request& request) = 0;
+  // The answer to a request that never reached Handle (malformed, too-large
+  // headers): `status` with a short reason.
+  virtual Response Reject(int status, std::string_view reason) = 0;
+};
+
+}  // namespace berth::http

@@ -1,0 +1,168 @@
+#include "http/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <list>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "http/session.hpp"
+
+namespace berth::http {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+std::unique_ptr<asio::ssl::context> MakeTlsContext(const ListenerOptions& o) {
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(o.cert_file, ec);
+  if (ec) throw std::runtime_error("cannot load TLS certificate " + o.cert_file + ": " + ec.message());
+  ctx->use_private_key_file(o.key_file, asio::ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("cannot load TLS key " + o.key_file + ": " + ec.message());
+  return ctx;
+}
+
+void LogException(std::exception_ptr e, const std::string& what) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("{}: {}", what, ex.what());
+  }
+}
+
+}  // namespace
+
+struct Listener {
+  ListenerOptions options;
+  std::unique_ptr<SessionContext> ctx;
+  std::unique_ptr<asio::ssl::context> tls;
+  std::unique_ptr<tcp::acceptor> acceptor;
+};
+
+struct Runtime::Impl {
+  int io_threads;
+  std::chrono::seconds grace;
+  asio::io_context ioc;
+  asio::thread_pool pool;
+  std::list<Listener> listeners;
+
+  Impl(int io, int blocking, std::chrono::seconds g)
+      : io_threads(io < 1 ? 1 : io), grace(g), ioc(io_threads), pool(blocking < 1 ? 1 : blocking) {}
+
+  asio::awaitable<void> Accept(Listener& l) {
+    while (true) {
+      auto [ec, socket] = co_await l.acceptor->async_accept(asio::make_strand(ioc), kTuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !l.acceptor->is_open()) co_return;
+        spdlog::warn("{}: accept failed: {}", l.options.name, ec.message());
+        continue;
+      }
+      if (l.ctx->active.load() >= l.ctx->limits.max_connections) {
+        spdlog::warn("{}: connection limit ({}) reached; closing a new connection",
+                     l.options.name, l.ctx->limits.max_connections);
+        continue;  // the socket closes as it goes out of scope
+      }
+      ++l.ctx->active;
+      auto ex = socket.get_executor();
+      auto done = [name = l.options.name](std::exception_ptr e) { LogException(e, name + " session"); };
+      if (l.tls) {
+        asio::co_spawn(ex, ServeTls(std::move(socket), *l.tls, *l.ctx), done);
+      } else {
+        asio::co_spawn(ex, ServePlain(std::move(socket), *l.ctx), done);
+      }
+    }
+  }
+
+  // Waits for a stop signal, then closes the listeners and waits for the
+  // connections to drain (bounded by `grace`).
+  asio::awaitable<void> Shutdown() {
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    auto [ec, sig] = co_await signals.async_wait(kTuple);
+    spdlog::info("signal {} received: no new connections; waiting up to {}s for requests in flight",
+                 sig, grace.count());
+    for (auto& l : listeners) {
+      boost::system::error_code ignored;
+      l.acceptor->close(ignored);
+    }
+    asio::steady_timer timer(ioc);
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    while (std::chrono::steady_clock::now() < deadline) {
+      size_t busy = 0;
+      for (auto& l : listeners) busy += l.ctx->active.load();
+      if (busy == 0) break;
+      timer.expires_after(std::chrono::milliseconds(50));
+      co_await timer.async_wait(kTuple);
+    }
+    ioc.stop();
+  }
+};
+
+Runtime::Runtime(int io_threads, int blocking_threads, std::chrono::seconds grace)
+    : impl_(std::make_unique<Impl>(io_threads, blocking_threads, grace)) {}
+
+Runtime::~Runtime() {
+  impl_->ioc.stop();
+  impl_->pool.join();
+}
+
+uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limits,
+                              Handler& handler) {
+  Listener l;
+  l.options = options;
+  l.ctx = std::unique_ptr<SessionContext>(
+      new SessionContext{handler, limits, impl_->pool, options.name});
+  if (options.tls) l.tls = MakeTlsContext(options);
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(options.address, ec);
+  if (ec) throw std::runtime_error("invalid listen address '" + options.address + "'");
+  tcp::endpoint ep(addr, options.port);
+  l.acceptor = std::make_unique<tcp::acceptor>(impl_->ioc);
+  l.acceptor->open(ep.protocol(), ec);
+  if (!ec) l.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) l.acceptor->bind(ep, ec);
+  if (!ec) l.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + options.address + ":" +
+                             std::to_string(options.port) + ": " + ec.message());
+  }
+  uint16_t port = l.acceptor->local_endpoint().port();
+  impl_->listeners.push_back(std::move(l));
+  Listener& stored = impl_->listeners.back();
+  asio::co_spawn(impl_->ioc, impl_->Accept(stored),
+                 [name = options.name](std::exception_ptr e) { LogException(e, name + " acceptor"); });
+  spdlog::info("{} listening on {}:{} ({})", options.name, options.address, port,
+               options.tls ? "https" : "http");
+  return port;
+}
+
+void Runtime::Run() {
+  asio::co_spawn(impl_->ioc, impl_->Shutdown(),
+                 [](std::exception_ptr e) { LogException(e, "shutdown"); });
+  std::vector<std::thread> threads;
+  for (int i = 1; i < impl_->io_threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : threads) t.join();
+  impl_->pool.join();
+  spdlog::info("stopped");
+}
+
+}  // namespace berth::http

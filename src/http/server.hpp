@@ -1,0 +1,68 @@
+// Runtime: the network side of a berth process. It owns the I/O threads
+// that run every HTTP session as a coroutine, the blocking pool that runs
+// handlers and store calls, and the listeners. Asio and Beast stay behind
+// this header.
+//
+// Thread-safety: configure (AddListener) from one thread before Run; Run
+// blocks the calling thread until SIGINT or SIGTERM.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "http/message.hpp"
+
+namespace berth::http {
+
+struct ListenerOptions {
+  std::string name = "registry";  // shown in logs
+  std::string address = "0.0.0.0";
+  uint16_t port = 9001;
+  bool tls = true;
+  std::string cert_file;  // PEM chain; REQUIRES non-empty when tls
+  std::string key_file;   // PEM key
+};
+
+// Per-connection limits. Each bounds what one slow or hostile client can hold.
+struct Limits {
+  // Time allowed to receive a request's headers; also how long an idle
+  // keep-alive connection stays open. Default 30 s.
+  std::chrono::seconds header_timeout{30};
+  // Longest silence allowed while a request body streams in. Default 60 s.
+  std::chrono::seconds body_timeout{60};
+  // Longest stall allowed while a response is sent. Default 60 s.
+  std::chrono::seconds write_timeout{60};
+  // Largest request head (request line + headers). Default 16 KiB; larger
+  // gets 431 and the connection is closed.
+  size_t max_header_bytes = 16 * 1024;
+  // Connections served at once per listener; more are closed at accept.
+  size_t max_connections = 1024;
+};
+
+class Runtime {
+ public:
+  // `io_threads` run the network loop; `blocking_threads` run handlers and
+  // stores. `grace` is how long Run waits for requests in flight after a
+  // stop signal.
+  Runtime(int io_threads, int blocking_threads, std::chrono::seconds grace);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Binds and loads TLS material now; throws std::runtime_error naming the
+  // problem (start-up only). `handler` must outlive the Runtime. Returns the
+  // bound port (useful with port 0).
+  uint16_t AddListener(const ListenerOptions& options, const Limits& limits, Handler& handler);
+
+  // Serves until SIGINT or SIGTERM, then stops accepting, lets requests in
+  // flight finish for up to `grace`, and returns.
+  void Run();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace berth::http

@@ -1,0 +1,314 @@
+#include "http/session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <chrono>
+#include <memory>
+
+#include "http/blocking.hpp"
+
+namespace berth::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// Body pieces are read and written in chunks of this size: the memory a
+// connection holds whatever the blob size.
+constexpr size_t kChunk = 256 * 1024;
+// A body the handler did not want is read and dropped when at most this big,
+// so the connection can be kept; larger ones close it.
+constexpr uint64_t kMaxDrain = 64 * 1024;
+
+std::string NextRequestId() {
+  static std::atomic<uint64_t> counter{0};
+  static const uint64_t prefix = static_cast<uint64_t>(
+      std::chrono::system_clock::now().time_since_epoch().count());
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%06llx-%06llx",
+                static_cast<unsigned long long>(prefix & 0xffffff),
+                static_cast<unsigned long long>(++counter));
+  return buf;
+}
+
+template <typename Stream>
+auto& Lowest(Stream& s) {
+  return beast::get_lowest_layer(s);
+}
+
+// Converts the parsed head into our plain Request. Returns false when the
+// target is not a valid origin-form URL.
+bool BuildRequest(const bhttp::request_parser<bhttp::buffer_body>& parser, Request& out) {
+  const auto& msg = parser.get();
+  out.method = std::string(msg.method_string());
+  auto url = boost::urls::parse_origin_form(msg.target());
+  if (!url) return false;
+  out.path = std::string(url->encoded_path());
+  for (auto param : url->params()) out.query.emplace_back(param.key, param.value);
+  for (const auto& f : msg) out.headers.emplace_back(f.name_string(), f.value());
+  if (auto cl = parser.content_length()) out.content_length = *cl;
+  out.has_body = !parser.is_done();
+  return true;
+}
+
+template <typename Stream>
+class Session {
+ public:
+  Session(Stream& stream, SessionContext& ctx, std::string remote)
+      : stream_(stream), ctx_(ctx), remote_(std::move(remote)) {}
+
+  asio::awaitable<void> Run() {
+    while (true) {
+      bool keep = co_await One();
+      if (!keep) break;
+    }
+  }
+
+ private:
+  // Serves one request; returns whether to keep the connection.
+  asio::awaitable<bool> One() {
+    bhttp::request_parser<bhttp::buffer_body> parser;
+    parser.header_limit(static_cast<uint32_t>(ctx_.limits.max_header_bytes));
+    parser.body_limit(boost::none);  // the handler's sink enforces its own limit
+    Lowest(stream_).expires_after(ctx_.limits.header_timeout);
+    auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, kTuple);
+    if (ec) {
+      if (ec == bhttp::error::header_limit) {
+        co_await Send(ctx_.handler.Reject(431, "request header fields too large"), false, false);
+      } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
+                 ec != asio::error::eof && ec != asio::error::connection_reset &&
+                 ec != asio::ssl::error::stream_truncated && ec != asio::error::operation_aborted) {
+        spdlog::debug("{} {}: bad request: {}", ctx_.name, remote_, ec.message());
+        co_await Send(ctx_.handler.Reject(400, "malformed HTTP request"), false, false);
+      }
+      co_return false;
+    }
+    const auto start = Clock::now();
+    Request req;
+    req.remote = remote_;
+    req.request_id = NextRequestId();
+    const bool is_head = parser.get().method() == bhttp::verb::head;
+    bool keep = parser.get().keep_alive();
+    Response res;
+    if (!BuildRequest(parser, req)) {
+      res = ctx_.handler.Reject(400, "malformed request target");
+      keep = false;
+    } else {
+      Outcome out = co_await RunBlocking(ctx_.pool, [&] { return ctx_.handler.Handle(req); });
+      if (out.sink) {
+        auto body = co_await ReadBody(parser, *out.sink);
+        if (!body) co_return false;  // connection lost: nobody to answer
+        res = co_await RunBlocking(ctx_.pool, [&] { return out.sink->Finish(*body); });
+        if (!parser.is_done()) keep = false;
+      } else {
+        res = std::move(out.response);
+        if (!parser.is_done() && !(co_await Drain(parser))) keep = false;
+      }
+    }
+    uint64_t sent = 0;
+    bool ok = co_await Send(std::move(res), keep, is_head, &sent);
+    Log(req, last_status_, sent, start);
+    co_return ok && keep;
+  }
+
+  // Streams the body into `sink`. Returns the body status, or nullopt when
+  // the connection failed and the request is abandoned (the sink is then
+  // told, so it can roll back).
+  asio::awaitable<std::optional<Status>> ReadBody(bhttp::request_parser<bhttp::buffer_body>& parser,
+                                                  BodySink& sink) {
+    const auto& msg = parser.get();
+    if (auto expect = msg[bhttp::field::expect]; beast::iequals(expect, "100-continue")) {
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+      Lowest(stream_).expires_after(ctx_.limits.write_timeout);
+      auto [ec, n] = co_await bhttp::async_write(stream_, cont, kTuple);
+      if (ec) {
+        co_await Abandon(sink);
+        co_return std::nullopt;
+      }
+    }
+    if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+    while (!parser.is_done()) {
+      auto& body = parser.get().body();
+      body.data = chunk_.get();
+      body.size = kChunk;
+      Lowest(stream_).expires_after(ctx_.limits.body_timeout);
+      auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, kTuple);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) {
+        spdlog::debug("{} {}: body read failed: {}", ctx_.name, remote_, ec.message());
+        co_await Abandon(sink);
+        co_return std::nullopt;
+      }
+      size_t got = kChunk - body.size;
+      if (got > 0) {
+        Status s = sink.Write({chunk_.get(), got});
+        if (!s.ok()) co_return s;
+      }
+    }
+    co_return Status::Ok();
+  }
+
+  asio::awaitable<void> Abandon(BodySink& sink) {
+    co_await RunBlocking(ctx_.pool, [&] {
+      return sink.Finish(Status(Errc::kInternal, "client went away mid-body")).status;
+    });
+  }
+
+  // Reads and drops a small unwanted body; false when it should close instead.
+  asio::awaitable<bool> Drain(bhttp::request_parser<bhttp::buffer_body>& parser) {
+    auto cl = parser.content_length();
+    if (!cl || *cl > kMaxDrain) co_return false;
+    std::array<char, 4096> sink;
+    while (!parser.is_done()) {
+      auto& body = parser.get().body();
+      body.data = sink.data();
+      body.size = sink.size();
+      Lowest(stream_).expires_after(ctx_.limits.body_timeout);
+      auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, kTuple);
+      if (ec && ec != bhttp::error::need_buffer) co_return false;
+    }
+    co_return true;
+  }
+
+  // Sends `res`; for HEAD only the head with the announced length.
+  asio::awaitable<bool> Send(Response res, bool keep, bool head_only, uint64_t* sent = nullptr) {
+    last_status_ = res.status;
+    Lowest(stream_).expires_after(ctx_.limits.write_timeout);
+    auto fill = [&](auto& m) {
+      m.result(static_cast<unsigned>(res.status));
+      m.version(11);
+      for (auto& [k, v] : res.headers) m.insert(k, v);
+      m.keep_alive(keep);
+    };
+    if (head_only) {
+      bhttp::response<bhttp::empty_body> m;
+      fill(m);
+      uint64_t len = res.head_length ? *res.head_length
+                                     : (res.file ? res.file->length : res.body.size());
+      m.content_length(len);
+      auto [ec, n] = co_await bhttp::async_write(stream_, m, kTuple);
+      co_return !ec;
+    }
+    if (!res.file) {
+      bhttp::response<bhttp::string_body> m;
+      fill(m);
+      m.body() = std::move(res.body);
+      m.prepare_payload();
+      auto [ec, n] = co_await bhttp::async_write(stream_, m, kTuple);
+      if (sent) *sent = m.body().size();
+      co_return !ec;
+    }
+    co_return co_await SendFile(std::move(res), fill, sent);
+  }
+
+  template <typename Fill>
+  asio::awaitable<bool> SendFile(Response res, Fill& fill, uint64_t* sent) {
+    bhttp::response<bhttp::buffer_body> m;
+    fill(m);
+    FileRegion& file = *res.file;
+    m.content_length(file.length);
+    m.body().data = nullptr;
+    m.body().more = true;
+    bhttp::response_serializer<bhttp::buffer_body> sr{m};
+    auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, kTuple);
+    if (ec) co_return false;
+    if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+    uint64_t off = file.offset;
+    uint64_t left = file.length;
+    while (left > 0) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, left));
+      ssize_t got = ::pread(file.fd.get(), chunk_.get(), want, static_cast<off_t>(off));
+      if (got <= 0) {
+        // The file shrank or failed under us: we cannot honour the length we
+        // announced, so the only honest thing is to cut the connection.
+        spdlog::error("{}: read failed while sending a blob", ctx_.name);
+        co_return false;
+      }
+      m.body().data = chunk_.get();
+      m.body().size = static_cast<size_t>(got);
+      m.body().more = true;
+      Lowest(stream_).expires_after(ctx_.limits.write_timeout);
+      auto [wec, wn] = co_await bhttp::async_write(stream_, sr, kTuple);
+      if (wec == bhttp::error::need_buffer) wec = {};
+      if (wec) co_return false;
+      off += static_cast<uint64_t>(got);
+      left -= static_cast<uint64_t>(got);
+      if (sent) *sent += static_cast<uint64_t>(got);
+    }
+    m.body().data = nullptr;
+    m.body().size = 0;
+    m.body().more = false;
+    auto [fec, fn] = co_await bhttp::async_write(stream_, sr, kTuple);
+    co_return !fec;
+  }
+
+  void Log(const Request& req, int status, uint64_t bytes, Clock::time_point start) {
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    spdlog::info("access {} rid={} client={} user=- method={} path={} status={} bytes={} dur_ms={:.2f}",
+                 ctx_.name, req.request_id, remote_, req.method, req.path, status, bytes, ms);
+  }
+
+  Stream& stream_;
+  SessionContext& ctx_;
+  const std::string remote_;
+  beast::flat_buffer buffer_;
+  std::unique_ptr<char[]> chunk_;
+  int last_status_ = 0;
+};
+
+std::string RemoteOf(const asio::ip::tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "unknown";
+  auto a = ep.address();
+  return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(ep.port())
+                   : a.to_string() + ":" + std::to_string(ep.port());
+}
+
+struct ActiveGuard {
+  std::atomic<size_t>& n;
+  ~ActiveGuard() { --n; }
+};
+
+}  // namespace
+
+asio::awaitable<void> ServePlain(asio::ip::tcp::socket socket, SessionContext& ctx) {
+  ActiveGuard guard{ctx.active};
+  std::string remote = RemoteOf(socket);
+  beast::tcp_stream stream(std::move(socket));
+  Session<beast::tcp_stream> session(stream, ctx, remote);
+  co_await session.Run();
+  boost::system::error_code ec;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+}
+
+asio::awaitable<void> ServeTls(asio::ip::tcp::socket socket, asio::ssl::context& tls,
+                               SessionContext& ctx) {
+  ActiveGuard guard{ctx.active};
+  std::string remote = RemoteOf(socket);
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls);
+  Lowest(stream).expires_after(ctx.limits.header_timeout);
+  auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  if (ec) {
+    spdlog::debug("{} {}: TLS handshake failed: {}", ctx.name, remote, ec.message());
+    co_return;
+  }
+  Session<beast::ssl_stream<beast::tcp_stream>> session(stream, ctx, remote);
+  co_await session.Run();
+  Lowest(stream).expires_after(std::chrono::seconds(5));
+  auto [sec] = co_await stream.async_shutdown(kTuple);
+  (void)sec;  // a peer that closes without close_notify is common and harmless
+}
+
+}  // namespace berth::http

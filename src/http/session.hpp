@@ -1,0 +1,30 @@
+// One HTTP/1.1 connection, plain or TLS: read headers → Handler::Handle →
+// stream the body into the sink → respond → keep alive. Every step runs
+// under a timeout from Limits. Internal to http/.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <string>
+
+#include "http/message.hpp"
+#include "http/server.hpp"
+
+namespace berth::http {
+
+struct SessionContext {
+  Handler& handler;
+  const Limits limits;
+  boost::asio::thread_pool& pool;
+  const std::string name;
+  std::atomic<size_t> active{0};  // connections open on this listener
+};
+
+boost::asio::awaitable<void> ServePlain(boost::asio::ip::tcp::socket socket, SessionContext& ctx);
+boost::asio::awaitable<void> ServeTls(boost::asio::ip::tcp::socket socket,
+                                      boost::asio::ssl::context& tls, SessionContext& ctx);
+
+}  // namespace berth::http

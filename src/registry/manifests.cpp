@@ -1,0 +1,108 @@
+// GET, HEAD, PUT and DELETE /v2/<name>/manifests/<reference>.
+#include "crypto/hasher.hpp"
+#include "registry/errors.hpp"
+#include "registry/handlers.hpp"
+#include "registry/manifest.hpp"
+
+namespace berth::registry {
+namespace {
+
+// Collects a manifest body in memory, up to the configured limit.
+class ManifestSink final : public http::BodySink {
+ public:
+  ManifestSink(Deps& d, Route route, Reference ref, std::string content_type)
+      : d_(d), route_(std::move(route)), ref_(std::move(ref)), content_type_(std::move(content_type)) {}
+
+  Status Write(std::span<const char> data) override {
+    if (body_.size() + data.size() > d_.options.max_manifest_bytes) {
+      return {Errc::kTooLarge, "manifest larger than " +
+                                   std::to_string(d_.options.max_manifest_bytes) + " bytes"};
+    }
+    body_.append(data.data(), data.size());
+    return Status::Ok();
+  }
+
+  http::Response Finish(const Status& body) override {
+    if (!body.ok()) return ErrorResponse(body);
+    return Store();
+  }
+
+ private:
+  http::Response Store() {
+    DigestAlgorithm algo = DigestAlgorithm::kSha256;
+    if (const Digest* want = std::get_if<Digest>(&ref_)) algo = want->algorithm();
+    Digest digest = crypto::HashBytes(algo, body_);
+    if (const Digest* want = std::get_if<Digest>(&ref_); want && *want != digest) {
+      return ErrorResponse({Errc::kDigestInvalid, "manifest digest is " + digest.str() +
+                                                      ", not " + want->str()});
+    }
+    auto parsed = ParseManifest(content_type_, body_);
+    if (!parsed) return ErrorResponse(parsed.status());
+    storage::ManifestPut put;
+    put.record = {digest,          parsed->media_type,     std::move(body_), parsed->subject,
+                  parsed->artifact_type, parsed->annotations_json};
+    if (const std::string* tag = std::get_if<std::string>(&ref_)) put.tag = *tag;
+    put.blob_refs = std::move(parsed->blob_refs);
+    put.manifest_refs = std::move(parsed->manifest_refs);
+    if (auto s = d_.meta.PutManifest(route_.name, put); !s.ok()) return ErrorResponse(s);
+    http::Response r = NewResponse(201);
+    r.Set("Location", "/v2/" + route_.name + "/manifests/" + digest.str());
+    r.Set("Docker-Content-Digest", digest.str());
+    if (parsed->subject) r.Set("OCI-Subject", *parsed->subject);
+    return r;
+  }
+
+  Deps& d_;
+  const Route route_;
+  const Reference ref_;
+  const std::string content_type_;
+  std::string body_;
+};
+
+}  // namespace
+
+Outcome GetManifest(Deps& d, const Request& req, const Route& route) {
+  auto ref = ParseReference(route.param);
+  if (!ref) return Outcome::Reply(ErrorResponse(ref.status()));
+  auto m = d.meta.GetManifest(route.name, *ref);
+  if (!m) return Outcome::Reply(ErrorResponse(m.status()));
+  http::Response r = NewResponse(200);
+  r.Set("Content-Type", m->media_type);
+  r.Set("Docker-Content-Digest", m->digest.str());
+  r.Set("Etag", "\"" + m->digest.str() + "\"");
+  if (req.method == "HEAD") {
+    r.head_length = m->content.size();
+  } else {
+    r.body = std::move(m->content);
+  }
+  return Outcome::Reply(std::move(r));
+}
+
+Outcome PutManifest(Deps& d, const Request& req, const Route& route) {
+  auto ref = ParseReference(route.param);
+  if (!ref) {
+    Status s = ref.status();
+    return Outcome::Reply(ErrorResponse(s));
+  }
+  if (req.content_length && *req.content_length > d.options.max_manifest_bytes) {
+    return Outcome::Reply(ErrorResponse(
+        {Errc::kTooLarge,
+         "manifest larger than " + std::to_string(d.options.max_manifest_bytes) + " bytes"}));
+  }
+  auto sink = std::make_unique<ManifestSink>(d, route, std::move(ref).value(),
+                                             std::string(req.Header("Content-Type").value_or("")));
+  if (req.has_body) return Outcome::Stream(std::move(sink));
+  return Outcome::Reply(sink->Finish(Status::Ok()));
+}
+
+Outcome DeleteManifest(Deps& d, const Request&, const Route& route) {
+  auto ref = ParseReference(route.param);
+  if (!ref) return Outcome::Reply(ErrorResponse(ref.status()));
+  Status s = std::holds_alternative<std::string>(*ref)
+                 ? d.meta.DeleteTag(route.name, std::get<std::string>(*ref))
+                 : d.meta.DeleteManifest(route.name, std::get<Digest>(*ref));
+  if (!s.ok()) return Outcome::Reply(ErrorResponse(s));
+  return Outcome::Reply(NewResponse(202));
+}
+
+}  // namespace berth::registry

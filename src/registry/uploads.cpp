@@ -1,0 +1,181 @@
+// Blob uploads: POST (start, monolithic, mount), PATCH (chunk or stream),
+// PUT (finish), GET (status) and DELETE (cancel) under
+// /v2/<name>/blobs/uploads/.
+#include <charconv>
+
+#include "common/names.hpp"
+#include "registry/errors.hpp"
+#include "registry/handlers.hpp"
+
+namespace berth::registry {
+namespace {
+
+std::string UploadLocation(const Route& route, const std::string& id) {
+  return "/v2/" + route.name + "/blobs/uploads/" + id;
+}
+
+// "0-<last byte>" as clients expect; "0-0" for an empty session, as the
+// reference registry answers.
+std::string RangeHeader(uint64_t size) { return "0-" + std::to_string(size ? size - 1 : 0); }
+
+http::Response SessionResponse(int status, const Deps& d, const Route& route,
+                               const storage::Upload& up) {
+  http::Response r = NewResponse(status);
+  r.Set("Location", UploadLocation(route, up.id()));
+  r.Set("Range", RangeHeader(up.size()));
+  r.Set("Docker-Upload-UUID", up.id());
+  if (d.options.chunk_min_length > 0) {
+    r.Set("OCI-Chunk-Min-Length", std::to_string(d.options.chunk_min_length));
+  }
+  return r;
+}
+
+http::Response Created(const Route& route, const Digest& digest) {
+  http::Response r = NewResponse(201);
+  r.Set("Location", "/v2/" + route.name + "/blobs/" + digest.str());
+  r.Set("Docker-Content-Digest", digest.str());
+  return r;
+}
+
+// Publishes a finished upload and links it into the repository.
+http::Response Complete(Deps& d, const Route& route, storage::Upload& up, const Digest& digest) {
+  uint64_t size = up.size();
+  if (auto s = up.Complete(digest); !s.ok()) return ErrorResponse(s);
+  if (auto s = d.meta.LinkBlob(route.name, digest, size); !s.ok()) return ErrorResponse(s);
+  return Created(route, digest);
+}
+
+// Streams a body into an upload lease. Depending on `finish` the upload is
+// kept open (PATCH, POST) or completed (PUT, monolithic POST).
+class UploadSink final : public http::BodySink {
+ public:
+  UploadSink(Deps& d, Route route, storage::UploadPtr up, std::optional<Digest> finish)
+      : d_(d), route_(std::move(route)), up_(std::move(up)), finish_(std::move(finish)) {}
+
+  Status Write(std::span<const char> data) override { return up_->Append(data); }
+
+  http::Response Finish(const Status& body) override {
+    if (!body.ok()) return ErrorResponse(body);  // dropping the lease rolls back
+    if (finish_) return Complete(d_, route_, *up_, *finish_);
+    if (auto s = up_->Keep(); !s.ok()) return ErrorResponse(s);
+    return SessionResponse(202, d_, route_, *up_);
+  }
+
+ private:
+  Deps& d_;
+  const Route route_;
+  storage::UploadPtr up_;
+  const std::optional<Digest> finish_;
+};
+
+// Parses "start-end" (also "bytes=start-end" and "bytes start-end/total").
+std::optional<std::pair<uint64_t, uint64_t>> ParseContentRange(std::string_view h) {
+  for (std::string_view p : {"bytes=", "bytes "}) {
+    if (h.substr(0, p.size()) == p) h.remove_prefix(p.size());
+  }
+  h = h.substr(0, h.find('/'));
+  auto dash = h.find('-');
+  if (dash == h.npos) return std::nullopt;
+  uint64_t a = 0, b = 0;
+  auto sa = h.substr(0, dash), sb = h.substr(dash + 1);
+  auto [pa, ea] = std::from_chars(sa.data(), sa.data() + sa.size(), a);
+  auto [pb, eb] = std::from_chars(sb.data(), sb.data() + sb.size(), b);
+  if (ea != std::errc() || eb != std::errc() || pa != sa.data() + sa.size() ||
+      pb != sb.data() + sb.size() || sa.empty() || sb.empty() || b < a) {
+    return std::nullopt;
+  }
+  return std::make_pair(a, b);
+}
+
+// Checks a Content-Range against the session: the chunk must start where
+// the last ended. Returns the response to send when it does not.
+std::optional<http::Response> CheckRange(const Deps& d, const Request& req, const Route& route,
+                                         const storage::Upload& up) {
+  auto h = req.Header("Content-Range");
+  if (!h) return std::nullopt;
+  auto range = ParseContentRange(*h);
+  bool ok = range && range->first == up.size() &&
+            (!req.content_length || *req.content_length == range->second - range->first + 1);
+  if (ok) return std::nullopt;
+  http::Response r = ErrorResponse(
+      Status(Errc::kRangeInvalid, "chunk must start at byte " + std::to_string(up.size()) +
+                                      " and match Content-Length"));
+  r.Set("Location", UploadLocation(route, up.id()));
+  r.Set("Range", RangeHeader(up.size()));
+  r.Set("Docker-Upload-UUID", up.id());
+  return r;
+}
+
+Result<Digest> DigestParam(const Request& req) {
+  auto q = req.Query("digest");
+  if (!q) return Status(Errc::kDigestInvalid, "the digest query parameter is required");
+  return Digest::Parse(*q);
+}
+
+Outcome StreamOrFinish(Deps& d, const Request& req, const Route& route, storage::UploadPtr up,
+                       std::optional<Digest> finish) {
+  auto sink = std::make_unique<UploadSink>(d, route, std::move(up), std::move(finish));
+  if (req.has_body) return Outcome::Stream(std::move(sink));
+  return Outcome::Reply(sink->Finish(Status::Ok()));
+}
+
+}  // namespace
+
+Outcome StartUpload(Deps& d, const Request& req, const Route& route) {
+  if (auto mount = req.Query("mount")) {
+    auto digest = Digest::Parse(*mount);
+    if (!digest) return Outcome::Reply(ErrorResponse(digest.status()));
+    // Mount only from a named repository that holds the blob; anything else
+    // falls back to a normal upload, so no repository can learn of or reach
+    // another's content.
+    auto from = req.Query("from");
+    if (from && ValidateRepositoryName(*from).ok()) {
+      if (auto size = d.meta.LinkedBlobSize(std::string(*from), *digest)) {
+        if (auto s = d.meta.LinkBlob(route.name, *digest, *size); !s.ok()) {
+          return Outcome::Reply(ErrorResponse(s));
+        }
+        return Outcome::Reply(Created(route, *digest));
+      }
+    }
+  }
+  std::optional<Digest> finish;
+  if (req.Query("digest")) {
+    auto digest = DigestParam(req);
+    if (!digest) return Outcome::Reply(ErrorResponse(digest.status()));
+    finish = *digest;
+  }
+  auto up = d.uploads.Create(route.name);
+  if (!up) return Outcome::Reply(ErrorResponse(up.status()));
+  return StreamOrFinish(d, req, route, std::move(up).value(), std::move(finish));
+}
+
+Outcome UploadStatus(Deps& d, const Request&, const Route& route) {
+  auto up = d.uploads.Acquire(route.param, route.name);
+  if (!up) return Outcome::Reply(ErrorResponse(up.status()));
+  return Outcome::Reply(SessionResponse(204, d, route, **up));
+}
+
+Outcome PatchUpload(Deps& d, const Request& req, const Route& route) {
+  auto up = d.uploads.Acquire(route.param, route.name);
+  if (!up) return Outcome::Reply(ErrorResponse(up.status()));
+  if (auto bad = CheckRange(d, req, route, **up)) return Outcome::Reply(std::move(*bad));
+  return StreamOrFinish(d, req, route, std::move(up).value(), std::nullopt);
+}
+
+Outcome PutUpload(Deps& d, const Request& req, const Route& route) {
+  auto digest = DigestParam(req);
+  if (!digest) return Outcome::Reply(ErrorResponse(digest.status()));
+  auto up = d.uploads.Acquire(route.param, route.name);
+  if (!up) return Outcome::Reply(ErrorResponse(up.status()));
+  if (auto bad = CheckRange(d, req, route, **up)) return Outcome::Reply(std::move(*bad));
+  return StreamOrFinish(d, req, route, std::move(up).value(), *digest);
+}
+
+Outcome CancelUpload(Deps& d, const Request&, const Route& route) {
+  if (auto s = d.uploads.Cancel(route.param, route.name); !s.ok()) {
+    return Outcome::Reply(ErrorResponse(s));
+  }
+  return Outcome::Reply(NewResponse(204));
+}
+
+}  // namespace berth::registry

@@ -1,0 +1,44 @@
+// BlobStore: immutable, content-addressed blob files shared by every
+// repository. It knows nothing of repositories: which repository may see a
+// blob is the MetadataStore's business, and callers must ask it first.
+//
+// Thread-safety: implementations are safe to call from many threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/digest.hpp"
+#include "common/result.hpp"
+#include "storage/fs/file_util.hpp"
+
+namespace berth::storage {
+
+// An open blob: the caller owns the descriptor and reads [0, size).
+struct OpenBlob {
+  UniqueFd fd;
+  uint64_t size = 0;
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+
+  // Opens the blob for reading. kBlobUnknown when it is not stored.
+  virtual Result<OpenBlob> Open(const Digest& digest) = 0;
+
+  // Size of a stored blob. kBlobUnknown when it is not stored.
+  virtual Result<uint64_t> Stat(const Digest& digest) = 0;
+
+  // Publishes the complete, verified file at `staged_path` (on the same
+  // filesystem) as `digest`: fsync, rename into place, fsync the directory.
+  // When the blob already exists the staged file is removed instead. On
+  // return OK the blob is durable. kNoSpace / kInternal on I/O failure.
+  // REQUIRES: the content of `staged_path` hashes to `digest`.
+  virtual Status Publish(const std::string& staged_path, const Digest& digest) = 0;
+};
+
+using BlobStorePtr = std::unique_ptr<BlobStore>;
+
+}  // namespace berth::storage

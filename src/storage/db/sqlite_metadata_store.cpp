@@ -1,0 +1,308 @@
+#include "storage/db/sqlite_metadata_store.hpp"
+
+namespace berth::storage {
+namespace {
+
+// Schema version 1. A later version adds a migration step below it; never
+// edit a step that has shipped.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE repositories (
+  id   INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE blobs (
+  digest TEXT PRIMARY KEY,
+  size   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE repo_blobs (
+  repo_id INTEGER NOT NULL REFERENCES repositories(id),
+  digest  TEXT NOT NULL REFERENCES blobs(digest),
+  PRIMARY KEY (repo_id, digest)
+) WITHOUT ROWID;
+CREATE TABLE manifests (
+  repo_id       INTEGER NOT NULL REFERENCES repositories(id),
+  digest        TEXT NOT NULL,
+  media_type    TEXT NOT NULL,
+  content       BLOB NOT NULL,
+  subject       TEXT,
+  artifact_type TEXT,
+  annotations   TEXT,
+  PRIMARY KEY (repo_id, digest)
+);
+CREATE INDEX manifests_by_subject ON manifests(repo_id, subject) WHERE subject IS NOT NULL;
+CREATE TABLE manifest_refs (
+  repo_id INTEGER NOT NULL,
+  digest  TEXT NOT NULL,
+  ref     TEXT NOT NULL,
+  PRIMARY KEY (repo_id, digest, ref)
+) WITHOUT ROWID;
+CREATE TABLE tags (
+  repo_id INTEGER NOT NULL REFERENCES repositories(id),
+  name    TEXT NOT NULL,
+  digest  TEXT NOT NULL,
+  PRIMARY KEY (repo_id, name)
+) WITHOUT ROWID;
+CREATE INDEX tags_by_digest ON tags(repo_id, digest);
+)sql";
+
+std::string Limit(std::optional<size_t> limit) {
+  return limit ? " LIMIT " + std::to_string(*limit) : std::string();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteMetadataStore>> SqliteMetadataStore::Open(const std::string& path) {
+  auto db = sql::Db::Open(path);
+  if (!db) return db.status();
+  auto& d = **db;
+  // FULL: a COMMIT returns only after the WAL is fsynced.
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                             "PRAGMA foreign_keys=ON"}) {
+    if (auto s = d.Exec(pragma); !s.ok()) return s;
+  }
+  auto v = d.Prepare("PRAGMA user_version");
+  if (!v) return v.status();
+  auto row = v->Step();
+  if (!row) return row.status();
+  int64_t version = v->Int(0);
+  if (version < 1) {
+    sql::Transaction tx(d);
+    if (!tx.status().ok()) return tx.status();
+    if (auto s = d.Exec(kSchemaV1); !s.ok()) return s;
+    if (auto s = d.Exec("PRAGMA user_version=1"); !s.ok()) return s;
+    if (auto s = tx.Commit(); !s.ok()) return s;
+  } else if (version > 1) {
+    return Status(Errc::kInternal, path + " has schema version " + std::to_string(version) +
+                                       ", newer than this berth understands (1)");
+  }
+  return std::unique_ptr<SqliteMetadataStore>(new SqliteMetadataStore(std::move(db).value()));
+}
+
+Result<std::optional<int64_t>> SqliteMetadataStore::FindRepo(const std::string& name) {
+  auto st = db_->Prepare("SELECT id FROM repositories WHERE name = ?");
+  if (!st) return st.status();
+  st->Bind(1, name);
+  auto row = st->Step();
+  if (!row) return row.status();
+  if (!*row) return std::optional<int64_t>();
+  return std::optional<int64_t>(st->Int(0));
+}
+
+Result<int64_t> SqliteMetadataStore::EnsureRepo(const std::string& name) {
+  auto st = db_->Prepare("INSERT INTO repositories(name) VALUES (?) ON CONFLICT(name) DO NOTHING");
+  if (!st) return st.status();
+  if (auto s = st->Bind(1, name).Run(); !s.ok()) return s;
+  auto id = FindRepo(name);
+  if (!id) return id.status();
+  if (!*id) return Status(Errc::kInternal, "repository vanished inside a transaction");
+  return **id;
+}
+
+Status SqliteMetadataStore::LinkBlob(const std::string& repository, const Digest& digest,
+                                     uint64_t size) {
+  std::lock_guard lock(mu_);
+  sql::Transaction tx(*db_);
+  if (!tx.status().ok()) return tx.status();
+  auto repo = EnsureRepo(repository);
+  if (!repo) return repo.status();
+  auto b = db_->Prepare("INSERT INTO blobs(digest, size) VALUES (?, ?) ON CONFLICT DO NOTHING");
+  if (!b) return b.status();
+  if (auto s = b->Bind(1, digest.str()).Bind(2, static_cast<int64_t>(size)).Run(); !s.ok()) return s;
+  auto l = db_->Prepare("INSERT INTO repo_blobs(repo_id, digest) VALUES (?, ?) ON CONFLICT DO NOTHING");
+  if (!l) return l.status();
+  if (auto s = l->Bind(1, *repo).Bind(2, digest.str()).Run(); !s.ok()) return s;
+  return tx.Commit();
+}
+
+Result<uint64_t> SqliteMetadataStore::LinkedBlobSize(const std::string& repository,
+                                                     const Digest& digest) {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare(
+      "SELECT b.size FROM repo_blobs rb JOIN repositories r ON r.id = rb.repo_id "
+      "JOIN blobs b ON b.digest = rb.digest WHERE r.name = ? AND rb.digest = ?");
+  if (!st) return st.status();
+  st->Bind(1, repository).Bind(2, digest.str());
+  auto row = st->Step();
+  if (!row) return row.status();
+  if (!*row) return Status(Errc::kBlobUnknown, "blob unknown to repository");
+  return static_cast<uint64_t>(st->Int(0));
+}
+
+Status SqliteMetadataStore::UnlinkBlob(const std::string& repository, const Digest& digest) {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare(
+      "DELETE FROM repo_blobs WHERE digest = ? AND repo_id = "
+      "(SELECT id FROM repositories WHERE name = ?)");
+  if (!st) return st.status();
+  if (auto s = st->Bind(1, digest.str()).Bind(2, repository).Run(); !s.ok()) return s;
+  if (db_->Changes() == 0) return {Errc::kBlobUnknown, "blob unknown to repository"};
+  return Status::Ok();
+}
+
+Status SqliteMetadataStore::PutManifest(const std::string& repository, const ManifestPut& put) {
+  std::lock_guard lock(mu_);
+  sql::Transaction tx(*db_);
+  if (!tx.status().ok()) return tx.status();
+  auto repo = EnsureRepo(repository);
+  if (!repo) return repo.status();
+  const std::string digest = put.record.digest.str();
+
+  // References are checked inside the transaction, so a concurrent delete
+  // cannot slip between the check and the write.
+  for (const auto& ref : put.blob_refs) {
+    auto st = db_->Prepare("SELECT 1 FROM repo_blobs WHERE repo_id = ? AND digest = ?");
+    if (!st) return st.status();
+    auto row = st->Bind(1, *repo).Bind(2, ref).Step();
+    if (!row) return row.status();
+    if (!*row) return {Errc::kManifestBlobUnknown, "blob " + ref + " is not in " + repository};
+  }
+  for (const auto& ref : put.manifest_refs) {
+    auto st = db_->Prepare("SELECT 1 FROM manifests WHERE repo_id = ? AND digest = ?");
+    if (!st) return st.status();
+    auto row = st->Bind(1, *repo).Bind(2, ref).Step();
+    if (!row) return row.status();
+    if (!*row) return {Errc::kManifestBlobUnknown, "manifest " + ref + " is not in " + repository};
+  }
+
+  auto ins = db_->Prepare(
+      "INSERT INTO manifests(repo_id, digest, media_type, content, subject, artifact_type, "
+      "annotations) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+  if (!ins) return ins.status();
+  ins->Bind(1, *repo).Bind(2, digest).Bind(3, put.record.media_type);
+  ins->BindBlob(4, put.record.content);
+  ins->BindOpt(5, put.record.subject).BindOpt(6, put.record.artifact_type);
+  ins->BindOpt(7, put.record.annotations_json);
+  if (auto s = ins->Run(); !s.ok()) return s;
+
+  for (const auto* list : {&put.blob_refs, &put.manifest_refs}) {
+    for (const auto& ref : *list) {
+      auto st = db_->Prepare(
+          "INSERT INTO manifest_refs(repo_id, digest, ref) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
+      if (!st) return st.status();
+      if (auto s = st->Bind(1, *repo).Bind(2, digest).Bind(3, ref).Run(); !s.ok()) return s;
+    }
+  }
+  if (put.tag) {
+    auto t = db_->Prepare(
+        "INSERT INTO tags(repo_id, name, digest) VALUES (?, ?, ?) "
+        "ON CONFLICT(repo_id, name) DO UPDATE SET digest = excluded.digest");
+    if (!t) return t.status();
+    if (auto s = t->Bind(1, *repo).Bind(2, *put.tag).Bind(3, digest).Run(); !s.ok()) return s;
+  }
+  return tx.Commit();
+}
+
+Result<ManifestRecord> SqliteMetadataStore::GetManifest(const std::string& repository,
+                                                        const Reference& reference) {
+  std::lock_guard lock(mu_);
+  const bool by_tag = std::holds_alternative<std::string>(reference);
+  auto st = db_->Prepare(
+      by_tag ? "SELECT m.digest, m.media_type, m.content, m.subject, m.artifact_type, "
+               "m.annotations FROM tags t JOIN repositories r ON r.id = t.repo_id "
+               "JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest "
+               "WHERE r.name = ? AND t.name = ?"
+             : "SELECT m.digest, m.media_type, m.content, m.subject, m.artifact_type, "
+               "m.annotations FROM manifests m JOIN repositories r ON r.id = m.repo_id "
+               "WHERE r.name = ? AND m.digest = ?");
+  if (!st) return st.status();
+  st->Bind(1, repository);
+  st->Bind(2, by_tag ? std::get<std::string>(reference) : std::get<Digest>(reference).str());
+  auto row = st->Step();
+  if (!row) return row.status();
+  if (!*row) return Status(Errc::kManifestUnknown, "manifest unknown");
+  auto digest = Digest::Parse(st->Text(0));
+  if (!digest) return Status(Errc::kInternal, "stored manifest digest is invalid");
+  return ManifestRecord{std::move(digest).value(), st->Text(1), st->Text(2), st->OptText(3),
+                        st->OptText(4), st->OptText(5)};
+}
+
+Status SqliteMetadataStore::DeleteTag(const std::string& repository, const std::string& tag) {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare(
+      "DELETE FROM tags WHERE name = ? AND repo_id = (SELECT id FROM repositories WHERE name = ?)");
+  if (!st) return st.status();
+  if (auto s = st->Bind(1, tag).Bind(2, repository).Run(); !s.ok()) return s;
+  if (db_->Changes() == 0) return {Errc::kManifestUnknown, "tag unknown"};
+  return Status::Ok();
+}
+
+Status SqliteMetadataStore::DeleteManifest(const std::string& repository, const Digest& digest) {
+  std::lock_guard lock(mu_);
+  sql::Transaction tx(*db_);
+  if (!tx.status().ok()) return tx.status();
+  auto repo = FindRepo(repository);
+  if (!repo) return repo.status();
+  if (!*repo) return {Errc::kManifestUnknown, "manifest unknown"};
+  auto m = db_->Prepare("DELETE FROM manifests WHERE repo_id = ? AND digest = ?");
+  if (!m) return m.status();
+  if (auto s = m->Bind(1, **repo).Bind(2, digest.str()).Run(); !s.ok()) return s;
+  if (db_->Changes() == 0) return {Errc::kManifestUnknown, "manifest unknown"};
+  for (const char* q : {"DELETE FROM tags WHERE repo_id = ? AND digest = ?",
+                        "DELETE FROM manifest_refs WHERE repo_id = ? AND digest = ?"}) {
+    auto st = db_->Prepare(q);
+    if (!st) return st.status();
+    if (auto s = st->Bind(1, **repo).Bind(2, digest.str()).Run(); !s.ok()) return s;
+  }
+  return tx.Commit();
+}
+
+Result<std::vector<std::string>> SqliteMetadataStore::ListTags(const std::string& repository,
+                                                               const std::string& last,
+                                                               std::optional<size_t> limit) {
+  std::lock_guard lock(mu_);
+  auto repo = FindRepo(repository);
+  if (!repo) return repo.status();
+  if (!*repo) return Status(Errc::kNameUnknown, "repository " + repository + " not known");
+  auto st = db_->Prepare("SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name" +
+                         Limit(limit));
+  if (!st) return st.status();
+  st->Bind(1, **repo).Bind(2, last);
+  std::vector<std::string> out;
+  while (true) {
+    auto row = st->Step();
+    if (!row) return row.status();
+    if (!*row) break;
+    out.push_back(st->Text(0));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> SqliteMetadataStore::ListRepositories(
+    const std::string& last, std::optional<size_t> limit) {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare("SELECT name FROM repositories WHERE name > ? ORDER BY name" + Limit(limit));
+  if (!st) return st.status();
+  st->Bind(1, last);
+  std::vector<std::string> out;
+  while (true) {
+    auto row = st->Step();
+    if (!row) return row.status();
+    if (!*row) break;
+    out.push_back(st->Text(0));
+  }
+  return out;
+}
+
+Result<std::vector<ReferrerRecord>> SqliteMetadataStore::ListReferrers(
+    const std::string& repository, const Digest& subject,
+    const std::optional<std::string>& artifact_type) {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare(
+      "SELECT m.digest, m.media_type, length(m.content), m.artifact_type, m.annotations "
+      "FROM manifests m JOIN repositories r ON r.id = m.repo_id "
+      "WHERE r.name = ? AND m.subject = ? AND (?3 IS NULL OR m.artifact_type = ?3) "
+      "ORDER BY m.digest");
+  if (!st) return st.status();
+  st->Bind(1, repository).Bind(2, subject.str()).BindOpt(3, artifact_type);
+  std::vector<ReferrerRecord> out;
+  while (true) {
+    auto row = st->Step();
+    if (!row) return row.status();
+    if (!*row) break;
+    out.push_back({st->Text(0), st->Text(1), static_cast<uint64_t>(st->Int(2)), st->OptText(3),
+                   st->OptText(4)});
+  }
+  return out;
+}
+
+}  // namespace berth::storage

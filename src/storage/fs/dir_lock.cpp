@@ -1,0 +1,35 @@
+#include "storage/fs/dir_lock.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "storage/fs/layout.hpp"
+
+namespace berth::storage {
+
+Result<std::unique_ptr<DirLock>> DirLock::TryAcquire(const std::string& root) {
+  std::string path = layout::LockFile(root);
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid()) return PosixError("open " + path, errno);
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (::fcntl(fd.get(), F_SETLK, &fl) != 0) {
+    if (errno != EACCES && errno != EAGAIN) return PosixError("lock " + path, errno);
+    auto holder = ReadSmallFile(path);
+    std::string who = holder && !holder->empty() ? *holder : "another process";
+    while (!who.empty() && (who.back() == '\n')) who.pop_back();
+    return Status(Errc::kBusy, "storage root " + root + " is in use by " + who);
+  }
+  char host[256] = "unknown-host";
+  ::gethostname(host, sizeof host - 1);
+  std::string text = std::string("host=") + host + " pid=" + std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd.get(), 0) == 0) {
+    (void)::pwrite(fd.get(), text.data(), text.size(), 0);
+  }
+  return std::unique_ptr<DirLock>(new DirLock(std::move(fd)));
+}
+
+}  // namespace berth::storage

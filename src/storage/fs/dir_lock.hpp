@@ -1,0 +1,28 @@
+// DirLock: the exclusive hold the running process keeps on a storage root,
+// so that two berth processes never write the same store. It is an fcntl()
+// record lock on <root>/LOCK (which also works on NFS) and is released by the
+// kernel when the process dies, however it dies. The file holds the
+// holder's host name and pid, for the message a second process prints.
+//
+// Thread-safety: not shared; owned by the process's main wiring.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/result.hpp"
+#include "storage/fs/file_util.hpp"
+
+namespace berth::storage {
+
+class DirLock {
+ public:
+  // Takes the lock or fails at once with kBusy naming the current holder.
+  static Result<std::unique_ptr<DirLock>> TryAcquire(const std::string& root);
+
+ private:
+  explicit DirLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+};
+
+}  // namespace berth::storage

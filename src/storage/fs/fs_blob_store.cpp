@@ -1,0 +1,58 @@
+#include "storage/fs/fs_blob_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "storage/fs/layout.hpp"
+
+namespace berth::storage {
+
+FsBlobStore::FsBlobStore(std::string root) : root_(std::move(root)) {}
+
+Result<OpenBlob> FsBlobStore::Open(const Digest& digest) {
+  std::string path = layout::BlobPath(root_, digest);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return PosixError("open blob " + digest.str(), errno, Errc::kBlobUnknown);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return PosixError("stat blob " + digest.str(), errno);
+  return OpenBlob{std::move(fd), static_cast<uint64_t>(st.st_size)};
+}
+
+Result<uint64_t> FsBlobStore::Stat(const Digest& digest) {
+  struct stat st {};
+  std::string path = layout::BlobPath(root_, digest);
+  if (::stat(path.c_str(), &st) != 0) {
+    return PosixError("stat blob " + digest.str(), errno, Errc::kBlobUnknown);
+  }
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Status FsBlobStore::Publish(const std::string& staged_path, const Digest& digest) {
+  // Make the content durable before its name can be seen.
+  {
+    UniqueFd fd(::open(staged_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return PosixError("open " + staged_path, errno);
+    if (::fsync(fd.get()) != 0) return PosixError("fsync " + staged_path, errno);
+  }
+  std::string final_path = layout::BlobPath(root_, digest);
+  struct stat st {};
+  if (::stat(final_path.c_str(), &st) == 0) {
+    // Same digest, same content: the existing file already is this blob.
+    ::unlink(staged_path.c_str());
+    return Status::Ok();
+  }
+  if (auto s = EnsureDir(layout::AlgorithmDir(root_, digest), layout::BlobsDir(root_)); !s.ok()) {
+    return s;
+  }
+  std::string shard = layout::ShardDir(root_, digest);
+  if (auto s = EnsureDir(shard, layout::AlgorithmDir(root_, digest)); !s.ok()) return s;
+  if (::rename(staged_path.c_str(), final_path.c_str()) != 0) {
+    return PosixError("publish blob " + digest.str(), errno);
+  }
+  return SyncDir(shard);
+}
+
+}  // namespace berth::storage

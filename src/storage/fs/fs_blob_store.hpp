@@ -1,0 +1,27 @@
+// FsBlobStore: blobs as files under <root>/blobs/<algorithm>/<xx>/<hex>.
+// A file appears there only complete and verified (staged elsewhere, fsynced,
+// renamed, directory fsynced), so a crash never exposes half a blob.
+//
+// Thread-safety: safe from many threads (the filesystem arbitrates).
+#pragma once
+
+#include <string>
+
+#include "storage/blob_store.hpp"
+
+namespace berth::storage {
+
+class FsBlobStore final : public BlobStore {
+ public:
+  // REQUIRES: `root` exists and is writable.
+  explicit FsBlobStore(std::string root);
+
+  Result<OpenBlob> Open(const Digest& digest) override;
+  Result<uint64_t> Stat(const Digest& digest) override;
+  Status Publish(const std::string& staged_path, const Digest& digest) override;
+
+ private:
+  const std::string root_;
+};
+
+}  // namespace berth::storage

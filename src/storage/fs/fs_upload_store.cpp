@@ -1,0 +1,271 @@
+#include "storage/fs/fs_upload_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+#include <vector>
+
+#include "crypto/hasher.hpp"
+#include "crypto/random.hpp"
+#include "storage/fs/layout.hpp"
+
+namespace berth::storage {
+
+struct FsUploadStore::Session {
+  std::string repository;
+  bool leased = false;                   // GUARDED_BY(store mu_)
+  std::optional<crypto::Hasher> hasher;  // sha256 of the first `hashed` bytes
+  uint64_t hashed = 0;
+};
+
+namespace {
+
+bool IsUploadId(const std::string& id) {
+  if (id.size() != 32) return false;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// Hashes the first `size` bytes of `fd` from the start.
+Result<crypto::Hasher> HashFile(int fd, uint64_t size, DigestAlgorithm algorithm,
+                                const std::string& context) {
+  crypto::Hasher h(algorithm);
+  std::vector<char> buf(1 << 20);
+  uint64_t off = 0;
+  while (off < size) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
+    ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(off));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return PosixError("read " + context, errno);
+    }
+    if (n == 0) return Status(Errc::kInternal, context + ": file shorter than expected");
+    h.Update({buf.data(), static_cast<size_t>(n)});
+    off += static_cast<uint64_t>(n);
+  }
+  return h;
+}
+
+}  // namespace
+
+// One request's hold on a session. See UploadStore for the rollback rule.
+class FsUploadStore::Lease final : public Upload {
+ public:
+  Lease(FsUploadStore& store, std::string id, std::shared_ptr<Session> session, UniqueFd fd,
+        uint64_t size, crypto::Hasher hasher)
+      : store_(store),
+        id_(std::move(id)),
+        session_(std::move(session)),
+        fd_(std::move(fd)),
+        start_size_(size),
+        size_(size),
+        start_hasher_(hasher.Clone()),
+        hasher_(std::move(hasher)) {}
+
+  ~Lease() override {
+    if (done_) return;
+    if (!kept_ && size_ != start_size_) {
+      // Roll back to the last chunk boundary; if even that fails, drop the
+      // in-memory hash so the next lease rebuilds it from the file.
+      if (::ftruncate(fd_.get(), static_cast<off_t>(start_size_)) != 0) {
+        std::lock_guard lock(store_.mu_);
+        session_->hasher.reset();
+        session_->leased = false;
+        return;
+      }
+    }
+    std::lock_guard lock(store_.mu_);
+    if (kept_) {
+      session_->hasher = std::move(hasher_);
+      session_->hashed = size_;
+    } else {
+      session_->hasher = std::move(start_hasher_);
+      session_->hashed = start_size_;
+    }
+    session_->leased = false;
+  }
+
+  const std::string& id() const override { return id_; }
+  uint64_t size() const override { return size_; }
+
+  Status Append(std::span<const char> data) override {
+    if (auto s = WriteAll(fd_.get(), data.data(), data.size(), "upload " + id_); !s.ok()) {
+      return s;
+    }
+    hasher_.Update(data);
+    size_ += data.size();
+    return Status::Ok();
+  }
+
+  Status Keep() override {
+    if (::fdatasync(fd_.get()) != 0) return PosixError("fdatasync upload " + id_, errno);
+    kept_ = true;
+    return Status::Ok();
+  }
+
+  Status Complete(const Digest& expected) override {
+    Digest actual = hasher_.Peek();
+    if (expected.algorithm() != DigestAlgorithm::kSha256) {
+      auto h = HashFile(fd_.get(), size_, expected.algorithm(), "upload " + id_);
+      if (!h) return h.status();
+      actual = h->Peek();
+    }
+    if (actual != expected) {
+      Finish();
+      return {Errc::kDigestInvalid,
+              "content digest is " + actual.str() + ", not " + expected.str()};
+    }
+    if (auto s = store_.blobs_.Publish(layout::UploadData(store_.root_, id_), expected); !s.ok()) {
+      return s;  // the lease rolls back; the session stays for a retry
+    }
+    Finish();
+    return Status::Ok();
+  }
+
+ private:
+  // Closes the session for good: files and in-memory state.
+  void Finish() {
+    done_ = true;
+    fd_.Reset();
+    store_.RemoveFiles(id_);
+    store_.Forget(id_);
+  }
+
+  FsUploadStore& store_;
+  const std::string id_;
+  std::shared_ptr<Session> session_;
+  UniqueFd fd_;
+  const uint64_t start_size_;
+  uint64_t size_;
+  crypto::Hasher start_hasher_;
+  crypto::Hasher hasher_;
+  bool kept_ = false;
+  bool done_ = false;
+};
+
+FsUploadStore::FsUploadStore(std::string root, BlobStore& blobs)
+    : root_(std::move(root)), blobs_(blobs) {}
+
+FsUploadStore::~FsUploadStore() = default;
+
+Result<UploadPtr> FsUploadStore::Create(const std::string& repository) {
+  std::string id = crypto::RandomHex(16);
+  std::string dir = layout::UploadDir(root_, id);
+  if (::mkdir(dir.c_str(), 0755) != 0) return PosixError("mkdir " + dir, errno);
+  if (auto s = WriteFileAtomic(dir, "repository", repository); !s.ok()) {
+    RemoveFiles(id);
+    return s;
+  }
+  UniqueFd fd(::open(layout::UploadData(root_, id).c_str(),
+                     O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644));
+  if (!fd.valid()) {
+    Status s = PosixError("create upload", errno);
+    RemoveFiles(id);
+    return s;
+  }
+  auto session = std::make_shared<Session>();
+  session->repository = repository;
+  session->leased = true;
+  session->hasher.emplace(DigestAlgorithm::kSha256);
+  {
+    std::lock_guard lock(mu_);
+    sessions_[id] = session;
+  }
+  crypto::Hasher h(DigestAlgorithm::kSha256);
+  return UploadPtr(std::make_unique<Lease>(*this, id, session, std::move(fd), 0, std::move(h)));
+}
+
+Result<UploadPtr> FsUploadStore::Acquire(const std::string& id, const std::string& repository) {
+  if (!IsUploadId(id)) return Status(Errc::kBlobUploadUnknown, "upload session not found");
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) {
+      // Not seen since start-up: the session may predate a restart.
+      auto owner = ReadSmallFile(layout::UploadOwner(root_, id));
+      if (!owner) return Status(Errc::kBlobUploadUnknown, "upload session not found");
+      session = std::make_shared<Session>();
+      session->repository = *owner;
+      sessions_[id] = session;
+    } else {
+      session = it->second;
+    }
+    if (session->repository != repository) {
+      return Status(Errc::kBlobUploadUnknown, "upload session not found in this repository");
+    }
+    if (session->leased) {
+      return Status(Errc::kBusy, "another request is using this upload session");
+    }
+    session->leased = true;
+  }
+  return Lease_(id, std::move(session));
+}
+
+Result<UploadPtr> FsUploadStore::Lease_(const std::string& id, std::shared_ptr<Session> session) {
+  auto release = [&](Status s) -> Result<UploadPtr> {
+    std::lock_guard lock(mu_);
+    session->leased = false;
+    return s;
+  };
+  std::string data = layout::UploadData(root_, id);
+  UniqueFd fd(::open(data.c_str(), O_RDWR | O_APPEND | O_CLOEXEC));
+  if (!fd.valid()) return release(PosixError("open upload", errno, Errc::kBlobUploadUnknown));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return release(PosixError("stat upload", errno));
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  std::optional<crypto::Hasher> hasher;
+  {
+    std::lock_guard lock(mu_);
+    if (session->hasher && session->hashed == size) hasher = std::move(session->hasher);
+    session->hasher.reset();
+  }
+  if (!hasher) {
+    auto h = HashFile(fd.get(), size, DigestAlgorithm::kSha256, "upload " + id);
+    if (!h) return release(h.status());
+    hasher = std::move(h).value();
+  }
+  return UploadPtr(
+      std::make_unique<Lease>(*this, id, std::move(session), std::move(fd), size, std::move(*hasher)));
+}
+
+Status FsUploadStore::Cancel(const std::string& id, const std::string& repository) {
+  if (!IsUploadId(id)) return {Errc::kBlobUploadUnknown, "upload session not found"};
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(id);
+    if (it != sessions_.end()) {
+      if (it->second->repository != repository) {
+        return {Errc::kBlobUploadUnknown, "upload session not found in this repository"};
+      }
+      if (it->second->leased) return {Errc::kBusy, "another request is using this upload session"};
+      sessions_.erase(it);
+    } else {
+      auto owner = ReadSmallFile(layout::UploadOwner(root_, id));
+      if (!owner || *owner != repository) {
+        return {Errc::kBlobUploadUnknown, "upload session not found"};
+      }
+    }
+  }
+  RemoveFiles(id);
+  return Status::Ok();
+}
+
+void FsUploadStore::Forget(const std::string& id) {
+  std::lock_guard lock(mu_);
+  sessions_.erase(id);
+}
+
+void FsUploadStore::RemoveFiles(const std::string& id) {
+  // Best effort: a leftover session directory is garbage, never visible content.
+  ::unlink(layout::UploadData(root_, id).c_str());
+  ::unlink(layout::UploadOwner(root_, id).c_str());
+  ::rmdir(layout::UploadDir(root_, id).c_str());
+}
+
+}  // namespace berth::storage

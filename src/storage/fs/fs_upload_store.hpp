@@ -1,0 +1,43 @@
+// FsUploadStore: upload sessions as <root>/uploads/<id>/{repository,data}.
+// The running hash of each session is kept in memory between requests, so a
+// chunked upload is hashed exactly once as it streams in; after a restart
+// the hash is rebuilt from the data file the first time the session is used.
+//
+// Thread-safety: safe from many threads; see UploadStore for leases.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "storage/blob_store.hpp"
+#include "storage/upload_store.hpp"
+
+namespace berth::storage {
+
+class FsUploadStore final : public UploadStore {
+ public:
+  // `blobs` receives completed uploads; it must live on the same filesystem.
+  FsUploadStore(std::string root, BlobStore& blobs);
+  ~FsUploadStore() override;
+
+  Result<UploadPtr> Create(const std::string& repository) override;
+  Result<UploadPtr> Acquire(const std::string& id, const std::string& repository) override;
+  Status Cancel(const std::string& id, const std::string& repository) override;
+
+  struct Session;  // in-memory state of one session (fs_upload_store.cpp)
+
+ private:
+  class Lease;
+  Result<UploadPtr> Lease_(const std::string& id, std::shared_ptr<Session> session);
+  void Forget(const std::string& id);
+  void RemoveFiles(const std::string& id);
+
+  const std::string root_;
+  BlobStore& blobs_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Session>> sessions_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace berth::storage

@@ -1,0 +1,39 @@
+// Paths inside the storage root. The on-disk format is described once, as a
+// picture, in docs/storage-format.md; keep the two in step.
+//
+// Every path is built from validated values only (hex digests, hex upload
+// ids), never from a repository name, so nothing a client sends can point
+// outside the root.
+#pragma once
+
+#include <string>
+
+#include "common/digest.hpp"
+
+namespace berth::storage::layout {
+
+inline std::string BlobsDir(const std::string& root) { return root + "/blobs"; }
+inline std::string AlgorithmDir(const std::string& root, const Digest& d) {
+  return BlobsDir(root) + "/" + std::string(d.algorithm_name());
+}
+inline std::string ShardDir(const std::string& root, const Digest& d) {
+  return AlgorithmDir(root, d) + "/" + d.hex().substr(0, 2);
+}
+inline std::string BlobPath(const std::string& root, const Digest& d) {
+  return ShardDir(root, d) + "/" + d.hex();
+}
+inline std::string UploadsDir(const std::string& root) { return root + "/uploads"; }
+inline std::string UploadDir(const std::string& root, const std::string& id) {
+  return UploadsDir(root) + "/" + id;
+}
+inline std::string UploadData(const std::string& root, const std::string& id) {
+  return UploadDir(root, id) + "/data";
+}
+inline std::string UploadOwner(const std::string& root, const std::string& id) {
+  return UploadDir(root, id) + "/repository";
+}
+inline std::string MetadataDb(const std::string& root) { return root + "/metadata.db"; }
+inline std::string KeysDir(const std::string& root) { return root + "/keys"; }
+inline std::string LockFile(const std::string& root) { return root + "/LOCK"; }
+
+}  // namespace berth::storage::layout

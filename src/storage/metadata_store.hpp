@@ -1,0 +1,97 @@
+// MetadataStore: what each repository holds. Blob links, manifests (stored
+// whole), tags and referrers. Every mutating call is one durable transaction:
+// when it returns OK the change survives a crash or power loss.
+//
+// Thread-safety: implementations are safe to call from many threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/digest.hpp"
+#include "common/names.hpp"
+#include "common/result.hpp"
+
+namespace berth::storage {
+
+// A manifest as stored: its exact bytes plus what was learned parsing it.
+struct ManifestRecord {
+  Digest digest{DigestAlgorithm::kSha256, ""};
+  std::string media_type;
+  std::string content;
+  // Referrers bookkeeping: the `subject` digest, the artifact type (manifest
+  // `artifactType`, else config media type) and `annotations` as JSON text.
+  std::optional<std::string> subject;
+  std::optional<std::string> artifact_type;
+  std::optional<std::string> annotations_json;
+};
+
+// A manifest PUT: the record, the tag to point at it (if pushed by tag), and
+// the blobs and manifests it references, which must all be in the repository.
+struct ManifestPut {
+  ManifestRecord record;
+  std::optional<std::string> tag;
+  std::vector<std::string> blob_refs;      // config and layers
+  std::vector<std::string> manifest_refs;  // children of an index
+};
+
+struct ReferrerRecord {
+  std::string digest;
+  std::string media_type;
+  uint64_t size = 0;
+  std::optional<std::string> artifact_type;
+  std::optional<std::string> annotations_json;
+};
+
+class MetadataStore {
+ public:
+  virtual ~MetadataStore() = default;
+
+  // Records that `repository` holds blob `digest` of `size` bytes (creating
+  // the repository if needed).
+  virtual Status LinkBlob(const std::string& repository, const Digest& digest, uint64_t size) = 0;
+
+  // Size of blob `digest` if it is linked into `repository`; kBlobUnknown otherwise.
+  virtual Result<uint64_t> LinkedBlobSize(const std::string& repository, const Digest& digest) = 0;
+
+  // Removes the link; kBlobUnknown if there was none.
+  virtual Status UnlinkBlob(const std::string& repository, const Digest& digest) = 0;
+
+  // Stores a manifest (and its tag) in one transaction after checking that
+  // every reference is in the repository: kManifestBlobUnknown naming the
+  // first missing one otherwise.
+  virtual Status PutManifest(const std::string& repository, const ManifestPut& put) = 0;
+
+  // The manifest named by tag or digest; kManifestUnknown if absent.
+  virtual Result<ManifestRecord> GetManifest(const std::string& repository,
+                                             const Reference& reference) = 0;
+
+  // Removes a tag only; kManifestUnknown if absent.
+  virtual Status DeleteTag(const std::string& repository, const std::string& tag) = 0;
+
+  // Removes a manifest and every tag on it; kManifestUnknown if absent.
+  virtual Status DeleteManifest(const std::string& repository, const Digest& digest) = 0;
+
+  // Tags in byte order, strictly after `last`, at most `limit` (nullopt =
+  // all). kNameUnknown if the repository does not exist.
+  virtual Result<std::vector<std::string>> ListTags(const std::string& repository,
+                                                    const std::string& last,
+                                                    std::optional<size_t> limit) = 0;
+
+  // Repository names in byte order, strictly after `last`, at most `limit`.
+  virtual Result<std::vector<std::string>> ListRepositories(const std::string& last,
+                                                            std::optional<size_t> limit) = 0;
+
+  // Manifests in `repository` whose subject is `subject`, optionally only
+  // those of `artifact_type`.
+  virtual Result<std::vector<ReferrerRecord>> ListReferrers(
+      const std::string& repository, const Digest& subject,
+      const std::optional<std::string>& artifact_type) = 0;
+};
+
+using MetadataStorePtr = std::unique_ptr<MetadataStore>;
+
+}  // namespace berth::storage
