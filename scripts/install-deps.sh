@@ -9,7 +9,7 @@ build_pkgs=(
   libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
   libgtest-dev
 )
-test_pkgs=(curl openssl skopeo podman buildah docker-registry apache2-utils jq python3 procps)
+test_pkgs=(curl bc openssl skopeo podman buildah docker-registry apache2-utils jq python3 procps)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi

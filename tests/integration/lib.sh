@@ -1,0 +1,86 @@
+# Shared helpers for the integration tests: start the real berth binary on a
+# loopback port with a temporary storage root, make assertions, print the
+# summary line ("N passed, N failed") that CI reads. Source it; do not run it.
+
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+BERTH_BIN=${BERTH_BIN:-$TOP/build/src/berth}
+PASSED=0
+FAILED=0
+BERTH_PID=""
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-it.XXXXXX")
+
+cleanup() {
+  stop_berth
+  if [[ "${KEEP_WORK:-0}" != 1 ]]; then rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_berth ROOT PORT [ENV=VALUE ...]: runs `berth registry` in the
+# background on 127.0.0.1:PORT with HTTPS (the generated certificate), and
+# waits until it answers. Sets BERTH_PID, BASE (https://127.0.0.1:PORT),
+# CACERT and CERTDIR (a folder with ca.crt, for skopeo/podman).
+start_berth() {
+  local root=$1 port=$2
+  shift 2
+  env BERTH_STORAGE_ROOT="$root" BERTH_REGISTRY_ADDR=127.0.0.1 BERTH_REGISTRY_PORT="$port" \
+    BERTH_LOG_LEVEL="${BERTH_TEST_LOG_LEVEL:-info}" "$@" \
+    "$BERTH_BIN" registry >>"$root.log" 2>&1 &
+  BERTH_PID=$!
+  BASE=https://127.0.0.1:$port
+  CACERT=$root/keys/tls.crt
+  CERTDIR=$root/certs.d
+  local i
+  for i in $(seq 1 100); do
+    if [[ -f "$CACERT" ]] && curl -sf --cacert "$CACERT" -o /dev/null "$BASE/v2/"; then
+      mkdir -p "$CERTDIR" && cp "$CACERT" "$CERTDIR/ca.crt"
+      return 0
+    fi
+    if ! kill -0 "$BERTH_PID" 2>/dev/null; then
+      echo "berth exited during start-up:"; tail -20 "$root.log"; return 1
+    fi
+    sleep 0.1
+  done
+  echo "berth did not become ready"; tail -20 "$root.log"; return 1
+}
+
+# stop_berth [SIGNAL]: stops the berth started last and waits for it.
+stop_berth() {
+  if [[ -n "$BERTH_PID" ]]; then
+    kill "-${1:-TERM}" "$BERTH_PID" 2>/dev/null
+    wait "$BERTH_PID" 2>/dev/null
+    BERTH_PID=""
+  fi
+}
+
+pass() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
+
+# check NAME COMMAND...: passes when COMMAND exits 0.
+check() {
+  local name=$1
+  shift
+  if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+# expect_eq NAME EXPECTED ACTUAL
+expect_eq() {
+  if [[ "$2" == "$3" ]]; then pass "$1"; else fail "$1 (expected '$2', got '$3')"; fi
+}
+
+# expect_contains NAME NEEDLE HAYSTACK
+expect_contains() {
+  if [[ "$3" == *"$2"* ]]; then pass "$1"; else fail "$1 (no '$2' in '${3:0:300}')"; fi
+}
+
+# Prints the closing line and returns non-zero when anything failed.
+summary() {
+  echo "$PASSED passed, $FAILED failed"
+  [[ $FAILED -eq 0 ]]
+}

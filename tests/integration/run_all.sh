@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every integration test script (tests/integration/*_test.sh) against
+# the built binary and prints one closing line over all of them.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+passed=0
+failed=0
+for t in "$HERE"/*_test.sh; do
+  echo "=== $(basename "$t")"
+  out=$(bash "$t" 2>&1)
+  rc=$?
+  echo "$out"
+  line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+  p=$(echo "$line" | awk '{print $1}')
+  f=$(echo "$line" | awk '{print $3}')
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  if [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then
+    echo "FAIL - $(basename "$t") exited $rc"
+    failed=$((failed + 1))
+  fi
+done
+echo "integration: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
