@@ -6,10 +6,11 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
+  libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev libcurl4-openssl-dev
   libgtest-dev
 )
-test_pkgs=(curl bc openssl skopeo podman buildah docker-registry apache2-utils jq python3 procps)
+test_pkgs=(curl bc openssl skopeo podman buildah docker-registry apache2-utils jq python3 procps
+  python3-keystone)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi

@@ -6,11 +6,26 @@
 
 namespace berth::cli {
 
-// `berth serve` / `berth registry`: run the registry until SIGTERM.
-int Serve(const std::string& config_path);
+enum class Role { kBoth, kRegistry, kToken };
 
-// `berth init`: write a default config (if missing), the storage root and
-// the TLS certificate, then print how to trust it.
+// `berth serve` (both), `berth registry`, `berth token`: serve until SIGTERM.
+int Serve(const std::string& config_path, Role role);
+
+// `berth init`: write a default config (if missing), the storage root, the
+// TLS certificate and token key, and a first admin user with a random
+// password (printed once) when the user file has none.
 int Init(const std::string& config_path);
+
+// `berth revoke-tokens [--user NAME]`: revokes refresh tokens (all when no user).
+int RevokeTokens(const std::string& config_path, const std::string& user);
+
+}  // namespace berth::cli
+
+namespace berth::cli {
+
+// `berth user add|passwd|del|list [NAME]`: edits the htpasswd user file
+// (`file`, or token.htpasswd from the config when empty).
+int User(const std::string& config_path, const std::string& action, const std::string& file,
+         const std::string& user, bool password_stdin, int cost);
 
 }  // namespace berth::cli

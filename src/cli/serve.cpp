@@ -1,25 +1,169 @@
-// `berth serve`, `berth registry` and `berth init`: wire the concrete stores,
-// the registry and the HTTP runtime together. The only place that knows
-// which implementations are used.
+// `berth serve`, `berth registry` and `berth token`: wire the concrete
+// stores, authenticators, the registry, the token service and the HTTP
+// runtime together. The only place that knows which implementations are used.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sys/stat.h>
 
+#include "auth/bearer/bearer.hpp"
+#include "auth/htpasswd/htpasswd_authenticator.hpp"
+#include "auth/jwt/jwt.hpp"
+#include "auth/keystone/keystone_authenticator.hpp"
+#include "auth/policy.hpp"
+#include "auth/token/rate_limiter.hpp"
+#include "auth/token/token_service.hpp"
 #include "cli/commands.hpp"
 #include "cli/setup.hpp"
 #include "http/server.hpp"
 #include "registry/registry.hpp"
 #include "storage/db/sqlite_metadata_store.hpp"
+#include "storage/db/sqlite_refresh_token_store.hpp"
 #include "storage/fs/dir_lock.hpp"
 #include "storage/fs/fs_blob_store.hpp"
 #include "storage/fs/fs_upload_store.hpp"
 #include "storage/fs/layout.hpp"
 
 namespace berth::cli {
+namespace {
 
-int Serve(const std::string& config_path) {
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+http::Limits LimitsOf(const config::Config& c) {
+  http::Limits l;
+  l.header_timeout = std::chrono::seconds(c.http.header_timeout);
+  l.body_timeout = std::chrono::seconds(c.http.body_timeout);
+  l.write_timeout = std::chrono::seconds(c.http.write_timeout);
+  l.max_header_bytes = c.http.max_header_bytes;
+  l.max_connections = c.http.max_connections;
+  return l;
+}
+
+http::ListenerOptions ListenerOf(const config::Config& c, const char* name, const std::string& addr,
+                                 uint64_t port) {
+  http::ListenerOptions lo;
+  lo.name = name;
+  lo.address = addr;
+  lo.port = static_cast<uint16_t>(port);
+  lo.tls = c.tls.enabled;
+  lo.cert_file = c.tls.cert;
+  lo.key_file = c.tls.key;
+  return lo;
+}
+
+template <typename T>
+T Must(Result<T> r, const std::string& what) {
+  if (!r) throw std::runtime_error(what + ": " + r.status().message());
+  return std::move(r).value();
+}
+
+auth::AuthenticatorPtr MakeAuthenticator(const config::Config& c) {
+  if (c.token.backend == "keystone") {
+    if (c.keystone.url.empty()) {
+      throw config::ConfigError("configuration key 'keystone.url': required when token.backend is keystone");
+    }
+    auth::KeystoneOptions o;
+    o.url = c.keystone.url;
+    o.user_domain = c.keystone.user_domain;
+    o.project = c.keystone.project;
+    o.project_domain = c.keystone.project_domain;
+    o.admin_role = c.keystone.admin_role;
+    o.ca_file = c.keystone.ca_file;
+    o.verify_tls = c.keystone.verify_tls;
+    o.timeout_ms = static_cast<int64_t>(c.keystone.timeout_ms);
+    o.cache_ttl_s = static_cast<int64_t>(c.keystone.cache_ttl);
+    return Must(auth::KeystoneAuthenticator::Create(std::move(o)), "keystone");
+  }
+  std::string path = HtpasswdPath(c);
+  spdlog::info("users from {}", path);
+  return std::make_unique<auth::HtpasswdAuthenticator>(path);
+}
+
+// Everything the registry half needs, alive while it serves.
+struct RegistryPart {
+  std::unique_ptr<storage::DirLock> lock;
+  std::unique_ptr<storage::FsBlobStore> blobs;
+  std::unique_ptr<storage::FsUploadStore> uploads;
+  std::unique_ptr<storage::SqliteMetadataStore> meta;
+  std::unique_ptr<auth::BearerGate> gate;
+  std::unique_ptr<registry::Registry> registry;
+};
+
+// Everything the token half needs, alive while it serves.
+struct TokenPart {
+  std::unique_ptr<storage::DirLock> lock;
+  auth::AuthenticatorPtr authenticator;
+  std::unique_ptr<auth::Policy> policy;
+  std::unique_ptr<auth::jwt::JwtSigner> signer;
+  std::unique_ptr<storage::SqliteRefreshTokenStore> refresh;
+  std::unique_ptr<auth::FailureLimiter> limiter;
+  std::unique_ptr<auth::TokenService> service;
+};
+
+std::unique_ptr<storage::DirLock> Lock(const std::string& root, const std::string& name) {
+  auto lock = storage::DirLock::TryAcquire(root, name);
+  if (!lock) throw std::runtime_error(lock.status().message());
+  return std::move(lock).value();
+}
+
+RegistryPart MakeRegistry(const config::Config& c) {
+  RegistryPart p;
+  p.lock = Lock(c.storage.root, "LOCK");
+  p.blobs = std::make_unique<storage::FsBlobStore>(c.storage.root);
+  p.uploads = std::make_unique<storage::FsUploadStore>(c.storage.root, *p.blobs);
+  p.meta = Must(storage::SqliteMetadataStore::Open(storage::layout::MetadataDb(c.storage.root)),
+                "metadata");
+  if (c.auth.enabled) {
+    auto trust = Must(crypto::TrustStore::Load(c.auth.rootcertbundle), "auth.rootcertbundle");
+    auth::jwt::VerifyOptions vo;
+    vo.issuer = c.auth.issuer;
+    vo.audience = c.auth.service;
+    auto verifier = std::make_shared<auth::jwt::JwtVerifier>(std::move(trust), vo);
+    p.gate = std::make_unique<auth::BearerGate>(verifier, Realm(c), c.auth.service, &UnixNow);
+    spdlog::info("registry demands tokens from {} (service {})", Realm(c), c.auth.service);
+  } else {
+    spdlog::warn("auth.enabled is false: the registry is open to anyone who can reach it");
+  }
+  p.registry = std::make_unique<registry::Registry>(
+      *p.blobs, *p.uploads, *p.meta, registry::Options{c.registry.max_manifest_bytes, 0},
+      p.gate.get());
+  return p;
+}
+
+TokenPart MakeToken(const config::Config& c, bool own_lock) {
+  TokenPart p;
+  if (own_lock) p.lock = Lock(c.storage.root, "LOCK.token");
+  p.authenticator = MakeAuthenticator(c);
+  auth::PolicyOptions po;
+  po.admins = c.token.admins;
+  po.public_namespaces = c.token.public_namespaces;
+  po.reserved_namespaces = c.token.reserved_namespaces;
+  po.anonymous_pull = c.token.anonymous_pull;
+  p.policy = std::make_unique<auth::Policy>(po);
+  auto key = Must(crypto::SigningKey::Load(c.token.key, c.token.cert), "token key");
+  p.signer = std::make_unique<auth::jwt::JwtSigner>(std::move(key));
+  p.refresh = Must(storage::SqliteRefreshTokenStore::Open(c.storage.root + "/tokens.db"), "tokens.db");
+  auth::FailureLimiterOptions lo;
+  lo.free_failures = static_cast<int64_t>(c.token.max_failures);
+  p.limiter = std::make_unique<auth::FailureLimiter>(lo);
+  auth::TokenServiceOptions to;
+  to.service = c.auth.service;
+  to.issuer = c.auth.issuer;
+  to.ttl_seconds = static_cast<int64_t>(c.token.ttl);
+  p.service = std::make_unique<auth::TokenService>(*p.authenticator, *p.policy, *p.signer,
+                                                   *p.refresh, *p.limiter, &UnixNow, to);
+  spdlog::info("token server: backend {}, signing {}, tokens valid {} s", c.token.backend,
+               p.signer->alg(), c.token.ttl);
+  return p;
+}
+
+}  // namespace
+
+int Serve(const std::string& config_path, Role role) {
   config::Config c;
   try {
     c = LoadConfig(config_path);
@@ -30,39 +174,25 @@ int Serve(const std::string& config_path) {
   SetUpLogging(c);
   try {
     PrepareRoot(c.storage.root);
-    auto lock = storage::DirLock::TryAcquire(c.storage.root);
-    if (!lock) {
-      spdlog::critical("{}", lock.status().message());
-      return 1;
-    }
     PrepareTls(c);
-    storage::FsBlobStore blobs(c.storage.root);
-    storage::FsUploadStore uploads(c.storage.root, blobs);
-    auto meta = storage::SqliteMetadataStore::Open(storage::layout::MetadataDb(c.storage.root));
-    if (!meta) {
-      spdlog::critical("cannot open metadata: {}", meta.status().message());
-      return 1;
-    }
-    registry::Registry reg(blobs, uploads, **meta,
-                           registry::Options{c.registry.max_manifest_bytes, 0});
-
-    http::Limits limits;
-    limits.header_timeout = std::chrono::seconds(c.http.header_timeout);
-    limits.body_timeout = std::chrono::seconds(c.http.body_timeout);
-    limits.write_timeout = std::chrono::seconds(c.http.write_timeout);
-    limits.max_header_bytes = c.http.max_header_bytes;
-    limits.max_connections = c.http.max_connections;
+    const bool registry = role != Role::kToken;
+    const bool token = role != Role::kRegistry;
+    if (token || c.auth.enabled) PrepareTokenKeys(c);
     http::Runtime runtime(static_cast<int>(c.http.io_threads),
                           static_cast<int>(c.http.blocking_threads),
                           std::chrono::seconds(c.http.shutdown_grace));
-    http::ListenerOptions lo;
-    lo.name = "registry";
-    lo.address = c.registry.addr;
-    lo.port = static_cast<uint16_t>(c.registry.port);
-    lo.tls = c.tls.enabled;
-    lo.cert_file = c.tls.cert;
-    lo.key_file = c.tls.key;
-    runtime.AddListener(lo, limits, reg);
+    RegistryPart reg;
+    TokenPart tok;
+    if (registry) {
+      reg = MakeRegistry(c);
+      runtime.AddListener(ListenerOf(c, "registry", c.registry.addr, c.registry.port), LimitsOf(c),
+                          *reg.registry);
+    }
+    if (token) {
+      tok = MakeToken(c, !registry);
+      runtime.AddListener(ListenerOf(c, "token", c.token.addr, c.token.port), LimitsOf(c),
+                          *tok.service);
+    }
     spdlog::info("berth serving; storage root {}", c.storage.root);
     PrintTrustHelp(c);
     runtime.Run();
@@ -76,19 +206,14 @@ int Serve(const std::string& config_path) {
   }
 }
 
-int Init(const std::string& config_path) {
-  std::string path = config_path.empty() ? "berth.yaml" : config_path;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    std::ofstream(path) << config::DefaultYaml();
-    std::printf("wrote %s\n", path.c_str());
-  }
+int RevokeTokens(const std::string& config_path, const std::string& user) {
   try {
-    config::Config c = LoadConfig(path);
-    SetUpLogging(c);
-    PrepareRoot(c.storage.root);
-    PrepareTls(c);
-    PrintTrustHelp(c);
+    config::Config c = LoadConfig(config_path);
+    auto store = Must(storage::SqliteRefreshTokenStore::Open(c.storage.root + "/tokens.db"), "tokens.db");
+    auto n = Must(store->Revoke(user), "revoke");
+    std::printf("revoked %lld refresh token(s)%s%s\n", static_cast<long long>(n),
+                user.empty() ? "" : " of ", user.c_str());
+    return 0;
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "berth: %s\n", e.what());
     return 2;
@@ -96,7 +221,6 @@ int Init(const std::string& config_path) {
     std::fprintf(stderr, "berth: %s\n", e.what());
     return 1;
   }
-  return 0;
 }
 
 }  // namespace berth::cli

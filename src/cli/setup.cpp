@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "crypto/jws.hpp"
 #include "crypto/self_signed.hpp"
 #include "storage/fs/layout.hpp"
 
@@ -60,6 +61,34 @@ void PrepareTls(config::Config& c) {
   if (Exists(c.tls.cert) && Exists(c.tls.key)) return;
   spdlog::info("generating a self-signed ECDSA P-256 certificate in {}", keys);
   crypto::WriteSelfSignedCertificate(c.tls.cert, c.tls.key, c.tls.hosts);
+}
+
+void PrepareTokenKeys(config::Config& c) {
+  if (c.token.key.empty() != c.token.cert.empty()) {
+    throw config::ConfigError("configuration keys 'token.key' and 'token.cert' must be set together");
+  }
+  if (c.token.key.empty()) {
+    std::string keys = storage::layout::KeysDir(c.storage.root);
+    c.token.key = keys + "/token.key";
+    c.token.cert = keys + "/token.crt";
+    if (!Exists(c.token.key) || !Exists(c.token.cert)) {
+      spdlog::info("generating a {} token signing key in {}", c.token.algorithm, keys);
+      crypto::SigningKey::Generate(c.token.key, c.token.cert, c.token.algorithm, c.auth.issuer);
+    }
+  }
+  if (c.auth.rootcertbundle.empty()) c.auth.rootcertbundle = c.token.cert;
+}
+
+std::string Realm(const config::Config& c) {
+  if (!c.auth.realm.empty()) return c.auth.realm;
+  char host[256] = "localhost";
+  ::gethostname(host, sizeof host - 1);
+  return std::string(c.tls.enabled ? "https" : "http") + "://" + host + ":" +
+         std::to_string(c.token.port) + "/token";
+}
+
+std::string HtpasswdPath(const config::Config& c) {
+  return c.token.htpasswd.empty() ? c.storage.root + "/htpasswd" : c.token.htpasswd;
 }
 
 void PrintTrustHelp(const config::Config& c) {

@@ -22,6 +22,16 @@ void PrepareRoot(const std::string& root);
 // not configured and not yet made. Fills c.tls.cert and c.tls.key.
 void PrepareTls(config::Config& c);
 
+// Resolves token.key / token.cert (generating a signing pair in <root>/keys
+// when not configured) and auth.rootcertbundle (default: that certificate).
+void PrepareTokenKeys(config::Config& c);
+
+// auth.realm, or https://<host name>:<token.port>/token when empty.
+std::string Realm(const config::Config& c);
+
+// token.htpasswd, or <root>/htpasswd when empty.
+std::string HtpasswdPath(const config::Config& c);
+
 // Tells the operator where the certificate is and how clients trust it.
 void PrintTrustHelp(const config::Config& c);
 

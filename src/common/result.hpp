@@ -33,6 +33,7 @@ enum class Errc {
   kUnsupported,          // operation not supported
   kNotFound,             // no such route
   kMethodNotAllowed,     // route exists, method does not
+  kScopeInvalid,         // a token scope breaks the scope grammar
   kUnauthorized,         // authentication required or failed
   kDenied,               // authenticated but not allowed
   kTooManyRequests,      // rate limited

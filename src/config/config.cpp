@@ -10,21 +10,24 @@
 namespace berth::config {
 namespace {
 
-// One configuration key: its dotted name and how to set it from text.
+// One configuration key: its dotted name and how to set it from text (file
+// scalars and environment variables) or from a YAML list.
 struct Key {
   std::string name;
   std::function<void(Config&, const std::string&)> set;
-  std::function<void(Config&, const YAML::Node&)> set_yaml;  // lists only
+  std::function<void(Config&, const YAML::Node&)> set_list;  // list keys only
 };
 
-void Fail(const std::string& key, const std::string& why) {
+[[noreturn]] void Fail(const std::string& key, const std::string& why) {
   throw ConfigError("configuration key '" + key + "': " + why);
 }
 
 uint64_t ParseUint(const std::string& key, const std::string& v, uint64_t lo, uint64_t hi) {
   uint64_t out = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (v.empty() || ec != std::errc() || p != v.data() + v.size()) Fail(key, "'" + v + "' is not a number");
+  if (v.empty() || ec != std::errc() || p != v.data() + v.size()) {
+    Fail(key, "'" + v + "' is not a number");
+  }
   if (out < lo || out > hi) {
     Fail(key, std::to_string(out) + " is out of range [" + std::to_string(lo) + ", " +
                   std::to_string(hi) + "]");
@@ -36,77 +39,142 @@ bool ParseBool(const std::string& key, const std::string& v) {
   if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
   if (v == "false" || v == "no" || v == "off" || v == "0") return false;
   Fail(key, "'" + v + "' is not true or false");
-  return false;
 }
 
-std::vector<Key> Keys() {
-  std::vector<Key> k;
-  k.push_back({"log.level", [](Config& c, const std::string& v) {
-                 static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
-                 if (std::find(std::begin(kLevels), std::end(kLevels), v) == std::end(kLevels)) {
-                   Fail("log.level", "'" + v + "' is not one of trace, debug, info, warn, error");
-                 }
-                 c.log.level = v;
-               }, nullptr});
-  k.push_back({"storage.root", [](Config& c, const std::string& v) {
-                 if (v.empty()) Fail("storage.root", "must not be empty");
-                 c.storage.root = v;
-               }, nullptr});
-  k.push_back({"registry.addr", [](Config& c, const std::string& v) { c.registry.addr = v; }, nullptr});
-  k.push_back({"registry.port", [](Config& c, const std::string& v) {
-                 c.registry.port = ParseUint("registry.port", v, 0, 65535);
-               }, nullptr});
-  k.push_back({"registry.max_manifest_bytes", [](Config& c, const std::string& v) {
-                 c.registry.max_manifest_bytes =
-                     ParseUint("registry.max_manifest_bytes", v, 4 * 1024 * 1024, 1ull << 30);
-               }, nullptr});
-  k.push_back({"tls.enabled", [](Config& c, const std::string& v) { c.tls.enabled = ParseBool("tls.enabled", v); }, nullptr});
-  k.push_back({"tls.cert", [](Config& c, const std::string& v) { c.tls.cert = v; }, nullptr});
-  k.push_back({"tls.key", [](Config& c, const std::string& v) { c.tls.key = v; }, nullptr});
-  k.push_back({"tls.hosts",
-               [](Config& c, const std::string& v) {
-                 c.tls.hosts.clear();
-                 std::stringstream ss(v);
-                 std::string item;
-                 while (std::getline(ss, item, ',')) {
-                   if (!item.empty()) c.tls.hosts.push_back(item);
-                 }
-               },
-               [](Config& c, const YAML::Node& n) {
-                 if (!n.IsSequence()) Fail("tls.hosts", "must be a list of names");
-                 c.tls.hosts.clear();
-                 for (const auto& e : n) c.tls.hosts.push_back(e.as<std::string>());
-               }});
-  auto http_uint = [&](const char* leaf, uint64_t Config::Http::*m, uint64_t lo, uint64_t hi) {
-    std::string name = std::string("http.") + leaf;
-    k.push_back({name, [=](Config& c, const std::string& v) { c.http.*m = ParseUint(name, v, lo, hi); }, nullptr});
-  };
-  http_uint("io_threads", &Config::Http::io_threads, 1, 64);
-  http_uint("blocking_threads", &Config::Http::blocking_threads, 1, 256);
-  http_uint("header_timeout", &Config::Http::header_timeout, 1, 3600);
-  http_uint("body_timeout", &Config::Http::body_timeout, 1, 3600);
-  http_uint("write_timeout", &Config::Http::write_timeout, 1, 3600);
-  http_uint("max_header_bytes", &Config::Http::max_header_bytes, 1024, 1 << 20);
-  http_uint("max_connections", &Config::Http::max_connections, 1, 1 << 20);
-  http_uint("shutdown_grace", &Config::Http::shutdown_grace, 0, 3600);
-  return k;
+class KeyTable {
+ public:
+
+  template <typename S>
+  void Str(std::string name, S Config::*section, std::string S::*field,
+           std::vector<std::string> one_of = {}, bool non_empty = false) {
+    keys_.push_back({name, [=](Config& c, const std::string& v) {
+                       if (non_empty && v.empty()) Fail(name, "must not be empty");
+                       if (!one_of.empty() &&
+                           std::find(one_of.begin(), one_of.end(), v) == one_of.end()) {
+                         std::string all;
+                         for (const auto& o : one_of) all += (all.empty() ? "" : ", ") + o;
+                         Fail(name, "'" + v + "' is not one of " + all);
+                       }
+                       c.*section.*field = v;
+                     }, nullptr});
+  }
+  template <typename S>
+  void Uint(std::string name, S Config::*section, uint64_t S::*field, uint64_t lo, uint64_t hi) {
+    keys_.push_back({name, [=](Config& c, const std::string& v) {
+                       c.*section.*field = ParseUint(name, v, lo, hi);
+                     }, nullptr});
+  }
+  template <typename S>
+  void Bool(std::string name, S Config::*section, bool S::*field) {
+    keys_.push_back({name, [=](Config& c, const std::string& v) {
+                       c.*section.*field = ParseBool(name, v);
+                     }, nullptr});
+  }
+  // A list: a YAML sequence in the file, comma-separated in the environment.
+  template <typename S>
+  void List(std::string name, S Config::*section, std::vector<std::string> S::*field) {
+    keys_.push_back({name,
+                     [=](Config& c, const std::string& v) {
+                       auto& out = c.*section.*field;
+                       out.clear();
+                       std::stringstream ss(v);
+                       std::string item;
+                       while (std::getline(ss, item, ',')) {
+                         if (!item.empty()) out.push_back(item);
+                       }
+                     },
+                     [=](Config& c, const YAML::Node& n) {
+                       auto& out = c.*section.*field;
+                       out.clear();
+                       for (const auto& e : n) {
+                         if (!e.IsScalar()) Fail(name, "must be a list of strings");
+                         out.push_back(e.as<std::string>());
+                       }
+                     }});
+  }
+  const std::vector<Key>& keys() const { return keys_; }
+
+ private:
+  std::vector<Key> keys_;
+};
+
+const std::vector<Key>& Keys() {
+  static const KeyTable table = [] {
+    using C = Config;
+    KeyTable t;
+    t.Str("log.level", &C::log, &C::Log::level, {"trace", "debug", "info", "warn", "error"});
+    t.Str("storage.root", &C::storage, &C::Storage::root, {}, true);
+    t.Str("registry.addr", &C::registry, &C::Registry::addr, {}, true);
+    t.Uint("registry.port", &C::registry, &C::Registry::port, 0, 65535);
+    t.Uint("registry.max_manifest_bytes", &C::registry, &C::Registry::max_manifest_bytes,
+           4 * 1024 * 1024, 1ull << 30);
+    t.Bool("tls.enabled", &C::tls, &C::Tls::enabled);
+    t.Str("tls.cert", &C::tls, &C::Tls::cert);
+    t.Str("tls.key", &C::tls, &C::Tls::key);
+    t.List("tls.hosts", &C::tls, &C::Tls::hosts);
+    t.Bool("auth.enabled", &C::auth, &C::Auth::enabled);
+    t.Str("auth.realm", &C::auth, &C::Auth::realm);
+    t.Str("auth.service", &C::auth, &C::Auth::service, {}, true);
+    t.Str("auth.issuer", &C::auth, &C::Auth::issuer, {}, true);
+    t.Str("auth.rootcertbundle", &C::auth, &C::Auth::rootcertbundle);
+    t.Str("token.addr", &C::token, &C::Token::addr, {}, true);
+    t.Uint("token.port", &C::token, &C::Token::port, 0, 65535);
+    t.Str("token.algorithm", &C::token, &C::Token::algorithm, {"ES256", "RS256"});
+    t.Str("token.key", &C::token, &C::Token::key);
+    t.Str("token.cert", &C::token, &C::Token::cert);
+    t.Uint("token.ttl", &C::token, &C::Token::ttl, 60, 86400);
+    t.Str("token.backend", &C::token, &C::Token::backend, {"htpasswd", "keystone"});
+    t.Str("token.htpasswd", &C::token, &C::Token::htpasswd);
+    t.List("token.admins", &C::token, &C::Token::admins);
+    t.List("token.public_namespaces", &C::token, &C::Token::public_namespaces);
+    t.List("token.reserved_namespaces", &C::token, &C::Token::reserved_namespaces);
+    t.Bool("token.anonymous_pull", &C::token, &C::Token::anonymous_pull);
+    t.Uint("token.max_failures", &C::token, &C::Token::max_failures, 1, 1000);
+    t.Str("keystone.url", &C::keystone, &C::Keystone::url);
+    t.Str("keystone.user_domain", &C::keystone, &C::Keystone::user_domain, {}, true);
+    t.Str("keystone.project", &C::keystone, &C::Keystone::project);
+    t.Str("keystone.project_domain", &C::keystone, &C::Keystone::project_domain, {}, true);
+    t.Str("keystone.admin_role", &C::keystone, &C::Keystone::admin_role);
+    t.Str("keystone.ca_file", &C::keystone, &C::Keystone::ca_file);
+    t.Bool("keystone.verify_tls", &C::keystone, &C::Keystone::verify_tls);
+    t.Uint("keystone.timeout_ms", &C::keystone, &C::Keystone::timeout_ms, 100, 120000);
+    t.Uint("keystone.cache_ttl", &C::keystone, &C::Keystone::cache_ttl, 0, 3600);
+    t.Uint("http.io_threads", &C::http, &C::Http::io_threads, 1, 64);
+    t.Uint("http.blocking_threads", &C::http, &C::Http::blocking_threads, 1, 256);
+    t.Uint("http.header_timeout", &C::http, &C::Http::header_timeout, 1, 3600);
+    t.Uint("http.body_timeout", &C::http, &C::Http::body_timeout, 1, 3600);
+    t.Uint("http.write_timeout", &C::http, &C::Http::write_timeout, 1, 3600);
+    t.Uint("http.max_header_bytes", &C::http, &C::Http::max_header_bytes, 1024, 1 << 20);
+    t.Uint("http.max_connections", &C::http, &C::Http::max_connections, 1, 1 << 20);
+    t.Uint("http.shutdown_grace", &C::http, &C::Http::shutdown_grace, 0, 3600);
+    return t;
+  }();
+  return table.keys();
 }
 
 std::string EnvName(const std::string& key) {
   std::string e = "BERTH_";
-  for (char c : key) e += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : key) {
+    e += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
   return e;
 }
 
-void Walk(const YAML::Node& node, const std::string& prefix, const std::vector<Key>& keys,
-          Config& c) {
+void Walk(const YAML::Node& node, const std::string& prefix, Config& c) {
   if (!node.IsMap()) Fail(prefix.empty() ? "(top level)" : prefix, "must be a mapping");
+  const auto& keys = Keys();
   for (const auto& kv : node) {
     std::string name = (prefix.empty() ? "" : prefix + ".") + kv.first.as<std::string>();
     auto it = std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return k.name == name; });
     if (it != keys.end()) {
-      if (kv.second.IsSequence() && it->set_yaml) {
-        it->set_yaml(c, kv.second);
+      if (it->set_list) {
+        if (kv.second.IsSequence()) {
+          it->set_list(c, kv.second);
+        } else if (kv.second.IsNull()) {
+          it->set(c, "");
+        } else {
+          Fail(name, "must be a list");
+        }
       } else if (kv.second.IsScalar()) {
         it->set(c, kv.second.as<std::string>());
       } else if (kv.second.IsNull()) {
@@ -120,7 +188,7 @@ void Walk(const YAML::Node& node, const std::string& prefix, const std::vector<K
       return k.name.compare(0, name.size() + 1, name + ".") == 0;
     });
     if (!is_section) Fail(name, "unknown key");
-    Walk(kv.second, name, keys, c);
+    Walk(kv.second, name, c);
   }
 }
 
@@ -128,7 +196,6 @@ void Walk(const YAML::Node& node, const std::string& prefix, const std::vector<K
 
 Config Load(const std::string& path, const std::vector<std::string>& env) {
   Config c;
-  const auto keys = Keys();
   if (!path.empty()) {
     YAML::Node root;
     try {
@@ -136,14 +203,16 @@ Config Load(const std::string& path, const std::vector<std::string>& env) {
     } catch (const YAML::Exception& e) {
       throw ConfigError("cannot read configuration " + path + ": " + e.what());
     }
-    if (!root.IsNull()) Walk(root, "", keys, c);
+    if (!root.IsNull()) Walk(root, "", c);
   }
+  const auto& keys = Keys();
   for (const auto& entry : env) {
     if (entry.rfind("BERTH_", 0) != 0) continue;
     auto eq = entry.find('=');
     std::string name = entry.substr(0, eq);
     std::string value = eq == std::string::npos ? "" : entry.substr(eq + 1);
-    auto it = std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return EnvName(k.name) == name; });
+    auto it = std::find_if(keys.begin(), keys.end(),
+                           [&](const Key& k) { return EnvName(k.name) == name; });
     if (it == keys.end()) {
       throw ConfigError("environment variable " + name + " names no configuration key");
     }
@@ -155,19 +224,29 @@ Config Load(const std::string& path, const std::vector<std::string>& env) {
 std::string DefaultYaml() {
   Config d;
   std::ostringstream o;
-  o << "# berth configuration. Every key can also be set as BERTH_<SECTION>_<KEY>.\n"
-    << "log:\n  level: " << d.log.level << "            # trace|debug|info|warn|error\n"
-    << "storage:\n  root: " << d.storage.root << "          # blobs, uploads, metadata.db, keys\n"
-    << "registry:\n  addr: " << d.registry.addr << "\n  port: " << d.registry.port
-    << "\n  max_manifest_bytes: " << d.registry.max_manifest_bytes << "\n"
-    << "tls:\n  enabled: true          # false serves plain HTTP\n"
-    << "  cert: \"\"               # empty: <root>/keys/tls.crt, generated on first start\n"
-    << "  key: \"\"\n  hosts: []              # extra names for the generated certificate\n"
-    << "http:\n  io_threads: " << d.http.io_threads << "\n  blocking_threads: " << d.http.blocking_threads
-    << "\n  header_timeout: " << d.http.header_timeout << "      # seconds\n  body_timeout: "
-    << d.http.body_timeout << "\n  write_timeout: " << d.http.write_timeout
-    << "\n  max_header_bytes: " << d.http.max_header_bytes << "\n  max_connections: "
-    << d.http.max_connections << "\n  shutdown_grace: " << d.http.shutdown_grace << "\n";
+  auto list = [](const std::vector<std::string>& v) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+    return s + "]";
+  };
+  o << "# berth configuration; see the README for every key.\n"
+    << "# Each key can also be set as BERTH_<SECTION>_<KEY> (e.g. BERTH_REGISTRY_PORT).\n"
+    << "log:\n  level: " << d.log.level << "\n"
+    << "storage:\n  root: " << d.storage.root << "\n"
+    << "registry:\n  addr: " << d.registry.addr << "\n  port: " << d.registry.port << "\n"
+    << "tls:\n  enabled: true     # false serves plain HTTP\n"
+    << "  cert: \"\"          # empty: <root>/keys/tls.crt, generated on first start\n"
+    << "  key: \"\"\n  hosts: []\n"
+    << "auth:\n  enabled: true     # the registry demands tokens from the token server\n"
+    << "  service: " << d.auth.service << "\n  issuer: " << d.auth.issuer << "\n"
+    << "token:\n  addr: " << d.token.addr << "\n  port: " << d.token.port
+    << "\n  algorithm: " << d.token.algorithm << "\n  ttl: " << d.token.ttl
+    << "\n  backend: " << d.token.backend << "    # or keystone\n"
+    << "  htpasswd: \"\"      # empty: <root>/htpasswd\n"
+    << "  admins: " << list(d.token.admins) << "\n  public_namespaces: "
+    << list(d.token.public_namespaces) << "\n  reserved_namespaces: []\n  anonymous_pull: false\n"
+    << "keystone:\n  url: \"\"\n  user_domain: Default\n  project: \"\"\n  admin_role: admin\n"
+    << "  verify_tls: true\n  cache_ttl: " << d.keystone.cache_ttl << "\n";
   return o.str();
 }
 

@@ -36,6 +36,39 @@ struct Config {
     std::string key;                 // empty: <root>/keys/tls.key, generated if missing
     std::vector<std::string> hosts;  // extra names for the generated certificate
   } tls;
+  struct Auth {
+    bool enabled = true;                 // the registry demands bearer tokens
+    std::string realm;                   // empty: https://<host name>:<token.port>/token
+    std::string service = "berth";       // `aud` of tokens, `service` of challenges
+    std::string issuer = "berth-token";  // `iss` of tokens
+    std::string rootcertbundle;          // empty: the token certificate in <root>/keys
+  } auth;
+  struct Token {
+    std::string addr = "0.0.0.0";
+    uint64_t port = 9002;
+    std::string algorithm = "ES256";  // ES256 or RS256
+    std::string key;                  // empty: <root>/keys/token.key, generated if missing
+    std::string cert;                 // empty: <root>/keys/token.crt, generated if missing
+    uint64_t ttl = 900;               // seconds a token is valid
+    std::string backend = "htpasswd";  // htpasswd or keystone
+    std::string htpasswd;              // empty: <root>/htpasswd
+    std::vector<std::string> admins{"admin"};
+    std::vector<std::string> public_namespaces{"public"};
+    std::vector<std::string> reserved_namespaces;
+    bool anonymous_pull = false;
+    uint64_t max_failures = 5;  // failed logins per user and address before 429s start
+  } token;
+  struct Keystone {
+    std::string url;  // e.g. https://keystone:5000/v3
+    std::string user_domain = "Default";
+    std::string project;  // when set, logins are scoped to it and roles are read
+    std::string project_domain = "Default";
+    std::string admin_role = "admin";
+    std::string ca_file;
+    bool verify_tls = true;
+    uint64_t timeout_ms = 5000;
+    uint64_t cache_ttl = 60;  // seconds a successful login is remembered
+  } keystone;
   struct Http {
     uint64_t io_threads = 2;
     uint64_t blocking_threads = 16;

@@ -63,9 +63,10 @@ void WritePem(const std::string& path, mode_t mode, const std::function<bool(FIL
 
 }  // namespace
 
-void WriteSelfSignedCertificate(const std::string& cert_path, const std::string& key_path,
-                                const std::vector<std::string>& extra_names) {
-  PkeyPtr key(EVP_EC_gen("P-256"));
+namespace {
+void WriteCertificate(const std::string& cert_path, const std::string& key_path,
+                      const std::vector<std::string>* tls_names, const std::string& cn, bool rsa) {
+  PkeyPtr key(rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256"));
   Check(key != nullptr, "key");
 
   X509Ptr cert(X509_new());
@@ -86,15 +87,19 @@ void WriteSelfSignedCertificate(const std::string& cert_path, const std::string&
 
   char host[256] = "localhost";
   ::gethostname(host, sizeof host - 1);
+  std::string subject_cn = cn.empty() ? std::string(host) : cn;
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>("berth"), -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(host), -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>(subject_cn.c_str()), -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
 
-  std::vector<std::string> names = {"localhost", "127.0.0.1", "::1", host};
-  names.insert(names.end(), extra_names.begin(), extra_names.end());
+  std::vector<std::string> names;
+  if (tls_names) {
+    names = {"localhost", "127.0.0.1", "::1", host};
+    names.insert(names.end(), tls_names->begin(), tls_names->end());
+  }
   std::string san;
   std::vector<std::string> seen;
   for (const auto& n : names) {
@@ -107,15 +112,28 @@ void WriteSelfSignedCertificate(const std::string& cert_path, const std::string&
   // (certs.d/…/ca.crt) as the root that vouches for itself.
   AddExt(cert.get(), NID_basic_constraints, "critical,CA:TRUE");
   AddExt(cert.get(), NID_key_usage, "critical,digitalSignature,keyCertSign");
-  AddExt(cert.get(), NID_ext_key_usage, "serverAuth");
   AddExt(cert.get(), NID_subject_key_identifier, "hash");
-  AddExt(cert.get(), NID_subject_alt_name, san);
+  if (tls_names) {
+    AddExt(cert.get(), NID_ext_key_usage, "serverAuth");
+    AddExt(cert.get(), NID_subject_alt_name, san);
+  }
   Check(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0, "sign");
 
   WritePem(key_path, 0600, [&](FILE* f) {
     return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
   });
   WritePem(cert_path, 0644, [&](FILE* f) { return PEM_write_X509(f, cert.get()) == 1; });
+}
+}  // namespace
+
+void WriteSelfSignedCertificate(const std::string& cert_path, const std::string& key_path,
+                                const std::vector<std::string>& extra_names) {
+  WriteCertificate(cert_path, key_path, &extra_names, "", false);
+}
+
+void WriteSigningCertificate(const std::string& cert_path, const std::string& key_path,
+                             const std::string& common_name, bool rsa) {
+  WriteCertificate(cert_path, key_path, nullptr, common_name, rsa);
 }
 
 }  // namespace berth::crypto

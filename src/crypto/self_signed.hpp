@@ -15,4 +15,9 @@ namespace berth::crypto {
 void WriteSelfSignedCertificate(const std::string& cert_path, const std::string& key_path,
                                 const std::vector<std::string>& extra_names);
 
+// The same for a token-signing key: no SANs, no server-auth usage; `rsa`
+// selects RSA 2048 instead of ECDSA P-256.
+void WriteSigningCertificate(const std::string& cert_path, const std::string& key_path,
+                             const std::string& common_name, bool rsa);
+
 }  // namespace berth::crypto

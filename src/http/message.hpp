@@ -26,6 +26,7 @@ std::optional<std::string_view> FindField(const Fields& fields, std::string_view
 
 struct Request {
   std::string method;  // upper case, as sent
+  std::string target;  // as sent (path and query), for logs
   std::string path;    // the raw path, not percent-decoded
   Fields query;        // decoded query parameters, in order
   Fields headers;
@@ -84,9 +85,10 @@ using BodySinkPtr = std::unique_ptr<BodySink>;
 struct Outcome {
   Response response;
   BodySinkPtr sink;
+  std::string user;  // who made the request, for the access log ("" = anonymous)
 
-  static Outcome Reply(Response r) { return {std::move(r), nullptr}; }
-  static Outcome Stream(BodySinkPtr s) { return {Response{}, std::move(s)}; }
+  static Outcome Reply(Response r) { return {std::move(r), nullptr, {}}; }
+  static Outcome Stream(BodySinkPtr s) { return {Response{}, std::move(s), {}}; }
 };
 
 // The application behind a listener. Handle runs on the blocking pool (it may

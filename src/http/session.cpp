@@ -52,6 +52,7 @@ auto& Lowest(Stream& s) {
 bool BuildRequest(const bhttp::request_parser<bhttp::buffer_body>& parser, Request& out) {
   const auto& msg = parser.get();
   out.method = std::string(msg.method_string());
+  out.target = std::string(msg.target());
   auto url = boost::urls::parse_origin_form(msg.target());
   if (!url) return false;
   out.path = std::string(url->encoded_path());
@@ -101,11 +102,13 @@ class Session {
     const bool is_head = parser.get().method() == bhttp::verb::head;
     bool keep = parser.get().keep_alive();
     Response res;
+    std::string user;
     if (!BuildRequest(parser, req)) {
       res = ctx_.handler.Reject(400, "malformed request target");
       keep = false;
     } else {
       Outcome out = co_await RunBlocking(ctx_.pool, [&] { return ctx_.handler.Handle(req); });
+      user = std::move(out.user);
       if (out.sink) {
         auto body = co_await ReadBody(parser, *out.sink);
         if (!body) co_return false;  // connection lost: nobody to answer
@@ -118,7 +121,7 @@ class Session {
     }
     uint64_t sent = 0;
     bool ok = co_await Send(std::move(res), keep, is_head, &sent);
-    Log(req, last_status_, sent, start);
+    Log(req, user, last_status_, sent, start);
     co_return ok && keep;
   }
 
@@ -253,10 +256,12 @@ class Session {
     co_return !fec;
   }
 
-  void Log(const Request& req, int status, uint64_t bytes, Clock::time_point start) {
+  void Log(const Request& req, const std::string& user, int status, uint64_t bytes,
+           Clock::time_point start) {
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    spdlog::info("access {} rid={} client={} user=- method={} path={} status={} bytes={} dur_ms={:.2f}",
-                 ctx_.name, req.request_id, remote_, req.method, req.path, status, bytes, ms);
+    spdlog::info("access {} rid={} client={} user={} method={} target={} status={} bytes={} dur_ms={:.2f}",
+                 ctx_.name, req.request_id, remote_, user.empty() ? "-" : user, req.method,
+                 req.target, status, bytes, ms);
   }
 
   Stream& stream_;

@@ -29,6 +29,7 @@ WireError ToWire(Errc code) {
     case Errc::kUnsupported: return {"UNSUPPORTED", 405};
     case Errc::kNotFound: return {"NOT_FOUND", 404};
     case Errc::kMethodNotAllowed: return {"UNSUPPORTED", 405};
+    case Errc::kScopeInvalid: return {"UNSUPPORTED", 400};
     case Errc::kUnauthorized: return {"UNAUTHORIZED", 401};
     case Errc::kDenied: return {"DENIED", 403};
     case Errc::kTooManyRequests: return {"TOOMANYREQUESTS", 429};

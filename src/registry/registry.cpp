@@ -1,5 +1,7 @@
 #include "registry/registry.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <array>
 
 #include "registry/errors.hpp"
@@ -44,18 +46,76 @@ constexpr std::array kRoutes = {
 }  // namespace
 
 Registry::Registry(storage::BlobStore& blobs, storage::UploadStore& uploads,
-                   storage::MetadataStore& meta, Options options)
-    : deps_{blobs, uploads, meta, options} {}
+                   storage::MetadataStore& meta, Options options, const auth::BearerGate* gate)
+    : deps_{blobs, uploads, meta, options}, gate_(gate) {}
+
+std::vector<auth::Scope> Registry::RequiredScopes(const Route& route, std::string_view method) {
+  if (route.endpoint == Endpoint::kBase) return {};
+  if (route.endpoint == Endpoint::kCatalog) return {{"registry", "catalog", {"*"}}};
+  if (method == "GET" || method == "HEAD") return {{"repository", route.name, {"pull"}}};
+  if (method == "DELETE") return {{"repository", route.name, {"delete"}}};
+  return {{"repository", route.name, {"pull", "push"}}};
+}
+
+std::optional<http::Response> Registry::Authorize(const http::Request& request, const Route& route,
+                                                  std::vector<auth::Scope>* granted,
+                                                  std::string* user) {
+  const auto needed = RequiredScopes(route, request.method);
+  auto deny = [&](std::string_view error, std::string message) {
+    http::Response r = ErrorResponse({Errc::kUnauthorized, std::move(message)});
+    r.Set("WWW-Authenticate", gate_->Challenge(needed, error));
+    return r;
+  };
+  auth::BearerCheck check = gate_->Check(request.Header("Authorization"));
+  if (check.kind == auth::BearerCheck::kMissing) {
+    return deny("", "authentication required");
+  }
+  if (check.kind == auth::BearerCheck::kInvalid) {
+    spdlog::info("rejected token from {}: {}", request.remote, check.reason);
+    return deny("invalid_token", "invalid token");
+  }
+  *user = check.claims.subject;
+  for (const auto& scope : needed) {
+    for (const auto& action : scope.actions) {
+      if (!auth::Allows(check.claims.access, scope.type, scope.name, action)) {
+        return deny("insufficient_scope", "the token does not grant " + auth::ToString(scope));
+      }
+    }
+  }
+  *granted = std::move(check.claims.access);
+  return std::nullopt;
+}
 
 http::Outcome Registry::Handle(const http::Request& request) {
   auto route = ParseRoute(request.path);
   if (!route) return Outcome::Reply(ErrorResponse(route.status()));
+  const Entry* entry = nullptr;
   for (const auto& e : kRoutes) {
-    if (e.endpoint != route->endpoint) continue;
-    if (e.method == request.method) return e.handle(deps_, request, *route);
+    if (e.endpoint == route->endpoint && e.method == request.method) entry = &e;
   }
-  http::Response r = ErrorResponse({Errc::kMethodNotAllowed, "method not allowed here"});
-  return Outcome::Reply(std::move(r));
+  if (!entry) return Outcome::Reply(ErrorResponse({Errc::kMethodNotAllowed, "method not allowed here"}));
+  if (!gate_) return entry->handle(deps_, request, *route);
+
+  std::vector<auth::Scope> granted;
+  std::string user;
+  if (auto denied = Authorize(request, *route, &granted, &user)) {
+    Outcome out = Outcome::Reply(std::move(*denied));
+    out.user = std::move(user);
+    return out;
+  }
+  Outcome out;
+  auto from = request.Query("from");
+  if (route->endpoint == Endpoint::kUploadStart && request.Query("mount") && from &&
+      !auth::Allows(granted, "repository", *from, "pull")) {
+    // A mount needs pull on the source; without it, fall back to a plain upload.
+    http::Request plain = request;
+    std::erase_if(plain.query, [](const auto& kv) { return kv.first == "mount" || kv.first == "from"; });
+    out = entry->handle(deps_, plain, *route);
+  } else {
+    out = entry->handle(deps_, request, *route);
+  }
+  out.user = std::move(user);
+  return out;
 }
 
 http::Response Registry::Reject(int status, std::string_view reason) {

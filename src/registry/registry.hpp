@@ -5,6 +5,7 @@
 // Thread-safety: Handle may run on many threads at once.
 #pragma once
 
+#include "auth/bearer/bearer.hpp"
 #include "http/message.hpp"
 #include "registry/handlers.hpp"
 
@@ -12,15 +13,27 @@ namespace berth::registry {
 
 class Registry final : public http::Handler {
  public:
-  // The stores must outlive the Registry.
+  // The stores (and `gate`) must outlive the Registry. With a gate every
+  // request needs a bearer token granting what the endpoint requires; with
+  // nullptr the registry is open (tls/test setups that ask for it).
   Registry(storage::BlobStore& blobs, storage::UploadStore& uploads,
-           storage::MetadataStore& meta, Options options);
+           storage::MetadataStore& meta, Options options, const auth::BearerGate* gate);
 
   http::Outcome Handle(const http::Request& request) override;
   http::Response Reject(int status, std::string_view reason) override;
 
+  // What a request needs from the token (exposed for tests): GET/HEAD need
+  // pull; POST/PUT/PATCH pull,push; DELETE delete; the catalog
+  // registry:catalog:*; /v2/ nothing.
+  static std::vector<auth::Scope> RequiredScopes(const Route& route, std::string_view method);
+
  private:
+  // Checks the token; returns the answer to send when the request may not go on.
+  std::optional<http::Response> Authorize(const http::Request& request, const Route& route,
+                                          std::vector<auth::Scope>* granted, std::string* user);
+
   Deps deps_;
+  const auth::BearerGate* gate_;
 };
 
 }  // namespace berth::registry

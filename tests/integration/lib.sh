@@ -22,23 +22,25 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_berth ROOT PORT [ENV=VALUE ...]: runs `berth registry` in the
-# background on 127.0.0.1:PORT with HTTPS (the generated certificate), and
+# start_berth ROOT PORT [ENV=VALUE ...]: runs `berth registry` (or
+# $BERTH_ROLE) in the background on 127.0.0.1:PORT with HTTPS (the generated
+# certificate) and auth off unless an ENV=VALUE turns it on, and
 # waits until it answers. Sets BERTH_PID, BASE (https://127.0.0.1:PORT),
 # CACERT and CERTDIR (a folder with ca.crt, for skopeo/podman).
 start_berth() {
   local root=$1 port=$2
   shift 2
   env BERTH_STORAGE_ROOT="$root" BERTH_REGISTRY_ADDR=127.0.0.1 BERTH_REGISTRY_PORT="$port" \
-    BERTH_LOG_LEVEL="${BERTH_TEST_LOG_LEVEL:-info}" "$@" \
-    "$BERTH_BIN" registry >>"$root.log" 2>&1 &
+    BERTH_LOG_LEVEL="${BERTH_TEST_LOG_LEVEL:-info}" BERTH_AUTH_ENABLED=false "$@" \
+    "$BERTH_BIN" "${BERTH_ROLE:-registry}" >>"$root.log" 2>&1 &
   BERTH_PID=$!
   BASE=https://127.0.0.1:$port
   CACERT=$root/keys/tls.crt
   CERTDIR=$root/certs.d
   local i
   for i in $(seq 1 100); do
-    if [[ -f "$CACERT" ]] && curl -sf --cacert "$CACERT" -o /dev/null "$BASE/v2/"; then
+    if [[ -f "$CACERT" ]] &&
+      [[ $(curl -s --cacert "$CACERT" -o /dev/null -w '%{http_code}' "$BASE/v2/") != 000 ]]; then
       mkdir -p "$CERTDIR" && cp "$CACERT" "$CERTDIR/ca.crt"
       return 0
     fi

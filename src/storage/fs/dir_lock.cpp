@@ -5,12 +5,12 @@
 
 #include <cerrno>
 
-#include "storage/fs/layout.hpp"
 
 namespace berth::storage {
 
-Result<std::unique_ptr<DirLock>> DirLock::TryAcquire(const std::string& root) {
-  std::string path = layout::LockFile(root);
+Result<std::unique_ptr<DirLock>> DirLock::TryAcquire(const std::string& root,
+                                                     const std::string& name) {
+  std::string path = root + "/" + name;
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!fd.valid()) return PosixError("open " + path, errno);
   struct flock fl {};

@@ -17,8 +17,11 @@ namespace berth::storage {
 
 class DirLock {
  public:
-  // Takes the lock or fails at once with kBusy naming the current holder.
-  static Result<std::unique_ptr<DirLock>> TryAcquire(const std::string& root);
+  // Takes the lock file `name` in `root` (LOCK for the registry, LOCK.token
+  // for a token server running alone) or fails at once with kBusy naming
+  // the current holder.
+  static Result<std::unique_ptr<DirLock>> TryAcquire(const std::string& root,
+                                                     const std::string& name = "LOCK");
 
  private:
   explicit DirLock(UniqueFd fd) : fd_(std::move(fd)) {}

@@ -1,0 +1,52 @@
+#include "auth/policy.hpp"
+
+#include <algorithm>
+
+namespace berth::auth {
+namespace {
+
+// True when `name` lies inside namespace `ns`: "ns/..." exactly.
+bool InNamespace(const std::string& name, const std::string& ns) {
+  return !ns.empty() && name.size() > ns.size() + 1 && name.compare(0, ns.size(), ns) == 0 &&
+         name[ns.size()] == '/';
+}
+
+bool InAny(const std::string& name, const std::vector<std::string>& namespaces) {
+  return std::any_of(namespaces.begin(), namespaces.end(),
+                     [&](const std::string& ns) { return InNamespace(name, ns); });
+}
+
+}  // namespace
+
+bool Policy::IsAdmin(const Identity& who) const {
+  if (!who.authenticated) return false;
+  return who.admin || std::find(options_.admins.begin(), options_.admins.end(), who.name) !=
+                          options_.admins.end();
+}
+
+std::vector<Scope> Policy::Grant(const Identity& who, const std::vector<Scope>& requested) const {
+  const bool admin = IsAdmin(who);
+  std::vector<Scope> out;
+  for (const auto& want : requested) {
+    Scope got{want.type, want.name, {}};
+    for (const auto& action : want.actions) {
+      bool ok = false;
+      if (admin) {
+        ok = (want.type == "repository" &&
+              (action == "pull" || action == "push" || action == "delete" || action == "*")) ||
+             (want.type == "registry" && want.name == "catalog" && action == "*");
+      } else if (want.type == "repository" && !InAny(want.name, options_.reserved_namespaces)) {
+        if (who.authenticated && InNamespace(want.name, who.name)) {
+          ok = action == "pull" || action == "push" || action == "delete" || action == "*";
+        } else if (action == "pull" && InAny(want.name, options_.public_namespaces)) {
+          ok = who.authenticated || options_.anonymous_pull;
+        }
+      }
+      if (ok) got.actions.push_back(action);
+    }
+    if (!got.actions.empty()) out.push_back(std::move(got));
+  }
+  return out;
+}
+
+}  // namespace berth::auth

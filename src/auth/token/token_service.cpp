@@ -1,0 +1,287 @@
+#include "auth/token/token_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <ctime>
+#include <strings.h>
+
+#include "auth/jwt/base64.hpp"
+#include "crypto/hasher.hpp"
+#include "crypto/random.hpp"
+
+namespace berth::auth {
+namespace {
+
+namespace json = boost::json;
+
+http::Response JsonResponse(int status, const json::object& body) {
+  http::Response r;
+  r.status = status;
+  r.Set("Content-Type", "application/json");
+  r.Set("Cache-Control", "no-store");
+  r.body = json::serialize(body);
+  return r;
+}
+
+http::Response Error(int status, std::string_view code, std::string_view message) {
+  json::object err{{"code", code}, {"message", message}};
+  return JsonResponse(status, json::object{{"errors", json::array{err}}});
+}
+
+std::string Rfc3339(int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// "1.2.3.4:5678" or "[::1]:5678" → the address alone.
+std::string AddressOf(const std::string& remote) {
+  if (!remote.empty() && remote[0] == '[') return remote.substr(1, remote.find(']') - 1);
+  return remote.substr(0, remote.rfind(':'));
+}
+
+std::vector<std::string_view> All(const http::Fields& f, std::string_view key) {
+  std::vector<std::string_view> out;
+  for (const auto& [k, v] : f) {
+    if (k == key) out.push_back(v);
+  }
+  return out;
+}
+
+std::string Join(const std::vector<Scope>& scopes) {
+  std::string s;
+  for (const auto& sc : scopes) {
+    if (!s.empty()) s += ' ';
+    s += ToString(sc);
+  }
+  return s;
+}
+
+std::string HashToken(const std::string& token) {
+  return crypto::HashBytes(DigestAlgorithm::kSha256, token).hex();
+}
+
+// Collects a small form body for POST /token.
+class FormSink final : public http::BodySink {
+ public:
+  FormSink(TokenService& service, http::Request request)
+      : service_(service), request_(std::move(request)) {}
+  Status Write(std::span<const char> data) override {
+    if (body_.size() + data.size() > 64 * 1024) return {Errc::kTooLarge, "form too large"};
+    body_.append(data.data(), data.size());
+    return Status::Ok();
+  }
+  http::Response Finish(const Status& body) override {
+    if (!body.ok()) return Error(413, "UNSUPPORTED", body.message());
+    // Form encoding writes spaces as '+'; make them %20 before decoding.
+    std::string encoded;
+    for (char c : body_) encoded += c == '+' ? std::string("%20") : std::string(1, c);
+    auto url = boost::urls::parse_origin_form("/?" + encoded);
+    if (!url) return Error(400, "UNSUPPORTED", "malformed form body");
+    http::Fields fields;
+    for (auto p : url->params()) fields.emplace_back(p.key, p.value);
+    std::string user;
+    return service_.Answer(request_, fields, true, &user);
+  }
+
+ private:
+  TokenService& service_;
+  http::Request request_;
+  std::string body_;
+};
+
+}  // namespace
+
+struct TokenService::Login {
+  enum Kind { kOk, kBad, kUnavailable, kThrottled, kMalformed } kind = kBad;
+  Identity identity;
+  int64_t retry_after = 0;
+  std::string detail;
+};
+
+TokenService::TokenService(Authenticator& authenticator, const Policy& policy,
+                           const jwt::JwtSigner& signer, storage::RefreshTokenStore& refresh,
+                           FailureLimiter& limiter, std::function<int64_t()> now,
+                           TokenServiceOptions options)
+    : authenticator_(authenticator),
+      policy_(policy),
+      signer_(signer),
+      refresh_(refresh),
+      limiter_(limiter),
+      now_(std::move(now)),
+      options_(std::move(options)) {}
+
+http::Response TokenService::Reject(int status, std::string_view reason) {
+  return Error(status, "UNSUPPORTED", reason);
+}
+
+http::Outcome TokenService::Handle(const http::Request& req) {
+  if (req.path != "/token" && req.path != "/token/") {
+    return http::Outcome::Reply(Error(404, "NOT_FOUND", "no such endpoint"));
+  }
+  if (req.method == "GET") {
+    http::Outcome out;
+    out.response = Answer(req, req.query, false, &out.user);
+    return out;
+  }
+  if (req.method == "POST") {
+    auto sink = std::make_unique<FormSink>(*this, req);
+    if (req.has_body) return http::Outcome::Stream(std::move(sink));
+    return http::Outcome::Reply(sink->Finish(Status::Ok()));
+  }
+  return http::Outcome::Reply(Error(405, "UNSUPPORTED", "use GET or POST"));
+}
+
+TokenService::Login TokenService::Authenticate(const http::Request& req,
+                                               const http::Fields& params, bool oauth) {
+  Login login;
+  std::string user;
+  Secret password;
+  bool have_credentials = false;
+  if (oauth) {
+    auto grant = http::FindField(params, "grant_type").value_or("");
+    if (grant == "refresh_token") {
+      auto token = http::FindField(params, "refresh_token");
+      if (!token) return {Login::kMalformed, {}, 0, "refresh_token is required"};
+      auto g = refresh_.Find(HashToken(std::string(*token)));
+      if (!g) {
+        if (g.status().code() == Errc::kUnauthorized) return {Login::kBad, {}, 0, "unknown refresh token"};
+        return {Login::kUnavailable, {}, 0, g.status().message()};
+      }
+      if (g->service != options_.service) return {Login::kBad, {}, 0, "refresh token for another service"};
+      return {Login::kOk, Identity{g->subject, g->admin, true}, 0, "refresh token"};
+    }
+    if (grant != "password") return {Login::kMalformed, {}, 0, "unsupported grant_type"};
+    auto u = http::FindField(params, "username");
+    auto p = http::FindField(params, "password");
+    if (!u || !p) return {Login::kMalformed, {}, 0, "username and password are required"};
+    user = std::string(*u);
+    password = Secret(std::string(*p));
+    have_credentials = true;
+  } else if (auto h = req.Header("Authorization");
+             h && h->size() > 6 && strncasecmp(h->data(), "Basic ", 6) == 0) {
+    auto decoded = jwt::Base64Decode(h->substr(6));
+    if (!decoded) return {Login::kMalformed, {}, 0, "malformed Basic credentials"};
+    auto colon = decoded->find(':');
+    if (colon == std::string::npos) return {Login::kMalformed, {}, 0, "malformed Basic credentials"};
+    user = decoded->substr(0, colon);
+    password = Secret(decoded->substr(colon + 1));
+    have_credentials = true;
+  }
+  if (!have_credentials) return {Login::kOk, Identity{}, 0, "anonymous"};
+
+  const std::string address = AddressOf(req.remote);
+  const int64_t now = now_();
+  if (int64_t wait = limiter_.RetryAfter(user, address, now); wait > 0) {
+    return {Login::kThrottled, {}, wait, "too many failed logins"};
+  }
+  AuthResult r = authenticator_.Authenticate(user, password);
+  switch (r.outcome) {
+    case AuthOutcome::kOk:
+      limiter_.Succeeded(user, address);
+      r.identity.authenticated = true;
+      if (r.identity.name.empty()) r.identity.name = user;
+      return {Login::kOk, r.identity, 0, r.detail};
+    case AuthOutcome::kBadCredentials:
+      limiter_.Failed(user, address, now);
+      return {Login::kBad, Identity{user, false, false}, 0, r.detail};
+    case AuthOutcome::kUnavailable:
+      return {Login::kUnavailable, {}, 0, r.detail};
+  }
+  return login;
+}
+
+http::Response TokenService::Answer(const http::Request& req, const http::Fields& params,
+                                    bool oauth, std::string* user_out) {
+  auto service = http::FindField(params, "service");
+  if (service && *service != options_.service) {
+    return Error(400, "UNSUPPORTED", "unknown service; this token server serves " + options_.service);
+  }
+  std::vector<Scope> requested;
+  for (auto text : All(params, "scope")) {
+    auto scopes = ParseScopes(text);
+    if (!scopes) return Error(400, "UNSUPPORTED", "invalid scope: " + scopes.status().message());
+    for (auto& s : *scopes) requested.push_back(std::move(s));
+  }
+
+  Login login = Authenticate(req, params, oauth);
+  *user_out = login.identity.name;
+  switch (login.kind) {
+    case Login::kOk:
+      break;
+    case Login::kMalformed:
+      return Error(400, "UNSUPPORTED", login.detail);
+    case Login::kBad: {
+      spdlog::info("audit token client={} user={} result=denied reason=\"bad credentials\"",
+                   req.remote, login.identity.name.empty() ? "-" : login.identity.name);
+      http::Response r = Error(401, "UNAUTHORIZED", "bad credentials");
+      r.Set("WWW-Authenticate", "Basic realm=\"" + options_.service + "\"");
+      return r;
+    }
+    case Login::kThrottled: {
+      spdlog::warn("audit token client={} result=throttled retry_after={}", req.remote,
+                   login.retry_after);
+      http::Response r = Error(429, "TOOMANYREQUESTS", "too many failed logins; retry later");
+      r.Set("Retry-After", std::to_string(login.retry_after));
+      return r;
+    }
+    case Login::kUnavailable:
+      spdlog::error("identity backend unavailable: {}", login.detail);
+      return Error(503, "UNAVAILABLE", "the identity service is unavailable; try again later");
+  }
+
+  const Identity& who = login.identity;
+  std::vector<Scope> granted = policy_.Grant(who, requested);
+  const int64_t now = now_();
+  jwt::Claims claims;
+  claims.issuer = options_.issuer;
+  claims.subject = who.name;
+  claims.audience = options_.service;
+  claims.issued_at = now;
+  claims.not_before = now;
+  claims.expires = now + options_.ttl_seconds;
+  claims.id = crypto::RandomHex(16);
+  claims.access = granted;
+  auto token = signer_.Sign(claims);
+  if (!token) {
+    spdlog::error("token signing failed: {}", token.status().message());
+    return Error(500, "UNKNOWN", "internal error");
+  }
+
+  std::optional<std::string> refresh;
+  auto grant_type = http::FindField(params, "grant_type").value_or("");
+  bool want_refresh = oauth ? http::FindField(params, "access_type").value_or("") == "offline" ||
+                                  grant_type == "refresh_token"
+                            : http::FindField(params, "offline_token").value_or("") == "true";
+  if (want_refresh && who.authenticated) {
+    if (grant_type == "refresh_token") {
+      refresh = std::string(*http::FindField(params, "refresh_token"));  // same token back
+    } else {
+      std::string fresh = crypto::RandomHex(32);  // 256 random bits
+      if (auto s = refresh_.Save(HashToken(fresh), {who.name, options_.service, who.admin}, now);
+          !s.ok()) {
+        spdlog::error("cannot store refresh token: {}", s.message());
+        return Error(503, "UNAVAILABLE", "cannot store the refresh token");
+      }
+      refresh = fresh;
+    }
+  }
+  spdlog::info("audit token client={} user={} admin={} asked=\"{}\" granted=\"{}\"", req.remote,
+               who.name.empty() ? "-" : who.name, policy_.IsAdmin(who), Join(requested),
+               Join(granted));
+
+  json::object body{{"token", *token},
+                    {"access_token", *token},
+                    {"expires_in", options_.ttl_seconds},
+                    {"issued_at", Rfc3339(now)}};
+  if (oauth) body["scope"] = Join(granted);
+  if (refresh) body["refresh_token"] = *refresh;
+  return JsonResponse(200, body);
+}
+
+}  // namespace berth::auth

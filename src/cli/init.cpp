@@ -1,0 +1,81 @@
+// `berth init`: everything `make run` needs before the first `berth serve`.
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "auth/htpasswd/htpasswd_file.hpp"
+#include "cli/commands.hpp"
+#include "cli/setup.hpp"
+#include "crypto/bcrypt.hpp"
+#include "crypto/random.hpp"
+
+namespace berth::cli {
+namespace {
+
+// Adds user "admin" with a random password when the user file has nobody.
+void EnsureFirstAdmin(const config::Config& c) {
+  if (c.token.backend != "htpasswd") return;
+  std::string path = HtpasswdPath(c);
+  auto file = auth::HtpasswdFile::Load(path);
+  auth::HtpasswdFile users = file ? std::move(file).value() : auth::HtpasswdFile();
+  if (!users.Users().empty()) return;
+  std::string name = c.token.admins.empty() ? "admin" : c.token.admins.front();
+  std::string password = crypto::RandomHex(12);
+  auto hash = crypto::BcryptHash(password, crypto::kBcryptDefaultCost);
+  if (!hash) throw std::runtime_error(hash.status().message());
+  if (auto s = users.Set(name, *hash); !s.ok()) throw std::runtime_error(s.message());
+  if (auto s = users.Save(path); !s.ok()) throw std::runtime_error(s.message());
+  std::printf("\nfirst admin user created in %s\n  user:     %s\n  password: %s\n"
+              "(shown once; change it with: berth user passwd %s)\n\n",
+              path.c_str(), name.c_str(), password.c_str(), name.c_str());
+}
+
+}  // namespace
+
+int Init(const std::string& config_path) {
+  std::string path = config_path.empty() ? "berth.yaml" : config_path;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    std::ofstream(path) << config::DefaultYaml();
+    std::printf("wrote %s\n", path.c_str());
+  }
+  try {
+    config::Config c = LoadConfig(path);
+    SetUpLogging(c);
+    PrepareRoot(c.storage.root);
+    PrepareTls(c);
+    PrepareTokenKeys(c);
+    EnsureFirstAdmin(c);
+    PrintTrustHelp(c);
+  } catch (const config::ConfigError& e) {
+    std::fprintf(stderr, "berth: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "berth: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace berth::cli
+
+#include "cli/user.hpp"
+
+namespace berth::cli {
+
+int User(const std::string& config_path, const std::string& action, const std::string& file,
+         const std::string& user, bool password_stdin, int cost) {
+  std::string path = file;
+  if (path.empty()) {
+    try {
+      path = HtpasswdPath(LoadConfig(config_path));
+    } catch (const config::ConfigError& e) {
+      std::fprintf(stderr, "berth: %s\n", e.what());
+      return 2;
+    }
+  }
+  return UserCommand(action, path, user, password_stdin, cost);
+}
+
+}  // namespace berth::cli

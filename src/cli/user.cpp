@@ -1,0 +1,227 @@
+#include "cli/user.hpp"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "auth/htpasswd/htpasswd_file.hpp"
+#include "common/result.hpp"
+#include "common/secret.hpp"
+#include "crypto/bcrypt.hpp"
+
+namespace berth::cli {
+namespace {
+
+// Longest password line we read; bcrypt uses only the first 72 bytes and
+// BcryptHash refuses longer ones with a clear message.
+constexpr size_t kMaxPasswordLine = 4096;
+
+// Wipes a string's bytes before it is freed.
+void Wipe(std::string& s) {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+}
+
+void StripCarriageReturn(std::string& line) {
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+}
+
+Result<Secret> ReadPasswordFromStdin() {
+  std::string line;
+  if (!std::getline(std::cin, line) && line.empty()) {
+    return Status(Errc::kUnauthorized, "no password on stdin");
+  }
+  StripCarriageReturn(line);
+  if (line.size() > kMaxPasswordLine) {
+    Wipe(line);
+    return Status(Errc::kUnsupported, "the password line is too long");
+  }
+  Secret secret(line);
+  Wipe(line);
+  return secret;
+}
+
+// Restores the terminal's settings when it goes out of scope.
+class EchoOff {
+ public:
+  EchoOff(int fd, const termios& saved) : fd_(fd), saved_(saved) {}
+  ~EchoOff() { ::tcsetattr(fd_, TCSAFLUSH, &saved_); }
+  EchoOff(const EchoOff&) = delete;
+  EchoOff& operator=(const EchoOff&) = delete;
+
+ private:
+  int fd_;
+  termios saved_;
+};
+
+void WriteTty(int fd, const std::string& text) {
+  const char* p = text.data();
+  size_t left = text.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+// Prints `prompt` on the terminal `fd` and reads one line with echo off.
+Result<Secret> ReadHidden(int fd, const std::string& prompt) {
+  termios saved{};
+  if (::tcgetattr(fd, &saved) != 0) {
+    return Status(Errc::kUnsupported, std::string("cannot read the terminal settings: ") +
+                                          std::strerror(errno));
+  }
+  termios quiet = saved;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  quiet.c_lflag |= ICANON;
+  WriteTty(fd, prompt);
+  std::string line;
+  {
+    if (::tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
+      return Status(Errc::kUnsupported, std::string("cannot turn terminal echo off: ") +
+                                            std::strerror(errno));
+    }
+    EchoOff restore(fd, saved);
+    char c;
+    while (true) {
+      ssize_t n = ::read(fd, &c, 1);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0 || c == '\n') break;
+      if (line.size() < kMaxPasswordLine + 1) line.push_back(c);
+    }
+  }
+  WriteTty(fd, "\n");  // the user's Enter was not echoed
+  StripCarriageReturn(line);
+  if (line.size() > kMaxPasswordLine) {
+    Wipe(line);
+    return Status(Errc::kUnsupported, "the password is too long");
+  }
+  Secret secret(line);
+  Wipe(line);
+  return secret;
+}
+
+Result<Secret> PromptPasswordTwice(const std::string& user) {
+  int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status(Errc::kUnsupported,
+                  "no terminal to prompt for the password on; pipe it in with --password-stdin");
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  Result<Secret> first = ReadHidden(fd, "New password for " + user + ": ");
+  if (!first.ok()) return first;
+  if (first->empty()) return Status(Errc::kUnauthorized, "the password is empty");
+  Result<Secret> second = ReadHidden(fd, "Repeat the password: ");
+  if (!second.ok()) return second;
+  if (first->reveal() != second->reveal()) {
+    return Status(Errc::kUnauthorized, "the passwords do not match");
+  }
+  return first;
+}
+
+int Fail(const std::string& action, const std::string& message) {
+  std::cerr << "berth user " << action << ": " << message << "\n";
+  return 1;
+}
+
+void PrintWarnings(const std::string& path, const auth::HtpasswdFile& file) {
+  for (const std::string& w : file.warnings()) std::cerr << "warning: " << path << ": " << w << "\n";
+}
+
+// Loads `path`; a missing file is an empty one when `missing_ok`.
+Result<auth::HtpasswdFile> LoadUsers(const std::string& path, bool missing_ok) {
+  Result<auth::HtpasswdFile> file = auth::HtpasswdFile::Load(path);
+  if (!file.ok()) {
+    if (file.status().code() == Errc::kNotFound && missing_ok) return auth::HtpasswdFile();
+    if (file.status().code() == Errc::kNotFound) {
+      return Status(Errc::kNotFound, path + " does not exist (no users yet; use berth user add)");
+    }
+    return file.status();
+  }
+  PrintWarnings(path, *file);
+  return file;
+}
+
+int List(const std::string& path) {
+  Result<auth::HtpasswdFile> file = auth::HtpasswdFile::Load(path);
+  if (!file.ok()) {
+    if (file.status().code() == Errc::kNotFound) {
+      std::cerr << "berth user list: " << path << " does not exist: no users\n";
+      return 0;
+    }
+    return Fail("list", file.status().message());
+  }
+  PrintWarnings(path, *file);
+  for (const std::string& user : file->Users()) std::cout << user << "\n";
+  return 0;
+}
+
+int Delete(const std::string& path, const std::string& user) {
+  Result<auth::HtpasswdFile> file = LoadUsers(path, /*missing_ok=*/false);
+  if (!file.ok()) return Fail("del", file.status().message());
+  if (!file->Remove(user)) return Fail("del", "no user '" + user + "' in " + path);
+  if (Status s = file->Save(path); !s.ok()) return Fail("del", s.message());
+  std::cout << "user '" << user << "' deleted from " << path << "\n";
+  return 0;
+}
+
+// add (create) or passwd (replace).
+int SetPassword(const std::string& action, const std::string& path, const std::string& user,
+                bool password_from_stdin, int cost) {
+  const bool create = action == "add";
+  if (cost < crypto::kBcryptMinCost || cost > crypto::kBcryptMaxCost) {
+    return Fail(action, "--cost must be between " + std::to_string(crypto::kBcryptMinCost) +
+                            " and " + std::to_string(crypto::kBcryptMaxCost));
+  }
+  // Check everything that can fail before asking for a password.
+  Result<auth::HtpasswdFile> file = LoadUsers(path, /*missing_ok=*/create);
+  if (!file.ok()) return Fail(action, file.status().message());
+  if (create && file->Contains(user)) {
+    return Fail(action, "user '" + user + "' already exists in " + path +
+                            " (use berth user passwd to change the password)");
+  }
+  if (!create && !file->Contains(user)) return Fail(action, "no user '" + user + "' in " + path);
+
+  Result<Secret> password =
+      password_from_stdin ? ReadPasswordFromStdin() : PromptPasswordTwice(user);
+  if (!password.ok()) return Fail(action, password.status().message());
+  if (password->empty()) return Fail(action, "the password is empty");
+  Result<std::string> hash = crypto::BcryptHash(password->reveal(), cost);
+  if (!hash.ok()) return Fail(action, hash.status().message());
+
+  if (Status s = file->Set(user, *hash); !s.ok()) return Fail(action, s.message());
+  if (Status s = file->Save(path); !s.ok()) return Fail(action, s.message());
+  std::cout << "user '" << user << "' " << (create ? "added to " : "password changed in ")
+            << path << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int UserCommand(const std::string& action, const std::string& file, const std::string& user,
+                bool password_from_stdin, int cost) {
+  if (action != "add" && action != "passwd" && action != "del" && action != "list") {
+    return Fail(action, "unknown action (expected add, passwd, del or list)");
+  }
+  if (file.empty()) return Fail(action, "no user file given (--file)");
+  if (action == "list") return List(file);
+  if (user.empty()) return Fail(action, "a user name is required");
+  if (Status s = auth::ValidateUserName(user); !s.ok()) {
+    return Fail(action, "invalid user name '" + user + "': " + s.message());
+  }
+  if (action == "del") return Delete(file, user);
+  return SetPassword(action, file, user, password_from_stdin, cost);
+}
+
+}  // namespace berth::cli

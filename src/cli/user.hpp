@@ -1,0 +1,28 @@
+// `berth user add|passwd|del|list`: edits the embedded bcrypt user file
+// (auth/htpasswd/htpasswd_file.hpp) that the token server's htpasswd
+// authenticator reads. A running server picks up the change within a second.
+//
+// Thread-safety: a command; call from main only. Two concurrent edits of the
+// same file may lose one of them (the file itself is always whole).
+#pragma once
+
+#include <string>
+
+namespace berth::cli {
+
+// Runs one user-file action and returns the process exit code: 0 on success,
+// 1 on any failure (after printing a clear message to stderr).
+//   add     creates `user`; fails if it already exists.
+//   passwd  sets a new password for `user`; fails if `user` does not exist.
+//   del     removes `user`; fails if it does not exist.
+//   list    prints the user names, one per line, in file order (a missing file
+//           lists nobody).
+// add/passwd read the password as one line from stdin when
+// `password_from_stdin`, else prompt twice on the controlling terminal with
+// echo off; an empty password is refused. `cost` is the bcrypt cost of new
+// hashes (crypto::kBcryptDefaultCost = 10 by default). Lines the file cannot
+// use are reported as warnings on stderr and kept as they are.
+int UserCommand(const std::string& action, const std::string& file, const std::string& user,
+                bool password_from_stdin, int cost);
+
+}  // namespace berth::cli
