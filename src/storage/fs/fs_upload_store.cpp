@@ -162,7 +162,7 @@ Result<UploadPtr> FsUploadStore::Create(const std::string& repository) {
     return s;
   }
   UniqueFd fd(::open(layout::UploadData(root_, id).c_str(),
-                     O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644));
+                     O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644));
   if (!fd.valid()) {
     Status s = PosixError("create upload", errno);
     RemoveFiles(id);

@@ -1,0 +1,227 @@
+// Tests for config::Load (config/config.hpp): defaults, the YAML file, BERTH_*
+// environment overrides, and errors that name the offending key.
+
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace berth::config {
+namespace {
+
+namespace fs = std::filesystem;
+using Env = std::vector<std::string>;
+using Strings = std::vector<std::string>;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "berth-config-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  // Writes `yaml` to a file and returns its path.
+  std::string Yaml(const std::string& yaml) {
+    std::string path = dir_ + "/berth" + std::to_string(files_++) + ".yaml";
+    std::ofstream(path) << yaml;
+    return path;
+  }
+
+  // The ConfigError message from loading, or "<no error>".
+  std::string ErrorOf(const std::string& path, const Env& env) {
+    try {
+      Load(path, env);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "<no error>";
+  }
+
+  std::string dir_;
+  int files_ = 0;
+};
+
+void ExpectDefaults(const Config& c) {
+  EXPECT_EQ(c.log.level, "info");
+  EXPECT_EQ(c.storage.root, "./data");
+  EXPECT_EQ(c.registry.addr, "0.0.0.0");
+  EXPECT_EQ(c.registry.port, 9001u);
+  EXPECT_EQ(c.registry.max_manifest_bytes, 4u * 1024 * 1024);
+  EXPECT_TRUE(c.tls.enabled);
+  EXPECT_EQ(c.tls.cert, "");
+  EXPECT_EQ(c.tls.key, "");
+  EXPECT_TRUE(c.tls.hosts.empty());
+  EXPECT_EQ(c.http.io_threads, 2u);
+  EXPECT_EQ(c.http.blocking_threads, 16u);
+  EXPECT_EQ(c.http.header_timeout, 30u);
+  EXPECT_EQ(c.http.body_timeout, 60u);
+  EXPECT_EQ(c.http.write_timeout, 60u);
+  EXPECT_EQ(c.http.max_header_bytes, 16384u);
+  EXPECT_EQ(c.http.max_connections, 1024u);
+  EXPECT_EQ(c.http.shutdown_grace, 10u);
+}
+
+TEST_F(ConfigTest, Defaults) {
+  ExpectDefaults(Load("", {}));
+  // Variables outside the BERTH_ namespace are ignored.
+  ExpectDefaults(Load("", {"PATH=/usr/bin", "BERTHA=1", "HOME=/root", "berth_registry_port=1"}));
+  ExpectDefaults(Load(Yaml(""), {}));
+}
+
+TEST_F(ConfigTest, DefaultYamlLoadsToDefaults) { ExpectDefaults(Load(Yaml(DefaultYaml()), {})); }
+
+TEST_F(ConfigTest, YamlOverrides) {
+  Config c = Load(Yaml("log:\n  level: debug\n"
+                       "storage:\n  root: /srv/berth\n"
+                       "registry:\n  addr: 127.0.0.1\n  port: 5000\n"
+                       "  max_manifest_bytes: 8388608\n"
+                       "tls:\n  enabled: false\n  cert: /c.pem\n  key: /k.pem\n"
+                       "http:\n  io_threads: 4\n  shutdown_grace: 0\n"),
+                  {});
+  EXPECT_EQ(c.log.level, "debug");
+  EXPECT_EQ(c.storage.root, "/srv/berth");
+  EXPECT_EQ(c.registry.addr, "127.0.0.1");
+  EXPECT_EQ(c.registry.port, 5000u);
+  EXPECT_EQ(c.registry.max_manifest_bytes, 8u * 1024 * 1024);
+  EXPECT_FALSE(c.tls.enabled);
+  EXPECT_EQ(c.tls.cert, "/c.pem");
+  EXPECT_EQ(c.tls.key, "/k.pem");
+  EXPECT_EQ(c.http.io_threads, 4u);
+  EXPECT_EQ(c.http.shutdown_grace, 0u);
+  // Untouched keys keep their defaults.
+  EXPECT_EQ(c.http.blocking_threads, 16u);
+}
+
+TEST_F(ConfigTest, EnvironmentOverrides) {
+  Config c = Load("", {"BERTH_REGISTRY_PORT=5001", "BERTH_LOG_LEVEL=warn", "BERTH_TLS_ENABLED=off",
+                       "BERTH_HTTP_IO_THREADS=8", "BERTH_REGISTRY_MAX_MANIFEST_BYTES=4194304",
+                       "BERTH_STORAGE_ROOT=/data"});
+  EXPECT_EQ(c.registry.port, 5001u);
+  EXPECT_EQ(c.log.level, "warn");
+  EXPECT_FALSE(c.tls.enabled);
+  EXPECT_EQ(c.http.io_threads, 8u);
+  EXPECT_EQ(c.registry.max_manifest_bytes, 4u * 1024 * 1024);
+  EXPECT_EQ(c.storage.root, "/data");
+}
+
+TEST_F(ConfigTest, EnvironmentWinsOverFile) {
+  std::string path = Yaml("registry:\n  port: 5000\n  addr: 10.0.0.1\n");
+  Config c = Load(path, {"BERTH_REGISTRY_PORT=6000"});
+  EXPECT_EQ(c.registry.port, 6000u);
+  EXPECT_EQ(c.registry.addr, "10.0.0.1");
+}
+
+TEST_F(ConfigTest, Booleans) {
+  for (const char* yes : {"true", "yes", "on", "1"}) {
+    EXPECT_TRUE(Load("", {std::string("BERTH_TLS_ENABLED=") + yes}).tls.enabled) << yes;
+  }
+  for (const char* no : {"false", "no", "off", "0"}) {
+    EXPECT_FALSE(Load("", {std::string("BERTH_TLS_ENABLED=") + no}).tls.enabled) << no;
+  }
+}
+
+TEST_F(ConfigTest, UnknownYamlKeyNamesTheKey) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"registry:\n  prot: 5000\n", "registry.prot"},
+      {"nosuch: 1\n", "nosuch"},
+      {"http:\n  timeouts:\n    header: 1\n", "http.timeouts"},
+      {"tls:\n  hosts:\n    extra: 1\n", "tls.hosts"},  // a mapping where a list belongs
+  };
+  for (const auto& [yaml, key] : cases) {
+    SCOPED_TRACE(yaml);
+    std::string error = ErrorOf(Yaml(yaml), {});
+    EXPECT_NE(error.find(key), std::string::npos) << error;
+  }
+}
+
+TEST_F(ConfigTest, UnknownEnvironmentVariableThrows) {
+  std::string error = ErrorOf("", {"BERTH_REGISTRY_PROT=5000"});
+  EXPECT_NE(error.find("BERTH_REGISTRY_PROT"), std::string::npos) << error;
+  error = ErrorOf("", {"BERTH_="});
+  EXPECT_NE(error, "<no error>");
+}
+
+TEST_F(ConfigTest, BadValuesNameTheKey) {
+  struct Case {
+    std::string key;  // dotted
+    std::string env;
+    std::string yaml;
+  } cases[] = {
+      {"registry.port", "BERTH_REGISTRY_PORT=70000", "registry:\n  port: 70000\n"},
+      {"registry.port", "BERTH_REGISTRY_PORT=abc", "registry:\n  port: abc\n"},
+      {"registry.port", "BERTH_REGISTRY_PORT=-1", "registry:\n  port: -1\n"},
+      {"registry.port", "BERTH_REGISTRY_PORT=", "registry:\n  port:\n"},
+      {"registry.port", "BERTH_REGISTRY_PORT=80x", "registry:\n  port: 80x\n"},
+      {"registry.port", "BERTH_REGISTRY_PORT=99999999999999999999999",
+       "registry:\n  port: 99999999999999999999999\n"},
+      {"tls.enabled", "BERTH_TLS_ENABLED=maybe", "tls:\n  enabled: maybe\n"},
+      {"log.level", "BERTH_LOG_LEVEL=verbose", "log:\n  level: verbose\n"},
+      {"log.level", "BERTH_LOG_LEVEL=INFO", "log:\n  level: INFO\n"},
+      {"storage.root", "BERTH_STORAGE_ROOT=", "storage:\n  root: \"\"\n"},
+      {"http.io_threads", "BERTH_HTTP_IO_THREADS=0", "http:\n  io_threads: 0\n"},
+      {"registry.max_manifest_bytes", "BERTH_REGISTRY_MAX_MANIFEST_BYTES=1",
+       "registry:\n  max_manifest_bytes: 1\n"},
+      {"registry.port", "", "registry:\n  port: [1, 2]\n"},
+      {"registry", "", "registry: 5000\n"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    if (!c.env.empty()) {
+      std::string error = ErrorOf("", {c.env});
+      EXPECT_NE(error.find("'" + c.key + "'"), std::string::npos) << c.env << ": " << error;
+    }
+    std::string error = ErrorOf(Yaml(c.yaml), {});
+    EXPECT_NE(error.find("'" + c.key + "'"), std::string::npos) << error;
+  }
+}
+
+TEST_F(ConfigTest, PortBounds) {
+  EXPECT_EQ(Load("", {"BERTH_REGISTRY_PORT=0"}).registry.port, 0u);
+  EXPECT_EQ(Load("", {"BERTH_REGISTRY_PORT=65535"}).registry.port, 65535u);
+  EXPECT_NE(ErrorOf("", {"BERTH_REGISTRY_PORT=65536"}), "<no error>");
+}
+
+TEST_F(ConfigTest, UnreadableFileThrows) {
+  EXPECT_NE(ErrorOf(dir_ + "/missing.yaml", {}), "<no error>");
+  EXPECT_NE(ErrorOf(Yaml("registry: [unclosed\n"), {}), "<no error>");
+  EXPECT_NE(ErrorOf(Yaml("- a\n- b\n"), {}), "<no error>");  // top level not a mapping
+}
+
+TEST_F(ConfigTest, TlsHostsAsYamlList) {
+  Config c = Load(Yaml("tls:\n  hosts:\n    - registry.example\n    - 10.0.0.5\n"), {});
+  EXPECT_EQ(c.tls.hosts, Strings({"registry.example", "10.0.0.5"}));
+  c = Load(Yaml("tls:\n  hosts: [a.example]\n"), {});
+  EXPECT_EQ(c.tls.hosts, Strings{"a.example"});
+  c = Load(Yaml("tls:\n  hosts: []\n"), {});
+  EXPECT_TRUE(c.tls.hosts.empty());
+}
+
+TEST_F(ConfigTest, TlsHostsAsCommaSeparatedEnv) {
+  Config c = Load("", {"BERTH_TLS_HOSTS=a.example,b.example,,10.0.0.5"});
+  EXPECT_EQ(c.tls.hosts, Strings({"a.example", "b.example", "10.0.0.5"}));
+  // The environment replaces the file's list rather than adding to it.
+  c = Load(Yaml("tls:\n  hosts: [x.example, y.example]\n"), {"BERTH_TLS_HOSTS=z.example"});
+  EXPECT_EQ(c.tls.hosts, Strings{"z.example"});
+  c = Load("", {"BERTH_TLS_HOSTS="});
+  EXPECT_TRUE(c.tls.hosts.empty());
+}
+
+// Regression: a non-scalar list entry used to escape as a yaml-cpp exception
+// instead of a ConfigError naming the key.
+TEST_F(ConfigTest, NestedTlsHostsIsConfigError) {
+  std::string error = ErrorOf(Yaml("tls:\n  hosts:\n    - [a, b]\n"), {});
+  EXPECT_NE(error.find("'tls.hosts'"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace berth::config
