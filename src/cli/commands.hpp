@@ -9,7 +9,9 @@ namespace berth::cli {
 enum class Role { kBoth, kRegistry, kToken };
 
 // `berth serve` (both), `berth registry`, `berth token`: serve until SIGTERM.
-int Serve(const std::string& config_path, Role role);
+// With `wait_for_lock` a second process on the same storage root waits for
+// the first to go away instead of refusing to start.
+int Serve(const std::string& config_path, Role role, bool wait_for_lock);
 
 // `berth init`: write a default config (if missing), the storage root, the
 // TLS certificate and token key, and a first admin user with a random

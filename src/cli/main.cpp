@@ -16,6 +16,11 @@ int main(int argc, char** argv) {
   auto* serve = add("serve", "run the registry and the token server");
   auto* registry = add("registry", "run the registry alone");
   auto* token = add("token", "run the token server alone");
+  bool wait_for_lock = false;
+  for (auto* sub : {serve, registry, token}) {
+    sub->add_flag("--wait-for-lock", wait_for_lock,
+                  "wait for the storage root's lock instead of refusing to start (warm standby)");
+  }
   auto* init = add("init", "write a default config, storage root, certificates and a first admin");
   auto* revoke = add("revoke-tokens", "revoke refresh tokens (of one user, or all)");
   std::string revoke_user;
@@ -34,9 +39,9 @@ int main(int argc, char** argv) {
   user->add_option("--cost", cost, "bcrypt cost")->check(CLI::Range(4, 31));
 
   CLI11_PARSE(app, argc, argv);
-  if (*serve) return berth::cli::Serve(config, Role::kBoth);
-  if (*registry) return berth::cli::Serve(config, Role::kRegistry);
-  if (*token) return berth::cli::Serve(config, Role::kToken);
+  if (*serve) return berth::cli::Serve(config, Role::kBoth, wait_for_lock);
+  if (*registry) return berth::cli::Serve(config, Role::kRegistry, wait_for_lock);
+  if (*token) return berth::cli::Serve(config, Role::kToken, wait_for_lock);
   if (*init) return berth::cli::Init(config);
   if (*revoke) return berth::cli::RevokeTokens(config, revoke_user);
   if (*user) return berth::cli::User(config, action, file, name, password_stdin, cost);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <unistd.h>
 
 #include "auth/bearer/bearer.hpp"
 #include "auth/htpasswd/htpasswd_authenticator.hpp"
@@ -16,6 +17,7 @@
 #include "cli/commands.hpp"
 #include "cli/setup.hpp"
 #include "http/server.hpp"
+#include "ops/health.hpp"
 #include "registry/registry.hpp"
 #include "storage/db/sqlite_metadata_store.hpp"
 #include "storage/db/sqlite_refresh_token_store.hpp"
@@ -91,6 +93,7 @@ struct RegistryPart {
   std::unique_ptr<storage::SqliteMetadataStore> meta;
   std::unique_ptr<auth::BearerGate> gate;
   std::unique_ptr<registry::Registry> registry;
+  std::unique_ptr<ops::HealthHandler> health;
 };
 
 // Everything the token half needs, alive while it serves.
@@ -102,17 +105,27 @@ struct TokenPart {
   std::unique_ptr<storage::SqliteRefreshTokenStore> refresh;
   std::unique_ptr<auth::FailureLimiter> limiter;
   std::unique_ptr<auth::TokenService> service;
+  std::unique_ptr<ops::HealthHandler> health;
 };
 
-std::unique_ptr<storage::DirLock> Lock(const std::string& root, const std::string& name) {
-  auto lock = storage::DirLock::TryAcquire(root, name);
+std::unique_ptr<storage::DirLock> Lock(const std::string& root, const std::string& name,
+                                       bool wait) {
+  auto lock = storage::DirLock::Acquire(root, name, wait);
   if (!lock) throw std::runtime_error(lock.status().message());
   return std::move(lock).value();
 }
 
-RegistryPart MakeRegistry(const config::Config& c) {
+void WritePidFile(const std::string& path) {
+  if (path.empty()) return;
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) throw std::runtime_error("cannot write pid file " + path);
+  std::fprintf(f, "%d\n", static_cast<int>(::getpid()));
+  std::fclose(f);
+}
+
+RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
   RegistryPart p;
-  p.lock = Lock(c.storage.root, "LOCK");
+  p.lock = Lock(c.storage.root, "LOCK", wait_for_lock);
   p.blobs = std::make_unique<storage::FsBlobStore>(c.storage.root);
   p.uploads = std::make_unique<storage::FsUploadStore>(c.storage.root, *p.blobs);
   p.meta = Must(storage::SqliteMetadataStore::Open(storage::layout::MetadataDb(c.storage.root)),
@@ -131,12 +144,17 @@ RegistryPart MakeRegistry(const config::Config& c) {
   p.registry = std::make_unique<registry::Registry>(
       *p.blobs, *p.uploads, *p.meta, registry::Options{c.registry.max_manifest_bytes, 0},
       p.gate.get());
+  storage::MetadataStore* meta = p.meta.get();
+  p.health = std::make_unique<ops::HealthHandler>(
+      *p.registry, std::vector<ops::ReadinessCheck>{
+                       ops::DirectoryWritable(storage::layout::UploadsDir(c.storage.root)),
+                       {"database", [meta] { return meta->Ping(); }}});
   return p;
 }
 
-TokenPart MakeToken(const config::Config& c, bool own_lock) {
+TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock) {
   TokenPart p;
-  if (own_lock) p.lock = Lock(c.storage.root, "LOCK.token");
+  if (own_lock) p.lock = Lock(c.storage.root, "LOCK.token", wait_for_lock);
   p.authenticator = MakeAuthenticator(c);
   auth::PolicyOptions po;
   po.admins = c.token.admins;
@@ -156,6 +174,8 @@ TokenPart MakeToken(const config::Config& c, bool own_lock) {
   to.ttl_seconds = static_cast<int64_t>(c.token.ttl);
   p.service = std::make_unique<auth::TokenService>(*p.authenticator, *p.policy, *p.signer,
                                                    *p.refresh, *p.limiter, &UnixNow, to);
+  p.health = std::make_unique<ops::HealthHandler>(
+      *p.service, std::vector<ops::ReadinessCheck>{ops::DirectoryWritable(c.storage.root)});
   spdlog::info("token server: backend {}, signing {}, tokens valid {} s", c.token.backend,
                p.signer->alg(), c.token.ttl);
   return p;
@@ -163,7 +183,7 @@ TokenPart MakeToken(const config::Config& c, bool own_lock) {
 
 }  // namespace
 
-int Serve(const std::string& config_path, Role role) {
+int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
   config::Config c;
   try {
     c = LoadConfig(config_path);
@@ -184,15 +204,16 @@ int Serve(const std::string& config_path, Role role) {
     RegistryPart reg;
     TokenPart tok;
     if (registry) {
-      reg = MakeRegistry(c);
+      reg = MakeRegistry(c, wait_for_lock);
       runtime.AddListener(ListenerOf(c, "registry", c.registry.addr, c.registry.port), LimitsOf(c),
-                          *reg.registry);
+                          *reg.health);
     }
     if (token) {
-      tok = MakeToken(c, !registry);
+      tok = MakeToken(c, !registry, wait_for_lock);
       runtime.AddListener(ListenerOf(c, "token", c.token.addr, c.token.port), LimitsOf(c),
-                          *tok.service);
+                          *tok.health);
     }
+    WritePidFile(c.storage.pid_file);
     spdlog::info("berth serving; storage root {}", c.storage.root);
     PrintTrustHelp(c);
     runtime.Run();

@@ -104,6 +104,7 @@ const std::vector<Key>& Keys() {
     KeyTable t;
     t.Str("log.level", &C::log, &C::Log::level, {"trace", "debug", "info", "warn", "error"});
     t.Str("storage.root", &C::storage, &C::Storage::root, {}, true);
+    t.Str("storage.pid_file", &C::storage, &C::Storage::pid_file);
     t.Str("registry.addr", &C::registry, &C::Registry::addr, {}, true);
     t.Uint("registry.port", &C::registry, &C::Registry::port, 0, 65535);
     t.Uint("registry.max_manifest_bytes", &C::registry, &C::Registry::max_manifest_bytes,

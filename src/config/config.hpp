@@ -24,6 +24,7 @@ struct Config {
   } log;
   struct Storage {
     std::string root = "./data";  // storage root (blobs, uploads, metadata.db, keys)
+    std::string pid_file;         // written after the lock is taken; empty: none
   } storage;
   struct Registry {
     std::string addr = "0.0.0.0";

@@ -164,7 +164,7 @@ class Session {
 
   asio::awaitable<void> Abandon(BodySink& sink) {
     co_await RunBlocking(ctx_.pool, [&] {
-      return sink.Finish(Status(Errc::kInternal, "client went away mid-body")).status;
+      return sink.Finish(Status(Errc::kBlobUploadInvalid, "client went away mid-body")).status;
     });
   }
 
@@ -188,15 +188,16 @@ class Session {
   asio::awaitable<bool> Send(Response res, bool keep, bool head_only, uint64_t* sent = nullptr) {
     last_status_ = res.status;
     Lowest(stream_).expires_after(ctx_.limits.write_timeout);
-    auto fill = [&](auto& m) {
-      m.result(static_cast<unsigned>(res.status));
+    // Takes the response explicitly: SendFile gets `res` moved into it.
+    auto fill = [keep](auto& m, const Response& r) {
+      m.result(static_cast<unsigned>(r.status));
       m.version(11);
-      for (auto& [k, v] : res.headers) m.insert(k, v);
+      for (const auto& [k, v] : r.headers) m.insert(k, v);
       m.keep_alive(keep);
     };
     if (head_only) {
       bhttp::response<bhttp::empty_body> m;
-      fill(m);
+      fill(m, res);
       uint64_t len = res.head_length ? *res.head_length
                                      : (res.file ? res.file->length : res.body.size());
       m.content_length(len);
@@ -205,7 +206,7 @@ class Session {
     }
     if (!res.file) {
       bhttp::response<bhttp::string_body> m;
-      fill(m);
+      fill(m, res);
       m.body() = std::move(res.body);
       m.prepare_payload();
       auto [ec, n] = co_await bhttp::async_write(stream_, m, kTuple);
@@ -218,7 +219,7 @@ class Session {
   template <typename Fill>
   asio::awaitable<bool> SendFile(Response res, Fill& fill, uint64_t* sent) {
     bhttp::response<bhttp::buffer_body> m;
-    fill(m);
+    fill(m, res);
     FileRegion& file = *res.file;
     m.content_length(file.length);
     m.body().data = nullptr;
@@ -281,6 +282,23 @@ std::string RemoteOf(const asio::ip::tcp::socket& s) {
                    : a.to_string() + ":" + std::to_string(ep.port());
 }
 
+// Closes like RFC 9112 §9.6 asks: stop sending, then read and drop what the
+// client is still sending (bounded in bytes and time) so that an early error
+// answer is not destroyed by a reset from unread data.
+asio::awaitable<void> LingeringClose(beast::tcp_stream& stream) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec) co_return;
+  std::array<char, 16 * 1024> sink;
+  size_t total = 0;
+  stream.expires_after(std::chrono::seconds(2));
+  while (total < 4 * 1024 * 1024) {
+    auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+    if (rec) break;
+    total += n;
+  }
+}
+
 struct ActiveGuard {
   std::atomic<size_t>& n;
   ~ActiveGuard() { --n; }
@@ -294,8 +312,7 @@ asio::awaitable<void> ServePlain(asio::ip::tcp::socket socket, SessionContext& c
   beast::tcp_stream stream(std::move(socket));
   Session<beast::tcp_stream> session(stream, ctx, remote);
   co_await session.Run();
-  boost::system::error_code ec;
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  co_await LingeringClose(stream);
 }
 
 asio::awaitable<void> ServeTls(asio::ip::tcp::socket socket, asio::ssl::context& tls,
@@ -311,9 +328,10 @@ asio::awaitable<void> ServeTls(asio::ip::tcp::socket socket, asio::ssl::context&
   }
   Session<beast::ssl_stream<beast::tcp_stream>> session(stream, ctx, remote);
   co_await session.Run();
-  Lowest(stream).expires_after(std::chrono::seconds(5));
+  Lowest(stream).expires_after(std::chrono::seconds(2));
   auto [sec] = co_await stream.async_shutdown(kTuple);
   (void)sec;  // a peer that closes without close_notify is common and harmless
+  co_await LingeringClose(Lowest(stream));
 }
 
 }  // namespace berth::http

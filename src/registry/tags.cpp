@@ -1,6 +1,7 @@
 // Discovery: GET /v2/<name>/tags/list and GET /v2/_catalog, both sorted and
 // paged with n/last and a Link header.
 #include <boost/json.hpp>
+#include <algorithm>
 #include <charconv>
 
 #include "registry/errors.hpp"
@@ -8,6 +9,9 @@
 
 namespace berth::registry {
 namespace {
+
+// Largest page served; a larger `n` is cut to it and a Link offers the rest.
+constexpr size_t kMaxPage = 10000;
 
 struct Page {
   std::optional<size_t> n;
@@ -22,7 +26,7 @@ Result<Page> ParsePage(const Request& req) {
     if (n->empty() || ec != std::errc() || ptr != n->data() + n->size()) {
       return Status(Errc::kPaginationInvalid, "n must be a non-negative integer");
     }
-    p.n = v;
+    p.n = std::min(v, kMaxPage);
   }
   if (auto last = req.Query("last")) p.last = std::string(*last);
   return p;

@@ -50,6 +50,9 @@ class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
 
+  // Cheap liveness probe of the database (for /readyz).
+  virtual Status Ping() { return Status::Ok(); }
+
   // Records that `repository` holds blob `digest` of `size` bytes (creating
   // the repository if needed).
   virtual Status LinkBlob(const std::string& repository, const Digest& digest, uint64_t size) = 0;

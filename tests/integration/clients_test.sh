@@ -25,7 +25,7 @@
 source "$(dirname "$0")/lib.sh"
 
 KNOWN=0
-STRICT=${STRICT:-0}
+STRICT=${STRICT:-1}
 LOGS=$WORK/logs
 mkdir -p "$LOGS" "$WORK/tmp"
 TIMINGS=()

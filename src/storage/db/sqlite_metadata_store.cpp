@@ -78,6 +78,14 @@ Result<std::unique_ptr<SqliteMetadataStore>> SqliteMetadataStore::Open(const std
   return std::unique_ptr<SqliteMetadataStore>(new SqliteMetadataStore(std::move(db).value()));
 }
 
+Status SqliteMetadataStore::Ping() {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare("SELECT count(*) FROM repositories WHERE id = 0");
+  if (!st) return st.status();
+  auto row = st->Step();
+  return row ? Status::Ok() : row.status();
+}
+
 Result<std::optional<int64_t>> SqliteMetadataStore::FindRepo(const std::string& name) {
   auto st = db_->Prepare("SELECT id FROM repositories WHERE name = ?");
   if (!st) return st.status();

@@ -22,6 +22,7 @@ class SqliteMetadataStore final : public MetadataStore {
   // Start-up only: kInternal on failure.
   static Result<std::unique_ptr<SqliteMetadataStore>> Open(const std::string& path);
 
+  Status Ping() override;
   Status LinkBlob(const std::string& repository, const Digest& digest, uint64_t size) override;
   Result<uint64_t> LinkedBlobSize(const std::string& repository, const Digest& digest) override;
   Status UnlinkBlob(const std::string& repository, const Digest& digest) override;

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <cerrno>
 
 
@@ -10,6 +12,11 @@ namespace berth::storage {
 
 Result<std::unique_ptr<DirLock>> DirLock::TryAcquire(const std::string& root,
                                                      const std::string& name) {
+  return Acquire(root, name, false);
+}
+
+Result<std::unique_ptr<DirLock>> DirLock::Acquire(const std::string& root, const std::string& name,
+                                                  bool wait) {
   std::string path = root + "/" + name;
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!fd.valid()) return PosixError("open " + path, errno);
@@ -21,7 +28,12 @@ Result<std::unique_ptr<DirLock>> DirLock::TryAcquire(const std::string& root,
     auto holder = ReadSmallFile(path);
     std::string who = holder && !holder->empty() ? *holder : "another process";
     while (!who.empty() && (who.back() == '\n')) who.pop_back();
-    return Status(Errc::kBusy, "storage root " + root + " is in use by " + who);
+    if (!wait) return Status(Errc::kBusy, "storage root " + root + " is in use by " + who);
+    spdlog::info("storage root {} is in use by {}; waiting for it (--wait-for-lock)", root, who);
+    while (::fcntl(fd.get(), F_SETLKW, &fl) != 0) {
+      if (errno != EINTR) return PosixError("lock " + path, errno);
+    }
+    spdlog::info("took the lock on {}", root);
   }
   char host[256] = "unknown-host";
   ::gethostname(host, sizeof host - 1);

@@ -23,6 +23,12 @@ class DirLock {
   static Result<std::unique_ptr<DirLock>> TryAcquire(const std::string& root,
                                                      const std::string& name = "LOCK");
 
+  // Like TryAcquire, but when the lock is held waits quietly (after one log
+  // line naming the holder) until it is released, then takes it: how a warm
+  // standby takes over the moment the active process dies.
+  static Result<std::unique_ptr<DirLock>> Acquire(const std::string& root, const std::string& name,
+                                                  bool wait);
+
  private:
   explicit DirLock(UniqueFd fd) : fd_(std::move(fd)) {}
   UniqueFd fd_;
