@@ -3,8 +3,8 @@
 # binary over HTTPS on 127.0.0.1, with curl: every endpoint, every error code,
 # exact status codes and the headers/body fields clients rely on.
 #
-# Checks that berth is known to fail print "KNOWN - ..." instead of failing;
-# (STRICT=0 would report them as KNOWN instead; every such bug is fixed now).
+# soft_eq checks count as failures by default; STRICT=0 reports them as
+# "KNOWN - ..." instead (for a bug being worked on).
 source "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
