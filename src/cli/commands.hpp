@@ -31,3 +31,12 @@ int User(const std::string& config_path, const std::string& action, const std::s
          const std::string& user, bool password_stdin, int cost);
 
 }  // namespace berth::cli
+
+namespace berth::cli {
+
+// `berth fsck [--repair]`: checks the storage root online; prints one JSON
+// object per problem and a summary line. Exit 0 when clean, 1 when problems
+// were found (even if repaired), 3 when the check could not run.
+int Fsck(const std::string& config_path, bool repair);
+
+}  // namespace berth::cli

@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
   std::string revoke_user;
   revoke->add_option("--user", revoke_user, "only this user's tokens");
 
+  auto* fsck = add("fsck", "check every blob and metadata row (runs while berth serves)");
+  bool repair = false;
+  fsck->add_flag("--repair", repair, "quarantine corrupted blobs and drop dangling rows");
+
   auto* user = add("user", "manage the local user file (htpasswd, bcrypt)");
   std::string action, name, file;
   bool password_stdin = false;
@@ -44,6 +48,7 @@ int main(int argc, char** argv) {
   if (*token) return berth::cli::Serve(config, Role::kToken, wait_for_lock);
   if (*init) return berth::cli::Init(config);
   if (*revoke) return berth::cli::RevokeTokens(config, revoke_user);
+  if (*fsck) return berth::cli::Fsck(config, repair);
   if (*user) return berth::cli::User(config, action, file, name, password_stdin, cost);
   return 1;
 }

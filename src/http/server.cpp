@@ -11,7 +11,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <functional>
 #include <list>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -27,8 +29,8 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-std::unique_ptr<asio::ssl::context> MakeTlsContext(const ListenerOptions& o) {
-  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+std::shared_ptr<asio::ssl::context> MakeTlsContext(const ListenerOptions& o) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                    asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
@@ -54,7 +56,8 @@ void LogException(std::exception_ptr e, const std::string& what) {
 struct Listener {
   ListenerOptions options;
   std::unique_ptr<SessionContext> ctx;
-  std::unique_ptr<asio::ssl::context> tls;
+  std::mutex tls_mu;
+  std::shared_ptr<asio::ssl::context> tls;  // GUARDED_BY(tls_mu); swapped on SIGHUP
   std::unique_ptr<tcp::acceptor> acceptor;
 };
 
@@ -64,6 +67,7 @@ struct Runtime::Impl {
   asio::io_context ioc;
   asio::thread_pool pool;
   std::list<Listener> listeners;
+  std::function<void()> on_reload;
 
   Impl(int io, int blocking, std::chrono::seconds g)
       : io_threads(io < 1 ? 1 : io), grace(g), ioc(io_threads), pool(blocking < 1 ? 1 : blocking) {}
@@ -84,11 +88,40 @@ struct Runtime::Impl {
       ++l.ctx->active;
       auto ex = socket.get_executor();
       auto done = [name = l.options.name](std::exception_ptr e) { LogException(e, name + " session"); };
-      if (l.tls) {
-        asio::co_spawn(ex, ServeTls(std::move(socket), *l.tls, *l.ctx), done);
+      std::shared_ptr<asio::ssl::context> tls;
+      {
+        std::lock_guard lock(l.tls_mu);
+        tls = l.tls;
+      }
+      if (tls) {
+        asio::co_spawn(ex, ServeTls(std::move(socket), std::move(tls), *l.ctx), done);
       } else {
         asio::co_spawn(ex, ServePlain(std::move(socket), *l.ctx), done);
       }
+    }
+  }
+
+  // Reloads every listener's certificate and key on SIGHUP; connections
+  // already open keep the context they started with. A broken new file is
+  // logged and the old certificate stays in use.
+  asio::awaitable<void> Reload() {
+    asio::signal_set hup(ioc, SIGHUP);
+    while (true) {
+      auto [ec, sig] = co_await hup.async_wait(kTuple);
+      if (ec) co_return;
+      for (auto& l : listeners) {
+        if (!l.options.tls) continue;
+        try {
+          auto fresh = MakeTlsContext(l.options);
+          std::lock_guard lock(l.tls_mu);
+          l.tls = std::move(fresh);
+          spdlog::info("{}: reloaded TLS certificate {}", l.options.name, l.options.cert_file);
+        } catch (const std::exception& e) {
+          spdlog::error("{}: TLS reload failed, keeping the old certificate: {}", l.options.name,
+                        e.what());
+        }
+      }
+      if (on_reload) on_reload();
     }
   }
 
@@ -116,6 +149,8 @@ struct Runtime::Impl {
   }
 };
 
+void Runtime::OnReload(std::function<void()> fn) { impl_->on_reload = std::move(fn); }
+
 Runtime::Runtime(int io_threads, int blocking_threads, std::chrono::seconds grace)
     : impl_(std::make_unique<Impl>(io_threads, blocking_threads, grace)) {}
 
@@ -126,14 +161,17 @@ Runtime::~Runtime() {
 
 uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limits,
                               Handler& handler) {
-  Listener l;
+  Listener& l = impl_->listeners.emplace_back();
   l.options = options;
   l.ctx = std::unique_ptr<SessionContext>(
       new SessionContext{handler, limits, impl_->pool, options.name});
   if (options.tls) l.tls = MakeTlsContext(options);
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(options.address, ec);
-  if (ec) throw std::runtime_error("invalid listen address '" + options.address + "'");
+  if (ec) {
+    impl_->listeners.pop_back();
+    throw std::runtime_error("invalid listen address '" + options.address + "'");
+  }
   tcp::endpoint ep(addr, options.port);
   l.acceptor = std::make_unique<tcp::acceptor>(impl_->ioc);
   l.acceptor->open(ep.protocol(), ec);
@@ -141,12 +179,12 @@ uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limi
   if (!ec) l.acceptor->bind(ep, ec);
   if (!ec) l.acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
+    impl_->listeners.pop_back();
     throw std::runtime_error("cannot listen on " + options.address + ":" +
                              std::to_string(options.port) + ": " + ec.message());
   }
   uint16_t port = l.acceptor->local_endpoint().port();
-  impl_->listeners.push_back(std::move(l));
-  Listener& stored = impl_->listeners.back();
+  Listener& stored = l;
   asio::co_spawn(impl_->ioc, impl_->Accept(stored),
                  [name = options.name](std::exception_ptr e) { LogException(e, name + " acceptor"); });
   spdlog::info("{} listening on {}:{} ({})", options.name, options.address, port,
@@ -157,6 +195,8 @@ uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limi
 void Runtime::Run() {
   asio::co_spawn(impl_->ioc, impl_->Shutdown(),
                  [](std::exception_ptr e) { LogException(e, "shutdown"); });
+  asio::co_spawn(impl_->ioc, impl_->Reload(),
+                 [](std::exception_ptr e) { LogException(e, "reload"); });
   std::vector<std::thread> threads;
   for (int i = 1; i < impl_->io_threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->ioc.run();

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -57,8 +58,12 @@ class Runtime {
   uint16_t AddListener(const ListenerOptions& options, const Limits& limits, Handler& handler);
 
   // Serves until SIGINT or SIGTERM, then stops accepting, lets requests in
-  // flight finish for up to `grace`, and returns.
+  // flight finish for up to `grace`, and returns. SIGHUP reloads the TLS
+  // certificates without dropping connections, then calls the OnReload hook.
   void Run();
+
+  // Extra work on SIGHUP (runs on an I/O thread; keep it short).
+  void OnReload(std::function<void()> fn);
 
  private:
   struct Impl;

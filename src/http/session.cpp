@@ -315,11 +315,11 @@ asio::awaitable<void> ServePlain(asio::ip::tcp::socket socket, SessionContext& c
   co_await LingeringClose(stream);
 }
 
-asio::awaitable<void> ServeTls(asio::ip::tcp::socket socket, asio::ssl::context& tls,
-                               SessionContext& ctx) {
+asio::awaitable<void> ServeTls(asio::ip::tcp::socket socket,
+                               std::shared_ptr<asio::ssl::context> tls, SessionContext& ctx) {
   ActiveGuard guard{ctx.active};
   std::string remote = RemoteOf(socket);
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls);
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
   Lowest(stream).expires_after(ctx.limits.header_timeout);
   auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
   if (ec) {

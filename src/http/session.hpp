@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -24,7 +25,10 @@ struct SessionContext {
 };
 
 boost::asio::awaitable<void> ServePlain(boost::asio::ip::tcp::socket socket, SessionContext& ctx);
+// `tls` is shared so that a certificate reload (SIGHUP) can swap the
+// listener's context while older connections finish on theirs.
 boost::asio::awaitable<void> ServeTls(boost::asio::ip::tcp::socket socket,
-                                      boost::asio::ssl::context& tls, SessionContext& ctx);
+                                      std::shared_ptr<boost::asio::ssl::context> tls,
+                                      SessionContext& ctx);
 
 }  // namespace berth::http

@@ -61,6 +61,11 @@ Outcome GetBlob(Deps& d, const Request& req, const Route& route) {
   r.Set("Accept-Ranges", "bytes");
   r.Set("Etag", "\"" + digest->str() + "\"");
   if (req.method == "HEAD") {
+    // The file must exist too: after fsck quarantined a corrupt blob, a 404
+    // here makes clients push it again instead of skipping it.
+    if (auto on_disk = d.blobs.Stat(*digest); !on_disk) {
+      return Outcome::Reply(ErrorResponse(on_disk.status()));
+    }
     r.head_length = *size;
     return Outcome::Reply(std::move(r));
   }
