@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "auth/bearer/bearer.hpp"
+#include "auth/caching_authenticator.hpp"
 #include "auth/htpasswd/htpasswd_authenticator.hpp"
 #include "auth/jwt/jwt.hpp"
 #include "auth/keystone/keystone_authenticator.hpp"
@@ -99,7 +100,9 @@ struct RegistryPart {
 // Everything the token half needs, alive while it serves.
 struct TokenPart {
   std::unique_ptr<storage::DirLock> lock;
-  auth::AuthenticatorPtr authenticator;
+  auth::AuthenticatorPtr backend;
+  std::unique_ptr<auth::CachingAuthenticator> cached;  // in front of the user file
+  auth::Authenticator* authenticator = nullptr;
   std::unique_ptr<auth::Policy> policy;
   std::unique_ptr<auth::jwt::JwtSigner> signer;
   std::unique_ptr<storage::SqliteRefreshTokenStore> refresh;
@@ -155,7 +158,16 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
 TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock) {
   TokenPart p;
   if (own_lock) p.lock = Lock(c.storage.root, "LOCK.token", wait_for_lock);
-  p.authenticator = MakeAuthenticator(c);
+  p.backend = MakeAuthenticator(c);
+  p.authenticator = p.backend.get();
+  if (c.token.backend == "htpasswd" && c.token.login_cache_ttl > 0) {
+    // Keystone caches inside its authenticator; the user file needs one here
+    // so that bcrypt is paid once per login and TTL, not per token request.
+    auth::LoginCacheOptions lo;
+    lo.ttl = std::chrono::seconds(c.token.login_cache_ttl);
+    p.cached = std::make_unique<auth::CachingAuthenticator>(*p.backend, lo);
+    p.authenticator = p.cached.get();
+  }
   auth::PolicyOptions po;
   po.admins = c.token.admins;
   po.public_namespaces = c.token.public_namespaces;
@@ -214,6 +226,10 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
                           *tok.health);
     }
     WritePidFile(c.storage.pid_file);
+    runtime.OnReload([&tok] {
+      if (tok.cached) tok.cached->Clear();
+      spdlog::info("reloaded: login cache cleared; the user file reloads itself when it changes");
+    });
     spdlog::info("berth serving; storage root {}", c.storage.root);
     PrintTrustHelp(c);
     runtime.Run();

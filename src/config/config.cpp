@@ -131,6 +131,7 @@ const std::vector<Key>& Keys() {
     t.List("token.reserved_namespaces", &C::token, &C::Token::reserved_namespaces);
     t.Bool("token.anonymous_pull", &C::token, &C::Token::anonymous_pull);
     t.Uint("token.max_failures", &C::token, &C::Token::max_failures, 1, 1000);
+    t.Uint("token.login_cache_ttl", &C::token, &C::Token::login_cache_ttl, 0, 3600);
     t.Str("keystone.url", &C::keystone, &C::Keystone::url);
     t.Str("keystone.user_domain", &C::keystone, &C::Keystone::user_domain, {}, true);
     t.Str("keystone.project", &C::keystone, &C::Keystone::project);

@@ -58,6 +58,7 @@ struct Config {
     std::vector<std::string> reserved_namespaces;
     bool anonymous_pull = false;
     uint64_t max_failures = 5;  // failed logins per user and address before 429s start
+    uint64_t login_cache_ttl = 60;  // seconds a successful user-file login is remembered (0: off)
   } token;
   struct Keystone {
     std::string url;  // e.g. https://keystone:5000/v3

@@ -31,7 +31,7 @@
 #include <unordered_map>
 
 #include "auth/authenticator.hpp"
-#include "auth/keystone/login_cache.hpp"
+#include "auth/login_cache.hpp"
 #include "common/result.hpp"
 
 namespace berth::auth {

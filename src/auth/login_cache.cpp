@@ -1,4 +1,4 @@
-#include "auth/keystone/login_cache.hpp"
+#include "auth/login_cache.hpp"
 
 #include <utility>
 
