@@ -1,4 +1,4 @@
-// Tests for auth::LoginCache (auth/keystone/login_cache.hpp): salted keys,
+// Tests for auth::LoginCache (auth/login_cache.hpp): salted keys,
 // TTL, bounded size with oldest-first eviction, disabled configurations. The
 // clock is a fake.
 
@@ -7,7 +7,7 @@
 #include <chrono>
 #include <string>
 
-#include "auth/keystone/login_cache.hpp"
+#include "auth/login_cache.hpp"
 
 namespace berth::auth {
 namespace {
