@@ -10,6 +10,17 @@ Status FromCode(int rc, const std::string& context, sqlite3* db) {
 }
 }  // namespace
 
+Stmt::~Stmt() {
+  if (!stmt_) return;
+  if (in_use_) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    *in_use_ = false;
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+}
+
 Stmt& Stmt::Bind(int index, std::string_view text) {
   sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   return *this;
@@ -67,13 +78,28 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   return std::unique_ptr<Db>(new Db(db));
 }
 
-Db::~Db() { sqlite3_close(db_); }
+Db::~Db() {
+  for (auto& [sql, c] : cache_) sqlite3_finalize(c->stmt);
+  sqlite3_close(db_);
+}
 
 Result<Stmt> Db::Prepare(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it != cache_.end() && !it->second->in_use) {
+    it->second->in_use = true;
+    return Stmt(db_, it->second->stmt, &it->second->in_use);
+  }
   sqlite3_stmt* st = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr);
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &st, nullptr);
   if (rc != SQLITE_OK) return FromCode(rc, "prepare", db_);
-  return Stmt(db_, st);
+  if (it != cache_.end()) return Stmt(db_, st);  // the cached one is busy: a one-off
+  auto c = std::make_unique<Cached>();
+  c->stmt = st;
+  c->in_use = true;
+  bool* in_use = &c->in_use;
+  cache_.emplace(std::string(sql), std::move(c));
+  return Stmt(db_, st, in_use);
 }
 
 Status Db::Exec(const std::string& sql) {

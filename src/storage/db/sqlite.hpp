@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/result.hpp"
 
@@ -20,9 +21,13 @@ namespace berth::storage::sql {
 
 class Stmt {
  public:
-  Stmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(Stmt&& o) noexcept : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)) {}
+  // `in_use` non-null: the statement belongs to its Db's cache and is only
+  // reset (and marked free) on destruction instead of finalized.
+  Stmt(sqlite3* db, sqlite3_stmt* stmt, bool* in_use = nullptr)
+      : db_(db), stmt_(stmt), in_use_(in_use) {}
+  ~Stmt();
+  Stmt(Stmt&& o) noexcept
+      : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)), in_use_(std::exchange(o.in_use_, nullptr)) {}
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
@@ -45,6 +50,7 @@ class Stmt {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  bool* in_use_;
 };
 
 class Db {
@@ -53,6 +59,8 @@ class Db {
   static Result<std::unique_ptr<Db>> Open(const std::string& path);
   ~Db();
 
+  // A statement for `sql`, from the cache when one is free (statements are
+  // prepared once and reused: parsing SQL is most of a small query's cost).
   Result<Stmt> Prepare(std::string_view sql);
   Status Exec(const std::string& sql);
   int64_t Changes() const { return sqlite3_changes64(db_); }
@@ -61,7 +69,12 @@ class Db {
 
  private:
   explicit Db(sqlite3* db) : db_(db) {}
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
   sqlite3* db_;
+  std::unordered_map<std::string, std::unique_ptr<Cached>> cache_;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit().
