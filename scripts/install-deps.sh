@@ -7,10 +7,10 @@ build_pkgs=(
   build-essential cmake pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev libcurl4-openssl-dev
-  libgtest-dev
+  libgtest-dev libbenchmark-dev
 )
 test_pkgs=(curl bc openssl skopeo podman buildah docker-registry apache2-utils jq python3 procps
-  python3-keystone)
+  python3-keystone resource-agents)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi

@@ -4,7 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <unistd.h>
 
 #include "auth/bearer/bearer.hpp"
@@ -193,6 +195,15 @@ TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock) 
   return p;
 }
 
+// Until the runtime installs its own handlers (Runtime::Run), a stop signal
+// ends a starting or waiting process cleanly and a reload signal is ignored:
+// `systemctl reload` must not kill a standby that waits for the lock.
+void HandleSignalsDuringStartUp() {
+  std::signal(SIGHUP, SIG_IGN);
+  std::signal(SIGTERM, [](int) { std::_Exit(0); });
+  std::signal(SIGINT, [](int) { std::_Exit(0); });
+}
+
 }  // namespace
 
 int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
@@ -204,6 +215,7 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
     return 2;
   }
   SetUpLogging(c);
+  HandleSignalsDuringStartUp();
   try {
     PrepareRoot(c.storage.root);
     PrepareTls(c);
@@ -233,6 +245,7 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
     spdlog::info("berth serving; storage root {}", c.storage.root);
     PrintTrustHelp(c);
     runtime.Run();
+    if (!c.storage.pid_file.empty()) ::unlink(c.storage.pid_file.c_str());
     return 0;
   } catch (const config::ConfigError& e) {
     spdlog::critical("{}", e.what());
