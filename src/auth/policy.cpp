@@ -36,7 +36,10 @@ std::vector<Scope> Policy::Grant(const Identity& who, const std::vector<Scope>& 
               (action == "pull" || action == "push" || action == "delete" || action == "*")) ||
              (want.type == "registry" && want.name == "catalog" && action == "*");
       } else if (want.type == "repository" && !InAny(want.name, options_.reserved_namespaces)) {
-        if (who.authenticated && InNamespace(want.name, who.name)) {
+        // Only a single path component names a namespace: a (Keystone)
+        // user called "alice/evil" must not own part of alice's.
+        if (who.authenticated && who.name.find('/') == std::string::npos &&
+            InNamespace(want.name, who.name)) {
           ok = action == "pull" || action == "push" || action == "delete" || action == "*";
         } else if (action == "pull" && InAny(want.name, options_.public_namespaces)) {
           ok = who.authenticated || options_.anonymous_pull;

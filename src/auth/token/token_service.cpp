@@ -81,7 +81,9 @@ class FormSink final : public http::BodySink {
     // Form encoding writes spaces as '+'; make them %20 before decoding.
     std::string encoded;
     for (char c : body_) encoded += c == '+' ? std::string("%20") : std::string(1, c);
-    auto url = boost::urls::parse_origin_form("/?" + encoded);
+    // The parsed view points into `target`: keep it alive while reading.
+    const std::string target = "/?" + encoded;
+    auto url = boost::urls::parse_origin_form(target);
     if (!url) return Error(400, "UNSUPPORTED", "malformed form body");
     http::Fields fields;
     for (auto p : url->params()) fields.emplace_back(p.key, p.value);

@@ -1,0 +1,57 @@
+// Fakes for the token server's collaborators: an Authenticator backed by a
+// map of user → password (a switch makes it unavailable) and an in-memory
+// RefreshTokenStore (a switch makes Save fail).
+//
+// Thread-safety: none; one test at a time.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "auth/authenticator.hpp"
+#include "storage/refresh_token_store.hpp"
+
+namespace berth::testfakes {
+
+using auth::Authenticator;
+using auth::AuthOutcome;
+using auth::AuthResult;
+using auth::Identity;
+
+class FakeAuthenticator final : public Authenticator {
+ public:
+  AuthResult Authenticate(const std::string& user, const Secret& password) override {
+    ++calls;
+    if (unavailable) return {AuthOutcome::kUnavailable, {}, "backend down"};
+    auto it = users.find(user);
+    if (it == users.end() || it->second != password.reveal()) return {};
+    return {AuthOutcome::kOk, Identity{user, admins.count(user) > 0, true}, "ok"};
+  }
+  std::map<std::string, std::string> users;  // name → password
+  std::set<std::string> admins;              // get Identity.admin
+  bool unavailable = false;
+  int calls = 0;
+};
+
+class MemoryRefreshStore final : public storage::RefreshTokenStore {
+ public:
+  Status Save(const std::string& hash, const storage::RefreshGrant& grant, int64_t) override {
+    if (fail) return {Errc::kUnavailable, "disk gone"};
+    tokens[hash] = grant;
+    return Status::Ok();
+  }
+  Result<storage::RefreshGrant> Find(const std::string& hash) override {
+    auto it = tokens.find(hash);
+    if (it == tokens.end()) return Status(Errc::kUnauthorized, "unknown");
+    return it->second;
+  }
+  Result<int64_t> Revoke(const std::string& subject) override {
+    return static_cast<int64_t>(std::erase_if(
+        tokens, [&](const auto& kv) { return subject.empty() || kv.second.subject == subject; }));
+  }
+  std::map<std::string, storage::RefreshGrant> tokens;
+  bool fail = false;
+};
+
+}  // namespace berth::testfakes

@@ -1,0 +1,313 @@
+// Tests for auth/token/token_service.hpp, driven through Handle with plain
+// http::Request values (no sockets): GET + Basic, anonymous, OAuth2 POST
+// password and refresh grants, errors, throttling, and no password leaks.
+
+#include "auth/token/token_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <string>
+#include <vector>
+
+#include "auth/jwt/base64.hpp"
+#include "crypto/hasher.hpp"
+#include "fakes.hpp"
+#include "test_keys.hpp"
+
+namespace berth::auth {
+namespace {
+
+namespace json = boost::json;
+using testfakes::FakeAuthenticator;
+using testfakes::MemoryRefreshStore;
+constexpr int64_t kNow = 1'700'000'000;  // 2023-11-14T22:13:20Z
+constexpr const char* kPassword = "S3cr3t-pa55";
+
+// Regression (FormBodyDanglingUrlViewRegression): FormSink::Finish once parsed
+// a temporary string, so reading the POST form read freed memory.
+
+std::string Hash(const std::string& token) {
+  return crypto::HashBytes(DigestAlgorithm::kSha256, token).hex();
+}
+
+class TokenServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auth_.users = {{"alice", kPassword}, {"bob", "p+w&d"}, {"carol", "c"}};
+    auth_.admins = {"carol"};
+    key_ = testkeys::MakeKey(dir_.path(), "signer", "ES256");
+    ASSERT_TRUE(key_.key);
+    signer_ = std::make_unique<jwt::JwtSigner>(key_.key);
+    jwt::VerifyOptions vo;
+    vo.issuer = "berth-token";
+    vo.audience = "berth";
+    verifier_ = std::make_unique<jwt::JwtVerifier>(testkeys::MakeTrust(dir_.path(), {key_}), vo);
+    service_ = std::make_unique<TokenService>(auth_, policy_, *signer_, store_, limiter_,
+                                              [this] { return now_; }, TokenServiceOptions{});
+  }
+
+  static http::Request Get(http::Fields query, const std::string& user = "",
+                           const std::string& password = "") {
+    http::Request r;
+    r.method = "GET";
+    r.path = "/token";
+    r.query = std::move(query);
+    r.remote = "10.0.0.1:40000";
+    if (!user.empty()) r.headers.emplace_back("Authorization", "Basic " + jwt::Base64Encode(user + ":" + password));
+    return r;
+  }
+  http::Response Send(const http::Request& r, std::string* user = nullptr) {
+    http::Outcome out = service_->Handle(r);
+    EXPECT_EQ(out.sink, nullptr);
+    if (user) *user = out.user;
+    bodies_ += out.response.body;
+    return std::move(out.response);
+  }
+  // POST /token with a form body, streamed through the sink as the session would.
+  http::Response Post(const std::string& form) {
+    http::Request r;
+    r.method = "POST";
+    r.path = "/token";
+    r.remote = "10.0.0.1:40000";
+    r.has_body = true;
+    r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    http::Outcome out = service_->Handle(r);
+    EXPECT_NE(out.sink, nullptr);
+    if (!out.sink) return {};
+    EXPECT_TRUE(out.sink->Write({form.data(), form.size() / 2}).ok());
+    EXPECT_TRUE(out.sink->Write({form.data() + form.size() / 2, form.size() - form.size() / 2}).ok());
+    http::Response resp = out.sink->Finish(Status::Ok());
+    bodies_ += resp.body;
+    return resp;
+  }
+  static json::object Body(const http::Response& r) {
+    boost::system::error_code ec;
+    json::value v = json::parse(r.body, ec);
+    EXPECT_FALSE(ec) << r.body;
+    return v.is_object() ? v.as_object() : json::object{};
+  }
+  // The verified claims of the token in a 200 answer.
+  jwt::Claims Claims(const http::Response& r) {
+    json::object b = Body(r);
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (!b.contains("access_token")) return {};
+    auto c = verifier_->Verify(std::string(b.at("access_token").as_string()), now_);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    return c.ok() ? *c : jwt::Claims{};
+  }
+  static std::string Header(const http::Response& r, std::string_view name) {
+    return std::string(http::FindField(r.headers, name).value_or("<none>"));
+  }
+
+  testkeys::TempDir dir_;
+  testkeys::TestKey key_;
+  FakeAuthenticator auth_;
+  MemoryRefreshStore store_;
+  Policy policy_{PolicyOptions{{"root"}, {"public"}, {}, false}};
+  FailureLimiter limiter_;
+  int64_t now_ = kNow;
+  std::unique_ptr<jwt::JwtSigner> signer_;
+  std::unique_ptr<jwt::JwtVerifier> verifier_;
+  std::unique_ptr<TokenService> service_;
+  std::string bodies_;  // every answer so far, to look for leaks
+};
+
+TEST_F(TokenServiceTest, GetWithBasicGrantsTheAllowedSubset) {
+  std::string user;
+  http::Response r = Send(Get({{"service", "berth"},
+                               {"scope", "repository:alice/app:pull,push"},
+                               {"scope", "repository:bob/x:pull repository:public/lib:pull,push"},
+                               {"account", "alice"}},
+                              "alice", kPassword),
+                          &user);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(user, "alice");
+  EXPECT_EQ(Header(r, "Content-Type"), "application/json");
+  EXPECT_EQ(Header(r, "Cache-Control"), "no-store");
+  json::object b = Body(r);
+  EXPECT_EQ(b.at("token"), b.at("access_token"));
+  EXPECT_EQ(b.at("expires_in"), 900);
+  EXPECT_EQ(b.at("issued_at"), "2023-11-14T22:13:20Z");
+  EXPECT_FALSE(b.contains("refresh_token"));
+  EXPECT_FALSE(b.contains("scope"));  // an OAuth2 field only
+  jwt::Claims c = Claims(r);
+  EXPECT_EQ(c.subject, "alice");
+  EXPECT_EQ(c.issuer, "berth-token");
+  EXPECT_EQ(c.expires, kNow + 900);
+  const std::vector<Scope> want = {{"repository", "alice/app", {"pull", "push"}},
+                                   {"repository", "public/lib", {"pull"}}};
+  EXPECT_EQ(c.access, want);
+}
+
+TEST_F(TokenServiceTest, LoginWithoutScopeAndAnonymousRequests) {
+  // `docker login`: no scope, good credentials → a token granting nothing.
+  EXPECT_TRUE(Claims(Send(Get({{"service", "berth"}}, "alice", kPassword))).access.empty());
+  std::string user = "x";
+  http::Response r = Send(Get({{"service", "berth"}, {"scope", "repository:public/x:pull"}}), &user);
+  jwt::Claims c = Claims(r);
+  EXPECT_EQ(c.subject, "");
+  EXPECT_EQ(user, "");
+  EXPECT_TRUE(c.access.empty());  // anonymous_pull is off
+  EXPECT_EQ(auth_.calls, 1);
+  // Anonymous clients never get a refresh token.
+  EXPECT_FALSE(Body(Send(Get({{"offline_token", "true"}}))).contains("refresh_token"));
+}
+
+TEST_F(TokenServiceTest, BadCredentialsAndBadRequests) {
+  struct Case {
+    http::Request req;
+    int status;
+    const char* code;
+  };
+  const Case cases[] = {
+      {Get({{"service", "berth"}}, "alice", "wrong"), 401, "UNAUTHORIZED"},
+      {Get({{"service", "berth"}}, "nobody", kPassword), 401, "UNAUTHORIZED"},
+      {Get({{"service", "other"}}, "alice", kPassword), 400, "UNSUPPORTED"},
+      {Get({{"scope", "repository:alice/app:PULL"}}, "alice", kPassword), 400, "UNSUPPORTED"},
+      {Get({{"scope", "repository:alice/app:pull"}, {"scope", "bad"}}), 400, "UNSUPPORTED"},
+  };
+  for (const auto& c : cases) {
+    http::Response r = Send(c.req);
+    EXPECT_EQ(r.status, c.status) << r.body;
+    EXPECT_EQ(Body(r).at("errors").as_array()[0].as_object().at("code"), json::string(c.code));
+    if (c.status == 401) {
+      EXPECT_EQ(Header(r, "WWW-Authenticate"), R"(Basic realm="berth")");
+    }
+  }
+  http::Request junk = Get({});
+  junk.headers.emplace_back("Authorization", "Basic !!!");
+  EXPECT_EQ(Send(junk).status, 400);
+  http::Request no_colon = Get({});
+  no_colon.headers.emplace_back("Authorization", "Basic " + jwt::Base64Encode("alice"));
+  EXPECT_EQ(Send(no_colon).status, 400);
+  http::Request other_path = Get({});
+  other_path.path = "/v2/";
+  EXPECT_EQ(Send(other_path).status, 404);
+  http::Request put = Get({});
+  put.method = "PUT";
+  EXPECT_EQ(Send(put).status, 405);
+}
+
+TEST_F(TokenServiceTest, UnavailableBackendIs503) {
+  auth_.unavailable = true;
+  http::Response r = Send(Get({{"service", "berth"}}, "alice", kPassword));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(Body(r).at("errors").as_array()[0].as_object().at("code"), "UNAVAILABLE");
+  // An outage is not a failed login: it does not count towards throttling.
+  for (int i = 0; i < 10; ++i) Send(Get({}, "alice", kPassword));
+  auth_.unavailable = false;
+  EXPECT_EQ(Send(Get({}, "alice", kPassword)).status, 200);
+}
+
+TEST_F(TokenServiceTest, OfflineTokenGivesAStoredRefreshToken) {
+  http::Response r = Send(Get({{"service", "berth"}, {"offline_token", "true"}}, "alice", kPassword));
+  json::object b = Body(r);
+  ASSERT_TRUE(b.contains("refresh_token")) << r.body;
+  std::string refresh(b.at("refresh_token").as_string());
+  EXPECT_EQ(refresh.size(), 64u);
+  ASSERT_EQ(store_.tokens.count(Hash(refresh)), 1u);  // kept only as a hash
+  EXPECT_EQ(store_.tokens[Hash(refresh)].subject, "alice");
+  EXPECT_EQ(store_.tokens[Hash(refresh)].service, "berth");
+  EXPECT_EQ(store_.tokens.count(refresh), 0u);
+  store_.fail = true;
+  EXPECT_EQ(Send(Get({{"offline_token", "true"}}, "alice", kPassword)).status, 503);
+}
+
+TEST_F(TokenServiceTest, FormBodyDanglingUrlViewRegression) {
+  // A body long enough that no copy of it fits in a small-string buffer.
+  http::Response r = Post("grant_type=password&username=alice&password=" + std::string(kPassword) +
+                          "&client_id=" + std::string(2000, 'c') + "&service=berth");
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(TokenServiceTest, PostPasswordGrantThenRefreshGrant) {
+  http::Response r = Post(
+      "grant_type=password&username=alice&password=" + std::string(kPassword) +
+      "&client_id=containerd-client&service=berth&access_type=offline"
+      "&scope=repository:alice/app:pull+repository%3Aalice%2Fapp%3Apull%2Cpush+repository:bob/x:pull");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::object b = Body(r);
+  EXPECT_EQ(b.at("scope"), "repository:alice/app:pull repository:alice/app:pull,push");
+  EXPECT_EQ(b.at("expires_in"), 900);
+  ASSERT_TRUE(b.contains("refresh_token"));
+  const std::string refresh(b.at("refresh_token").as_string());
+  EXPECT_EQ(Claims(r).subject, "alice");
+
+  const int calls = auth_.calls;
+  now_ += 600;
+  http::Response again = Post("grant_type=refresh_token&service=berth&client_id=x&refresh_token=" +
+                              refresh + "&scope=repository:alice/app:push");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Body(again).at("refresh_token"), json::string(refresh));  // the same token back
+  EXPECT_EQ(Body(again).at("scope"), "repository:alice/app:push");
+  EXPECT_EQ(Claims(again).subject, "alice");
+  EXPECT_EQ(Claims(again).issued_at, kNow + 600);
+  EXPECT_EQ(auth_.calls, calls);  // no password check for a refresh
+
+  // Bound to its service: asked for another, or stored for another, it fails.
+  EXPECT_EQ(Post("grant_type=refresh_token&service=other&refresh_token=" + refresh).status, 400);
+  store_.tokens[Hash("elsewhere")] = {"alice", "other", false};
+  EXPECT_EQ(Post("grant_type=refresh_token&refresh_token=elsewhere").status, 401);
+  EXPECT_EQ(Post("grant_type=refresh_token&refresh_token=unknown").status, 401);
+  EXPECT_EQ(store_.Revoke("alice").value(), 2);
+  EXPECT_EQ(Post("grant_type=refresh_token&refresh_token=" + refresh).status, 401);
+}
+
+TEST_F(TokenServiceTest, PostFormDetails) {
+  // Percent-encoded '+' and '&' in a password survive; no access_type, no refresh token.
+  http::Response r = Post("grant_type=password&username=bob&password=p%2Bw%26d");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(Body(r).contains("refresh_token"));
+  EXPECT_EQ(Body(r).at("scope"), "");
+  EXPECT_EQ(Post("grant_type=password&username=bob&password=wrong").status, 401);
+  EXPECT_EQ(Post("grant_type=password&username=bob").status, 400);
+  EXPECT_EQ(Post("grant_type=authorization_code&code=x").status, 400);
+  EXPECT_EQ(Post("grant_type=refresh_token").status, 400);
+  EXPECT_EQ(Post("").status, 400);
+  // A refresh token keeps the admin flag of the login that made it.
+  store_.tokens[Hash("admintok")] = {"carol", "berth", true};
+  jwt::Claims c = Claims(Post("grant_type=refresh_token&refresh_token=admintok&scope=registry:catalog:*"));
+  EXPECT_EQ(c.access, (std::vector<Scope>{{"registry", "catalog", {"*"}}}));
+}
+
+TEST_F(TokenServiceTest, RepeatedFailuresAreThrottled) {
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(Send(Get({}, "alice", "wrong")).status, 401);
+  const int calls = auth_.calls;
+  http::Response r = Send(Get({}, "alice", kPassword));  // even the right password waits
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(Header(r, "Retry-After"), "1");
+  EXPECT_EQ(Body(r).at("errors").as_array()[0].as_object().at("code"), "TOOMANYREQUESTS");
+  EXPECT_EQ(auth_.calls, calls);  // the backend was not asked
+  // Another user on the same address is not affected; alice is, once the wait ends.
+  EXPECT_EQ(Send(Get({}, "carol", "c")).status, 200);
+  now_ += 1;
+  EXPECT_EQ(Send(Get({}, "alice", kPassword)).status, 200);
+}
+
+TEST_F(TokenServiceTest, PostPasswordGrantIsThrottledToo) {
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(Post("grant_type=password&username=alice&password=wrong").status, 401);
+  }
+  http::Response r = Post("grant_type=password&username=alice&password=" + std::string(kPassword));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(Header(r, "Retry-After"), "1");
+}
+
+TEST_F(TokenServiceTest, PasswordNeverInAnyAnswer) {
+  Send(Get({{"scope", "repository:alice/app:pull"}}, "alice", kPassword));
+  Send(Get({}, "alice", std::string(kPassword) + "x"));
+  Send(Get({{"service", "nope"}}, "alice", kPassword));
+  Send(Get({{"scope", kPassword}}, "alice", kPassword));
+  Post("grant_type=password&username=alice&password=" + std::string(kPassword) +
+       "&access_type=offline");
+  Post("grant_type=password&username=alice&password=" + std::string(kPassword) + "&scope=:");
+  auth_.unavailable = true;
+  Send(Get({}, "alice", kPassword));
+  ASSERT_FALSE(bodies_.empty());
+  EXPECT_EQ(bodies_.find("S3cr3t"), std::string::npos) << bodies_;
+  EXPECT_EQ(bodies_.find(jwt::Base64UrlEncode(kPassword)), std::string::npos);
+}
+
+}  // namespace
+}  // namespace berth::auth
