@@ -38,8 +38,10 @@ std::vector<Scope> Policy::Grant(const Identity& who, const std::vector<Scope>& 
       } else if (want.type == "repository" && !InAny(want.name, options_.reserved_namespaces)) {
         // Only a single path component names a namespace: a (Keystone)
         // user called "alice/evil" must not own part of alice's.
+        // A public namespace belongs to the admins, even if a user is named
+        // after it (else user "public" could push what everybody pulls).
         if (who.authenticated && who.name.find('/') == std::string::npos &&
-            InNamespace(want.name, who.name)) {
+            InNamespace(want.name, who.name) && !InAny(want.name, options_.public_namespaces)) {
           ok = action == "pull" || action == "push" || action == "delete" || action == "*";
         } else if (action == "pull" && InAny(want.name, options_.public_namespaces)) {
           ok = who.authenticated || options_.anonymous_pull;

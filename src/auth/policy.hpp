@@ -8,6 +8,7 @@
 //  - admins get everything, including registry:catalog:*;
 //  - public namespaces (default "public/") may be pulled by any
 //    authenticated user, and by anonymous clients when anonymous_pull is on;
+//    only admins push there (a user named "public" owns nothing);
 //  - reserved namespaces are closed to everybody but admins, owners included;
 //  - everything else is denied.
 //

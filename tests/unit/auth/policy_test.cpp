@@ -167,5 +167,11 @@ TEST(PolicyTest, UserNameWithSlashOwnsNoSubNamespace) {
   EXPECT_EQ(RepoGrant(p, User("public/x"), "public/x/y"), kPull);
 }
 
+// A user named after a public namespace must not push what everybody pulls.
+TEST(PolicyTest, UserNamedPublicOwnsNothing) {
+  const Policy p(Options());
+  EXPECT_EQ(RepoGrant(p, User("public"), "public/x"), kPull);
+}
+
 }  // namespace
 }  // namespace berth::auth
