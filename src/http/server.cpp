@@ -68,6 +68,10 @@ struct Runtime::Impl {
   asio::thread_pool pool;
   std::list<Listener> listeners;
   std::function<void()> on_reload;
+  // Made in Run before any I/O thread starts: asio's signal pipe must not be
+  // set up by two threads at once (else one side never hears the signal).
+  std::unique_ptr<asio::signal_set> stop;
+  std::unique_ptr<asio::signal_set> hup;
 
   Impl(int io, int blocking, std::chrono::seconds g)
       : io_threads(io < 1 ? 1 : io), grace(g), ioc(io_threads), pool(blocking < 1 ? 1 : blocking) {}
@@ -105,9 +109,8 @@ struct Runtime::Impl {
   // already open keep the context they started with. A broken new file is
   // logged and the old certificate stays in use.
   asio::awaitable<void> Reload() {
-    asio::signal_set hup(ioc, SIGHUP);
     while (true) {
-      auto [ec, sig] = co_await hup.async_wait(kTuple);
+      auto [ec, sig] = co_await hup->async_wait(kTuple);
       if (ec) co_return;
       for (auto& l : listeners) {
         if (!l.options.tls) continue;
@@ -128,8 +131,7 @@ struct Runtime::Impl {
   // Waits for a stop signal, then closes the listeners and waits for the
   // connections to drain (bounded by `grace`).
   asio::awaitable<void> Shutdown() {
-    asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    auto [ec, sig] = co_await signals.async_wait(kTuple);
+    auto [ec, sig] = co_await stop->async_wait(kTuple);
     spdlog::info("signal {} received: no new connections; waiting up to {}s for requests in flight",
                  sig, grace.count());
     for (auto& l : listeners) {
@@ -193,6 +195,8 @@ uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limi
 }
 
 void Runtime::Run() {
+  impl_->stop = std::make_unique<asio::signal_set>(impl_->ioc, SIGINT, SIGTERM);
+  impl_->hup = std::make_unique<asio::signal_set>(impl_->ioc, SIGHUP);
   asio::co_spawn(impl_->ioc, impl_->Shutdown(),
                  [](std::exception_ptr e) { LogException(e, "shutdown"); });
   asio::co_spawn(impl_->ioc, impl_->Reload(),

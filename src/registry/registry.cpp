@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "common/names.hpp"
 #include "registry/errors.hpp"
 
 namespace berth::registry {
@@ -61,9 +62,17 @@ std::optional<http::Response> Registry::Authorize(const http::Request& request, 
                                                   std::vector<auth::Scope>* granted,
                                                   std::string* user) {
   const auto needed = RequiredScopes(route, request.method);
+  // A mount also asks for pull on its source, so the client's next token can
+  // carry it; without it the request still proceeds as a plain upload.
+  auto challenged = needed;
+  auto from = request.Query("from");
+  if (route.endpoint == Endpoint::kUploadStart && request.Query("mount") && from &&
+      ValidateRepositoryName(*from).ok()) {
+    challenged.push_back({"repository", std::string(*from), {"pull"}});
+  }
   auto deny = [&](std::string_view error, std::string message) {
     http::Response r = ErrorResponse({Errc::kUnauthorized, std::move(message)});
-    r.Set("WWW-Authenticate", gate_->Challenge(needed, error));
+    r.Set("WWW-Authenticate", gate_->Challenge(challenged, error));
     return r;
   };
   auth::BearerCheck check = gate_->Check(request.Header("Authorization"));

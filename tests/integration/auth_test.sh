@@ -36,6 +36,21 @@
 #      the per-address allowance (4 x 5 failures) finally blocks everybody
 #      from that address.
 #
+# POST /token once parsed its form through a dangling boost::urls::url_view
+# (FormSink::Finish; garbage "400 unsupported grant_type" or SIGSEGV in
+# libboost_url; fixed in d90161a). If berth dies during a POST, the test
+# counts it as a failure and restarts berth on the same root and ports, so
+# the later parts still run.
+#
+# Every process the test starts is stopped with SIGTERM and, after 15 s,
+# SIGKILL: berth sometimes ignores SIGTERM (its SIGTERM and SIGHUP
+# signal_sets are created concurrently on two io threads; asio then drops its
+# signal pipe from epoll), checked as "berth ... stops on SIGTERM" (KNOWN).
+#
+# Known berth bugs (KNOWN - ... lines, fatal with STRICT=1): the SIGTERM one
+# above; the challenge for a cross-repository mount does not ask for pull on
+# the source repository (checklist 3).
+#
 # Environment: KEEP_WORK=1 keeps the temp dir (logs in $WORK/logs, berth's log
 # in $WORK/root.log); STRICT=1 turns the "KNOWN - ..." checks (berth bugs not
 # fixed yet) into failures.
@@ -45,25 +60,56 @@ source "$(dirname "$0")/lib.sh"
 export -n BERTH_BIN BERTH_ROLE BERTH_TEST_LOG_LEVEL 2>/dev/null
 
 KNOWN=0
-STRICT=${STRICT:-0}
+STRICT=${STRICT:-1}
 LOGS=$WORK/logs
 mkdir -p "$LOGS" "$WORK/tmp"
 TIMINGS=()
-EXTRA_PIDS=()
+EXTRA_PIDS=()  # our children not yet reaped (only those are ever signalled)
 
-stop_extra() {
-  local p
-  for p in "${EXTRA_PIDS[@]}"; do
-    kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null
+# alive PID: running (a zombie does not count)
+alive() { [[ -r /proc/$1/stat ]] && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+# stop_pid PID: SIGTERM, up to 15 s (berth's shutdown_grace is 10 s), then
+# SIGKILL; reaps it. Returns 1 when SIGTERM was not enough.
+stop_pid() {
+  local p=$1 i
+  [[ -z $p ]] && return 0
+  local q keep=()
+  for q in "${EXTRA_PIDS[@]}"; do [[ $q != "$p" ]] && keep+=("$q"); done
+  EXTRA_PIDS=("${keep[@]}")
+  if ! kill -TERM "$p" 2>/dev/null; then
+    wait "$p" 2>/dev/null
+    return 0
+  fi
+  for i in $(seq 1 150); do
+    alive "$p" || break
+    sleep 0.1
   done
-  EXTRA_PIDS=()
+  if alive "$p"; then
+    kill -KILL "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+    return 1
+  fi
+  wait "$p" 2>/dev/null
+  return 0
 }
-trap 'stop_extra; cleanup' EXIT
+stop_all() {
+  local p
+  for p in "${EXTRA_PIDS[@]}"; do [[ -n $p ]] && stop_pid "$p"; done
+  EXTRA_PIDS=()
+  # lib.sh's stop_berth waits without a bound; stop the main berth here
+  if [[ -n ${BERTH_PID:-} ]]; then stop_pid "$BERTH_PID"; BERTH_PID=""; fi
+}
+trap 'stop_all; cleanup' EXIT
 
 # ---------------------------------------------------------------- helpers
 
 known_fail() {
   if [[ $STRICT == 1 ]]; then fail "$*"; else KNOWN=$((KNOWN + 1)); echo "KNOWN - $*"; fi
+}
+kcheck() {
+  local name=$1
+  shift
+  if "$@"; then pass "$name"; else known_fail "$name"; fi
 }
 kexpect_eq() {
   if [[ "$2" == "$3" ]]; then pass "$1"; else known_fail "$1 (expected '$2', got '$3')"; fi
@@ -207,11 +253,35 @@ tokget() {
   [[ -n $up ]] && auth=(-u "$up")
   c -o "$o" -D "$o.hdr" -w '%{http_code}' "${auth[@]}" -G "$TOKEN_URL" "$@"
 }
-# tokpost OUT [curl args...]: POST the token endpoint (form); prints the status.
+# tokpost OUT [curl args...]: POST the main token endpoint (form); sets PCODE
+# to the status. If berth died meanwhile (a known crash), counts it, restarts
+# berth on the same root and ports, and sets PCODE to "<status>+crash".
+CRASHES=0
 tokpost() {
   local o=$1
   shift
-  c -o "$o" -D "$o.hdr" -w '%{http_code}' -X POST "$TOKEN_URL" "$@"
+  rm -f "$o"
+  PCODE=$(c -o "$o" -D "$o.hdr" -w '%{http_code}' -X POST "$TOKEN_URL" "$@")
+  if ! main_alive; then
+    CRASHES=$((CRASHES + 1))
+    echo "  !! berth died during POST /token (log: $(tail -1 "$ROOT.log" | cut -c1-120)); restarting it"
+    restart_main
+    PCODE="$PCODE+crash"
+  fi
+}
+main_alive() {
+  sleep 0.05
+  [[ -r /proc/$MAIN_PID/stat ]] && ! awk '{exit ($3 == "Z") ? 0 : 1}' "/proc/$MAIN_PID/stat"
+}
+restart_main() {
+  wait "$MAIN_PID" 2>/dev/null
+  echo "  berth exit status: $?"
+  BERTH_PID=""
+  if start_berth "$ROOT" "$PORT" "${MAIN_ENV[@]}" && wait_https "$TOKEN_URL"; then
+    MAIN_PID=$BERTH_PID
+  else
+    fail "berth restarts after a crash"
+  fi
 }
 # tok USER PASS SCOPE...: a token (service berth) or nothing.
 tok() {
@@ -285,6 +355,13 @@ add_users() { # add_users HTPASSWD USER...: password = USER + "pass"
 # ---------------------------------------------------------------- set-up
 
 for _ in $(seq 1 18); do [[ -x $BERTH_BIN ]] && break; echo "waiting for $BERTH_BIN"; sleep 10; done
+# Others rebuild the binary while tests run: use one private copy throughout.
+for _ in $(seq 1 20); do
+  cp "$BERTH_BIN" "$WORK/berth.bin" 2>/dev/null && "$WORK/berth.bin" --help >/dev/null 2>&1 && break
+  sleep 3
+done
+echo "# berth binary: $BERTH_BIN ($(date -r "$BERTH_BIN" '+%F %T' 2>/dev/null)), run from a copy in \$WORK"
+BERTH_BIN=$WORK/berth.bin
 need curl; need jq; need python3
 python3 -c 'import cryptography' 2>/dev/null || fail "python3 has the cryptography module"
 HAVE_SKOPEO=1; need skopeo || HAVE_SKOPEO=0
@@ -302,8 +379,9 @@ R=127.0.0.1:$PORT
 check "berth user add alice, bob, admin, mtce" add_users "$ROOT/htpasswd" alice bob admin mtce
 t0=$(now)
 BERTH_ROLE=serve
-if ! start_berth "$ROOT" "$PORT" BERTH_AUTH_ENABLED=true BERTH_TOKEN_ADDR=127.0.0.1 BERTH_TOKEN_PORT="$TP" \
-  BERTH_AUTH_REALM="$TOKEN_URL" BERTH_TOKEN_RESERVED_NAMESPACES=mtce; then
+MAIN_ENV=(BERTH_AUTH_ENABLED=true BERTH_TOKEN_ADDR=127.0.0.1 BERTH_TOKEN_PORT="$TP"
+  BERTH_AUTH_REALM="$TOKEN_URL" BERTH_TOKEN_RESERVED_NAMESPACES=mtce)
+if ! start_berth "$ROOT" "$PORT" "${MAIN_ENV[@]}"; then
   fail "berth serve starts"
   summary
   exit 1
@@ -390,59 +468,62 @@ timing "token GET x10 (bcrypt cost 10)" "$(since "$t0") s"
 
 # ================================================================ 2. POST /token
 echo "# 2. token endpoint: POST (OAuth2)"
-code=$(tokpost "$WORK/t2.json" --data-urlencode grant_type=password --data-urlencode username=alice \
+# Refresh tokens from GET (offline_token=true) are used below, so that the
+# refresh and revocation checks do not depend on the password grant.
+code=$(tokget "$WORK/t2bobget.json" bob:bobpass --data-urlencode service=berth --data-urlencode offline_token=true \
+  --data-urlencode client_id=auth-test)
+RT_BOB=$(jq -r '.refresh_token // empty' "$WORK/t2bobget.json" 2>/dev/null)
+check "bob gets a refresh token (GET offline_token=true)" test -n "$RT_BOB"
+
+tokpost "$WORK/t2.json" --data-urlencode grant_type=password --data-urlencode username=alice \
   --data-urlencode password=alicepass --data-urlencode service=berth --data-urlencode client_id=auth-test \
   --data-urlencode access_type=offline \
-  --data-urlencode "scope=repository:alice/app:pull,push repository:public/base:pull repository:bob/app:push")
-expect_eq "POST grant_type=password: 200" 200 "$code"
-RT=$(jq -r '.refresh_token // empty' "$WORK/t2.json")
-AT2=$(jq -r '.access_token // empty' "$WORK/t2.json")
+  --data-urlencode "scope=repository:alice/app:pull,push repository:public/base:pull repository:bob/app:push"
+expect_eq "POST grant_type=password: 200" 200 "$PCODE"
+RT=$(jq -r '.refresh_token // empty' "$WORK/t2.json" 2>/dev/null)
+AT2=$(jq -r '.access_token // empty' "$WORK/t2.json" 2>/dev/null)
 check "POST: access_token present" test -n "$AT2"
 expect_eq "POST: scope = the granted scopes" "repository:alice/app:pull,push repository:public/base:pull" \
-  "$(jq -r .scope "$WORK/t2.json")"
+  "$(jq -r .scope "$WORK/t2.json" 2>/dev/null)"
 expect_eq "POST: access_token grants the same" "repository:alice/app:pull,push repository:public/base:pull" "$(grants "$AT2")"
-expect_eq "POST: expires_in 900" 900 "$(jq -r .expires_in "$WORK/t2.json")"
-check "POST: issued_at present" test -n "$(jq -r '.issued_at // empty' "$WORK/t2.json")"
-check "POST access_type=offline: refresh_token returned" test "${#RT}" -ge 32
-check "refresh token is not a JWT (opaque)" bash -c "[[ '$RT' != *.*.* ]]"
+expect_eq "POST: expires_in 900" 900 "$(jq -r .expires_in "$WORK/t2.json" 2>/dev/null)"
+check "POST: issued_at present" test -n "$(jq -r '.issued_at // empty' "$WORK/t2.json" 2>/dev/null)"
+check "POST access_type=offline: refresh_token returned (>= 32 chars)" test "${#RT}" -ge 32
+check "refresh token is opaque (not a JWT)" bash -c "[[ '$RT_GET' != *.*.* ]]"
 
-code=$(tokpost "$WORK/t2plus.json" -H 'Content-Type: application/x-www-form-urlencoded' \
-  --data-raw "grant_type=password&username=alice&password=alicepass&service=berth&client_id=auth-test&scope=repository%3Aalice%2Fapp%3Apull+repository%3Apublic%2Fbase%3Apull")
-expect_eq "POST with '+' between scopes: 200" 200 "$code"
+tokpost "$WORK/t2plus.json" -H 'Content-Type: application/x-www-form-urlencoded' \
+  --data-raw "grant_type=password&username=alice&password=alicepass&service=berth&client_id=auth-test&scope=repository%3Aalice%2Fapp%3Apull+repository%3Apublic%2Fbase%3Apull"
+expect_eq "POST with '+' between scopes: 200" 200 "$PCODE"
 expect_eq "POST '+' form: both scopes granted" "repository:alice/app:pull repository:public/base:pull" \
-  "$(jq -r .scope "$WORK/t2plus.json")"
-expect_eq "POST without access_type=offline: no refresh_token" null "$(jq -r .refresh_token "$WORK/t2plus.json")"
+  "$(jq -r .scope "$WORK/t2plus.json" 2>/dev/null)"
+expect_eq "POST without access_type=offline: no refresh_token" "200 null" "$PCODE $(jq -r .refresh_token "$WORK/t2plus.json" 2>/dev/null)"
 
-code=$(tokpost "$WORK/t2r.json" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT" \
-  --data-urlencode service=berth --data-urlencode client_id=auth-test --data-urlencode "scope=repository:alice/app:pull,push,delete repository:bob/app:pull")
-expect_eq "POST grant_type=refresh_token: 200" 200 "$code"
-expect_eq "refresh grant returns the same refresh token" "$RT" "$(jq -r .refresh_token "$WORK/t2r.json")"
-AT2R=$(jq -r .access_token "$WORK/t2r.json")
-expect_eq "refresh grant: sub alice" alice "$(jwt_claims "$AT2R" | jq -r .sub)"
+tokpost "$WORK/t2r.json" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT_GET" \
+  --data-urlencode service=berth --data-urlencode client_id=auth-test --data-urlencode "scope=repository:alice/app:pull,push,delete repository:bob/app:pull"
+expect_eq "POST grant_type=refresh_token: 200" 200 "$PCODE"
+expect_eq "refresh grant returns the same refresh token" "$RT_GET" "$(jq -r .refresh_token "$WORK/t2r.json" 2>/dev/null)"
+AT2R=$(jq -r '.access_token // empty' "$WORK/t2r.json" 2>/dev/null)
+expect_eq "refresh grant: sub alice" alice "$(jwt_claims "$AT2R" | jq -r .sub 2>/dev/null)"
 expect_eq "refresh grant: policy applied again (own namespace only)" "repository:alice/app:delete,pull,push" "$(grants "$AT2R")"
-code=$(tokpost "$WORK/t2rg.json" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT_GET" \
-  --data-urlencode service=berth --data-urlencode client_id=auth-test)
-expect_eq "refresh token from GET offline_token=true works in POST" 200 "$code"
+if [[ -n $RT ]]; then
+  tokpost "$WORK/t2rp.json" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT" \
+    --data-urlencode service=berth --data-urlencode client_id=auth-test
+  expect_eq "refresh token from the POST password grant works too" 200 "$PCODE"
+fi
 
-code=$(tokpost "$WORK/t2bad.json" --data-urlencode grant_type=password --data-urlencode username=alice \
-  --data-urlencode password=wrong --data-urlencode service=berth --data-urlencode client_id=auth-test)
-expect_eq "POST wrong password: 401" 401 "$code"
-code=$(tokpost "$WORK/t2unkrt.json" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=${RT//?/0}" \
-  --data-urlencode service=berth --data-urlencode client_id=auth-test)
-expect_eq "POST unknown refresh token: 401" 401 "$code"
-code=$(tokpost "$WORK/t2gt.json" --data-urlencode grant_type=authorization_code --data-urlencode service=berth \
-  --data-urlencode client_id=auth-test)
-expect_eq "POST unsupported grant_type: 400" 400 "$code"
-code=$(tokpost "$WORK/t2svc.json" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT" \
-  --data-urlencode service=other --data-urlencode client_id=auth-test)
-expect_eq "refresh grant naming another service: 400" 400 "$code"
-
-# Bob's offline token, to show that revoking alice's leaves his alone.
-code=$(tokpost "$WORK/t2bob.json" --data-urlencode grant_type=password --data-urlencode username=bob \
-  --data-urlencode password=bobpass --data-urlencode service=berth --data-urlencode client_id=auth-test \
-  --data-urlencode access_type=offline)
-RT_BOB=$(jq -r '.refresh_token // empty' "$WORK/t2bob.json")
-check "bob gets a refresh token too" test -n "$RT_BOB"
+tokpost "$WORK/t2bad.json" --data-urlencode grant_type=password --data-urlencode username=alice \
+  --data-urlencode password=wrong --data-urlencode service=berth --data-urlencode client_id=auth-test
+expect_eq "POST wrong password: 401" 401 "$PCODE"
+tokpost "$WORK/t2unkrt.json" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=${RT_GET//?/0}" \
+  --data-urlencode service=berth --data-urlencode client_id=auth-test
+expect_eq "POST unknown refresh token: 401" 401 "$PCODE"
+tokpost "$WORK/t2gt.json" --data-urlencode grant_type=authorization_code --data-urlencode service=berth \
+  --data-urlencode client_id=auth-test
+expect_eq "POST unsupported grant_type: 400" 400 "$PCODE"
+tokpost "$WORK/t2svc.json" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT_GET" \
+  --data-urlencode service=other --data-urlencode client_id=auth-test
+expect_eq "refresh grant naming another service: 400 unknown service" "400 unknown service" \
+  "$PCODE $(jq -r '.errors[0].message' "$WORK/t2svc.json" 2>/dev/null | grep -o 'unknown service')"
 
 # A second token server of ANOTHER service on the same storage root (same
 # tokens.db and users): alice's refresh token, issued for "berth", must not
@@ -453,36 +534,40 @@ env BERTH_STORAGE_ROOT="$ROOT" BERTH_TOKEN_ADDR=127.0.0.1 BERTH_TOKEN_PORT="$TP2
 TOK2_PID=$!
 EXTRA_PIDS+=("$TOK2_PID")
 if check "berth token (service other) starts on the same root" wait_https "https://127.0.0.1:$TP2/token"; then
+  code=$(c -o "$WORK/t2o3.json" -w '%{http_code}' -u alice:alicepass "https://127.0.0.1:$TP2/token?service=other")
+  expect_eq "(control) password login at the other service: 200" 200 "$code"
+  TOK_OTHER=$(jq -r .token "$WORK/t2o3.json" 2>/dev/null)
+  expect_eq "(control) its token has aud other" other "$(jwt_claims "$TOK_OTHER" | jq -r .aud 2>/dev/null)"
   code=$(c -o "$WORK/t2o.json" -w '%{http_code}' -X POST "https://127.0.0.1:$TP2/token" \
-    --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT" \
+    --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT_GET" \
     --data-urlencode service=other --data-urlencode client_id=auth-test)
   expect_eq "refresh token of service berth at the token server of service other: 401" 401 "$code"
   code=$(c -o "$WORK/t2o2.json" -w '%{http_code}' -X POST "https://127.0.0.1:$TP2/token" \
-    --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT" --data-urlencode client_id=auth-test)
+    --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT_GET" --data-urlencode client_id=auth-test)
   expect_eq "... also when the request names no service: 401" 401 "$code"
-  code=$(c -o "$WORK/t2o3.json" -w '%{http_code}' -u alice:alicepass "https://127.0.0.1:$TP2/token?service=other")
-  expect_eq "(control) password login at the other service: 200" 200 "$code"
-  expect_eq "(control) its token has aud other" other "$(jwt_claims "$(jq -r .token "$WORK/t2o3.json")" | jq -r .aud)"
-  TOK_OTHER=$(jq -r .token "$WORK/t2o3.json")
-  kill -TERM "$TOK2_PID" 2>/dev/null
-  wait "$TOK2_PID" 2>/dev/null
 fi
+stop_pid "$TOK2_PID"
+kcheck "berth token stops on SIGTERM (within 15 s)" test $? -eq 0
 
 run revoke env BERTH_STORAGE_ROOT="$ROOT" "$BERTH_BIN" revoke-tokens --user alice
 rc=$?
 expect_eq "berth revoke-tokens --user alice (server running): exit 0" 0 "$rc"
-expect_contains "revoke-tokens reports what it did" "alice" "$(out revoke)"
-code=$(tokpost "$WORK/t2rev.json" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT" \
-  --data-urlencode service=berth --data-urlencode client_id=auth-test)
-expect_eq "after revoke: alice's refresh grant 401" 401 "$code"
-code=$(tokpost "$WORK/t2rev2.json" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT_GET" \
-  --data-urlencode service=berth --data-urlencode client_id=auth-test)
-expect_eq "after revoke: alice's other refresh token 401" 401 "$code"
-code=$(tokpost "$WORK/t2revb.json" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT_BOB" \
-  --data-urlencode service=berth --data-urlencode client_id=auth-test)
-expect_eq "after revoke: bob's refresh grant still 200" 200 "$code"
+expect_contains "revoke-tokens reports what it did" "of alice" "$(out revoke)"
+echo "  (revoke-tokens said: $(out revoke))"
+tokpost "$WORK/t2rev.json" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT_GET" \
+  --data-urlencode service=berth --data-urlencode client_id=auth-test
+expect_eq "after revoke: alice's refresh grant 401" 401 "$PCODE"
+if [[ -n $RT ]]; then
+  tokpost "$WORK/t2rev2.json" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT" \
+    --data-urlencode service=berth --data-urlencode client_id=auth-test
+  expect_eq "after revoke: alice's other refresh token 401" 401 "$PCODE"
+fi
+tokpost "$WORK/t2revb.json" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT_BOB" \
+  --data-urlencode service=berth --data-urlencode client_id=auth-test
+expect_eq "after revoke: bob's refresh grant still 200" 200 "$PCODE"
 expect_eq "after revoke: alice's password login still works" 200 \
   "$(tokget "$WORK/t2revp.json" alice:alicepass --data-urlencode service=berth)"
+expect_eq "berth survived every POST /token (crashes seen)" 0 "$CRASHES"
 
 # ================================================================ 3. policy
 echo "# 3. policy"
@@ -491,6 +576,10 @@ T=$(tok alice alicepass "repository:alice/app:pull,push,delete" "repository:alic
   "registry:catalog:*")
 expect_eq "alice: all in alice/, nothing in alice2/ or 'alice', pull in public/, nothing in bob/, no catalog" \
   "repository:alice/app:delete,pull,push repository:public/base:pull" "$(grants "$T")"
+code=$(tokget "$WORK/t3acct.json" alice:alicepass --data-urlencode service=berth --data-urlencode account=bob \
+  --data-urlencode "scope=repository:bob/app:pull,push" --data-urlencode "scope=repository:alice/app:pull")
+expect_eq "alice sending account=bob: token is still alice's (sub, grants)" "200 alice repository:alice/app:pull" \
+  "$code $(jwt_claims "$(jq -r .token "$WORK/t3acct.json")" | jq -r .sub) $(grants "$(jq -r .token "$WORK/t3acct.json")")"
 T=$(tok alice alicepass "repository:alice/deep/nested/app:*")
 expect_eq "alice: '*' in a nested repository of her namespace" "repository:alice/deep/nested/app:*" "$(grants "$T")"
 T=$(tok alice alicepass "repository(plugin):alice/app:pull")
@@ -604,6 +693,9 @@ printf 'bob blob %s\n' "$PORT" >"$WORK/blob-b"
 DB=sha256:$(sha256sum "$WORK/blob-b" | cut -d' ' -f1)
 expect_eq "bob uploads a blob to bob/src: 201" 201 \
   "$(reg "$BPUSH" POST "/v2/bob/src/blobs/uploads/?digest=$DB" -H 'Content-Type: application/octet-stream' --data-binary @"$WORK/blob-b")"
+code=$(reg "" POST "/v2/alice/app/blobs/uploads/?mount=$DB&from=bob/src" -H 'Content-Length: 0')
+kexpect_eq "mount without token: challenge also asks pull on the source (checklist 3)" \
+  "401 Bearer realm=\"$TOKEN_URL\",service=\"berth\",scope=\"repository:alice/app:pull,push repository:bob/src:pull\"" "$code $(challenge)"
 AMNT=$(tok alice alicepass "repository:alice/app:pull,push" "repository:bob/src:pull")
 expect_eq "(alice's token has no pull on bob/src)" "repository:alice/app:pull,push" "$(grants "$AMNT")"
 code=$(reg "$AMNT" POST "/v2/alice/app/blobs/uploads/?mount=$DB&from=bob/src" -H 'Content-Length: 0')
@@ -665,7 +757,7 @@ if [[ $HAVE_SKOPEO == 1 ]]; then
   echo "  (skopeo said: $(tail -1 "$LOGS/sk-push-bob-as-alice.err" | cut -c1-200))"
   run sk-push-wrongpw skopeo copy --dest-cert-dir "$CERTDIR" --dest-creds alice:wrong "oci:$L1:v1" "docker://$R/alice/hello:v2"
   check "skopeo copy with a wrong password fails (unauthorized)" denied $? sk-push-wrongpw
-  check "skopeo copy as bob -> bob/hello:v1 (blobs mountable from alice/hello: bob has no pull there)" \
+  check "skopeo copy as bob -> bob/hello:v1 (same blobs as alice/hello, which bob may not read)" \
     run_ok sk-push-bob skopeo copy --dest-cert-dir "$CERTDIR" --dest-creds bob:bobpass "oci:$L1:v1" "docker://$R/bob/hello:v1"
   run sk-inspect-bob-alice skopeo inspect --cert-dir "$CERTDIR" --creds bob:bobpass "docker://$R/alice/hello:v1"
   check "skopeo inspect alice/hello:v1 as bob denied" denied $? sk-inspect-bob-alice
@@ -691,22 +783,22 @@ if [[ $HAVE_SKOPEO == 1 ]]; then
 fi
 
 if [[ $HAVE_PODMAN == 1 ]]; then
-  t0=$(now)
   check "podman login as alice" run_ok pm-login podman login --cert-dir "$CERTDIR" -u alice -p alicepass "$R"
-  timing "podman login (alice)" "$(since "$t0") s"
   expect_contains "podman login: Login Succeeded" "Login Succeeded" "$(out pm-login)$(err pm-login)"
   run pm-login-bad podman login --cert-dir "$CERTDIR" -u alice -p wrongpass "$R"
   rc=$?
   check "podman login with a wrong password fails" test $rc -ne 0
   expect_contains "... saying why" "invalid username/password" "$(err pm-login-bad)"
-  check "podman pull oci layout (import)" run_ok pm-import podman pull "oci:$L1:v1"
-  IMG=$(out pm-import | tail -1)
-  check "podman tag" run_ok pm-tag podman tag "$IMG" "$R/alice/podman:v1" "$R/bob/podman:v1"
+  # (podman pull oci:PATH names the image after PATH, which must be lower
+  # case; $WORK is not. skopeo writes into the same private storage.)
+  check "import the OCI layout into podman's storage (skopeo -> containers-storage:)" \
+    run_ok pm-import skopeo copy "oci:$L1:v1" "containers-storage:$R/alice/podman:v1"
+  check "podman tag" run_ok pm-tag podman tag "$R/alice/podman:v1" "$R/bob/podman:v1"
   check "podman push alice/podman:v1 (creds from podman login)" \
     run_ok pm-push podman push --cert-dir "$CERTDIR" --digestfile "$WORK/pm.digest" "$R/alice/podman:v1"
   run pm-push-bob podman push --cert-dir "$CERTDIR" "$R/bob/podman:v1"
   check "podman push bob/podman:v1 as alice denied" denied $? pm-push-bob
-  run pm-rmi podman rmi -f "$R/alice/podman:v1" "$R/bob/podman:v1" "$IMG"
+  run pm-rmi podman rmi -f "$R/alice/podman:v1" "$R/bob/podman:v1"
   check "podman pull alice/podman:v1 as alice" run_ok pm-pull podman pull --cert-dir "$CERTDIR" "$R/alice/podman:v1"
   run pm-inspect podman image inspect "$R/alice/podman:v1"
   expect_eq "podman pulled the pushed digest" "$(cat "$WORK/pm.digest" 2>/dev/null)" "$(out pm-inspect | jq -r '.[0].Digest' 2>/dev/null)"
@@ -758,7 +850,9 @@ auth:
     issuer: berth-token
     rootcertbundle: $TOKCRT
 EOF
-  docker-registry serve "$WORK/ref/config.yml" >"$WORK/ref.log" 2>&1 </dev/null &
+  # (REGISTRY_* variables override its configuration: REGISTRY_AUTH_FILE,
+  # set for podman above, would be read as auth.file)
+  env -u REGISTRY_AUTH_FILE docker-registry serve "$WORK/ref/config.yml" >"$WORK/ref.log" 2>&1 </dev/null &
   REF_PID=$!
   EXTRA_PIDS+=("$REF_PID")
   RR=127.0.0.1:$RP
@@ -785,12 +879,11 @@ EOF
         "$(c -o "$WORK/ref-tags.json" -w '%{http_code}' -H "Authorization: Bearer $AREF" "https://$RR/v2/alice/ref/tags/list")"
       expect_eq "... tags" '["v1"]' "$(jq -c .tags "$WORK/ref-tags.json" 2>/dev/null)"
     fi
-    grep -E 'level=(error|warning)' "$WORK/ref.log" | grep -v 'No HTTP secret' | tail -3 | sed 's/^/  ref log: /'
   else
     tail -5 "$WORK/ref.log"
   fi
-  kill -TERM "$REF_PID" 2>/dev/null
-  wait "$REF_PID" 2>/dev/null
+  [[ $FAILED -gt 0 ]] && grep -E 'level=(error|warning)' "$WORK/ref.log" | tail -3 | sed 's/^/  ref log: /'
+  stop_pid "$REF_PID"
 fi
 
 # ================================================================ 5. rate limiting (separate berth)
@@ -802,11 +895,13 @@ while [[ $RLTP == "$RLP" ]]; do RLTP=$(free_port); done
 RL_URL=https://127.0.0.1:$RLTP/token
 check "users for the rate-limit berth" add_users "$RL/htpasswd" alice bob carol
 SAVE_BASE=$BASE SAVE_CACERT=$CACERT SAVE_CERTDIR=$CERTDIR
-if start_berth "$RL" "$RLP" BERTH_AUTH_ENABLED=true BERTH_TOKEN_ADDR=127.0.0.1 BERTH_TOKEN_PORT="$RLTP" \
-  BERTH_AUTH_REALM="$RL_URL" && wait_https "$RL_URL"; then
-  RL_PID=$BERTH_PID
-  EXTRA_PIDS+=("$RL_PID")
-  BERTH_PID=$MAIN_PID
+start_berth "$RL" "$RLP" BERTH_AUTH_ENABLED=true BERTH_TOKEN_ADDR=127.0.0.1 BERTH_TOKEN_PORT="$RLTP" \
+  BERTH_AUTH_REALM="$RL_URL"
+rc=$?
+RL_PID=$BERTH_PID
+EXTRA_PIDS+=("$RL_PID")
+BERTH_PID=$MAIN_PID
+if [[ $rc -eq 0 ]] && wait_https "$RL_URL"; then
   rl() { # rl OUT USER:PASS [curl args]: GET the rate-limit token server; prints the status
     local o=$1 up=$2
     shift 2
@@ -839,9 +934,6 @@ if start_berth "$RL" "$RLP" BERTH_AUTH_ENABLED=true BERTH_TOKEN_ADDR=127.0.0.1 B
   check "429 has Retry-After in whole seconds >= 1 (got '$RA')" bash -c "[[ '$RA' =~ ^[0-9]+$ ]] && (( $RA >= 1 ))"
   expect_eq "429 body code TOOMANYREQUESTS" TOOMANYREQUESTS "$(jq -r '.errors[0].code' "$WORK/rl.json" 2>/dev/null)"
   expect_eq "while throttled: alice with the RIGHT password from the same address: 429" 429 "$(rl "$WORK/rl2.json" alice:alicepass)"
-  code=$(c -o /dev/null -w '%{http_code}' -X POST "$RL_URL" --data-urlencode grant_type=password --data-urlencode username=alice \
-    --data-urlencode password=alicepass --data-urlencode service=berth --data-urlencode client_id=t)
-  expect_eq "while throttled: POST password grant for alice: 429" 429 "$code"
   expect_eq "bob (right password) unaffected by alice's failures" 200 "$(rl "$WORK/rl3.json" bob:bobpass)"
   expect_eq "bob's own wrong password: 401, not 429" 401 "$(rl "$WORK/rl4.json" bob:wrong)"
   code=$(rl "$WORK/rl5.json" alice:alicepass --interface 127.0.0.2)
@@ -862,16 +954,27 @@ if start_berth "$RL" "$RLP" BERTH_AUTH_ENABLED=true BERTH_TOKEN_ADDR=127.0.0.1 B
   code=$(rl "$WORK/rl10.json" carol:carolpass --interface 127.0.0.2)
   [[ $code != 000 ]] && expect_eq "carol from 127.0.0.2: 200" 200 "$code"
   grep -c 'result=throttled' "$RL.log" | sed 's/^/  throttled requests logged by berth: /'
-  kill -TERM "$RL_PID" 2>/dev/null
-  wait "$RL_PID" 2>/dev/null
+  # Last, because POST /token may crash berth (known bug): the password grant
+  # is throttled like GET.
+  code=$(c -o "$WORK/rl11.json" -w '%{http_code}' -X POST "$RL_URL" --data-urlencode grant_type=password \
+    --data-urlencode username=carol --data-urlencode password=carolpass --data-urlencode service=berth \
+    --data-urlencode client_id=t)
+  expect_eq "while the address is throttled: POST password grant (carol) 429 too" 429 "$code"
+  stop_pid "$RL_PID"
+  kcheck "rate-limit berth stops on SIGTERM (within 15 s)" test $? -eq 0
 else
   fail "rate-limit berth starts"
-  BERTH_PID=$MAIN_PID
+  stop_pid "$RL_PID"
 fi
 BASE=$SAVE_BASE CACERT=$SAVE_CACERT CERTDIR=$SAVE_CERTDIR
 
 # ---------------------------------------------------------------- report
-check "main berth still running at the end" kill -0 "$MAIN_PID"
+check "main berth still running at the end" alive "$MAIN_PID"
+t0=$(now)
+stop_pid "$MAIN_PID"
+kcheck "berth serve stops on SIGTERM (shutdown_grace 10 s; waited 15 s)" test $? -eq 0
+timing "berth stop (SIGTERM)" "$(since "$t0") s"
+BERTH_PID=""
 echo "# timings"
 printf '  %s\n' "${TIMINGS[@]}"
 if grep -qiE '\b(error|critical)\b' "$WORK/root.log"; then
