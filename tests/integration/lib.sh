@@ -53,9 +53,17 @@ start_berth() {
 }
 
 # stop_berth [SIGNAL]: stops the berth started last and waits for it.
+# Bounded: a berth that has not stopped after 20 s is killed (and that is a
+# bug worth a test of its own, not a reason to hang the suite).
 stop_berth() {
   if [[ -n "$BERTH_PID" ]]; then
     kill "-${1:-TERM}" "$BERTH_PID" 2>/dev/null
+    local i
+    for i in $(seq 1 200); do
+      kill -0 "$BERTH_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$BERTH_PID" 2>/dev/null
     wait "$BERTH_PID" 2>/dev/null
     BERTH_PID=""
   fi
