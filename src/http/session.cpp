@@ -27,6 +27,8 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // Body pieces are read and written in chunks of this size: the memory a
 // connection holds whatever the blob size.
 constexpr size_t kChunk = 256 * 1024;
+// Socket read buffer while a body streams in.
+constexpr size_t kReadBuffer = 64 * 1024;
 // A body the handler did not want is read and dropped when at most this big,
 // so the connection can be kept; larger ones close it.
 constexpr uint64_t kMaxDrain = 64 * 1024;
@@ -141,6 +143,10 @@ class Session {
       }
     }
     if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+    // Beast reads at most the free space of `buffer_`, which after the head is
+    // a few hundred bytes and never grows (the body parser drains it): without
+    // this every body read would be a 512-byte recv.
+    if (buffer_.capacity() < kReadBuffer) buffer_.reserve(kReadBuffer);
     while (!parser.is_done()) {
       auto& body = parser.get().body();
       body.data = chunk_.get();
