@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "crypto/hasher.hpp"
+#include "crypto/openssl_ptr.hpp"
 #include "crypto/self_signed.hpp"
 
 namespace berth::crypto {
@@ -19,15 +20,11 @@ void PkeyDeleter::operator()(evp_pkey_st* p) const { EVP_PKEY_free(p); }
 
 namespace {
 
-template <auto Fn>
-struct Free {
-  template <typename T>
-  void operator()(T* p) const { Fn(p); }
-};
-using X509Ptr = std::unique_ptr<X509, Free<X509_free>>;
-using BnPtr = std::unique_ptr<BIGNUM, Free<BN_free>>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Free<EVP_MD_CTX_free>>;
-using SigPtr = std::unique_ptr<ECDSA_SIG, Free<ECDSA_SIG_free>>;
+using ossl::Free;
+using X509Ptr = ossl::X509Ptr;
+using BnPtr = ossl::Bn;
+using MdCtxPtr = ossl::MdCtx;
+using SigPtr = ossl::EcdsaSig;
 
 // base64url without padding; local so crypto/ does not depend on auth/.
 std::string B64Url(const std::string& in) {

@@ -1,5 +1,7 @@
 #include "crypto/self_signed.hpp"
 
+#include "crypto/openssl_ptr.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <openssl/ec.h>
@@ -19,14 +21,9 @@
 namespace berth::crypto {
 namespace {
 
-template <auto Fn>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const { Fn(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
-using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
+using PkeyPtr = ossl::Pkey;
+using X509Ptr = ossl::X509Ptr;
+using ExtPtr = ossl::Ext;
 
 void Check(bool ok, const char* what) {
   if (!ok) throw std::runtime_error(std::string("certificate generation failed: ") + what);
@@ -79,7 +76,7 @@ void WriteCertificate(const std::string& cert_path, const std::string& key_path,
     std::fclose(r);
     serial[0] &= 0x7f;
   }
-  std::unique_ptr<BIGNUM, Deleter<BN_free>> bn(BN_bin2bn(serial, sizeof serial, nullptr));
+  ossl::Bn bn(BN_bin2bn(serial, sizeof serial, nullptr));
   BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert.get()));
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 60L * 60 * 24 * 3650);

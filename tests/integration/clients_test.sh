@@ -23,6 +23,7 @@
 # fixed yet) into failures.
 
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/oci.sh"
 
 KNOWN=0
 STRICT=${STRICT:-1}
@@ -138,26 +139,7 @@ echo "# berth on $BASE, work dir $WORK"
 
 # Private client configuration: nothing in /etc or ~ is read for storage or
 # auth, or written.
-cat >"$WORK/storage.conf" <<EOF
-[storage]
-driver = "vfs"
-graphroot = "$WORK/graph"
-runroot = "$WORK/run"
-EOF
-cat >"$WORK/containers.conf" <<EOF
-[engine]
-events_logger = "none"
-tmp_dir = "$WORK/libpod-tmp"
-lock_type = "file"
-cgroup_manager = "cgroupfs"
-[network]
-network_config_dir = "$WORK/networks"
-EOF
-printf 'unqualified-search-registries = []\nshort-name-mode = "permissive"\n' >"$WORK/registries.conf"
-echo '{}' >"$WORK/auth.json"
-export CONTAINERS_STORAGE_CONF=$WORK/storage.conf CONTAINERS_CONF=$WORK/containers.conf \
-  CONTAINERS_REGISTRIES_CONF=$WORK/registries.conf REGISTRY_AUTH_FILE=$WORK/auth.json \
-  TMPDIR=$WORK/tmp
+use_private_container_config
 
 OCI_M=application/vnd.oci.image.manifest.v1+json
 OCI_I=application/vnd.oci.image.index.v1+json

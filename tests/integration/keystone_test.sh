@@ -38,6 +38,7 @@
 # KEYSTONE_PORT=N uses that port for Keystone.
 
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/oci.sh"
 source "$(dirname "$0")/keystone.sh"
 # lib.sh's knobs must not reach berth's environment (unknown BERTH_* = error)
 export -n BERTH_BIN BERTH_ROLE BERTH_TEST_LOG_LEVEL 2>/dev/null
@@ -163,36 +164,6 @@ reg() {
 # (wsgiref writes one access line per request to server.log).
 ks_auth_posts() { grep -c '"POST /v3/auth/tokens' "$KEYSTONE_DIR/server.log" 2>/dev/null || true; }
 
-# make_oci DIR TAG TEXT: a minimal one-layer OCI image layout (deterministic);
-# prints the manifest digest. (test-peers.md's make_oci.sh, inlined.)
-make_oci() {
-  local D=$1 TAG=$2 TEXT=$3 W DIFFID LDIG LSIZE CDIG CSIZE MDIG MSIZE
-  rm -rf "$D"
-  mkdir -p "$D/blobs/sha256"
-  W=$(mktemp -d "$WORK/mk.XXXXXX")
-  mkdir "$W/root"
-  printf '%s\n' "$TEXT" >"$W/root/hello.txt"
-  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$W/root" -cf "$W/layer.tar" hello.txt
-  gzip -n -9 -c "$W/layer.tar" >"$W/layer.tar.gz"
-  DIFFID=$(sha256sum "$W/layer.tar" | cut -d' ' -f1)
-  LDIG=$(sha256sum "$W/layer.tar.gz" | cut -d' ' -f1)
-  LSIZE=$(stat -c %s "$W/layer.tar.gz")
-  cp "$W/layer.tar.gz" "$D/blobs/sha256/$LDIG"
-  printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$DIFFID" >"$W/config.json"
-  CDIG=$(sha256sum "$W/config.json" | cut -d' ' -f1)
-  CSIZE=$(stat -c %s "$W/config.json")
-  cp "$W/config.json" "$D/blobs/sha256/$CDIG"
-  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%d}]}' \
-    "$CDIG" "$CSIZE" "$LDIG" "$LSIZE" >"$W/manifest.json"
-  MDIG=$(sha256sum "$W/manifest.json" | cut -d' ' -f1)
-  MSIZE=$(stat -c %s "$W/manifest.json")
-  cp "$W/manifest.json" "$D/blobs/sha256/$MDIG"
-  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"annotations":{"org.opencontainers.image.ref.name":"%s"}}]}' \
-    "$MDIG" "$MSIZE" "$TAG" >"$D/index.json"
-  echo '{"imageLayoutVersion":"1.0.0"}' >"$D/oci-layout"
-  rm -rf "$W"
-  echo "sha256:$MDIG"
-}
 
 # wait_https URL: until something answers (any HTTP status), 10 s at most.
 wait_https() {
@@ -392,26 +363,7 @@ expect_eq "2 wrong-password requests for bob: 2 keystone logins (failures not ca
 
 # ================================================================ 4. real clients
 echo "# 4. real clients with Keystone credentials"
-cat >"$WORK/storage.conf" <<EOF
-[storage]
-driver = "vfs"
-graphroot = "$WORK/graph"
-runroot = "$WORK/run"
-EOF
-cat >"$WORK/containers.conf" <<EOF
-[engine]
-events_logger = "none"
-tmp_dir = "$WORK/libpod-tmp"
-lock_type = "file"
-cgroup_manager = "cgroupfs"
-[network]
-network_config_dir = "$WORK/networks"
-EOF
-printf 'unqualified-search-registries = []\nshort-name-mode = "permissive"\n' >"$WORK/registries.conf"
-echo '{}' >"$WORK/auth.json"
-export CONTAINERS_STORAGE_CONF=$WORK/storage.conf CONTAINERS_CONF=$WORK/containers.conf \
-  CONTAINERS_REGISTRIES_CONF=$WORK/registries.conf REGISTRY_AUTH_FILE=$WORK/auth.json \
-  TMPDIR=$WORK/tmp
+use_private_container_config
 L1=$WORK/oci1
 M1=$(make_oci "$L1" v1 "hello from keystone_test $PORT")
 
