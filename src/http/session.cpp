@@ -28,7 +28,7 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // connection holds whatever the blob size.
 constexpr size_t kChunk = 256 * 1024;
 // Socket read buffer while a body streams in.
-constexpr size_t kReadBuffer = 64 * 1024;
+constexpr size_t kReadBuffer = 256 * 1024;
 // A body the handler did not want is read and dropped when at most this big,
 // so the connection can be kept; larger ones close it.
 constexpr uint64_t kMaxDrain = 64 * 1024;

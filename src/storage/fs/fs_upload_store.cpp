@@ -16,6 +16,7 @@ namespace berth::storage {
 
 struct FsUploadStore::Session {
   std::string repository;
+  bool durable = false;                  // session files fsynced (first Keep)
   bool leased = false;                   // GUARDED_BY(store mu_)
   std::optional<crypto::Hasher> hasher;  // sha256 of the first `hashed` bytes
   uint64_t hashed = 0;
@@ -104,6 +105,16 @@ class FsUploadStore::Lease final : public Upload {
 
   Status Keep() override {
     if (::fdatasync(fd_.get()) != 0) return PosixError("fdatasync upload " + id_, errno);
+    if (!session_->durable) {
+      // The first acknowledged chunk makes the session itself durable, so a
+      // crash cannot lose a session whose bytes were acknowledged.
+      std::string owner = layout::UploadOwner(store_.root_, id_);
+      UniqueFd o(::open(owner.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!o.valid() || ::fsync(o.get()) != 0) return PosixError("fsync " + owner, errno);
+      if (auto st = SyncDir(layout::UploadDir(store_.root_, id_)); !st.ok()) return st;
+      if (auto st = SyncDir(layout::UploadsDir(store_.root_)); !st.ok()) return st;
+      session_->durable = true;
+    }
     kept_ = true;
     return Status::Ok();
   }
@@ -157,9 +168,17 @@ Result<UploadPtr> FsUploadStore::Create(const std::string& repository) {
   std::string id = crypto::RandomHex(16);
   std::string dir = layout::UploadDir(root_, id);
   if (::mkdir(dir.c_str(), 0755) != 0) return PosixError("mkdir " + dir, errno);
-  if (auto s = WriteFileAtomic(dir, "repository", repository); !s.ok()) {
-    RemoveFiles(id);
-    return s;
+  // Not fsynced: a session is acknowledged by nothing durable, so after a
+  // crash losing it only makes the client start its upload again.
+  {
+    UniqueFd owner(::open(layout::UploadOwner(root_, id).c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    Status s = owner.valid() ? WriteAll(owner.get(), repository.data(), repository.size(), "upload owner")
+                             : PosixError("create upload owner", errno);
+    if (!s.ok()) {
+      RemoveFiles(id);
+      return s;
+    }
   }
   UniqueFd fd(::open(layout::UploadData(root_, id).c_str(),
                      O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644));
