@@ -5,6 +5,9 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -234,6 +237,23 @@ class Session {
     auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, kTuple);
     if (ec) co_return false;
     if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+    // A per-operation timeout would re-arm a timer for every TLS record
+    // (16 KiB): a timerfd_settime, an epoll_ctl and an epoll_wait each, which
+    // was most of a TLS pull's CPU. Instead a watchdog checks progress once
+    // per write_timeout and cuts a connection that made none.
+    Lowest(stream_).expires_never();
+    auto progress = std::make_shared<uint64_t>(0);
+    auto done = std::make_shared<bool>(false);
+    auto timer = std::make_shared<asio::steady_timer>(stream_.get_executor());
+    asio::co_spawn(stream_.get_executor(), Watchdog(progress, done, timer), asio::detached);
+    struct Stop {
+      std::shared_ptr<bool> done;
+      std::shared_ptr<asio::steady_timer> timer;
+      ~Stop() {
+        *done = true;
+        timer->cancel();
+      }
+    } stop{done, timer};
     uint64_t off = file.offset;
     uint64_t left = file.length;
     while (left > 0) {
@@ -248,10 +268,10 @@ class Session {
       m.body().data = chunk_.get();
       m.body().size = static_cast<size_t>(got);
       m.body().more = true;
-      Lowest(stream_).expires_after(ctx_.limits.write_timeout);
       auto [wec, wn] = co_await bhttp::async_write(stream_, sr, kTuple);
       if (wec == bhttp::error::need_buffer) wec = {};
       if (wec) co_return false;
+      *progress += static_cast<uint64_t>(got);
       off += static_cast<uint64_t>(got);
       left -= static_cast<uint64_t>(got);
       if (sent) *sent += static_cast<uint64_t>(got);
@@ -259,8 +279,30 @@ class Session {
     m.body().data = nullptr;
     m.body().size = 0;
     m.body().more = false;
+    Lowest(stream_).expires_after(ctx_.limits.write_timeout);
     auto [fec, fn] = co_await bhttp::async_write(stream_, sr, kTuple);
     co_return !fec;
+  }
+
+  // Closes the socket when a file body made no progress for write_timeout.
+  // Runs on the session's strand, so it never races the writer.
+  asio::awaitable<void> Watchdog(std::shared_ptr<uint64_t> progress, std::shared_ptr<bool> done,
+                                 std::shared_ptr<asio::steady_timer> timer) {
+    uint64_t seen = 0;
+    const auto period = ctx_.limits.write_timeout;
+    while (!*done) {
+      timer->expires_after(period);
+      auto [ec] = co_await timer->async_wait(kTuple);
+      if (*done) co_return;
+      if (*progress == seen) {
+        spdlog::info("{} {}: no progress sending a blob for {} s; closing", ctx_.name, remote_,
+                     period.count());
+        boost::system::error_code ignored;
+        Lowest(stream_).socket().close(ignored);
+        co_return;
+      }
+      seen = *progress;
+    }
   }
 
   void Log(const Request& req, const std::string& user, int status, uint64_t bytes,
