@@ -25,7 +25,8 @@ free_port() {
 # start_berth ROOT PORT [ENV=VALUE ...]: runs `berth registry` (or
 # $BERTH_ROLE) in the background on 127.0.0.1:PORT with HTTPS (the generated
 # certificate) and auth off unless an ENV=VALUE turns it on, and
-# waits until it answers. Sets BERTH_PID, BASE (https://127.0.0.1:PORT),
+# waits until it answers (BERTH_TLS_ENABLED=false among the ENV=VALUEs: plain
+# HTTP). Sets BERTH_PID, BASE (https://127.0.0.1:PORT),
 # CACERT and CERTDIR (a folder with ca.crt, for skopeo/podman).
 start_berth() {
   local root=$1 port=$2
@@ -37,8 +38,12 @@ start_berth() {
   BASE=https://127.0.0.1:$port
   CACERT=$root/keys/tls.crt
   CERTDIR=$root/certs.d
-  local i
+  local plain=0 i
+  [[ " $* " == *" BERTH_TLS_ENABLED=false "* ]] && plain=1 && BASE=http://127.0.0.1:$port
   for i in $(seq 1 100); do
+    if ((plain)) && [[ $(curl -s -o /dev/null -w '%{http_code}' "$BASE/v2/") != 000 ]]; then
+      return 0
+    fi
     if [[ -f "$CACERT" ]] &&
       [[ $(curl -s --cacert "$CACERT" -o /dev/null -w '%{http_code}' "$BASE/v2/") != 000 ]]; then
       mkdir -p "$CERTDIR" && cp "$CACERT" "$CERTDIR/ca.crt"
