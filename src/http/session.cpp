@@ -293,7 +293,7 @@ class Session {
     while (!*done) {
       timer->expires_after(period);
       auto [ec] = co_await timer->async_wait(kTuple);
-      if (*done) co_return;
+      if (*done || ec == asio::error::operation_aborted) co_return;
       if (*progress == seen) {
         spdlog::info("{} {}: no progress sending a blob for {} s; closing", ctx_.name, remote_,
                      period.count());
