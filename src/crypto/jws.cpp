@@ -275,6 +275,25 @@ Result<std::unique_ptr<TrustStore>> TrustStore::Load(const std::string& path) {
 Result<std::shared_ptr<PublicKey>> TrustStore::KeyForChain(
     const std::vector<std::string>& der_chain) const {
   if (der_chain.empty()) return Status(Errc::kUnauthorized, "empty x5c");
+  std::string cache_key;
+  for (const auto& der : der_chain) cache_key += std::to_string(der.size()) + ":" + der;
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    auto it = verified_.find(cache_key);
+    if (it != verified_.end() && it->second.until > now) return it->second.key;
+  }
+  auto key = VerifyChain(der_chain);
+  if (key) {
+    std::lock_guard lock(mu_);
+    if (verified_.size() >= 64) verified_.clear();  // a handful of signers at most
+    verified_[cache_key] = {*key, now + std::chrono::hours(1)};
+  }
+  return key;
+}
+
+Result<std::shared_ptr<PublicKey>> TrustStore::VerifyChain(
+    const std::vector<std::string>& der_chain) const {
   auto parse = [](const std::string& der) {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
     return X509Ptr(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
