@@ -9,13 +9,9 @@
 namespace berth::cli {
 
 int Fsck(const std::string& config_path, bool repair) {
-  config::Config c;
-  try {
-    c = LoadConfig(config_path);
-  } catch (const config::ConfigError& e) {
-    std::fprintf(stderr, "berth: %s\n", e.what());
-    return 2;
-  }
+  auto loaded = LoadConfigOrReport(config_path);
+  if (!loaded) return 2;
+  config::Config c = std::move(*loaded);
   auto print = [](const boost::json::object& o) {
     std::printf("%s\n", boost::json::serialize(o).c_str());
     std::fflush(stdout);

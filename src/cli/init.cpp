@@ -68,12 +68,9 @@ int User(const std::string& config_path, const std::string& action, const std::s
          const std::string& user, bool password_stdin, int cost) {
   std::string path = file;
   if (path.empty()) {
-    try {
-      path = HtpasswdPath(LoadConfig(config_path));
-    } catch (const config::ConfigError& e) {
-      std::fprintf(stderr, "berth: %s\n", e.what());
-      return 2;
-    }
+    auto c = LoadConfigOrReport(config_path);
+    if (!c) return 2;
+    path = HtpasswdPath(*c);
   }
   return UserCommand(action, path, user, password_stdin, cost);
 }

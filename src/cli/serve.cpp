@@ -207,13 +207,9 @@ void HandleSignalsDuringStartUp() {
 }  // namespace
 
 int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
-  config::Config c;
-  try {
-    c = LoadConfig(config_path);
-  } catch (const config::ConfigError& e) {
-    std::fprintf(stderr, "berth: %s\n", e.what());
-    return 2;
-  }
+  auto loaded = LoadConfigOrReport(config_path);
+  if (!loaded) return 2;
+  config::Config c = std::move(*loaded);
   SetUpLogging(c);
   HandleSignalsDuringStartUp();
   try {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -21,6 +22,15 @@ config::Config LoadConfig(const std::string& path) {
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) env.emplace_back(*e);
   return config::Load(path, env);
+}
+
+std::optional<config::Config> LoadConfigOrReport(const std::string& path) {
+  try {
+    return LoadConfig(path);
+  } catch (const config::ConfigError& e) {
+    std::fprintf(stderr, "berth: %s\n", e.what());
+    return std::nullopt;
+  }
 }
 
 void SetUpLogging(const config::Config& c) {

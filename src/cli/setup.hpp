@@ -3,6 +3,7 @@
 // an exit code.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "config/config.hpp"
@@ -11,6 +12,10 @@ namespace berth::cli {
 
 // Loads the config from `path` and the environment. Throws ConfigError.
 config::Config LoadConfig(const std::string& path);
+
+// LoadConfig for commands: on a ConfigError prints "berth: <why>" to stderr
+// and returns nullopt (the caller exits 2).
+std::optional<config::Config> LoadConfigOrReport(const std::string& path);
 
 // Applies log.level and the log format.
 void SetUpLogging(const config::Config& c);

@@ -56,3 +56,32 @@ make_oci() {
   rm -rf "$W"
   echo "sha256:$MDIG"
 }
+
+# Command helpers shared by the client tests. A script defines run LABEL
+# CMD... (which writes $LOGS/LABEL.out and .err) and sets $LOGS and $CACERT.
+
+# run_ok LABEL CMD...: like run, prints the end of stderr when CMD fails.
+run_ok() {
+  run "$@"
+  local rc=$?
+  if [[ $rc -ne 0 ]]; then
+    echo "  [$1: rc=$rc]"
+    tail -n 4 "$LOGS/$1.err" | sed 's/^/  | /'
+  fi
+  return $rc
+}
+out() { cat "$LOGS/$1.out" 2>/dev/null; }
+err() { cat "$LOGS/$1.err" 2>/dev/null; }
+# denied RC LABEL: the command failed and said why ("denied" or "unauthorized")
+denied() {
+  local rc=$1 label=$2
+  [[ $rc -ne 0 ]] && grep -qiE 'denied|unauthorized' "$LOGS/$label.err"
+}
+
+hdr() { tr -d '\r' <"$1" | awk -F': ' -v h="$(echo "$2" | tr '[:upper:]' '[:lower:]')" 'tolower($1)==h{sub(/^[^:]*: /,""); print}' | tail -1; }
+
+need() {
+  if ! command -v "$1" >/dev/null; then fail "$1 is installed (apt-get install $1)"; return 1; fi
+}
+
+c() { curl -s --max-time 30 --cacert "$CACERT" "$@"; }
