@@ -31,6 +31,11 @@ http::Outcome HealthHandler::Handle(const http::Request& request) {
   return inner_.Handle(request);
 }
 
+bool HealthHandler::Quick(const http::Request& request) const {
+  if (request.path == "/healthz" || request.path == "/readyz") return false;
+  return inner_.Quick(request);
+}
+
 http::Response HealthHandler::Reject(int status, std::string_view reason) {
   return inner_.Reject(status, reason);
 }

@@ -29,6 +29,9 @@ class HealthHandler final : public http::Handler {
   HealthHandler(http::Handler& inner, std::vector<ReadinessCheck> checks);
 
   http::Outcome Handle(const http::Request& request) override;
+  // The probes themselves run on the blocking pool (they write a file);
+  // everything else is the inner handler's call.
+  bool Quick(const http::Request& request) const override;
   http::Response Reject(int status, std::string_view reason) override;
 
  private:

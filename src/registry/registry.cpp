@@ -127,6 +127,12 @@ http::Outcome Registry::Handle(const http::Request& request) {
   return out;
 }
 
+bool Registry::Quick(const http::Request& request) const {
+  if ((request.method != "GET" && request.method != "HEAD") || request.has_body) return false;
+  auto route = ParseRoute(request.path);
+  return route && route->endpoint != Endpoint::kUpload;
+}
+
 http::Response Registry::Reject(int status, std::string_view reason) {
   http::Response r = NewResponse(status);
   r.Set("Content-Type", "application/json");

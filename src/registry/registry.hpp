@@ -20,6 +20,10 @@ class Registry final : public http::Handler {
            storage::MetadataStore& meta, Options options, const auth::BearerGate* gate);
 
   http::Outcome Handle(const http::Request& request) override;
+  // GET and HEAD of /v2/, blobs, manifests, tags, referrers and the catalog:
+  // they read the metadata store's readers and open files, nothing more.
+  // Upload status stays on the pool (it takes the upload store's lock).
+  bool Quick(const http::Request& request) const override;
   http::Response Reject(int status, std::string_view reason) override;
 
   // What a request needs from the token (exposed for tests): GET/HEAD need

@@ -49,7 +49,59 @@ std::string Limit(std::optional<size_t> limit) {
   return limit ? " LIMIT " + std::to_string(*limit) : std::string();
 }
 
+// Idle reader connections kept open; more are opened when more threads read
+// at once, and closed again when they come back to a full pool.
+constexpr size_t kMaxIdleReaders = 4;
+
+// Repository id, or nullopt when it does not exist.
+Result<std::optional<int64_t>> FindRepo(sql::Db& db, const std::string& name) {
+  auto st = db.Prepare("SELECT id FROM repositories WHERE name = ?");
+  if (!st) return st.status();
+  st->Bind(1, name);
+  auto row = st->Step();
+  if (!row) return row.status();
+  if (!*row) return std::optional<int64_t>();
+  return std::optional<int64_t>(st->Int(0));
+}
+
 }  // namespace
+
+class SqliteMetadataStore::Reader {
+ public:
+  Reader(SqliteMetadataStore& store, std::unique_ptr<sql::Db> db) : store_(&store), db_(std::move(db)) {}
+  Reader(Reader&& o) noexcept : store_(o.store_), db_(std::move(o.db_)) {}
+  Reader(const Reader&) = delete;
+  ~Reader() {
+    if (!db_) return;
+    std::lock_guard lock(store_->readers_mu_);
+    if (store_->idle_readers_.size() < kMaxIdleReaders) store_->idle_readers_.push_back(std::move(db_));
+  }
+  sql::Db& operator*() { return *db_; }
+  sql::Db* operator->() { return db_.get(); }
+
+ private:
+  SqliteMetadataStore* store_;
+  std::unique_ptr<sql::Db> db_;
+};
+
+Result<SqliteMetadataStore::Reader> SqliteMetadataStore::AcquireReader() {
+  {
+    std::lock_guard lock(readers_mu_);
+    if (!idle_readers_.empty()) {
+      auto db = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return Reader(*this, std::move(db));
+    }
+  }
+  auto db = sql::Db::Open(path_);
+  if (!db) return db.status();
+  // query_only: a reader that tried to write would be a bug, not a race.
+  // A small page cache: the OS page cache holds the file anyway.
+  for (const char* pragma : {"PRAGMA query_only=1", "PRAGMA cache_size=-512"}) {
+    if (auto s = (*db)->Exec(pragma); !s.ok()) return s;
+  }
+  return Reader(*this, std::move(db).value());
+}
 
 Result<std::unique_ptr<SqliteMetadataStore>> SqliteMetadataStore::Open(const std::string& path) {
   auto db = sql::Db::Open(path);
@@ -75,32 +127,23 @@ Result<std::unique_ptr<SqliteMetadataStore>> SqliteMetadataStore::Open(const std
     return Status(Errc::kInternal, path + " has schema version " + std::to_string(version) +
                                        ", newer than this berth understands (1)");
   }
-  return std::unique_ptr<SqliteMetadataStore>(new SqliteMetadataStore(std::move(db).value()));
+  return std::unique_ptr<SqliteMetadataStore>(new SqliteMetadataStore(path, std::move(db).value()));
 }
 
 Status SqliteMetadataStore::Ping() {
-  std::lock_guard lock(mu_);
-  auto st = db_->Prepare("SELECT count(*) FROM repositories WHERE id = 0");
+  auto db = AcquireReader();
+  if (!db) return db.status();
+  auto st = (*db)->Prepare("SELECT count(*) FROM repositories WHERE id = 0");
   if (!st) return st.status();
   auto row = st->Step();
   return row ? Status::Ok() : row.status();
-}
-
-Result<std::optional<int64_t>> SqliteMetadataStore::FindRepo(const std::string& name) {
-  auto st = db_->Prepare("SELECT id FROM repositories WHERE name = ?");
-  if (!st) return st.status();
-  st->Bind(1, name);
-  auto row = st->Step();
-  if (!row) return row.status();
-  if (!*row) return std::optional<int64_t>();
-  return std::optional<int64_t>(st->Int(0));
 }
 
 Result<int64_t> SqliteMetadataStore::EnsureRepo(const std::string& name) {
   auto st = db_->Prepare("INSERT INTO repositories(name) VALUES (?) ON CONFLICT(name) DO NOTHING");
   if (!st) return st.status();
   if (auto s = st->Bind(1, name).Run(); !s.ok()) return s;
-  auto id = FindRepo(name);
+  auto id = FindRepo(*db_, name);
   if (!id) return id.status();
   if (!*id) return Status(Errc::kInternal, "repository vanished inside a transaction");
   return **id;
@@ -124,8 +167,9 @@ Status SqliteMetadataStore::LinkBlob(const std::string& repository, const Digest
 
 Result<uint64_t> SqliteMetadataStore::LinkedBlobSize(const std::string& repository,
                                                      const Digest& digest) {
-  std::lock_guard lock(mu_);
-  auto st = db_->Prepare(
+  auto db = AcquireReader();
+  if (!db) return db.status();
+  auto st = (*db)->Prepare(
       "SELECT b.size FROM repo_blobs rb JOIN repositories r ON r.id = rb.repo_id "
       "JOIN blobs b ON b.digest = rb.digest WHERE r.name = ? AND rb.digest = ?");
   if (!st) return st.status();
@@ -202,9 +246,10 @@ Status SqliteMetadataStore::PutManifest(const std::string& repository, const Man
 
 Result<ManifestRecord> SqliteMetadataStore::GetManifest(const std::string& repository,
                                                         const Reference& reference) {
-  std::lock_guard lock(mu_);
+  auto db = AcquireReader();
+  if (!db) return db.status();
   const bool by_tag = std::holds_alternative<std::string>(reference);
-  auto st = db_->Prepare(
+  auto st = (*db)->Prepare(
       by_tag ? "SELECT m.digest, m.media_type, m.content, m.subject, m.artifact_type, "
                "m.annotations FROM tags t JOIN repositories r ON r.id = t.repo_id "
                "JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest "
@@ -238,7 +283,7 @@ Status SqliteMetadataStore::DeleteManifest(const std::string& repository, const 
   std::lock_guard lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
-  auto repo = FindRepo(repository);
+  auto repo = FindRepo(*db_, repository);
   if (!repo) return repo.status();
   if (!*repo) return {Errc::kManifestUnknown, "manifest unknown"};
   auto m = db_->Prepare("DELETE FROM manifests WHERE repo_id = ? AND digest = ?");
@@ -257,11 +302,12 @@ Status SqliteMetadataStore::DeleteManifest(const std::string& repository, const 
 Result<std::vector<std::string>> SqliteMetadataStore::ListTags(const std::string& repository,
                                                                const std::string& last,
                                                                std::optional<size_t> limit) {
-  std::lock_guard lock(mu_);
-  auto repo = FindRepo(repository);
+  auto db = AcquireReader();
+  if (!db) return db.status();
+  auto repo = FindRepo(**db, repository);
   if (!repo) return repo.status();
   if (!*repo) return Status(Errc::kNameUnknown, "repository " + repository + " not known");
-  auto st = db_->Prepare("SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name" +
+  auto st = (*db)->Prepare("SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name" +
                          Limit(limit));
   if (!st) return st.status();
   st->Bind(1, **repo).Bind(2, last);
@@ -277,8 +323,9 @@ Result<std::vector<std::string>> SqliteMetadataStore::ListTags(const std::string
 
 Result<std::vector<std::string>> SqliteMetadataStore::ListRepositories(
     const std::string& last, std::optional<size_t> limit) {
-  std::lock_guard lock(mu_);
-  auto st = db_->Prepare("SELECT name FROM repositories WHERE name > ? ORDER BY name" + Limit(limit));
+  auto db = AcquireReader();
+  if (!db) return db.status();
+  auto st = (*db)->Prepare("SELECT name FROM repositories WHERE name > ? ORDER BY name" + Limit(limit));
   if (!st) return st.status();
   st->Bind(1, last);
   std::vector<std::string> out;
@@ -294,8 +341,9 @@ Result<std::vector<std::string>> SqliteMetadataStore::ListRepositories(
 Result<std::vector<ReferrerRecord>> SqliteMetadataStore::ListReferrers(
     const std::string& repository, const Digest& subject,
     const std::optional<std::string>& artifact_type) {
-  std::lock_guard lock(mu_);
-  auto st = db_->Prepare(
+  auto db = AcquireReader();
+  if (!db) return db.status();
+  auto st = (*db)->Prepare(
       "SELECT m.digest, m.media_type, length(m.content), m.artifact_type, m.annotations "
       "FROM manifests m JOIN repositories r ON r.id = m.repo_id "
       "WHERE r.name = ? AND m.subject = ? AND (?3 IS NULL OR m.artifact_type = ?3) "

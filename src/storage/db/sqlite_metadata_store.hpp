@@ -3,13 +3,17 @@
 // before the call returns. The schema lives in sqlite_metadata_store.cpp and
 // is pictured in docs/storage-format.md.
 //
-// Thread-safety: safe from many threads; calls are serialised on one
-// connection (SQLite has one writer anyway).
+// Thread-safety: safe from many threads. Writes are serialised on one
+// connection (SQLite has one writer anyway). Reads take a connection of their
+// own from a small pool: in WAL mode a reader never waits for the writer, so
+// a lookup is never stuck behind a commit's fsync (reads may run on the
+// network threads, see http::Handler::Quick).
 #pragma once
 
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "storage/db/sqlite.hpp"
 #include "storage/metadata_store.hpp"
@@ -40,14 +44,20 @@ class SqliteMetadataStore final : public MetadataStore {
       const std::optional<std::string>& artifact_type) override;
 
  private:
-  explicit SqliteMetadataStore(std::unique_ptr<sql::Db> db) : db_(std::move(db)) {}
-  // Repository id, or nullopt when it does not exist. REQUIRES: mu_ held.
-  Result<std::optional<int64_t>> FindRepo(const std::string& name);
+  // A reader connection, returned to the pool when it goes out of scope.
+  class Reader;
+
+  SqliteMetadataStore(std::string path, std::unique_ptr<sql::Db> db)
+      : path_(std::move(path)), db_(std::move(db)) {}
+  Result<Reader> AcquireReader();
   // Repository id, created if needed. REQUIRES: mu_ held, inside a transaction.
   Result<int64_t> EnsureRepo(const std::string& name);
 
+  const std::string path_;
   std::mutex mu_;
   std::unique_ptr<sql::Db> db_;  // GUARDED_BY(mu_)
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<sql::Db>> idle_readers_;  // GUARDED_BY(readers_mu_)
 };
 
 }  // namespace berth::storage
