@@ -1,34 +1,58 @@
 #!/usr/bin/env bash
-# bench/run.sh: berth against the reference registry (distribution 2.8.2,
+# bench/run.sh: berth against the reference registry (distribution 2.8,
 # Debian's docker-registry), side by side on loopback, same run, same client.
-# Prints a markdown table (workload | berth | reference | ratio) and writes it
-# to bench/results/latest.md, followed by the Google Benchmark micro-benchmarks.
+# Three configuration classes, each on fresh storage roots: both plain HTTP,
+# both TLS, then berth with token auth against the reference without. Every
+# workload alternates between the two servers over several rounds; medians
+# are reported. Prints markdown tables (workload | berth | reference | ratio)
+# and one BENCH_JSON line, and writes them to bench/results/latest.md and
+# latest.json, followed by the Google Benchmark micro-benchmarks.
 #
-#   bench/run.sh                  full sizes (1 GiB blob, 200 x 1 MiB, 1,000 tags, wrk 10 s)
-#   BENCH_QUICK=1 bench/run.sh    small sizes, for a quick check (about two minutes)
+#   bench/run.sh            full sizes (1 GiB blob, 200 x 1 MiB, 1,000 tags, wrk 10 s); under 10 minutes
+#   bench/run.sh --quick    small sizes, to check that everything works; under 2 minutes
 #
-# See bench/README.md for every knob and what each row means.
+# BENCH_QUICK=1 is the same as --quick. See bench/README.md for every knob
+# and what each row means.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
 CLIENT="$HERE/bench_client.py"
 
+usage() { sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 QUICK=${BENCH_QUICK:-0}
-if [[ $QUICK == 1 ]]; then d_big=$((64 << 20)) d_n=50 d_tags=200 d_list=20 d_wrk=3 d_reps=2; else
-  d_big=$((1 << 30)) d_n=200 d_tags=1000 d_list=100 d_wrk=10 d_reps=3; fi
-BIG_BYTES=${BENCH_BIG_BYTES:-$d_big}           # workloads 1-2: one blob of this size
-MANY_COUNT=${BENCH_MANY_COUNT:-$d_n}           # workload 3: this many 1 MiB blobs
+for arg in "$@"; do
+  case $arg in
+    --quick) QUICK=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+if [[ $QUICK == 1 ]]; then
+  d_big=$((64 << 20)) d_chunk=$((16 << 20)) d_n=50 d_tags=200 d_list=20 d_wrk=3 d_reps=2 d_wrk_rounds=1 d_wrk_rounds_ta=1
+  d_limit=120 d_settle=0.2 d_ssl=1
+else
+  d_big=$((1 << 30)) d_chunk=$((64 << 20)) d_n=200 d_tags=1000 d_list=100 d_wrk=10 d_reps=3 d_wrk_rounds=2 d_wrk_rounds_ta=1
+  d_limit=600 d_settle=1 d_ssl=2
+fi
+BIG_BYTES=${BENCH_BIG_BYTES:-$d_big}           # the big blob: pushed monolithic and chunked, then pulled
+CHUNK_BYTES=${BENCH_CHUNK_BYTES:-$d_chunk}     # PATCH size of the chunked push
+MANY_COUNT=${BENCH_MANY_COUNT:-$d_n}           # this many 1 MiB blobs, pushed and pulled by 4 clients
 MANY_SIZE=${BENCH_MANY_SIZE:-$((1 << 20))}
-SMALL_COUNT=${BENCH_SMALL_COUNT:-$d_n}         # workload 5: small blobs pushed
-SMALL_SIZE=${BENCH_SMALL_SIZE:-4096}
-TAG_COUNT=${BENCH_TAG_COUNT:-$d_tags}          # workload 5: tags pushed, then listed
+CLIENTS=${BENCH_CLIENTS:-4}                    # concurrent clients of the many-blob and tag workloads
+TAG_COUNT=${BENCH_TAG_COUNT:-$d_tags}          # tags pushed, then listed
 LIST_REPS=${BENCH_LIST_REPS:-$d_list}
-WRK_SECONDS=${BENCH_WRK_SECONDS:-$d_wrk}       # workloads 4 and 7
+WRK_SECONDS=${BENCH_WRK_SECONDS:-$d_wrk}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
-WRK_CONNS=${BENCH_WRK_CONNS:-16}
-REPS=${BENCH_REPS:-$d_reps}                    # repetitions of the big push/pull and workload 3 (median)
+WRK_CONNS=${BENCH_WRK_CONNS:-32}
+REPS=${BENCH_REPS:-$d_reps}                    # rounds of every workload but wrk (median)
+WRK_ROUNDS=${BENCH_WRK_ROUNDS:-$d_wrk_rounds}  # rounds of each wrk workload of the plain class (median)
+WRK_ROUNDS_TA=${BENCH_WRK_ROUNDS_TLS_AUTH:-$d_wrk_rounds_ta}  # the same for the TLS and auth classes
+TIME_LIMIT=${BENCH_TIME_LIMIT:-$d_limit}       # bound on the whole run after the build, seconds
 STEP_TIMEOUT=${BENCH_STEP_TIMEOUT:-600}        # bound on any one client command, seconds
+SETTLE_S=${BENCH_SETTLE_S:-$d_settle}          # pause after the sync before each big push
+SSL_SECONDS=${BENCH_SSL_SECONDS:-$d_ssl}       # openssl speed -seconds
 BUILD=${BENCH_BUILD_DIR:-$TOP/build-bench}
 JOBS=${BENCH_JOBS:-1}
 LOG_LEVEL=${BENCH_LOG_LEVEL:-info}             # both servers log one access line per request at info
@@ -40,7 +64,7 @@ die() { log "ERROR: $*"; exit 1; }
 
 # ---------------------------------------------------------------- tools, build
 ensure_tools() {
-  local -A pkg_of=([wrk]=wrk [curl]=curl [jq]=jq [python3]=python3 [bc]=bc [openssl]=openssl
+  local -A pkg_of=([wrk]=wrk [curl]=curl [jq]=jq [python3]=python3 [openssl]=openssl
     [docker-registry]=docker-registry [ps]=procps [timeout]=coreutils [cmake]=cmake)
   local missing=() t
   for t in "${!pkg_of[@]}"; do command -v "$t" >/dev/null 2>&1 || missing+=("${pkg_of[$t]}"); done
@@ -57,45 +81,64 @@ ensure_tools() {
 }
 
 build() {
-  if [[ -n "${BENCH_BERTH_BIN:-}" ]]; then BERTH_BIN=$BENCH_BERTH_BIN; MICRO_BIN=${BENCH_MICRO_BIN:-}; return; fi
-  log "building berth (Release, -DBERTH_BENCH=ON) in $BUILD with -j$JOBS"
+  BERTH_BIN=${BENCH_BERTH_BIN:-} MICRO_BIN=${BENCH_MICRO_BIN:-} SINK_BIN=${BENCH_SINK_BIN:-}
+  if [[ -n $BERTH_BIN && -n $SINK_BIN ]]; then return; fi
+  local targets=(berth_bench_sink)
+  [[ -z $BERTH_BIN ]] && targets+=(berth berth_micro_bench)
+  log "building ${targets[*]} (Release, -DBERTH_BENCH=ON) in $BUILD with -j$JOBS"
   cmake -S "$TOP" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBERTH_TESTS=OFF -DBERTH_BENCH=ON >/dev/null
-  nice cmake --build "$BUILD" -j "$JOBS" --target berth berth_micro_bench >"$BUILD/bench-build.log" 2>&1 ||
+  nice cmake --build "$BUILD" -j "$JOBS" --target "${targets[@]}" >"$BUILD/bench-build.log" 2>&1 ||
     { tail -30 "$BUILD/bench-build.log"; die "build failed"; }
-  BERTH_BIN=$BUILD/src/berth
-  MICRO_BIN=$BUILD/bench/micro/berth_micro_bench
+  SINK_BIN=$BUILD/bench/sink/berth_bench_sink
+  if [[ -z $BERTH_BIN ]]; then BERTH_BIN=$BUILD/src/berth MICRO_BIN=$BUILD/bench/micro/berth_micro_bench; fi
 }
 
 # ---------------------------------------------------------------- helpers
 calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+median() { tr -s ' ' '\n' <<<"$*" | sed '/^$/d' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 # utime+stime of a process, in seconds.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); split($0, f, " "); printf "%.2f", (f[12] + f[13]) / hz }' "/proc/$1/stat"; }
 vmhwm_mib() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-json_get() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())[sys.argv[1]])' "$1"; }
-run_bounded() { timeout "$STEP_TIMEOUT" "$@"; }
-# Settles dirty pages so one server's unsynced writes do not slow the next measurement.
-settle() { sync; sleep "${BENCH_SETTLE_S:-1}"; }
+# Every client command is bounded by STEP_TIMEOUT and by what is left of TIME_LIMIT.
+run_bounded() {
+  local left=$((DEADLINE - $(date +%s)))
+  ((left > 0)) || die "over the time limit of $TIME_LIMIT s (BENCH_TIME_LIMIT)"
+  timeout "$((left < STEP_TIMEOUT ? left : STEP_TIMEOUT))" "$@"
+}
+# Settles dirty pages so that one server's unsynced writes do not slow the next measurement.
+settle() { sync; sleep "$SETTLE_S"; }
+# order ROUND: the two servers in the order of that round (berth first in odd rounds).
+order() { if (($1 % 2)); then echo "berth ref"; else echo "ref berth"; fi; }
 
+# ---------------------------------------------------------------- report rows and figures
 ROWS=()
 NOTES=()
-# row NAME BERTH REF [noratio]: the ratio is berth/reference; the row's name
-# says whether higher or lower is better.
+FIGS=""   # file: one "key<TAB>value" line per figure, for BENCH_JSON
+fig() { [[ -n "$2" && "$2" != "n/a" && "$2" != "—" ]] && printf '%s\t%s\n' "$1" "$2" >>"$FIGS"; return 0; }
+section() {  # section TITLE: a new table of berth | reference | ratio
+  ROWS+=("" "### $1" "" "| workload | berth | reference | ratio berth/reference |" "|---|---:|---:|---:|")
+}
+# row LABEL KEY BERTH REF [noratio]: the ratio is berth/reference; the label
+# says whether higher or lower is better. The figures go to BENCH_JSON as KEY.berth and KEY.ref.
 row() {
   local ratio="—"
-  if [[ "${4:-}" != noratio && -n "$2" && -n "$3" && "$2" != "—" && "$3" != "—" && "$3" != "n/a" && "$2" != "n/a" ]] &&
-     awk "BEGIN { exit !($3 > 0) }"; then ratio=$(calc "$2 / $3" 2); fi
-  ROWS+=("| $1 | $2 | $3 | $ratio |")
+  if [[ "${5:-}" != noratio && "$3" != "n/a" && "$4" != "n/a" ]] && awk "BEGIN { exit !($4 > 0) }"; then
+    ratio=$(calc "$3 / $4" 2)
+  fi
+  ROWS+=("| $1 | $3 | $4 | $ratio |")
+  fig "$2.berth" "$3"; fig "$2.ref" "$4"; [[ $ratio == "—" ]] || fig "$2.ratio" "$ratio"
 }
 note() { NOTES+=("$*"); }
 
 # ---------------------------------------------------------------- servers
 PIDS=()
+WATCHDOG=""
 cleanup() {
   local p
+  [[ -n $WATCHDOG ]] && kill "$WATCHDOG" 2>/dev/null
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}" $WATCHDOG; do wait "$p" 2>/dev/null || true; done
   if [[ "${BENCH_KEEP_WORK:-0}" != 1 && -n "${WORK:-}" ]]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -114,68 +157,166 @@ wait_ready() {  # wait_ready PID URL LOG [CURL_ARGS...]
   tail -20 "$logf" >&2; die "server not ready: $url"
 }
 
-# start_berth ROOT PORT TLS(0|1) [ROLE [ENV=VALUE...]]; sets B_PID, B_BASE
+# The servers of the current class: BASE[who], PID[who], HDR[who] (an extra
+# request header, the bearer token of the auth class), who = berth | ref.
+declare -A BASE PID HDR
+
+# start_berth ROOT TLS(0|1): fresh storage root, auth off; role registry.
 start_berth() {
-  local root=$1 port=$2 tls=$3 role=${4:-registry} scheme=http
-  shift 3; shift || true
-  local tlsenv=(BERTH_TLS_ENABLED=false)
-  if [[ $tls == 1 ]]; then scheme=https; tlsenv=(BERTH_TLS_ENABLED=true BERTH_TLS_CERT="$CERT" BERTH_TLS_KEY="$KEY"); fi
+  local root=$1 port scheme=http tlsenv=(BERTH_TLS_ENABLED=false)
+  port=$(free_port)
+  if [[ $2 == 1 ]]; then scheme=https; tlsenv=(BERTH_TLS_ENABLED=true BERTH_TLS_CERT="$CERT" BERTH_TLS_KEY="$KEY"); fi
   mkdir -p "$root"
   env BERTH_STORAGE_ROOT="$root" BERTH_REGISTRY_ADDR=127.0.0.1 BERTH_REGISTRY_PORT="$port" \
-    BERTH_LOG_LEVEL="$LOG_LEVEL" BERTH_AUTH_ENABLED=false "${tlsenv[@]}" "$@" \
-    "$BERTH_BIN" "$role" >>"$root.log" 2>&1 &
-  B_PID=$!; PIDS+=("$B_PID")
-  B_BASE=$scheme://127.0.0.1:$port
-  wait_ready "$B_PID" "$B_BASE/v2/" "$root.log" --cacert "$CERT"
+    BERTH_LOG_LEVEL="$LOG_LEVEL" BERTH_AUTH_ENABLED=false "${tlsenv[@]}" \
+    "$BERTH_BIN" registry >>"$root.log" 2>&1 &
+  PID[berth]=$!; PIDS+=("$!")
+  BASE[berth]=$scheme://127.0.0.1:$port HDR[berth]=""
+  wait_ready "${PID[berth]}" "${BASE[berth]}/v2/" "$root.log" --cacert "$CERT"
 }
 
-# start_ref ROOT PORT TLS(0|1); sets R_PID, R_BASE
+# start_berth_auth ROOT USER PASSWORD [ENV=VALUE...]: `berth serve` (registry
+# and token server) with auth on, plain HTTP, USER in the root's user file.
+# Sets TOKEN_URL (no scope) and the registry as BASE[berth].
+start_berth_auth() {
+  local root=$1 user=$2 pw=$3 port tport
+  shift 3
+  port=$(free_port); tport=$(free_port)
+  mkdir -p "$root"
+  grep -qs "^$user:" "$root/htpasswd" || printf '%s\n' "$pw" | "$BERTH_BIN" user add "$user" --password-stdin -f "$root/htpasswd" >/dev/null
+  env BERTH_STORAGE_ROOT="$root" BERTH_REGISTRY_ADDR=127.0.0.1 BERTH_REGISTRY_PORT="$port" \
+    BERTH_TOKEN_ADDR=127.0.0.1 BERTH_TOKEN_PORT="$tport" BERTH_TLS_ENABLED=false BERTH_LOG_LEVEL="$LOG_LEVEL" \
+    BERTH_AUTH_ENABLED=true BERTH_AUTH_REALM="http://127.0.0.1:$tport/token" BERTH_TOKEN_HTPASSWD="$root/htpasswd" \
+    BERTH_TOKEN_TTL=3600 "$@" "$BERTH_BIN" serve >>"$root.log" 2>&1 &
+  PID[berth]=$!; PIDS+=("$!")
+  BASE[berth]=http://127.0.0.1:$port HDR[berth]=""
+  TOKEN_URL="http://127.0.0.1:$tport/token?service=berth"
+  # /v2/ answers 401 with auth on: wait for a token instead.
+  wait_ready "${PID[berth]}" "$TOKEN_URL&scope=repository:$user/x:pull" "$root.log" -u "$user:$pw"
+}
+
+# start_ref ROOT TLS(0|1): fresh storage root, the packaged defaults, no auth.
 start_ref() {
-  local root=$1 port=$2 tls=$3 scheme=http cfg=$1.yml
+  local root=$1 port scheme=http cfg=$1.yml
+  port=$(free_port)
   mkdir -p "$root"
   {
     printf 'version: 0.1\nlog:\n  level: %s\n' "$LOG_LEVEL"
     printf 'storage:\n  cache:\n    blobdescriptor: inmemory\n  filesystem:\n    rootdirectory: %s\n' "$root"
     printf '  delete:\n    enabled: true\n'
     printf 'http:\n  addr: 127.0.0.1:%s\n  secret: bench-%s\n' "$port" "$RANDOM$RANDOM"
-    if [[ $tls == 1 ]]; then printf '  tls:\n    certificate: %s\n    key: %s\n' "$CERT" "$KEY"; fi
+    if [[ $2 == 1 ]]; then printf '  tls:\n    certificate: %s\n    key: %s\n' "$CERT" "$KEY"; fi
   } >"$cfg"
-  [[ $tls == 1 ]] && scheme=https
+  [[ $2 == 1 ]] && scheme=https
   docker-registry serve "$cfg" >>"$root.log" 2>&1 &
-  R_PID=$!; PIDS+=("$R_PID")
-  R_BASE=$scheme://127.0.0.1:$port
-  wait_ready "$R_PID" "$R_BASE/v2/" "$root.log" --cacert "$CERT"
+  PID[ref]=$!; PIDS+=("$!")
+  BASE[ref]=$scheme://127.0.0.1:$port HDR[ref]=""
+  wait_ready "${PID[ref]}" "${BASE[ref]}/v2/" "$root.log" --cacert "$CERT"
 }
 
-# ---------------------------------------------------------------- workloads
-# push_big BASE -> prints "seconds"; monolithic POST + PUT streamed from disk.
-push_big() {
-  local base=$1 loc code t
-  loc=$(curl -s -o /dev/null -X POST -w '%{http_code} %header{location}' "$base/v2/bench/big/blobs/uploads/")
-  code=${loc%% *}; loc=${loc#* }
-  [[ $code == 202 ]] || die "POST upload at $base: $code"
-  [[ $loc == /* ]] && loc=$base$loc
-  [[ $loc == *\?* ]] && loc="$loc&digest=$BIG_DIGEST" || loc="$loc?digest=$BIG_DIGEST"
-  read -r code t <<<"$(run_bounded curl -s -o /dev/null -T "$BIG" -X PUT -H 'Expect:' \
-    -H 'Content-Type: application/octet-stream' -w '%{http_code} %{time_total}' "$loc" || true)"
-  [[ $code == 201 ]] || die "PUT upload at $base: $code"
-  echo "$t"
+stop_servers() {  # stop_servers CLASS: peak RSS and total CPU of the class's pair, then stop them
+  row "peak RSS over the class (VmHWM, MiB, lower is better)" "$1.rss_peak_mib" \
+    "$(vmhwm_mib "${PID[berth]}")" "$(vmhwm_mib "${PID[ref]}")"
+  row "total server CPU over the class, set-up included (s, lower is better)" "$1.cpu_total_s" \
+    "$(cpu_s "${PID[berth]}")" "$(cpu_s "${PID[ref]}")"
+  stop_pid "${PID[berth]}"; stop_pid "${PID[ref]}"
 }
 
-# pull_big BASE -> prints "seconds" (HTTP/1.1 for both servers; see README).
-pull_big() {
-  local code size t
-  read -r code size t <<<"$(run_bounded curl -s --http1.1 --cacert "$CERT" -o /dev/null \
-    -w '%{http_code} %{size_download} %{time_total}' "$1/v2/bench/big/blobs/$BIG_DIGEST" || true)"
-  [[ $code == 200 && $size == "$BIG_BYTES" ]] || die "pull at $1: $code, $size bytes"
-  echo "$t"
+# ---------------------------------------------------------------- clients
+# client WHO CMD...: runs CMD (which prints one JSON line) against server WHO
+# in the foreground; sets OUT (that JSON) and CPU (the server's CPU seconds meanwhile).
+client() {
+  local who=$1 c0
+  shift
+  c0=$(cpu_s "${PID[$who]}")
+  run_bounded "$@" >"$WORK/out.json" || die "client failed against $who (${BASE[$who]}): $*"
+  CPU=$(calc "$(cpu_s "${PID[$who]}") - $c0" 2)
+  OUT=$(<"$WORK/out.json")
+}
+# py WHO SUBCOMMAND ARGS...: bench_client.py against server WHO, with its base URL, CA and header.
+py() {
+  local who=$1 sub=$2
+  shift 2
+  local args=("$PY" "$CLIENT" "$sub" --base "${BASE[$who]}" --cacert "$CERT")
+  [[ -n ${HDR[$who]} ]] && args+=(--header "${HDR[$who]}")
+  client "$who" "${args[@]}" "$@"
+}
+jget() { jq -r ".$1" <<<"$OUT"; }
+
+# push_rows CLASS MODE(mono|chunked) [sink]: REPS rounds of pushing the big blob,
+# alternating; rows MB/s and server CPU s per GiB (and % of the sink when it was measured).
+push_rows() {
+  local class=$1 mode=$2 chunk=0 i who t
+  local -A T=([berth]="" [ref]="") C=([berth]=0 [ref]=0)
+  [[ $mode == chunked ]] && chunk=$CHUNK_BYTES
+  for ((i = 1; i <= REPS; i++)); do
+    for who in $(order "$i"); do
+      settle
+      py "$who" push-file --repo bench/big --file "$BIG" --digest "$BIG_DIGEST" --chunk "$chunk"
+      t=$(jget seconds); T[$who]+=" $t"; C[$who]=$(calc "${C[$who]} + $CPU")
+      log "$class push $mode $who: $t s, $CPU s CPU"
+    done
+  done
+  local what="monolithic (POST + PUT)"
+  [[ $mode == chunked ]] && what="chunked (PATCH $((CHUNK_BYTES >> 20)) MiB chunks)"
+  local bm rmb
+  bm=$(calc "$MB / $(median "${T[berth]}")" 0); rmb=$(calc "$MB / $(median "${T[ref]}")" 0)
+  row "push $GIB_LABEL blob, $what (MB/s, higher is better)" "$class.push_$mode.mbps" "$bm" "$rmb"
+  row "… server CPU s per GiB (lower is better)" "$class.push_$mode.cpu_s_per_gib" \
+    "$(calc "${C[berth]} / ($REPS * $GIB)" 2)" "$(calc "${C[ref]} / ($REPS * $GIB)" 2)"
+  if [[ ${3:-} == sink ]]; then
+    row "… % of the sink's push speed (higher is better)" "$class.push_$mode.pct_of_sink" \
+      "$(calc "100 * $bm / $SINK_MBPS" 0)" "$(calc "100 * $rmb / $SINK_MBPS" 0)"
+  fi
+}
+
+# pull_rows CLASS: REPS rounds of pulling the big blob with curl (HTTP/1.1), alternating.
+pull_rows() {
+  local class=$1 i who out code size t c0
+  local -A T=([berth]="" [ref]="") C=([berth]=0 [ref]=0)
+  for ((i = 1; i <= REPS; i++)); do
+    for who in $(order "$i"); do
+      local hdr=(); [[ -n ${HDR[$who]} ]] && hdr=(-H "${HDR[$who]}")
+      c0=$(cpu_s "${PID[$who]}")
+      out=$(run_bounded curl -s --http1.1 --cacert "$CERT" "${hdr[@]}" -o /dev/null \
+        -w '%{http_code} %{size_download} %{time_total}' "${BASE[$who]}/v2/bench/big/blobs/$BIG_DIGEST" || true)
+      C[$who]=$(calc "${C[$who]} + $(cpu_s "${PID[$who]}") - $c0")
+      read -r code size t <<<"$out"
+      [[ $code == 200 && $size == "$BIG_BYTES" ]] || die "$class pull at $who: ${code:-none}, ${size:-0} bytes"
+      T[$who]+=" $t"
+      log "$class pull $who: $t s"
+    done
+  done
+  row "pull $GIB_LABEL blob (MB/s, higher is better)" "$class.pull.mbps" \
+    "$(calc "$MB / $(median "${T[berth]}")" 0)" "$(calc "$MB / $(median "${T[ref]}")" 0)"
+  row "… server CPU s per GiB (lower is better)" "$class.pull.cpu_s_per_gib" \
+    "$(calc "${C[berth]} / ($REPS * $GIB)" 2)" "$(calc "${C[ref]} / ($REPS * $GIB)" 2)"
+}
+
+# small_image CLASS: the empty blob and a small image (tag "small") on both
+# servers, then one sequential HEAD of the 1 KiB layer on each with curl -I:
+# 200, the right Content-Length and Docker-Content-Digest.
+small_image() {
+  local who layer head
+  for who in berth ref; do
+    py "$who" push-image --repo bench/small --tag small
+    layer=$(jget layer)
+    local hdr=(); [[ -n ${HDR[$who]} ]] && hdr=(-H "${HDR[$who]}")
+    head=$(curl -s -I --cacert "$CERT" "${hdr[@]}" "${BASE[$who]}/v2/bench/small/blobs/$layer" | tr -d '\r')
+    if ! { grep -q '^HTTP/[0-9.]* 200' <<<"$head" && grep -qi '^content-length: 1024$' <<<"$head" &&
+      grep -qi "^docker-content-digest: $layer\$" <<<"$head"; }; then
+      echo "$head" >&2; die "$1: HEAD of the 1 KiB layer at $who is wrong"
+    fi
+  done
+  log "$1: HEAD of the 1 KiB layer: 200, Content-Length 1024, Docker-Content-Digest right on both"
 }
 
 # wrk_run URL [wrk args...] -> "rps requests p99_ms"
 wrk_run() {
   local url=$1 out
   shift
-  out=$(run_bounded wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${WRK_SECONDS}s" --timeout 10s --latency "$@" "$url")
+  out=$(run_bounded wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${WRK_SECONDS}s" --timeout 10s --latency "$@" "$url") ||
+    die "wrk failed on $url"
   if grep -q 'Non-2xx or 3xx' <<<"$out" || grep -q 'Socket errors' <<<"$out"; then
     echo "$out" >&2; die "wrk saw errors on $url"
   fi
@@ -187,217 +328,256 @@ wrk_run() {
     END { printf "%s %s %.2f\n", rps, n, p99 }' <<<"$out"
 }
 
+# wrk_rows CLASS KEY LABEL PATH [wrk args...]: ROUNDS_NOW rounds, alternating
+# (and who goes first alternates from one call to the next, so that a single
+# round does not always favour the same server); rows req/s, p99 and server
+# CPU µs per request (medians).
+WRK_CALLS=0
+wrk_rows() {
+  local class=$1 key=$2 label=$3 path=$4 i who c0 rps n p99
+  shift 4
+  local -A R=([berth]="" [ref]="") P=([berth]="" [ref]="") U=([berth]="" [ref]="")
+  for ((i = 1; i <= ROUNDS_NOW; i++)); do
+    for who in $(order "$((i + WRK_CALLS))"); do
+      local hdr=(); [[ -n ${HDR[$who]} ]] && hdr=(-H "${HDR[$who]}")
+      c0=$(cpu_s "${PID[$who]}")
+      read -r rps n p99 <<<"$(wrk_run "${BASE[$who]}$path" "${hdr[@]}" "$@")"
+      U[$who]+=" $(calc "1000000 * ($(cpu_s "${PID[$who]}") - $c0) / $n" 1)"
+      R[$who]+=" $rps" P[$who]+=" $p99"
+      log "$class $label $who: $rps req/s, p99 $p99 ms"
+    done
+  done
+  WRK_CALLS=$((WRK_CALLS + 1))
+  {
+    row "$label (req/s, higher is better)" "$class.$key.rps" "$(calc "$(median "${R[berth]}")" 0)" "$(calc "$(median "${R[ref]}")" 0)"
+    row "… p99 latency (ms, lower is better)" "$class.$key.p99_ms" "$(calc "$(median "${P[berth]}")" 2)" "$(calc "$(median "${P[ref]}")" 2)"
+    row "… server CPU µs per request (lower is better)" "$class.$key.cpu_us_per_req" "$(calc "$(median "${U[berth]}")" 1)" "$(calc "$(median "${U[ref]}")" 1)"
+  }
+}
+
+EMPTY=sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+MANIFEST_ACCEPT="Accept: application/vnd.oci.image.manifest.v1+json"
+
+# ---------------------------------------------------------------- classes
+machine_limits() {
+  ROWS+=("" "### Machine limits (same run)" "" "| limit | value |" "|---|---:|")
+  # openssl prints "sha256  <bytes per second / 1000>k" for the one block size asked.
+  local k
+  k=$(openssl speed -evp sha256 -bytes 16384 -seconds "$SSL_SECONDS" 2>/dev/null | awk '$1 == "sha256" { v = $NF } END { print v }')
+  [[ $k == *k ]] || die "cannot read openssl speed's output"
+  SHA_MBPS=$(calc "${k%k} / 1000" 0)
+  log "openssl speed -evp sha256, 16 KiB blocks: $SHA_MBPS MB/s"
+  # The sink takes the big blob through the same client as the servers' pushes.
+  local root=$WORK/sink port i t c=0 ts=""
+  mkdir -p "$root"
+  port=$(free_port)
+  "$SINK_BIN" "$port" "$root" >>"$root.log" 2>&1 &
+  PID[sink]=$!; PIDS+=("$!"); BASE[sink]=http://127.0.0.1:$port HDR[sink]=""
+  wait_ready "${PID[sink]}" "${BASE[sink]}/" "$root.log"
+  for ((i = 1; i <= REPS; i++)); do
+    settle
+    py sink push-file --sink --file "$BIG" --digest "$BIG_DIGEST"
+    t=$(jget seconds); ts+=" $t"; c=$(calc "$c + $CPU")
+    log "sink push: $t s, $CPU s CPU"
+  done
+  stop_pid "${PID[sink]}"
+  SINK_MBPS=$(calc "$MB / $(median "$ts")" 0)
+  local sink_cpu; sink_cpu=$(calc "$c / ($REPS * $GIB)" 2)
+  ROWS+=("| single-core SHA-256, \`openssl speed -evp sha256\`, 16 KiB blocks (MB/s) | $SHA_MBPS |")
+  ROWS+=("| push of the $GIB_LABEL blob to berth_bench_sink: receive, hash, write, fsync, one thread (MB/s) | $SINK_MBPS |")
+  ROWS+=("| … sink CPU s per GiB | $sink_cpu |")
+  fig limits.sha256_16k_mbps "$SHA_MBPS"; fig limits.sink.mbps "$SINK_MBPS"; fig limits.sink.cpu_s_per_gib "$sink_cpu"
+}
+
+class_plain() {
+  section "Plain HTTP, both servers"
+  start_berth "$WORK/plain-berth" 0
+  start_ref "$WORK/plain-ref" 0
+  log "plain: berth ${BASE[berth]} (pid ${PID[berth]}), reference ${BASE[ref]} (pid ${PID[ref]})"
+  ROUNDS_NOW=$WRK_ROUNDS
+  push_rows plain mono sink
+  push_rows plain chunked sink
+  pull_rows plain
+
+  # 200 distinct 1 MiB blobs by 4 clients: new blobs each round (the seed), the same for both servers.
+  local i who t
+  local -A T=([berth]="" [ref]="")
+  for ((i = 1; i <= REPS; i++)); do
+    for who in $(order "$i"); do
+      py "$who" push-blobs --repo bench/many --count "$MANY_COUNT" --size "$MANY_SIZE" --seed "$((100 + i))" \
+        --threads "$CLIENTS" --out "$WORK/many.$i.digests"
+      t=$(jget seconds); T[$who]+=" $t"
+      log "plain push $MANY_COUNT x $MANY_SIZE $who: $t s"
+    done
+  done
+  row "push $MANY_COUNT x $((MANY_SIZE >> 10)) KiB blobs, $CLIENTS clients (s, lower is better)" "plain.push_many.s" \
+    "$(calc "$(median "${T[berth]}")" 3)" "$(calc "$(median "${T[ref]}")" 3)"
+  T=([berth]="" [ref]="")
+  for ((i = 1; i <= REPS; i++)); do
+    for who in $(order "$i"); do
+      py "$who" pull-blobs --repo bench/many --digests "$WORK/many.1.digests" --threads "$CLIENTS"
+      [[ $(jget bytes) == $((MANY_COUNT * MANY_SIZE)) ]] || die "short pull-blobs at $who"
+      t=$(jget seconds); T[$who]+=" $t"
+      log "plain pull $MANY_COUNT x $MANY_SIZE $who: $t s"
+    done
+  done
+  row "pull $MANY_COUNT x $((MANY_SIZE >> 10)) KiB blobs, $CLIENTS clients (s, lower is better)" "plain.pull_many.s" \
+    "$(calc "$(median "${T[berth]}")" 3)" "$(calc "$(median "${T[ref]}")" 3)"
+
+  small_image plain
+  wrk_rows plain head_empty "HEAD empty blob, wrk" "/v2/bench/small/blobs/$EMPTY" -s "$WORK/head.lua"
+  wrk_rows plain get_manifest "GET manifest by tag, wrk" "/v2/bench/small/manifests/small" -H "$MANIFEST_ACCEPT"
+  wrk_rows plain get_v2 "GET /v2/, wrk" "/v2/"
+
+  # Tags: each round pushes TAG_COUNT new tags into a new repository, then lists them.
+  local -A TP=([berth]="" [ref]="") L=([berth]="" [ref]="") LP=([berth]="" [ref]="") PG=()
+  for ((i = 1; i <= REPS; i++)); do
+    for who in $(order "$i"); do
+      py "$who" push-tags --repo "bench/tags$i" --count "$TAG_COUNT" --threads "$CLIENTS"
+      TP[$who]+=" $(calc "$TAG_COUNT / $(jget seconds)" 0)"
+      py "$who" list-tags --repo "bench/tags$i" --reps "$LIST_REPS"
+      [[ $(jget tags) == "$TAG_COUNT" ]] || die "tags/list at $who: $(jget tags) tags"
+      L[$who]+=" $(calc "1000 * $(jget seconds) / $LIST_REPS" 3)"
+      py "$who" list-tags --repo "bench/tags$i" --reps "$LIST_REPS" --page 100
+      [[ $(jget tags) == "$TAG_COUNT" ]] || die "paged tags/list at $who: $(jget tags) tags"
+      LP[$who]+=" $(calc "1000 * $(jget seconds) / $LIST_REPS" 3)"
+      PG[$who]=$(calc "$(jget requests_per_rep)" 0)
+      log "plain tags $who: push ${TP[$who]##* } tags/s, list ${L[$who]##* } ms, paged ${LP[$who]##* } ms (${PG[$who]} requests)"
+    done
+  done
+  {
+    row "push $TAG_COUNT tags (PUT manifest), $CLIENTS clients (tags/s, higher is better)" "plain.push_tags.tags_per_s" \
+      "$(calc "$(median "${TP[berth]}")" 0)" "$(calc "$(median "${TP[ref]}")" 0)"
+    row "list $TAG_COUNT tags, whole list (ms per listing, lower is better)" "plain.list_tags.ms" \
+      "$(calc "$(median "${L[berth]}")" 3)" "$(calc "$(median "${L[ref]}")" 3)"
+    row "list $TAG_COUNT tags, n=100 + Link (ms per listing, lower is better)" "plain.list_tags_paged.ms" \
+      "$(calc "$(median "${LP[berth]}")" 3)" "$(calc "$(median "${LP[ref]}")" 3)"
+    row "… requests per paged listing" "plain.list_tags_paged.requests" "${PG[berth]}" "${PG[ref]}" noratio
+  }
+  if [[ ${PG[ref]} == 1 && ${PG[berth]} != 1 ]]; then
+    note "plain: the reference answers tags/list?n=100 with all $TAG_COUNT tags and no Link (no tag pagination in 2.8), so its paged figure is one request per listing."
+  fi
+  stop_servers plain
+  rm -rf "$WORK/plain-berth" "$WORK/plain-ref"
+}
+
+class_tls() {
+  section "TLS, both servers (same self-signed ECDSA P-256 certificate, HTTP/1.1)"
+  start_berth "$WORK/tls-berth" 1
+  start_ref "$WORK/tls-ref" 1
+  log "tls: berth ${BASE[berth]} (pid ${PID[berth]}), reference ${BASE[ref]} (pid ${PID[ref]})"
+  ROUNDS_NOW=$WRK_ROUNDS_TA
+  push_rows tls mono
+  pull_rows tls
+  small_image tls
+  wrk_rows tls head_empty "HEAD empty blob, wrk" "/v2/bench/small/blobs/$EMPTY" -s "$WORK/head.lua"
+  wrk_rows tls get_manifest "GET manifest by tag, wrk" "/v2/bench/small/manifests/small" -H "$MANIFEST_ACCEPT"
+  stop_servers tls
+  rm -rf "$WORK/tls-berth" "$WORK/tls-ref"
+}
+
+class_auth() {
+  section "berth with token auth on (Bearer token on every request) vs the reference without auth, plain HTTP"
+  local user=bench pw=bench-password-1 tok
+  start_berth_auth "$WORK/auth-berth" "$user" "$pw"
+  start_ref "$WORK/auth-ref" 0
+  tok=$(curl -s -u "$user:$pw" "$TOKEN_URL&scope=repository:bench/small:pull,push&scope=repository:bench/big:pull,push" |
+    jq -r '.token // empty')
+  [[ -n $tok ]] || die "no token from berth's token server"
+  HDR[berth]="Authorization: Bearer $tok"
+  # Without the token berth must refuse.
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "${BASE[berth]}/v2/bench/small/tags/list") == 401 ]] ||
+    die "berth with auth on answers an anonymous request with something else than 401"
+  log "auth: berth ${BASE[berth]} (pid ${PID[berth]}, token from $TOKEN_URL), reference ${BASE[ref]} (pid ${PID[ref]})"
+  ROUNDS_NOW=$WRK_ROUNDS_TA
+  push_rows auth mono
+  small_image auth
+  wrk_rows auth head_empty "HEAD empty blob, wrk" "/v2/bench/small/blobs/$EMPTY" -s "$WORK/head.lua"
+  wrk_rows auth get_manifest "GET manifest by tag, wrk" "/v2/bench/small/manifests/small" -H "$MANIFEST_ACCEPT"
+  stop_servers auth
+  rm -rf "$WORK/auth-berth" "$WORK/auth-ref"
+}
+
+# Token issuance (berth only): the token server on plain HTTP, users in the embedded file.
+class_token() {
+  ROWS+=("" "### Token issuance (berth only: the reference has no token server)" ""
+    "| workload | tokens/s | p99 ms | server CPU ms per token |" "|---|---:|---:|---:|")
+  local root=$WORK/token pw=bench-password-1 auth10 auth4
+  mkdir -p "$root"
+  printf '%s\n' "$pw" | "$BERTH_BIN" user add bench4 --password-stdin --cost 4 -f "$root/htpasswd" >/dev/null
+  auth10="Authorization: Basic $(printf 'bench:%s' "$pw" | base64 -w0)"
+  auth4="Authorization: Basic $(printf 'bench4:%s' "$pw" | base64 -w0)"
+  token_row() {  # token_row KEY LABEL HEADER
+    local c0 rps n p99 cpu url="$TOKEN_URL&scope=repository:bench/x:pull,push"
+    curl -s -H "$3" "$url" | jq -e '.token | length > 0' >/dev/null || die "no token from berth ($2)"
+    c0=$(cpu_s "${PID[berth]}")
+    read -r rps n p99 <<<"$(wrk_run "$url" -H "$3")"
+    cpu=$(calc "1000 * ($(cpu_s "${PID[berth]}") - $c0) / $n" 3)
+    ROWS+=("| $2 | $(calc "$rps" 0) | $p99 | $cpu |")
+    fig "token.$1.tokens_per_s.berth" "$(calc "$rps" 0)"; fig "token.$1.p99_ms.berth" "$p99"
+    fig "token.$1.cpu_ms_per_token.berth" "$cpu"
+    log "token $2: $rps tokens/s, p99 $p99 ms"
+  }
+  if grep -q login_cache_ttl "$BERTH_BIN"; then
+    start_berth_auth "$root" bench "$pw"
+    token_row warm "login cache warm (bcrypt cost 10)" "$auth10"
+    stop_pid "${PID[berth]}"
+    start_berth_auth "$root" bench "$pw" BERTH_TOKEN_LOGIN_CACHE_TTL=0
+    token_row cost10 "login cache off, bcrypt cost 10 per request" "$auth10"
+    token_row cost4 "login cache off, bcrypt cost 4 per request" "$auth4"
+    note "token rows: the warm figure is berth's default (token.login_cache_ttl 60 s, the first request fills the cache); with token.login_cache_ttl=0 every request runs one bcrypt (cost 10 is \`berth user add\`'s default, cost 4 the minimum)."
+  else
+    start_berth_auth "$root" bench "$pw"
+    token_row cost10 "bcrypt cost 10 per request (no login cache in this build)" "$auth10"
+    token_row cost4 "bcrypt cost 4 per request (no login cache in this build)" "$auth4"
+    note "this berth has no login cache for the user file: every token request runs one bcrypt."
+  fi
+  stop_pid "${PID[berth]}"
+}
+
 # ---------------------------------------------------------------- main
 main() {
   ensure_tools
   build
   [[ -x "$BERTH_BIN" ]] || die "no berth binary at $BERTH_BIN"
+  [[ -x "$SINK_BIN" ]] || die "no sink binary at $SINK_BIN"
+  PY=$(python3 -c 'import sys; print(sys.executable)')   # the interpreter itself, not a version-manager shim
+
+  # The time limit counts from here: the build is not part of it.
+  T0=$(date +%s)
+  DEADLINE=$((T0 + TIME_LIMIT))
+  (
+    trap 'kill "$s" 2>/dev/null; exit 0' TERM
+    sleep "$TIME_LIMIT" & s=$!
+    wait "$s"
+    log "ERROR: over the time limit of $TIME_LIMIT s (BENCH_TIME_LIMIT): stopping"
+    kill -TERM $$
+  ) &
+  WATCHDOG=$!
 
   LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
   WORK=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/berth-bench.XXXXXX")
+  FIGS=$WORK/figures.tsv
+  : >"$FIGS"
   log "work dir $WORK ($(df -h --output=avail "$WORK" | tail -1 | tr -d ' ') free)"
   CERT=$WORK/tls.crt KEY=$WORK/tls.key
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$KEY" -out "$CERT" \
     -days 2 -subj /CN=localhost -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" 2>/dev/null
+  printf 'wrk.method = "HEAD"\n' >"$WORK/head.lua"
 
   BIG=$WORK/big.bin
   log "generating a $BIG_BYTES-byte random file"
   head -c "$BIG_BYTES" /dev/urandom >"$BIG"
   BIG_DIGEST=sha256:$(sha256sum "$BIG" | cut -d' ' -f1)
-  local gib; gib=$(calc "$BIG_BYTES / 1073741824" 4)
-  local mb; mb=$(calc "$BIG_BYTES / 1000000" 4)
+  GIB=$(calc "$BIG_BYTES / 1073741824" 4)
+  MB=$(calc "$BIG_BYTES / 1000000" 4)
+  if ((BIG_BYTES % (1 << 30) == 0)); then GIB_LABEL="$((BIG_BYTES >> 30)) GiB"; else GIB_LABEL="$((BIG_BYTES >> 20)) MiB"; fi
 
-  local bport rport sport
-  bport=$(free_port); rport=$(free_port)
-  start_berth "$WORK/berth" "$bport" 0
-  start_ref "$WORK/ref" "$rport" 0
-  log "berth $B_BASE (pid $B_PID), reference $R_BASE (pid $R_PID)"
-
-  # ---- 1. push of the big blob, plain HTTP; plus the sink ceiling
-  local i bt=() rt=() st=() bc0 rc0 bc=0 rc=0 t
-  for ((i = 1; i <= REPS; i++)); do
-    for who in $( ((i % 2)) && echo "berth ref" || echo "ref berth"); do
-      settle
-      if [[ $who == berth ]]; then bc0=$(cpu_s "$B_PID"); t=$(push_big "$B_BASE"); bt+=("$t"); bc=$(calc "$bc + $(cpu_s "$B_PID") - $bc0")
-      else rc0=$(cpu_s "$R_PID"); t=$(push_big "$R_BASE"); rt+=("$t"); rc=$(calc "$rc + $(cpu_s "$R_PID") - $rc0"); fi
-      log "push $who: $t s"
-    done
-  done
-  sport=$(free_port)
-  python3 "$CLIENT" sink --port "$sport" --dir "$WORK" &
-  local SINK_PID=$!; PIDS+=("$SINK_PID")
-  wait_ready "$SINK_PID" "http://127.0.0.1:$sport/" /dev/null
-  local sc0 sc code
-  sc0=$(cpu_s "$SINK_PID")
-  for ((i = 1; i <= REPS; i++)); do
-    settle
-    read -r code t <<<"$(run_bounded curl -s -o /dev/null -T "$BIG" -X PUT -H 'Expect:' \
-      -w '%{http_code} %{time_total}' "http://127.0.0.1:$sport/sink" || true)"
-    [[ $code == 201 ]] || die "sink: $code"
-    st+=("$t"); log "push sink: $t s"
-  done
-  sc=$(calc "$(cpu_s "$SINK_PID") - $sc0")
-  stop_pid "$SINK_PID"
-  local bmbs rmbs smbs
-  bmbs=$(calc "$mb / $(median "${bt[@]}")" 0); rmbs=$(calc "$mb / $(median "${rt[@]}")" 0)
-  smbs=$(calc "$mb / $(median "${st[@]}")" 0)
-  row "1. push $(calc "$gib" 2) GiB blob, plain HTTP (MB/s, higher is better)" "$bmbs" "$rmbs"
-  row "1. push: server CPU s per GiB (lower is better)" "$(calc "$bc / ($REPS * $gib)" 2)" "$(calc "$rc / ($REPS * $gib)" 2)"
-  row "1. push: sink ceiling, python hash+write+fsync (MB/s; same value both columns)" "$smbs" "$smbs" noratio
-  row "1. push: % of sink ceiling (higher is better)" "$(calc "100 * $bmbs / $smbs" 0)" "$(calc "100 * $rmbs / $smbs" 0)"
-  note "sink CPU: $(calc "$sc / ($REPS * $gib)" 2) s per GiB (python3 hashlib + os.write + fsync)."
-
-  # ---- 2a. pull of the big blob, plain HTTP
-  pull_rows() {  # pull_rows LABEL
-    local bt=() rt=() bc=0 rc=0 c0 t i who
-    for ((i = 1; i <= REPS; i++)); do
-      for who in $( ((i % 2)) && echo "berth ref" || echo "ref berth"); do
-        if [[ $who == berth ]]; then c0=$(cpu_s "$B_PID"); t=$(pull_big "$B_BASE"); bt+=("$t"); bc=$(calc "$bc + $(cpu_s "$B_PID") - $c0")
-        else c0=$(cpu_s "$R_PID"); t=$(pull_big "$R_BASE"); rt+=("$t"); rc=$(calc "$rc + $(cpu_s "$R_PID") - $c0"); fi
-        log "pull $1 $who: $t s"
-      done
-    done
-    row "2. pull $(calc "$gib" 2) GiB blob, $1 (MB/s, higher is better)" "$(calc "$mb / $(median "${bt[@]}")" 0)" "$(calc "$mb / $(median "${rt[@]}")" 0)"
-    row "2. pull, $1: server CPU s per GiB (lower is better)" "$(calc "$bc / ($REPS * $gib)" 2)" "$(calc "$rc / ($REPS * $gib)" 2)"
-  }
-  settle
-  pull_rows "plain HTTP"
-
-  # ---- 3. many 1 MiB blobs, 4 concurrent pullers
-  local out
-  for b in "$B_BASE" "$R_BASE"; do
-    run_bounded python3 "$CLIENT" push-blobs --base "$b" --repo bench/many --count "$MANY_COUNT" \
-      --size "$MANY_SIZE" --seed 3 --out "$WORK/many.digests" >/dev/null
-  done
-  bt=() rt=()
-  for ((i = 1; i <= REPS; i++)); do
-    for who in $( ((i % 2)) && echo "berth ref" || echo "ref berth"); do
-      [[ $who == berth ]] && b=$B_BASE || b=$R_BASE
-      out=$(run_bounded python3 "$CLIENT" pull-blobs --base "$b" --repo bench/many --digests "$WORK/many.digests" --threads 4)
-      [[ $(json_get bytes <<<"$out") == $((MANY_COUNT * MANY_SIZE)) ]] || die "short pull-blobs at $b"
-      t=$(json_get seconds <<<"$out")
-      [[ $who == berth ]] && bt+=("$t") || rt+=("$t")
-      log "pull $MANY_COUNT x $MANY_SIZE $who: $t s"
-    done
-  done
-  row "3. pull $MANY_COUNT x $((MANY_SIZE >> 10)) KiB blobs, 4 clients (s, lower is better)" "$(calc "$(median "${bt[@]}")" 3)" "$(calc "$(median "${rt[@]}")" 3)"
-
-  # ---- 4. HEAD empty blob, GET small manifest (wrk)
-  local empty=sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-  printf 'wrk.method = "HEAD"\n' >"$WORK/head.lua"
-  for b in "$B_BASE" "$R_BASE"; do
-    run_bounded python3 "$CLIENT" push-image --base "$b" --repo bench/small --tag small >/dev/null
-    [[ $(curl -s -o /dev/null -w '%{http_code}' -I "$b/v2/bench/small/blobs/$empty") == 200 ]] || die "empty blob missing at $b"
-  done
-  wrk_rows() {  # wrk_rows LABEL PATH [wrk args...]
-    local label=$1 path=$2 b who c0 c1 rps n p99 out
-    shift 2
-    local -A R=()
-    for who in berth ref; do
-      [[ $who == berth ]] && b=$B_BASE pid=$B_PID || b=$R_BASE pid=$R_PID
-      c0=$(cpu_s "$pid")
-      out=$(wrk_run "$b$path" "$@")
-      read -r rps n p99 <<<"$out"
-      c1=$(cpu_s "$pid")
-      R[$who.rps]=$(calc "$rps" 0) R[$who.p99]=$p99 R[$who.cpu]=$(calc "1000000 * ($c1 - $c0) / $n" 1)
-      log "$label $who: $rps req/s, p99 $p99 ms"
-    done
-    row "4. $label (req/s, higher is better)" "${R[berth.rps]}" "${R[ref.rps]}"
-    row "4. $label: p99 latency (ms, lower is better)" "${R[berth.p99]}" "${R[ref.p99]}"
-    row "4. $label: server CPU µs per request (lower is better)" "${R[berth.cpu]}" "${R[ref.cpu]}"
-  }
-  local pid
-  wrk_rows "HEAD empty blob" "/v2/bench/small/blobs/$empty" -s "$WORK/head.lua"
-  wrk_rows "GET small manifest by tag" "/v2/bench/small/manifests/small" \
-    -H "Accept: application/vnd.oci.image.manifest.v1+json"
-
-  # ---- 5. small blob pushes, tag pushes, tag listing
-  local -A W=()
-  for who in berth ref; do
-    [[ $who == berth ]] && b=$B_BASE || b=$R_BASE
-    settle
-    out=$(run_bounded python3 "$CLIENT" push-blobs --base "$b" --repo bench/smallblobs --count "$SMALL_COUNT" --size "$SMALL_SIZE" --seed 5)
-    W[$who.blobs]=$(calc "$(json_get seconds <<<"$out")" 3)
-    settle
-    out=$(run_bounded python3 "$CLIENT" push-tags --base "$b" --repo bench/tags --count "$TAG_COUNT" --threads 4)
-    W[$who.tags]=$(calc "$(json_get seconds <<<"$out")" 3)
-    out=$(run_bounded python3 "$CLIENT" list-tags --base "$b" --repo bench/tags --reps "$LIST_REPS")
-    [[ $(json_get tags <<<"$out") == "$TAG_COUNT" ]] || die "tags/list at $b: $(json_get tags <<<"$out") tags"
-    W[$who.list]=$(calc "$(json_get seconds <<<"$out")" 3)
-    out=$(run_bounded python3 "$CLIENT" list-tags --base "$b" --repo bench/tags --reps "$LIST_REPS" --page 100)
-    [[ $(json_get tags <<<"$out") == "$TAG_COUNT" ]] || die "paged tags/list at $b: $(json_get tags <<<"$out") tags"
-    W[$who.paged]=$(calc "$(json_get seconds <<<"$out")" 3)
-    W[$who.pages]=$(calc "$(json_get requests_per_rep <<<"$out")" 0)
-    log "small/tags/list $who: ${W[$who.blobs]} ${W[$who.tags]} ${W[$who.list]} ${W[$who.paged]} s (${W[$who.pages]} pages)"
-  done
-  row "5. push $SMALL_COUNT x $((SMALL_SIZE >> 10)) KiB blobs, sequential (s, lower is better)" "${W[berth.blobs]}" "${W[ref.blobs]}"
-  row "5. push $TAG_COUNT tags (PUT manifest), 4 clients (s, lower is better)" "${W[berth.tags]}" "${W[ref.tags]}"
-  row "5. list $TAG_COUNT tags x $LIST_REPS, one request (s, lower is better)" "${W[berth.list]}" "${W[ref.list]}"
-  row "5. list $TAG_COUNT tags x $LIST_REPS, n=100 + Link (s, lower is better)" "${W[berth.paged]}" "${W[ref.paged]}"
-  row "5. … requests per paged listing" "${W[berth.pages]}" "${W[ref.pages]}" noratio
-  if [[ ${W[ref.pages]} == 1 && ${W[berth.pages]} != 1 ]]; then
-    note "the reference answers tags/list?n=100 with all $TAG_COUNT tags and no Link (no tag pagination in 2.8.2), so its paged figure is one request per listing."
-  fi
-
-  # ---- 6. peak RSS
-  row "6. peak RSS after workloads 1-5 (MiB, lower is better)" "$(vmhwm_mib "$B_PID")" "$(vmhwm_mib "$R_PID")"
-  row "… total server CPU for workloads 1-5 (s)" "$(cpu_s "$B_PID")" "$(cpu_s "$R_PID")"
-  stop_pid "$B_PID"; stop_pid "$R_PID"
-
-  # ---- 2b. pull over TLS: the same storage roots, restarted with the same certificate
-  bport=$(free_port); rport=$(free_port)
-  start_berth "$WORK/berth" "$bport" 1
-  start_ref "$WORK/ref" "$rport" 1
-  settle
-  pull_rows "TLS (HTTP/1.1)"
-  row "6. peak RSS of the TLS instances after the TLS pulls (MiB)" "$(vmhwm_mib "$B_PID")" "$(vmhwm_mib "$R_PID")"
-  stop_pid "$B_PID"; stop_pid "$R_PID"
-
-  # ---- 7. token issuance (berth only): the token server on plain HTTP, users in the embedded file
-  local troot=$WORK/berth-token tport pw=bench-password-1
-  mkdir -p "$troot"
-  printf '%s\n' "$pw" | "$BERTH_BIN" user add bench --password-stdin -f "$troot/htpasswd" >/dev/null
-  printf '%s\n' "$pw" | "$BERTH_BIN" user add bench4 --password-stdin --cost 4 -f "$troot/htpasswd" >/dev/null
-  local auth10 auth4 turl
-  auth10="Authorization: Basic $(printf 'bench:%s' "$pw" | base64 -w0)"
-  auth4="Authorization: Basic $(printf 'bench4:%s' "$pw" | base64 -w0)"
-  start_token() {  # start_token [ENV=VALUE...]; sets B_PID, turl
-    bport=$(free_port); tport=$(free_port)
-    env BERTH_STORAGE_ROOT="$troot" BERTH_REGISTRY_ADDR=127.0.0.1 BERTH_REGISTRY_PORT="$bport" \
-      BERTH_TOKEN_ADDR=127.0.0.1 BERTH_TOKEN_PORT="$tport" BERTH_TLS_ENABLED=false BERTH_LOG_LEVEL="$LOG_LEVEL" \
-      BERTH_AUTH_ENABLED=true BERTH_AUTH_REALM="http://127.0.0.1:$tport/token" "$@" \
-      "$BERTH_BIN" serve >>"$troot.log" 2>&1 &
-    B_PID=$!; PIDS+=("$B_PID")
-    turl="http://127.0.0.1:$tport/token?service=berth&scope=repository:bench/x:pull,push"
-    # /v2/ answers 401 with auth on: wait for a token instead.
-    wait_ready "$B_PID" "$turl" "$troot.log" -H "$auth10"
-    curl -s -H "$auth10" "$turl" | jq -e '.token | length > 0' >/dev/null || die "no token from berth"
-  }
-  token_row() {  # token_row LABEL HEADER
-    local c0 rps n p99 out
-    c0=$(cpu_s "$B_PID")
-    out=$(wrk_run "$turl" -H "$2")
-    read -r rps n p99 <<<"$out"
-    row "7. token issuance, $1 (tokens/s, higher is better)" "$(calc "$rps" 0)" "n/a"
-    row "7. … p99 ms / server CPU ms per token" "$p99 / $(calc "1000 * ($(cpu_s "$B_PID") - $c0) / $n" 3)" "n/a"
-    log "token $1: $rps tokens/s, p99 $p99 ms"
-  }
-  if grep -q login_cache_ttl "$BERTH_BIN"; then
-    start_token
-    token_row "login cache warm (bcrypt cost 10)" "$auth10"
-    stop_pid "$B_PID"
-    start_token BERTH_TOKEN_LOGIN_CACHE_TTL=0
-    token_row "login cache off, bcrypt cost 10 per request" "$auth10"
-    token_row "login cache off, bcrypt cost 4 per request" "$auth4"
-    note "token rows: the warm figure is berth's default (token.login_cache_ttl 60 s, the first request fills the cache); with token.login_cache_ttl=0 every request runs one bcrypt (cost 10 is \`berth user add\`'s default, cost 4 the minimum)."
-  else
-    start_token
-    token_row "bcrypt cost 10 per request (no login cache in this build)" "$auth10"
-    token_row "bcrypt cost 4 per request (no login cache in this build)" "$auth4"
-    note "this berth has no login cache for the user file: every token request runs one bcrypt."
-  fi
-  stop_pid "$B_PID"
-
+  machine_limits
+  class_plain
+  class_tls
+  class_auth
+  class_token
   report
 }
 
@@ -408,9 +588,10 @@ report() {
     run_bounded "$MICRO_BIN" --benchmark_min_time="$MICRO_MIN_TIME" --benchmark_format=json \
       --benchmark_out="$WORK/micro.json" --benchmark_out_format=json >/dev/null 2>"$WORK/micro.err" ||
       { cat "$WORK/micro.err" >&2; die "micro-benchmarks failed"; }
-    micro=$(python3 - "$WORK/micro.json" <<'EOF'
+    micro=$("$PY" - "$WORK/micro.json" "$FIGS" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
+figs = open(sys.argv[2], "a")
 def t(ns):
     return f"{ns/1e6:.2f} ms" if ns >= 1e6 else f"{ns/1e3:.2f} µs" if ns >= 1e3 else f"{ns:.1f} ns"
 print("| benchmark | time | CPU | iterations | throughput |")
@@ -420,36 +601,58 @@ for b in d["benchmarks"]:
     bps = b.get("bytes_per_second")
     tp = f"{bps/2**20:.0f} MiB/s" if bps else ""
     print(f"| {b['name']} | {t(b['real_time']*scale)} | {t(b['cpu_time']*scale)} | {b['iterations']} | {tp} |")
+    figs.write(f"micro.{b['name']}.cpu_ns\t{b['cpu_time']*scale:.1f}\n")
 EOF
 )
   fi
-  local cpu kernel
+  local elapsed=$(($(date +%s) - T0))
+  local cpu kernel commit mode
   cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
   kernel=$(uname -sr)
+  commit="$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$TOP" diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)')"
+  local built="Release build"
+  [[ -n ${BENCH_BERTH_BIN:-} ]] && built="binary given by BENCH_BERTH_BIN, not built from this tree"
+  mode=$([[ $QUICK == 1 ]] && echo 'quick (--quick, small sizes)' || echo full)
   {
     echo "# berth vs reference registry (distribution $(docker-registry --version 2>/dev/null | awk '{print $3}'))"
     echo
-    echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); measured in $elapsed s (limit $TIME_LIMIT s, build not counted)"
     echo "- machine: nproc $(nproc), CPU \"$cpu\", kernel $kernel, load average at the start $LOAD_START, at the end $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "- berth: $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$TOP" diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)'), Release build; mode: $([[ $QUICK == 1 ]] && echo 'BENCH_QUICK=1 (small sizes)' || echo full)"
-    echo "- sizes: big blob $BIG_BYTES B, $MANY_COUNT x $MANY_SIZE B pulled, $SMALL_COUNT x $SMALL_SIZE B pushed, $TAG_COUNT tags, listing x $LIST_REPS, wrk -t$WRK_THREADS -c$WRK_CONNS -d${WRK_SECONDS}s, median of $REPS for workloads 1-3"
-    echo "- both servers on 127.0.0.1, plain HTTP unless the row says TLS, auth off, log level $LOG_LEVEL, temp storage roots on the same filesystem, client on the same machine"
-    echo
-    echo "| workload | berth | reference | ratio berth/reference |"
-    echo "|---|---:|---:|---:|"
+    echo "- berth: tree at $commit, $built; mode: $mode"
+    echo "- sizes: big blob $BIG_BYTES B (chunks of $CHUNK_BYTES B), $MANY_COUNT x $MANY_SIZE B by $CLIENTS clients, $TAG_COUNT tags, listing x $LIST_REPS, wrk -t$WRK_THREADS -c$WRK_CONNS -d${WRK_SECONDS}s"
+    echo "- rounds: median of $REPS alternating rounds for every workload, $WRK_ROUNDS for each wrk workload of the plain class and $WRK_ROUNDS_TA of the TLS and auth classes (berth first in odd rounds, the reference first in even ones; for wrk, who goes first also alternates from one endpoint to the next)"
+    echo "- both servers on 127.0.0.1, fresh storage roots per class on the same filesystem, log level $LOG_LEVEL, client on the same machine"
     printf '%s\n' "${ROWS[@]}"
     if ((${#NOTES[@]})); then echo; printf -- '- %s\n' "${NOTES[@]}"; fi
     if [[ -n $micro ]]; then
       echo
-      echo "## Micro-benchmarks (Google Benchmark, --benchmark_min_time=$MICRO_MIN_TIME)"
+      echo "### Micro-benchmarks (Google Benchmark, --benchmark_min_time=$MICRO_MIN_TIME)"
       echo
       echo "$micro"
     fi
   } >"$WORK/report.md"
+  local json
+  json=$("$PY" - "$FIGS" "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$commit" "$mode" "$elapsed" "$(nproc)" "$BIG_BYTES" <<'EOF'
+import json, sys
+figs, date, commit, mode, elapsed, nproc, big = sys.argv[1:]
+d = {"date": date, "commit": commit, "mode": mode.split()[0], "measured_s": int(elapsed),
+     "nproc": int(nproc), "big_bytes": int(big)}
+for line in open(figs):
+    k, v = line.rstrip("\n").split("\t", 1)
+    try:
+        d[k] = float(v) if any(c in v for c in ".eE") else int(v)
+    except ValueError:
+        d[k] = v
+print(json.dumps(d, separators=(",", ":")))
+EOF
+)
   mkdir -p "$(dirname "$RESULTS")"
   cp "$WORK/report.md" "$RESULTS"
+  printf '%s\n' "$json" >"${RESULTS%.md}.json"
   cat "$WORK/report.md"
-  log "written to $RESULTS"
+  echo
+  echo "BENCH_JSON $json"
+  log "measured in $elapsed s; written to $RESULTS and ${RESULTS%.md}.json"
 }
 
 main "$@"

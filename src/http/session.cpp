@@ -121,10 +121,11 @@ class Session {
       }
       user = std::move(out.user);
       if (out.sink) {
-        auto body = co_await ReadBody(parser, *out.sink);
+        bool complete = false;
+        auto body = co_await ReadBody(parser, *out.sink, complete);
         if (!body) co_return false;  // connection lost: nobody to answer
         res = co_await RunBlocking(ctx_.pool, [&] { return out.sink->Finish(*body); });
-        if (!parser.is_done()) keep = false;
+        if (!complete) keep = false;
       } else {
         res = std::move(out.response);
         if (!parser.is_done() && !(co_await Drain(parser))) keep = false;
@@ -138,9 +139,10 @@ class Session {
 
   // Streams the body into `sink`. Returns the body status, or nullopt when
   // the connection failed and the request is abandoned (the sink is then
-  // told, so it can roll back).
+  // told, so it can roll back). `complete` says whether the whole body was
+  // read, so that the connection can be kept.
   asio::awaitable<std::optional<Status>> ReadBody(bhttp::request_parser<bhttp::buffer_body>& parser,
-                                                  BodySink& sink) {
+                                                  BodySink& sink, bool& complete) {
     const auto& msg = parser.get();
     if (auto expect = msg[bhttp::field::expect]; beast::iequals(expect, "100-continue")) {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
@@ -152,6 +154,54 @@ class Session {
       }
     }
     if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+    std::optional<Status> result;
+    if (auto length = parser.content_length(); length && !parser.chunked()) {
+      result = co_await ReadSized(*length, sink);
+    } else {
+      result = co_await ReadParsed(parser, sink);
+    }
+    if (!result) {
+      co_await Abandon(sink);
+      co_return std::nullopt;
+    }
+    // Both readers return ok only after the last byte of the body.
+    complete = result->ok();
+    co_return result;
+  }
+
+  // A body of known length: straight from the socket into the chunk, past
+  // Beast's parser, so each byte is copied once on its way to the sink.
+  // nullopt when the connection failed.
+  asio::awaitable<std::optional<Status>> ReadSized(uint64_t length, BodySink& sink) {
+    uint64_t left = length;
+    // Body bytes that arrived with the head.
+    if (size_t early = static_cast<size_t>(std::min<uint64_t>(buffer_.size(), left)); early > 0) {
+      Status s = sink.Write({static_cast<const char*>(buffer_.data().data()), early});
+      buffer_.consume(early);
+      left -= early;
+      if (!s.ok()) co_return s;
+    }
+    while (left > 0) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, left));
+      size_t got = 0;
+      while (got < want) {  // fill the chunk: fewer, larger appends and hash updates
+        Lowest(stream_).expires_after(ctx_.limits.body_timeout);
+        auto [ec, n] = co_await stream_.async_read_some(asio::buffer(chunk_.get() + got, want - got), kTuple);
+        if (ec) {
+          spdlog::debug("{} {}: body read failed: {}", ctx_.name, remote_, ec.message());
+          co_return std::nullopt;
+        }
+        got += n;
+      }
+      left -= got;
+      if (Status s = sink.Write({chunk_.get(), got}); !s.ok()) co_return s;
+    }
+    co_return Status::Ok();
+  }
+
+  // A chunked body, through Beast's parser.
+  asio::awaitable<std::optional<Status>> ReadParsed(bhttp::request_parser<bhttp::buffer_body>& parser,
+                                                    BodySink& sink) {
     // Beast reads at most the free space of `buffer_`, which after the head is
     // a few hundred bytes and never grows (the body parser drains it): without
     // this every body read would be a 512-byte recv.
@@ -165,13 +215,11 @@ class Session {
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec) {
         spdlog::debug("{} {}: body read failed: {}", ctx_.name, remote_, ec.message());
-        co_await Abandon(sink);
         co_return std::nullopt;
       }
       size_t got = kChunk - body.size;
       if (got > 0) {
-        Status s = sink.Write({chunk_.get(), got});
-        if (!s.ok()) co_return s;
+        if (Status s = sink.Write({chunk_.get(), got}); !s.ok()) co_return s;
       }
     }
     co_return Status::Ok();
