@@ -13,8 +13,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
+#include <sys/sendfile.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
+#include <type_traits>
 
 #include "http/blocking.hpp"
 
@@ -308,6 +313,9 @@ class Session {
         timer->cancel();
       }
     } stop{done, timer};
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      co_return co_await SendFileZeroCopy(file, *progress, sent);
+    }
     uint64_t off = file.offset;
     uint64_t left = file.length;
     while (left > 0) {
@@ -336,6 +344,41 @@ class Session {
     Lowest(stream_).expires_after(ctx_.limits.write_timeout);
     auto [fec, fn] = co_await bhttp::async_write(stream_, sr, kTuple);
     co_return !fec;
+  }
+
+  // The body of a plain connection: sendfile(2) moves it from the page cache
+  // to the socket without passing through this process.
+  asio::awaitable<bool> SendFileZeroCopy(const FileRegion& file, uint64_t& progress, uint64_t* sent) {
+    auto& socket = Lowest(stream_).socket();
+    boost::system::error_code ec;
+    socket.non_blocking(true, ec);
+    if (ec) co_return false;
+    off_t off = static_cast<off_t>(file.offset);
+    uint64_t left = file.length;
+    while (left > 0) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(left, size_t{1} << 30));
+      ssize_t n = ::sendfile(socket.native_handle(), file.fd.get(), &off, want);
+      if (n > 0) {
+        left -= static_cast<uint64_t>(n);
+        progress += static_cast<uint64_t>(n);
+        if (sent) *sent += static_cast<uint64_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        auto [wec] = co_await socket.async_wait(asio::ip::tcp::socket::wait_write, kTuple);
+        if (wec) co_return false;  // closed by the watchdog, or the peer went away
+        continue;
+      }
+      if (n == 0) {
+        // The file shrank under us: the announced length cannot be honoured.
+        spdlog::error("{}: blob file ended early while sending it", ctx_.name);
+      } else if (errno != EPIPE && errno != ECONNRESET) {
+        spdlog::error("{}: sendfile failed: {}", ctx_.name, std::strerror(errno));
+      }
+      co_return false;
+    }
+    co_return true;
   }
 
   // Closes the socket when a file body made no progress for write_timeout.
