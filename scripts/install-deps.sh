@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev libcurl4-openssl-dev
+  libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
   libgtest-dev libbenchmark-dev
 )
 test_pkgs=(curl bc openssl skopeo podman buildah docker-registry apache2-utils jq python3 procps

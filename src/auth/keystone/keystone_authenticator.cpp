@@ -3,7 +3,7 @@
 #include <chrono>
 #include <utility>
 
-#include "auth/keystone/curl_post.hpp"
+#include "auth/keystone/http_post.hpp"
 #include "auth/keystone/keystone_protocol.hpp"
 
 namespace berth::auth {
@@ -40,7 +40,6 @@ Result<std::unique_ptr<KeystoneAuthenticator>> KeystoneAuthenticator::Create(
     return Status(Errc::kInternal,
                   "keystone project_domain: a project domain name or id is required");
   }
-  InitCurlOnce();
   return std::unique_ptr<KeystoneAuthenticator>(
       new KeystoneAuthenticator(std::move(options), std::move(url).value(), std::move(clock)));
 }
@@ -69,7 +68,7 @@ AuthResult KeystoneAuthenticator::Authenticate(const std::string& user, const Se
     std::unique_lock lock(flights_mu_);
     if (auto it = flights_.find(*key); it != flights_.end()) {
       std::shared_ptr<Flight> other = it->second;
-      // The leader's curl call is bounded by timeout_ms; the margin covers
+      // The leader's HTTP call is bounded by timeout_ms; the margin covers
       // its scheduling. Waking without an answer is reported, not guessed.
       const auto limit = std::chrono::milliseconds(options_.timeout_ms + 1000);
       if (!other->done_cv.wait_for(lock, limit, [&] { return other->done; })) {
@@ -109,7 +108,7 @@ AuthResult KeystoneAuthenticator::CallKeystone(const std::string& user,
   post.verify_tls = options_.verify_tls;
   post.ca_file = options_.ca_file;
   PostReply reply =
-      CurlPost(tokens_url_, keystone::AuthRequestBody(options_, user, password), post);
+      HttpPost(tokens_url_, keystone::AuthRequestBody(options_, user, password), post);
   if (!reply.transport_ok) {
     return AuthResult{AuthOutcome::kUnavailable,
                       {},

@@ -1,6 +1,6 @@
 // KeystoneAuthenticator: checks a user name and password against OpenStack
 // Keystone (identity API v3) with `POST {url}/v3/auth/tokens`, password
-// method, over libcurl.
+// method, over Beast's HTTP client (HttpPost).
 //
 // Without a project the request says "scope":"unscoped" explicitly (else a
 // user with a default project gets a scoped token anyway, and a missing role
@@ -76,7 +76,7 @@ class KeystoneAuthenticator : public Authenticator {
   // Checks the options and builds the authenticator. Returns
   // kInternal naming the option when the url is not http(s)://host[...] or a
   // number is out of range. `clock` is for tests (the cache's clock); null is
-  // the steady clock. Initialises libcurl globally on first use.
+  // the steady clock.
   static Result<std::unique_ptr<KeystoneAuthenticator>> Create(KeystoneOptions options,
                                                                LoginCache::Clock clock = nullptr);
 

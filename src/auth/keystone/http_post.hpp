@@ -1,0 +1,40 @@
+// HttpPost: one blocking HTTP(S) POST of a JSON body over Beast's client,
+// with a total timeout, a cap on the answer's size and no redirects. Kept
+// apart from the Keystone logic, which stays pure.
+//
+// Beast rather than libcurl: libcurl drags 28 more shared libraries into the
+// process (GnuTLS, Kerberos, LDAP, ...) for one rare call, and their pages
+// count against berth's resident memory.
+//
+// Thread-safety: safe from many threads at once; every call has its own
+// io_context, socket and TLS context.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace berth::auth {
+
+struct PostOptions {
+  int64_t timeout_ms = 5000;            // the whole exchange, name lookup and connecting included
+  bool verify_tls = true;               // peer certificate and host name
+  std::string ca_file;                  // PEM bundle; empty: the system store
+  size_t max_response_bytes = 1 << 20;  // larger answer bodies fail the call
+};
+
+struct PostReply {
+  bool transport_ok = false;  // false: no HTTP answer (refused, DNS, TLS, timeout, too large)
+  long status = 0;            // the HTTP status when transport_ok
+  std::string body;
+  std::string error;  // why transport failed, for the log
+};
+
+// POSTs `json_body` to `url` (http:// or https:// only) with Content-Type and
+// Accept application/json. The answer, whatever its status, is returned as
+// is: a redirect is not followed. Never throws; every failure is in the
+// reply. The body is not logged.
+PostReply HttpPost(const std::string& url, const std::string& json_body,
+                   const PostOptions& options);
+
+}  // namespace berth::auth
