@@ -33,6 +33,7 @@ struct FakeReply {
   int status = 200;
   std::string body;
   int delay_ms = 0;  // sleep this long before answering
+  std::string headers = "";  // more header lines, each ending in "\r\n"
 };
 
 class FakeHttpServer {
@@ -123,8 +124,8 @@ class FakeHttpServer {
     if (reply.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(reply.delay_ms));
     std::string out = "HTTP/1.1 " + std::to_string(reply.status) +
                       " X\r\nContent-Type: application/json\r\nContent-Length: " +
-                      std::to_string(reply.body.size()) + "\r\nConnection: close\r\n\r\n" +
-                      reply.body;
+                      std::to_string(reply.body.size()) + "\r\nConnection: close\r\n" +
+                      reply.headers + "\r\n" + reply.body;
     size_t sent = 0;
     while (sent < out.size()) {
       // MSG_NOSIGNAL: the client may have given up (timeout tests).
