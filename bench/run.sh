@@ -30,11 +30,11 @@ for arg in "$@"; do
 done
 
 if [[ $QUICK == 1 ]]; then
-  d_big=$((64 << 20)) d_chunk=$((16 << 20)) d_n=50 d_tags=200 d_list=20 d_wrk=3 d_reps=2 d_wrk_rounds=1 d_wrk_rounds_ta=1
-  d_limit=120 d_settle=0.2 d_ssl=1
+  d_big=$((64 << 20)) d_chunk=$((16 << 20)) d_n=50 d_tags=200 d_list=20 d_wrk=3 d_reps=2 d_wrk_rounds=1 d_wrk_rounds_ta=1 d_wrk_token=3
+  d_limit=120 d_settle=0.1 d_ssl=1
 else
-  d_big=$((1 << 30)) d_chunk=$((64 << 20)) d_n=200 d_tags=1000 d_list=100 d_wrk=10 d_reps=3 d_wrk_rounds=2 d_wrk_rounds_ta=1
-  d_limit=600 d_settle=1 d_ssl=2
+  d_big=$((1 << 30)) d_chunk=$((64 << 20)) d_n=200 d_tags=1000 d_list=100 d_wrk=10 d_reps=3 d_wrk_rounds=2 d_wrk_rounds_ta=1 d_wrk_token=5
+  d_limit=600 d_settle=0.3 d_ssl=2
 fi
 BIG_BYTES=${BENCH_BIG_BYTES:-$d_big}           # the big blob: pushed monolithic and chunked, then pulled
 CHUNK_BYTES=${BENCH_CHUNK_BYTES:-$d_chunk}     # PATCH size of the chunked push
@@ -44,6 +44,7 @@ CLIENTS=${BENCH_CLIENTS:-4}                    # concurrent clients of the many-
 TAG_COUNT=${BENCH_TAG_COUNT:-$d_tags}          # tags pushed, then listed
 LIST_REPS=${BENCH_LIST_REPS:-$d_list}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-$d_wrk}
+WRK_TOKEN_SECONDS=${BENCH_WRK_TOKEN_SECONDS:-$d_wrk_token}  # wrk duration of the token issuance rows
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
 WRK_CONNS=${BENCH_WRK_CONNS:-32}
 REPS=${BENCH_REPS:-$d_reps}                    # rounds of every workload but wrk (median)
@@ -104,7 +105,10 @@ vmhwm_mib() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 run_bounded() {
   local left=$((DEADLINE - $(date +%s)))
   ((left > 0)) || die "over the time limit of $TIME_LIMIT s (BENCH_TIME_LIMIT)"
-  timeout "$((left < STEP_TIMEOUT ? left : STEP_TIMEOUT))" "$@"
+  timeout "$((left < STEP_TIMEOUT ? left : STEP_TIMEOUT))" "$@" && return 0
+  local rc=$?
+  (($(date +%s) < DEADLINE)) || die "over the time limit of $TIME_LIMIT s (BENCH_TIME_LIMIT): stopped $1"
+  return "$rc"
 }
 # Settles dirty pages so that one server's unsynced writes do not slow the next measurement.
 settle() { sync; sleep "$SETTLE_S"; }
@@ -136,10 +140,11 @@ PIDS=()
 WATCHDOG=""
 cleanup() {
   local p
+  set +e
   [[ -n $WATCHDOG ]] && kill "$WATCHDOG" 2>/dev/null
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}" $WATCHDOG; do wait "$p" 2>/dev/null || true; done
-  if [[ "${BENCH_KEEP_WORK:-0}" != 1 && -n "${WORK:-}" ]]; then rm -rf "$WORK"; fi
+  if [[ "${BENCH_KEEP_WORK:-0}" != 1 && -n "${WORK:-}" ]]; then log "removing $WORK"; rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -220,6 +225,8 @@ stop_servers() {  # stop_servers CLASS: peak RSS and total CPU of the class's pa
   row "total server CPU over the class, set-up included (s, lower is better)" "$1.cpu_total_s" \
     "$(cpu_s "${PID[berth]}")" "$(cpu_s "${PID[ref]}")"
   stop_pid "${PID[berth]}"; stop_pid "${PID[ref]}"
+  # The roots stay until the end: deleting tens of thousands of files can
+  # take a minute on a busy disk, and that would only eat into the time limit.
 }
 
 # ---------------------------------------------------------------- clients
@@ -244,19 +251,37 @@ py() {
 jget() { jq -r ".$1" <<<"$OUT"; }
 
 # push_rows CLASS MODE(mono|chunked) [sink]: REPS rounds of pushing the big blob,
-# alternating; rows MB/s and server CPU s per GiB (and % of the sink when it was measured).
+# alternating; rows MB/s and server CPU s per GiB. With "sink", also the % of
+# the sink's speed; and if the sink has not been measured yet, it takes part in
+# the same rounds (last in odd rounds, first in even ones), so that it meets
+# the same disk and CPU weather as the servers.
 push_rows() {
-  local class=$1 mode=$2 chunk=0 i who t
-  local -A T=([berth]="" [ref]="") C=([berth]=0 [ref]=0)
+  local class=$1 mode=$2 chunk=0 i who t with_sink=0 whos
+  local -A T=([berth]="" [ref]="" [sink]="") C=([berth]=0 [ref]=0 [sink]=0)
   [[ $mode == chunked ]] && chunk=$CHUNK_BYTES
+  [[ ${3:-} == sink && -z ${SINK_MBPS:-} ]] && with_sink=1 && start_sink
   for ((i = 1; i <= REPS; i++)); do
-    for who in $(order "$i"); do
+    whos=$(order "$i")
+    ((with_sink)) && { if ((i % 2)); then whos="$whos sink"; else whos="sink $whos"; fi; }
+    for who in $whos; do
       settle
-      py "$who" push-file --repo bench/big --file "$BIG" --digest "$BIG_DIGEST" --chunk "$chunk"
+      if [[ $who == sink ]]; then
+        py sink push-file --sink --file "$BIG" --digest "$BIG_DIGEST"
+      else
+        py "$who" push-file --repo bench/big --file "$BIG" --digest "$BIG_DIGEST" --chunk "$chunk"
+      fi
       t=$(jget seconds); T[$who]+=" $t"; C[$who]=$(calc "${C[$who]} + $CPU")
       log "$class push $mode $who: $t s, $CPU s CPU"
     done
   done
+  if ((with_sink)); then
+    stop_pid "${PID[sink]}"
+    SINK_MBPS=$(calc "$MB / $(median "${T[sink]}")" 0)
+    local sink_cpu; sink_cpu=$(calc "${C[sink]} / ($REPS * $GIB)" 2)
+    LIMITS+=("| push of the $GIB_LABEL blob to berth_bench_sink: receive, hash, write, fsync, one thread (MB/s) | $SINK_MBPS |")
+    LIMITS+=("| … sink CPU s per GiB | $sink_cpu |")
+    fig limits.sink.mbps "$SINK_MBPS"; fig limits.sink.cpu_s_per_gib "$sink_cpu"
+  fi
   local what="monolithic (POST + PUT)"
   [[ $mode == chunked ]] && what="chunked (PATCH $((CHUNK_BYTES >> 20)) MiB chunks)"
   local bm rmb
@@ -277,6 +302,7 @@ pull_rows() {
   for ((i = 1; i <= REPS; i++)); do
     for who in $(order "$i"); do
       local hdr=(); [[ -n ${HDR[$who]} ]] && hdr=(-H "${HDR[$who]}")
+      settle
       c0=$(cpu_s "${PID[$who]}")
       out=$(run_bounded curl -s --http1.1 --cacert "$CERT" "${hdr[@]}" -o /dev/null \
         -w '%{http_code} %{size_download} %{time_total}' "${BASE[$who]}/v2/bench/big/blobs/$BIG_DIGEST" || true)
@@ -311,11 +337,11 @@ small_image() {
   log "$1: HEAD of the 1 KiB layer: 200, Content-Length 1024, Docker-Content-Digest right on both"
 }
 
-# wrk_run URL [wrk args...] -> "rps requests p99_ms"
+# wrk_run URL [wrk args...] -> "rps requests p99_ms"; runs WRK_SECONDS unless told otherwise
 wrk_run() {
   local url=$1 out
   shift
-  out=$(run_bounded wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${WRK_SECONDS}s" --timeout 10s --latency "$@" "$url") ||
+  out=$(run_bounded wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${WRK_RUN_SECONDS:-$WRK_SECONDS}s" --timeout 10s --latency "$@" "$url") ||
     die "wrk failed on $url"
   if grep -q 'Non-2xx or 3xx' <<<"$out" || grep -q 'Socket errors' <<<"$out"; then
     echo "$out" >&2; die "wrk saw errors on $url"
@@ -359,34 +385,28 @@ EMPTY=sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 MANIFEST_ACCEPT="Accept: application/vnd.oci.image.manifest.v1+json"
 
 # ---------------------------------------------------------------- classes
-machine_limits() {
-  ROWS+=("" "### Machine limits (same run)" "" "| limit | value |" "|---|---:|")
+# The machine's own limits, reported in a table of their own before the servers'.
+LIMITS=()
+sha256_limit() {
   # openssl prints "sha256  <bytes per second / 1000>k" for the one block size asked.
-  local k
+  local k mbps
   k=$(openssl speed -evp sha256 -bytes 16384 -seconds "$SSL_SECONDS" 2>/dev/null | awk '$1 == "sha256" { v = $NF } END { print v }')
   [[ $k == *k ]] || die "cannot read openssl speed's output"
-  SHA_MBPS=$(calc "${k%k} / 1000" 0)
-  log "openssl speed -evp sha256, 16 KiB blocks: $SHA_MBPS MB/s"
-  # The sink takes the big blob through the same client as the servers' pushes.
-  local root=$WORK/sink port i t c=0 ts=""
+  mbps=$(calc "${k%k} / 1000" 0)
+  log "openssl speed -evp sha256, 16 KiB blocks: $mbps MB/s"
+  LIMITS+=("| single-core SHA-256, \`openssl speed -evp sha256\`, 16 KiB blocks (MB/s) | $mbps |")
+  fig limits.sha256_16k_mbps "$mbps"
+}
+
+# start_sink: berth_bench_sink as server "sink"; push_rows sends it the big
+# blob through the same client as the servers' pushes.
+start_sink() {
+  local root=$WORK/sink port
   mkdir -p "$root"
   port=$(free_port)
   "$SINK_BIN" "$port" "$root" >>"$root.log" 2>&1 &
   PID[sink]=$!; PIDS+=("$!"); BASE[sink]=http://127.0.0.1:$port HDR[sink]=""
   wait_ready "${PID[sink]}" "${BASE[sink]}/" "$root.log"
-  for ((i = 1; i <= REPS; i++)); do
-    settle
-    py sink push-file --sink --file "$BIG" --digest "$BIG_DIGEST"
-    t=$(jget seconds); ts+=" $t"; c=$(calc "$c + $CPU")
-    log "sink push: $t s, $CPU s CPU"
-  done
-  stop_pid "${PID[sink]}"
-  SINK_MBPS=$(calc "$MB / $(median "$ts")" 0)
-  local sink_cpu; sink_cpu=$(calc "$c / ($REPS * $GIB)" 2)
-  ROWS+=("| single-core SHA-256, \`openssl speed -evp sha256\`, 16 KiB blocks (MB/s) | $SHA_MBPS |")
-  ROWS+=("| push of the $GIB_LABEL blob to berth_bench_sink: receive, hash, write, fsync, one thread (MB/s) | $SINK_MBPS |")
-  ROWS+=("| … sink CPU s per GiB | $sink_cpu |")
-  fig limits.sha256_16k_mbps "$SHA_MBPS"; fig limits.sink.mbps "$SINK_MBPS"; fig limits.sink.cpu_s_per_gib "$sink_cpu"
 }
 
 class_plain() {
@@ -458,7 +478,6 @@ class_plain() {
     note "plain: the reference answers tags/list?n=100 with all $TAG_COUNT tags and no Link (no tag pagination in 2.8), so its paged figure is one request per listing."
   fi
   stop_servers plain
-  rm -rf "$WORK/plain-berth" "$WORK/plain-ref"
 }
 
 class_tls() {
@@ -473,7 +492,6 @@ class_tls() {
   wrk_rows tls head_empty "HEAD empty blob, wrk" "/v2/bench/small/blobs/$EMPTY" -s "$WORK/head.lua"
   wrk_rows tls get_manifest "GET manifest by tag, wrk" "/v2/bench/small/manifests/small" -H "$MANIFEST_ACCEPT"
   stop_servers tls
-  rm -rf "$WORK/tls-berth" "$WORK/tls-ref"
 }
 
 class_auth() {
@@ -495,7 +513,6 @@ class_auth() {
   wrk_rows auth head_empty "HEAD empty blob, wrk" "/v2/bench/small/blobs/$EMPTY" -s "$WORK/head.lua"
   wrk_rows auth get_manifest "GET manifest by tag, wrk" "/v2/bench/small/manifests/small" -H "$MANIFEST_ACCEPT"
   stop_servers auth
-  rm -rf "$WORK/auth-berth" "$WORK/auth-ref"
 }
 
 # Token issuance (berth only): the token server on plain HTTP, users in the embedded file.
@@ -511,7 +528,7 @@ class_token() {
     local c0 rps n p99 cpu url="$TOKEN_URL&scope=repository:bench/x:pull,push"
     curl -s -H "$3" "$url" | jq -e '.token | length > 0' >/dev/null || die "no token from berth ($2)"
     c0=$(cpu_s "${PID[berth]}")
-    read -r rps n p99 <<<"$(wrk_run "$url" -H "$3")"
+    read -r rps n p99 <<<"$(WRK_RUN_SECONDS=$WRK_TOKEN_SECONDS wrk_run "$url" -H "$3")"
     cpu=$(calc "1000 * ($(cpu_s "${PID[berth]}") - $c0) / $n" 3)
     ROWS+=("| $2 | $(calc "$rps" 0) | $p99 | $cpu |")
     fig "token.$1.tokens_per_s.berth" "$(calc "$rps" 0)"; fig "token.$1.p99_ms.berth" "$p99"
@@ -567,13 +584,13 @@ main() {
 
   BIG=$WORK/big.bin
   log "generating a $BIG_BYTES-byte random file"
-  head -c "$BIG_BYTES" /dev/urandom >"$BIG"
-  BIG_DIGEST=sha256:$(sha256sum "$BIG" | cut -d' ' -f1)
+  openssl rand -out "$BIG" "$BIG_BYTES"
+  BIG_DIGEST=sha256:$(openssl dgst -sha256 -r "$BIG" | cut -d' ' -f1)
   GIB=$(calc "$BIG_BYTES / 1073741824" 4)
   MB=$(calc "$BIG_BYTES / 1000000" 4)
   if ((BIG_BYTES % (1 << 30) == 0)); then GIB_LABEL="$((BIG_BYTES >> 30)) GiB"; else GIB_LABEL="$((BIG_BYTES >> 20)) MiB"; fi
 
-  machine_limits
+  sha256_limit
   class_plain
   class_tls
   class_auth
@@ -619,9 +636,10 @@ EOF
     echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); measured in $elapsed s (limit $TIME_LIMIT s, build not counted)"
     echo "- machine: nproc $(nproc), CPU \"$cpu\", kernel $kernel, load average at the start $LOAD_START, at the end $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- berth: tree at $commit, $built; mode: $mode"
-    echo "- sizes: big blob $BIG_BYTES B (chunks of $CHUNK_BYTES B), $MANY_COUNT x $MANY_SIZE B by $CLIENTS clients, $TAG_COUNT tags, listing x $LIST_REPS, wrk -t$WRK_THREADS -c$WRK_CONNS -d${WRK_SECONDS}s"
+    echo "- sizes: big blob $BIG_BYTES B (chunks of $CHUNK_BYTES B), $MANY_COUNT x $MANY_SIZE B by $CLIENTS clients, $TAG_COUNT tags, listing x $LIST_REPS, wrk -t$WRK_THREADS -c$WRK_CONNS -d${WRK_SECONDS}s (token rows -d${WRK_TOKEN_SECONDS}s)"
     echo "- rounds: median of $REPS alternating rounds for every workload, $WRK_ROUNDS for each wrk workload of the plain class and $WRK_ROUNDS_TA of the TLS and auth classes (berth first in odd rounds, the reference first in even ones; for wrk, who goes first also alternates from one endpoint to the next)"
     echo "- both servers on 127.0.0.1, fresh storage roots per class on the same filesystem, log level $LOG_LEVEL, client on the same machine"
+    printf '%s\n' "" "### Machine limits (same run)" "" "| limit | value |" "|---|---:|" "${LIMITS[@]}"
     printf '%s\n' "${ROWS[@]}"
     if ((${#NOTES[@]})); then echo; printf -- '- %s\n' "${NOTES[@]}"; fi
     if [[ -n $micro ]]; then
@@ -632,11 +650,11 @@ EOF
     fi
   } >"$WORK/report.md"
   local json
-  json=$("$PY" - "$FIGS" "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$commit" "$mode" "$elapsed" "$(nproc)" "$BIG_BYTES" <<'EOF'
+  json=$("$PY" - "$FIGS" "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$commit" "$built" "$mode" "$elapsed" "$(nproc)" "$BIG_BYTES" <<'EOF'
 import json, sys
-figs, date, commit, mode, elapsed, nproc, big = sys.argv[1:]
-d = {"date": date, "commit": commit, "mode": mode.split()[0], "measured_s": int(elapsed),
-     "nproc": int(nproc), "big_bytes": int(big)}
+figs, date, commit, built, mode, elapsed, nproc, big = sys.argv[1:]
+d = {"date": date, "commit": commit, "berth_build": "release" if built == "Release build" else "given binary",
+     "mode": mode.split()[0], "measured_s": int(elapsed), "nproc": int(nproc), "big_bytes": int(big)}
 for line in open(figs):
     k, v = line.rstrip("\n").split("\t", 1)
     try:
