@@ -26,6 +26,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -134,6 +135,12 @@ class TlsStream {
   boost::asio::mutable_buffer InputSpace();
   Error Received(size_t n);
 
+  // asio::transfer_all hands the socket 64 KiB per sendmsg; this offers it
+  // all the ciphertext at once.
+  struct AllAtOnce {
+    size_t operator()(const Error& ec, size_t) const { return ec ? 0 : SIZE_MAX; }
+  };
+
   // Drives one operation: runs `step`, sends what it produced, reads when it
   // needs input, until it is finished. kBytes: completes with
   // (error_code, size_t) rather than (error_code).
@@ -164,7 +171,7 @@ class TlsStream {
       if (!done_) done_ = step_(ec_, bytes_);
       if (auto out = s_.Output(); out.size() > 0) {
         state_ = State::kSending;
-        return boost::asio::async_write(s_.tcp_, out, std::move(self));
+        return boost::asio::async_write(s_.tcp_, out, AllAtOnce{}, std::move(self));
       }
       if (!done_) {
         state_ = State::kReceiving;
