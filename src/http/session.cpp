@@ -7,11 +7,11 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <sys/sendfile.h>
 
@@ -22,6 +22,7 @@
 #include <type_traits>
 
 #include "http/blocking.hpp"
+#include "http/tls_stream.hpp"
 
 namespace berth::http {
 namespace {
@@ -464,14 +465,14 @@ asio::awaitable<void> ServeTls(asio::ip::tcp::socket socket,
                                std::shared_ptr<asio::ssl::context> tls, SessionContext& ctx) {
   ActiveGuard guard{ctx.active};
   std::string remote = RemoteOf(socket);
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
+  TlsStream stream(std::move(socket), std::move(tls));
   Lowest(stream).expires_after(ctx.limits.header_timeout);
-  auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  auto [ec] = co_await stream.async_handshake(kTuple);
   if (ec) {
     spdlog::debug("{} {}: TLS handshake failed: {}", ctx.name, remote, ec.message());
     co_return;
   }
-  Session<beast::ssl_stream<beast::tcp_stream>> session(stream, ctx, remote);
+  Session<TlsStream> session(stream, ctx, remote);
   co_await session.Run();
   Lowest(stream).expires_after(std::chrono::seconds(2));
   auto [sec] = co_await stream.async_shutdown(kTuple);
