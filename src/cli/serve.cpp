@@ -132,6 +132,9 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
   RegistryPart p;
   p.lock = Lock(c.storage.root, "LOCK", wait_for_lock);
   p.blobs = std::make_unique<storage::FsBlobStore>(c.storage.root);
+  if (auto s = p.blobs->Prepare(); !s.ok()) {
+    throw std::runtime_error("storage.root: " + s.message());
+  }
   p.uploads = std::make_unique<storage::FsUploadStore>(c.storage.root, *p.blobs);
   p.meta = Must(storage::SqliteMetadataStore::Open(storage::layout::MetadataDb(c.storage.root)),
                 "metadata");

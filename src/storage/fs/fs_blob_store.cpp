@@ -44,15 +44,43 @@ Status FsBlobStore::Publish(const std::string& staged_path, const Digest& digest
     ::unlink(staged_path.c_str());
     return Status::Ok();
   }
-  if (auto s = EnsureDir(layout::AlgorithmDir(root_, digest), layout::BlobsDir(root_)); !s.ok()) {
-    return s;
-  }
   std::string shard = layout::ShardDir(root_, digest);
-  if (auto s = EnsureDir(shard, layout::AlgorithmDir(root_, digest)); !s.ok()) return s;
   if (::rename(staged_path.c_str(), final_path.c_str()) != 0) {
-    return PosixError("publish blob " + digest.str(), errno);
+    // The shard is missing only when Prepare did not make it (sha512, or a
+    // root prepared by an older berth): make it, then try once more.
+    if (errno != ENOENT) return PosixError("publish blob " + digest.str(), errno);
+    if (auto s = EnsureDir(layout::AlgorithmDir(root_, digest), layout::BlobsDir(root_)); !s.ok()) {
+      return s;
+    }
+    if (auto s = EnsureDir(shard, layout::AlgorithmDir(root_, digest)); !s.ok()) return s;
+    if (::rename(staged_path.c_str(), final_path.c_str()) != 0) {
+      return PosixError("publish blob " + digest.str(), errno);
+    }
   }
   return SyncDir(shard);
+}
+
+Status FsBlobStore::Prepare() {
+  const Digest probe(DigestAlgorithm::kSha256, std::string(64, '0'));  // names the sha256 dir
+  std::string blobs = layout::BlobsDir(root_), algorithm = layout::AlgorithmDir(root_, probe);
+  if (::mkdir(blobs.c_str(), 0755) != 0 && errno != EEXIST) return PosixError("mkdir " + blobs, errno);
+  if (::mkdir(algorithm.c_str(), 0755) != 0 && errno != EEXIST) {
+    return PosixError("mkdir " + algorithm, errno);
+  }
+  bool made = false;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 256; ++i) {
+    std::string shard = algorithm + "/" + kHex[i >> 4] + kHex[i & 15];
+    if (::mkdir(shard.c_str(), 0755) == 0) {
+      made = true;
+    } else if (errno != EEXIST) {
+      return PosixError("mkdir " + shard, errno);
+    }
+  }
+  if (!made) return Status::Ok();
+  // One sync for all 256 names instead of one per first blob of a shard.
+  if (auto s = SyncDir(algorithm); !s.ok()) return s;
+  return SyncDir(blobs);
 }
 
 }  // namespace berth::storage

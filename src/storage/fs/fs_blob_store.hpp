@@ -16,6 +16,11 @@ class FsBlobStore final : public BlobStore {
   // REQUIRES: `root` exists and is writable.
   explicit FsBlobStore(std::string root);
 
+  // Creates blobs/sha256/ and its 256 shard directories, durably, where they
+  // are missing, so that no push pays for a mkdir and two directory syncs.
+  // Called once at start-up; Publish still makes a missing shard itself.
+  Status Prepare();
+
   Result<OpenBlob> Open(const Digest& digest) override;
   Result<uint64_t> Stat(const Digest& digest) override;
   Status Publish(const std::string& staged_path, const Digest& digest) override;

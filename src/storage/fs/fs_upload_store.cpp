@@ -16,7 +16,8 @@ namespace berth::storage {
 
 struct FsUploadStore::Session {
   std::string repository;
-  bool durable = false;                  // session files fsynced (first Keep)
+  std::string path;                      // the session's file
+  bool durable = false;                  // file and its name fsynced (first Keep)
   bool leased = false;                   // GUARDED_BY(store mu_)
   std::optional<crypto::Hasher> hasher;  // sha256 of the first `hashed` bytes
   uint64_t hashed = 0;
@@ -30,6 +31,23 @@ bool IsUploadId(const std::string& id) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+// The session file of upload `id` in `repository`. The name carries a key of
+// the repository (a name may hold '/' and be long, so not the name itself):
+// after a restart a session is found only under the repository it was
+// started in, with no second file to create, sync and delete per upload.
+// 128 bits of SHA-256 make a match under another repository's key as good as
+// impossible.
+std::string SessionFile(const std::string& root, const std::string& id,
+                        const std::string& repository) {
+  std::string key = crypto::HashBytes(DigestAlgorithm::kSha256, repository).hex().substr(0, 32);
+  return layout::UploadFile(root, id + "-" + key);
+}
+
+bool Exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 // Hashes the first `size` bytes of `fd` from the start.
@@ -119,18 +137,14 @@ class FsUploadStore::Lease final : public Upload {
     if (size_ == 0) {
       // An empty session holds no byte a client could lose: it need not be
       // durable (after a crash it is unknown and the client starts over).
-      // This spares the four syncs of every POST that opens a push.
+      // This spares the syncs of every POST that opens a push.
       kept_ = true;
       return Status::Ok();
     }
     if (::fdatasync(fd_.get()) != 0) return PosixError("fdatasync upload " + id_, errno);
     if (!session_->durable) {
-      // The first acknowledged chunk makes the session itself durable, so a
-      // crash cannot lose a session whose bytes were acknowledged.
-      std::string owner = layout::UploadOwner(store_.root_, id_);
-      UniqueFd o(::open(owner.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!o.valid() || ::fsync(o.get()) != 0) return PosixError("fsync " + owner, errno);
-      if (auto st = SyncDir(layout::UploadDir(store_.root_, id_)); !st.ok()) return st;
+      // The first acknowledged chunk makes the session's name durable too, so
+      // a crash cannot lose a session whose bytes were acknowledged.
       if (auto st = SyncDir(layout::UploadsDir(store_.root_)); !st.ok()) return st;
       session_->durable = true;
     }
@@ -150,7 +164,7 @@ class FsUploadStore::Lease final : public Upload {
       return {Errc::kDigestInvalid,
               "content digest is " + actual.str() + ", not " + expected.str()};
     }
-    if (auto s = store_.blobs_.Publish(layout::UploadData(store_.root_, id_), expected); !s.ok()) {
+    if (auto s = store_.blobs_.Publish(session_->path, expected); !s.ok()) {
       return s;  // the lease rolls back; the session stays for a retry
     }
     Finish();
@@ -162,7 +176,7 @@ class FsUploadStore::Lease final : public Upload {
   void Finish() {
     done_ = true;
     fd_.Reset();
-    store_.RemoveFiles(id_);
+    ::unlink(session_->path.c_str());  // gone already when published
     store_.Forget(id_);
   }
 
@@ -186,29 +200,14 @@ FsUploadStore::~FsUploadStore() = default;
 
 Result<UploadPtr> FsUploadStore::Create(const std::string& repository) {
   std::string id = crypto::RandomHex(16);
-  std::string dir = layout::UploadDir(root_, id);
-  if (::mkdir(dir.c_str(), 0755) != 0) return PosixError("mkdir " + dir, errno);
-  // Not fsynced: a session is acknowledged by nothing durable, so after a
-  // crash losing it only makes the client start its upload again.
-  {
-    UniqueFd owner(::open(layout::UploadOwner(root_, id).c_str(),
-                          O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    Status s = owner.valid() ? WriteAll(owner.get(), repository.data(), repository.size(), "upload owner")
-                             : PosixError("create upload owner", errno);
-    if (!s.ok()) {
-      RemoveFiles(id);
-      return s;
-    }
-  }
-  UniqueFd fd(::open(layout::UploadData(root_, id).c_str(),
-                     O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644));
-  if (!fd.valid()) {
-    Status s = PosixError("create upload", errno);
-    RemoveFiles(id);
-    return s;
-  }
+  std::string path = SessionFile(root_, id, repository);
+  // Not fsynced: a session is acknowledged by nothing durable until its first
+  // Keep, so after a crash losing it only makes the client start over.
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644));
+  if (!fd.valid()) return PosixError("create upload", errno);
   auto session = std::make_shared<Session>();
   session->repository = repository;
+  session->path = std::move(path);
   session->leased = true;
   session->hasher.emplace(DigestAlgorithm::kSha256);
   {
@@ -227,10 +226,11 @@ Result<UploadPtr> FsUploadStore::Acquire(const std::string& id, const std::strin
     auto it = sessions_.find(id);
     if (it == sessions_.end()) {
       // Not seen since start-up: the session may predate a restart.
-      auto owner = ReadSmallFile(layout::UploadOwner(root_, id));
-      if (!owner) return Status(Errc::kBlobUploadUnknown, "upload session not found");
+      std::string path = SessionFile(root_, id, repository);
+      if (!Exists(path)) return Status(Errc::kBlobUploadUnknown, "upload session not found");
       session = std::make_shared<Session>();
-      session->repository = *owner;
+      session->repository = repository;
+      session->path = std::move(path);
       sessions_[id] = session;
     } else {
       session = it->second;
@@ -252,8 +252,7 @@ Result<UploadPtr> FsUploadStore::Lease_(const std::string& id, std::shared_ptr<S
     session->leased = false;
     return s;
   };
-  std::string data = layout::UploadData(root_, id);
-  UniqueFd fd(::open(data.c_str(), O_RDWR | O_APPEND | O_CLOEXEC));
+  UniqueFd fd(::open(session->path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC));
   if (!fd.valid()) return release(PosixError("open upload", errno, Errc::kBlobUploadUnknown));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return release(PosixError("stat upload", errno));
@@ -275,6 +274,7 @@ Result<UploadPtr> FsUploadStore::Lease_(const std::string& id, std::shared_ptr<S
 
 Status FsUploadStore::Cancel(const std::string& id, const std::string& repository) {
   if (!IsUploadId(id)) return {Errc::kBlobUploadUnknown, "upload session not found"};
+  std::string path = SessionFile(root_, id, repository);
   {
     std::lock_guard lock(mu_);
     auto it = sessions_.find(id);
@@ -284,27 +284,18 @@ Status FsUploadStore::Cancel(const std::string& id, const std::string& repositor
       }
       if (it->second->leased) return {Errc::kBusy, "another request is using this upload session"};
       sessions_.erase(it);
-    } else {
-      auto owner = ReadSmallFile(layout::UploadOwner(root_, id));
-      if (!owner || *owner != repository) {
-        return {Errc::kBlobUploadUnknown, "upload session not found"};
-      }
+    } else if (!Exists(path)) {
+      return {Errc::kBlobUploadUnknown, "upload session not found"};
     }
   }
-  RemoveFiles(id);
+  // Best effort: a leftover session file is garbage, never visible content.
+  ::unlink(path.c_str());
   return Status::Ok();
 }
 
 void FsUploadStore::Forget(const std::string& id) {
   std::lock_guard lock(mu_);
   sessions_.erase(id);
-}
-
-void FsUploadStore::RemoveFiles(const std::string& id) {
-  // Best effort: a leftover session directory is garbage, never visible content.
-  ::unlink(layout::UploadData(root_, id).c_str());
-  ::unlink(layout::UploadOwner(root_, id).c_str());
-  ::rmdir(layout::UploadDir(root_, id).c_str());
 }
 
 }  // namespace berth::storage

@@ -1,4 +1,5 @@
-// FsUploadStore: upload sessions as <root>/uploads/<id>/{repository,data}.
+// FsUploadStore: one file per upload session, <root>/uploads/<id>-<key>,
+// where the key is derived from the session's repository (see SessionFile).
 // The running hash of each session is kept in memory between requests, so a
 // chunked upload is hashed exactly once as it streams in; after a restart
 // the hash is rebuilt from the data file the first time the session is used.
@@ -32,7 +33,6 @@ class FsUploadStore final : public UploadStore {
   class Lease;
   Result<UploadPtr> Lease_(const std::string& id, std::shared_ptr<Session> session);
   void Forget(const std::string& id);
-  void RemoveFiles(const std::string& id);
 
   const std::string root_;
   BlobStore& blobs_;

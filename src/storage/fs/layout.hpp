@@ -23,14 +23,10 @@ inline std::string BlobPath(const std::string& root, const Digest& d) {
   return ShardDir(root, d) + "/" + d.hex();
 }
 inline std::string UploadsDir(const std::string& root) { return root + "/uploads"; }
-inline std::string UploadDir(const std::string& root, const std::string& id) {
-  return UploadsDir(root) + "/" + id;
-}
-inline std::string UploadData(const std::string& root, const std::string& id) {
-  return UploadDir(root, id) + "/data";
-}
-inline std::string UploadOwner(const std::string& root, const std::string& id) {
-  return UploadDir(root, id) + "/repository";
+// One file per upload session, named "<id>-<key>" where the key is derived
+// from the repository (FsUploadStore), so the name alone says whose it is.
+inline std::string UploadFile(const std::string& root, const std::string& name) {
+  return UploadsDir(root) + "/" + name;
 }
 inline std::string MetadataDb(const std::string& root) { return root + "/metadata.db"; }
 inline std::string KeysDir(const std::string& root) { return root + "/keys"; }

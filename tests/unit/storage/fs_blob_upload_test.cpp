@@ -54,7 +54,13 @@ class FsUploadTest : public ::testing::Test {
     return root_ + "/blobs/" + std::string(d.algorithm_name()) + "/" + d.hex().substr(0, 2) + "/" +
            d.hex();
   }
-  std::string UploadDir(const std::string& id) const { return root_ + "/uploads/" + id; }
+  // The session file of upload `id` ("<id>-<key>" in uploads/), or "" when there is none.
+  std::string SessionFile(const std::string& id) const {
+    for (const auto& e : fs::directory_iterator(root_ + "/uploads")) {
+      if (e.path().filename().string().rfind(id + "-", 0) == 0) return e.path().string();
+    }
+    return "";
+  }
 
   // Starts a session in `repo` holding `content` (kept) and returns its id.
   std::string StartWith(const std::string& repo, std::string_view content) {
@@ -74,7 +80,7 @@ class FsUploadTest : public ::testing::Test {
 TEST_F(FsUploadTest, ChunkedUploadCompletesIntoBlob) {
   std::string id = StartWith("a", "hello ");
   EXPECT_EQ(id.size(), 32u);
-  EXPECT_TRUE(fs::exists(UploadDir(id)));
+  EXPECT_NE(SessionFile(id), "");
 
   auto up = uploads_->Acquire(id, "a");
   ASSERT_TRUE(up.ok()) << up.status().message();
@@ -98,7 +104,7 @@ TEST_F(FsUploadTest, ChunkedUploadCompletesIntoBlob) {
   EXPECT_EQ(::pread(open->fd.get(), buf, sizeof buf, 0), 11);
   EXPECT_EQ(std::string(buf, 11), "hello world");
 
-  EXPECT_FALSE(fs::exists(UploadDir(id)));
+  EXPECT_EQ(SessionFile(id), "");
   auto again = uploads_->Acquire(id, "a");
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.status().code(), Errc::kBlobUploadUnknown);
@@ -125,7 +131,7 @@ TEST_F(FsUploadTest, WrongDigestRemovesSession) {
   EXPECT_FALSE(fs::exists(BlobPath(wrong)));
   EXPECT_FALSE(fs::exists(BlobPath(Sha256("abc"))));
   EXPECT_EQ(blobs_->Stat(wrong).status().code(), Errc::kBlobUnknown);
-  EXPECT_FALSE(fs::exists(UploadDir(id)));
+  EXPECT_EQ(SessionFile(id), "");
   EXPECT_EQ(uploads_->Acquire(id, "a").status().code(), Errc::kBlobUploadUnknown);
 }
 
@@ -137,7 +143,7 @@ TEST_F(FsUploadTest, DroppedLeaseWithoutKeepRollsBack) {
     ASSERT_TRUE((*up)->Append(Bytes("garbage")).ok());
     EXPECT_EQ((*up)->size(), 10u);
   }  // dropped without Keep: the client went away mid-chunk
-  EXPECT_EQ(fs::file_size(UploadDir(id) + "/data"), 3u);
+  EXPECT_EQ(fs::file_size(SessionFile(id)), 3u);
   auto up = uploads_->Acquire(id, "a");
   ASSERT_TRUE(up.ok()) << up.status().message();
   EXPECT_EQ((*up)->size(), 3u);
@@ -228,7 +234,7 @@ TEST_F(FsUploadTest, Sha512CompleteOnCreateLease) {
 TEST_F(FsUploadTest, CancelRemovesSession) {
   std::string id = StartWith("a", "abc");
   ASSERT_TRUE(uploads_->Cancel(id, "a").ok());
-  EXPECT_FALSE(fs::exists(UploadDir(id)));
+  EXPECT_EQ(SessionFile(id), "");
   EXPECT_EQ(uploads_->Acquire(id, "a").status().code(), Errc::kBlobUploadUnknown);
   EXPECT_EQ(uploads_->Cancel(id, "a").code(), Errc::kBlobUploadUnknown);
 }
@@ -253,7 +259,7 @@ TEST_F(FsUploadTest, CancelAfterRestart) {
   uploads_ = std::make_unique<FsUploadStore>(root_, *blobs_);
   EXPECT_EQ(uploads_->Cancel(id, "b").code(), Errc::kBlobUploadUnknown);
   EXPECT_TRUE(uploads_->Cancel(id, "a").ok());
-  EXPECT_FALSE(fs::exists(UploadDir(id)));
+  EXPECT_EQ(SessionFile(id), "");
 }
 
 TEST_F(FsUploadTest, SameContentTwiceKeepsOneBlob) {
@@ -264,7 +270,7 @@ TEST_F(FsUploadTest, SameContentTwiceKeepsOneBlob) {
     Status s = (*up)->Complete(Sha256("same"));
     ASSERT_TRUE(s.ok()) << s.message();
     up->reset();
-    EXPECT_FALSE(fs::exists(UploadDir(id)));
+    EXPECT_EQ(SessionFile(id), "");
   }
   EXPECT_EQ(ReadFile(BlobPath(Sha256("same"))), "same");
 }
@@ -273,6 +279,40 @@ TEST_F(FsUploadTest, BlobStoreUnknownDigest) {
   Digest d = Sha256("nothing");
   EXPECT_EQ(blobs_->Stat(d).status().code(), Errc::kBlobUnknown);
   EXPECT_EQ(blobs_->Open(d).status().code(), Errc::kBlobUnknown);
+}
+
+TEST_F(FsUploadTest, PrepareMakesEveryShardOnceAndPublishUsesThem) {
+  ASSERT_TRUE(blobs_->Prepare().ok());
+  size_t shards = 0;
+  for (const auto& e : fs::directory_iterator(root_ + "/blobs/sha256")) {
+    EXPECT_TRUE(e.is_directory());
+    EXPECT_EQ(e.path().filename().string().size(), 2u);
+    ++shards;
+  }
+  EXPECT_EQ(shards, 256u);
+  ASSERT_TRUE(blobs_->Prepare().ok());  // again on a prepared root: nothing to do
+
+  auto up = uploads_->Create("a");
+  ASSERT_TRUE(up.ok());
+  ASSERT_TRUE((*up)->Append(Bytes("shard")).ok());
+  ASSERT_TRUE((*up)->Complete(Sha256("shard")).ok());
+  EXPECT_EQ(ReadFile(BlobPath(Sha256("shard"))), "shard");
+}
+
+TEST_F(FsUploadTest, OneFilePerSessionNamedForItsRepository) {
+  std::string a = StartWith("team/app", "x");
+  std::string b = StartWith("team/other", "y");
+  ASSERT_NE(SessionFile(a), "");
+  ASSERT_NE(SessionFile(b), "");
+  EXPECT_TRUE(fs::is_regular_file(SessionFile(a)));
+  std::string na = fs::path(SessionFile(a)).filename().string();
+  std::string nb = fs::path(SessionFile(b)).filename().string();
+  // "<id>-<key>": the keys differ with the repository; no slash of a name on disk.
+  EXPECT_EQ(na.size(), 32u + 1 + 32);
+  EXPECT_NE(na.substr(33), nb.substr(33));
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(root_ + "/uploads")) files += e.is_regular_file();
+  EXPECT_EQ(files, 2u);
 }
 
 }  // namespace
