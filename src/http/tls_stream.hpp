@@ -1,5 +1,5 @@
-// TlsStream: the server side of TLS over a beast::tcp_stream, with OpenSSL
-// memory BIOs between the engine and the socket. asio::ssl::stream sends
+// TlsStream: the server side of TLS over a beast::tcp_stream, with BIOs in
+// memory between the engine and the socket. asio::ssl::stream sends
 // every 16 KiB record with a socket write of its own (and its copies, op
 // hand-offs and often an EAGAIN and an epoll wait); here one write encrypts
 // the caller's whole buffer (up to kMaxPlainPerWrite) and sends all its
@@ -45,6 +45,10 @@ class TlsStream {
   ~TlsStream();
   TlsStream(const TlsStream&) = delete;
   TlsStream& operator=(const TlsStream&) = delete;
+
+  // Ciphertext waiting for the socket, which the SSL's write BIO appends to
+  // (tls_stream.cpp). Named here only so that the BIO's callbacks reach it.
+  struct OutputBuffer;
 
   executor_type get_executor() { return tcp_.get_executor(); }
   // The TCP stream beneath; its expires_after bounds every operation here.
@@ -215,6 +219,7 @@ class TlsStream {
 
   boost::beast::tcp_stream tcp_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
+  std::unique_ptr<OutputBuffer> out_;  // outlives ssl_, whose write BIO points at it
   std::unique_ptr<SSL, decltype(&SSL_free)> ssl_;
   std::unique_ptr<char[]> input_;  // socket reads land here, then go to the read BIO
   std::string staged_;             // small plaintext pieces waiting for Flush
