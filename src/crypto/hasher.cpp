@@ -1,27 +1,28 @@
 #include "crypto/hasher.hpp"
 
-#include <openssl/evp.h>
-
-#include <stdexcept>
+// OpenSSL 3 marks the one-shot digest API deprecated in favour of EVP; it is
+// still part of 3.x and is used on purpose, see Ctx.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 namespace berth::crypto {
 
+// SHA256_* / SHA512_* rather than EVP: the same assembly (SHA-NI here), but
+// no provider machinery. The first EVP digest loads openssl.cnf and registers
+// every algorithm of the default provider, which leaves ~2 MiB more of
+// libcrypto resident in a registry that does nothing else with OpenSSL
+// (plain HTTP, no auth). The state is plain data: no allocation, no failure,
+// and a copy is a clone.
 struct Hasher::Ctx {
-  EVP_MD_CTX* md = nullptr;
-  ~Ctx() { EVP_MD_CTX_free(md); }
+  SHA256_CTX sha256;
+  SHA512_CTX sha512;
 };
 
-namespace {
-const EVP_MD* Md(DigestAlgorithm a) {
-  return a == DigestAlgorithm::kSha256 ? EVP_sha256() : EVP_sha512();
-}
-}  // namespace
-
 Hasher::Hasher(DigestAlgorithm algorithm) : algorithm_(algorithm), ctx_(std::make_unique<Ctx>()) {
-  ctx_->md = EVP_MD_CTX_new();
-  // Allocation failure here is out of memory: not a request-path condition.
-  if (ctx_->md == nullptr || EVP_DigestInit_ex(ctx_->md, Md(algorithm), nullptr) != 1) {
-    throw std::bad_alloc();
+  if (algorithm == DigestAlgorithm::kSha256) {
+    SHA256_Init(&ctx_->sha256);
+  } else {
+    SHA512_Init(&ctx_->sha512);
   }
 }
 
@@ -30,23 +31,28 @@ Hasher::Hasher(Hasher&&) noexcept = default;
 Hasher& Hasher::operator=(Hasher&&) noexcept = default;
 
 void Hasher::Update(std::span<const char> data) {
-  EVP_DigestUpdate(ctx_->md, data.data(), data.size());
+  if (algorithm_ == DigestAlgorithm::kSha256) {
+    SHA256_Update(&ctx_->sha256, data.data(), data.size());
+  } else {
+    SHA512_Update(&ctx_->sha512, data.data(), data.size());
+  }
 }
 
 Hasher Hasher::Clone() const {
   Hasher h(algorithm_);
-  if (EVP_MD_CTX_copy_ex(h.ctx_->md, ctx_->md) != 1) throw std::bad_alloc();
+  *h.ctx_ = *ctx_;
   return h;
 }
 
 Digest Hasher::Peek() const {
-  Ctx copy;
-  copy.md = EVP_MD_CTX_new();
-  if (copy.md == nullptr || EVP_MD_CTX_copy_ex(copy.md, ctx_->md) != 1) throw std::bad_alloc();
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(copy.md, out, &len);
-  return Digest(algorithm_, ToHex({out, len}));
+  Ctx copy = *ctx_;  // finalizing consumes the state; the hasher stays usable
+  unsigned char out[SHA512_DIGEST_LENGTH];
+  if (algorithm_ == DigestAlgorithm::kSha256) {
+    SHA256_Final(out, &copy.sha256);
+    return Digest(algorithm_, ToHex({out, SHA256_DIGEST_LENGTH}));
+  }
+  SHA512_Final(out, &copy.sha512);
+  return Digest(algorithm_, ToHex({out, SHA512_DIGEST_LENGTH}));
 }
 
 Digest HashBytes(DigestAlgorithm algorithm, std::string_view data) {

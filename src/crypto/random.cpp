@@ -1,7 +1,8 @@
 #include "crypto/random.hpp"
 
-#include <openssl/rand.h>
+#include <sys/random.h>
 
+#include <cerrno>
 #include <stdexcept>
 #include <vector>
 
@@ -10,11 +11,20 @@
 namespace berth::crypto {
 
 std::string RandomHex(size_t bytes) {
+  // The kernel's CSPRNG rather than OpenSSL's: ids need no more, and the
+  // first RAND_bytes instantiates OpenSSL's DRBG, which maps ~2 MiB more of
+  // libcrypto into every registry that never does TLS.
   std::vector<unsigned char> buf(bytes);
-  if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) {
-    // The CSPRNG failing is not recoverable by a caller; do not hand out
-    // guessable ids.
-    throw std::runtime_error("RAND_bytes failed");
+  size_t got = 0;
+  while (got < buf.size()) {
+    ssize_t n = ::getrandom(buf.data() + got, buf.size() - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // The CSPRNG failing is not recoverable by a caller; do not hand out
+      // guessable ids.
+      throw std::runtime_error("getrandom failed");
+    }
+    got += static_cast<size_t>(n);
   }
   return ToHex(buf);
 }

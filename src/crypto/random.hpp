@@ -1,4 +1,4 @@
-// Unpredictable identifiers from OpenSSL's CSPRNG (upload ids, request ids).
+// Unpredictable identifiers from the kernel's CSPRNG (upload ids, token ids, salts).
 //
 // Thread-safety: safe from any thread.
 #pragma once
