@@ -83,14 +83,15 @@ ensure_tools() {
 
 build() {
   BERTH_BIN=${BENCH_BERTH_BIN:-} MICRO_BIN=${BENCH_MICRO_BIN:-} SINK_BIN=${BENCH_SINK_BIN:-}
-  if [[ -n $BERTH_BIN && -n $SINK_BIN ]]; then return; fi
-  local targets=(berth_bench_sink)
+  PULL_BIN=${BENCH_PULL_BIN:-}
+  if [[ -n $BERTH_BIN && -n $SINK_BIN && -n $PULL_BIN ]]; then return; fi
+  local targets=(berth_bench_sink berth_bench_pull)
   [[ -z $BERTH_BIN ]] && targets+=(berth berth_micro_bench)
   log "building ${targets[*]} (Release, -DBERTH_BENCH=ON) in $BUILD with -j$JOBS"
   cmake -S "$TOP" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBERTH_TESTS=OFF -DBERTH_BENCH=ON >/dev/null
   nice cmake --build "$BUILD" -j "$JOBS" --target "${targets[@]}" >"$BUILD/bench-build.log" 2>&1 ||
     { tail -30 "$BUILD/bench-build.log"; die "build failed"; }
-  SINK_BIN=$BUILD/bench/sink/berth_bench_sink
+  SINK_BIN=$BUILD/bench/sink/berth_bench_sink PULL_BIN=$BUILD/bench/pull/berth_bench_pull
   if [[ -z $BERTH_BIN ]]; then BERTH_BIN=$BUILD/src/berth MICRO_BIN=$BUILD/bench/micro/berth_micro_bench; fi
 }
 
@@ -295,27 +296,39 @@ push_rows() {
   fi
 }
 
-# pull_rows CLASS: REPS rounds of pulling the big blob with curl (HTTP/1.1), alternating.
+# pull_rows CLASS [lean]: REPS rounds of pulling the big blob, alternating,
+# with curl (HTTP/1.1), or with "lean" the bench's own client
+# (bench/pull/pull.cpp: 1 MiB reads, nothing else), which needs less CPU per
+# byte than curl and so shows a server's own limit where curl would be it.
 pull_rows() {
-  local class=$1 i who out code size t c0
+  local class=$1 client=${2:-curl} i who out code size t c0 key=pull label="pull $GIB_LABEL blob"
+  [[ $client == lean ]] && key=pull_lean label="pull $GIB_LABEL blob, lean client (bench/pull)"
   local -A T=([berth]="" [ref]="") C=([berth]=0 [ref]=0)
   for ((i = 1; i <= REPS; i++)); do
     for who in $(order "$i"); do
-      local hdr=(); [[ -n ${HDR[$who]} ]] && hdr=(-H "${HDR[$who]}")
+      local hdr=() url="${BASE[$who]}/v2/bench/big/blobs/$BIG_DIGEST"
       settle
       c0=$(cpu_s "${PID[$who]}")
-      out=$(run_bounded curl -s --http1.1 --cacert "$CERT" "${hdr[@]}" -o /dev/null \
-        -w '%{http_code} %{size_download} %{time_total}' "${BASE[$who]}/v2/bench/big/blobs/$BIG_DIGEST" || true)
+      if [[ $client == lean ]]; then
+        [[ -n ${HDR[$who]} ]] && hdr=(--header "${HDR[$who]}")
+        out=$(run_bounded "$PULL_BIN" "$url" "$BIG_BYTES" --cacert "$CERT" "${hdr[@]}" || true)
+        code=$(jq -r .status <<<"$out" 2>/dev/null) size=$(jq -r .bytes <<<"$out" 2>/dev/null)
+        t=$(jq -r .seconds <<<"$out" 2>/dev/null)
+      else
+        [[ -n ${HDR[$who]} ]] && hdr=(-H "${HDR[$who]}")
+        out=$(run_bounded curl -s --http1.1 --cacert "$CERT" "${hdr[@]}" -o /dev/null \
+          -w '%{http_code} %{size_download} %{time_total}' "$url" || true)
+        read -r code size t <<<"$out"
+      fi
       C[$who]=$(calc "${C[$who]} + $(cpu_s "${PID[$who]}") - $c0")
-      read -r code size t <<<"$out"
-      [[ $code == 200 && $size == "$BIG_BYTES" ]] || die "$class pull at $who: ${code:-none}, ${size:-0} bytes"
+      [[ $code == 200 && $size == "$BIG_BYTES" ]] || die "$class $key at $who: ${code:-none}, ${size:-0} bytes"
       T[$who]+=" $t"
-      log "$class pull $who: $t s"
+      log "$class $key $who: $t s"
     done
   done
-  row "pull $GIB_LABEL blob (MB/s, higher is better)" "$class.pull.mbps" \
+  row "$label (MB/s, higher is better)" "$class.$key.mbps" \
     "$(calc "$MB / $(median "${T[berth]}")" 0)" "$(calc "$MB / $(median "${T[ref]}")" 0)"
-  row "… server CPU s per GiB (lower is better)" "$class.pull.cpu_s_per_gib" \
+  row "… server CPU s per GiB (lower is better)" "$class.$key.cpu_s_per_gib" \
     "$(calc "${C[berth]} / ($REPS * $GIB)" 2)" "$(calc "${C[ref]} / ($REPS * $GIB)" 2)"
 }
 
@@ -418,6 +431,7 @@ class_plain() {
   push_rows plain mono sink
   push_rows plain chunked sink
   pull_rows plain
+  pull_rows plain lean
 
   # 200 distinct 1 MiB blobs by 4 clients: new blobs each round (the seed), the same for both servers.
   local i who t
@@ -488,6 +502,7 @@ class_tls() {
   ROUNDS_NOW=$WRK_ROUNDS_TA
   push_rows tls mono
   pull_rows tls
+  pull_rows tls lean
   small_image tls
   wrk_rows tls head_empty "HEAD empty blob, wrk" "/v2/bench/small/blobs/$EMPTY" -s "$WORK/head.lua"
   wrk_rows tls get_manifest "GET manifest by tag, wrk" "/v2/bench/small/manifests/small" -H "$MANIFEST_ACCEPT"
@@ -558,6 +573,7 @@ main() {
   build
   [[ -x "$BERTH_BIN" ]] || die "no berth binary at $BERTH_BIN"
   [[ -x "$SINK_BIN" ]] || die "no sink binary at $SINK_BIN"
+  [[ -x "$PULL_BIN" ]] || die "no pull client at $PULL_BIN"
   PY=$(python3 -c 'import sys; print(sys.executable)')   # the interpreter itself, not a version-manager shim
 
   # The time limit counts from here: the build is not part of it.
