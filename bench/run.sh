@@ -434,10 +434,13 @@ class_plain() {
   pull_rows plain lean
 
   # 200 distinct 1 MiB blobs by 4 clients: new blobs each round (the seed), the same for both servers.
+  # settle first: the reference leaves its 200 MiB unsynced, and berth's
+  # fsyncs would otherwise queue behind the kernel writing them back.
   local i who t
   local -A T=([berth]="" [ref]="")
   for ((i = 1; i <= REPS; i++)); do
     for who in $(order "$i"); do
+      settle
       py "$who" push-blobs --repo bench/many --count "$MANY_COUNT" --size "$MANY_SIZE" --seed "$((100 + i))" \
         --threads "$CLIENTS" --out "$WORK/many.$i.digests"
       t=$(jget seconds); T[$who]+=" $t"
