@@ -8,7 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <functional>
@@ -67,9 +67,15 @@ struct Listener {
 };
 
 struct Runtime::Impl {
-  int io_threads;
+  // One io_context per I/O thread, each run by its thread alone, and every
+  // connection bound to one of them for its life. With one context shared by
+  // all I/O threads, Asio wakes another thread for each completion: in a
+  // 1 GiB push that was 12,000 futex calls and 10,000 epoll_waits, and the
+  // connection's handlers hopping between cores. ioc(0) also runs the
+  // acceptors and the signal handlers.
+  std::vector<std::unique_ptr<asio::io_context>> iocs;
+  size_t next_ioc = 0;  // round robin of new connections; used by ioc(0) only
   std::chrono::seconds grace;
-  asio::io_context ioc;
   asio::thread_pool pool;
   std::list<Listener> listeners;
   std::function<void()> on_reload;
@@ -78,12 +84,23 @@ struct Runtime::Impl {
   std::unique_ptr<asio::signal_set> stop;
   std::unique_ptr<asio::signal_set> hup;
 
-  Impl(int io, int blocking, std::chrono::seconds g)
-      : io_threads(io < 1 ? 1 : io), grace(g), ioc(io_threads), pool(blocking < 1 ? 1 : blocking) {}
+  Impl(int io, int blocking, std::chrono::seconds g) : grace(g), pool(blocking < 1 ? 1 : blocking) {
+    for (int i = 0; i < (io < 1 ? 1 : io); ++i) {
+      // Hint 1: a single thread runs it (other threads still post to it).
+      iocs.push_back(std::make_unique<asio::io_context>(1));
+    }
+  }
+
+  asio::io_context& ioc() { return *iocs.front(); }
+
+  void StopAll() {
+    for (auto& c : iocs) c->stop();
+  }
 
   asio::awaitable<void> Accept(Listener& l) {
     while (true) {
-      auto [ec, socket] = co_await l.acceptor->async_accept(asio::make_strand(ioc), kTuple);
+      asio::io_context& home = *iocs[next_ioc++ % iocs.size()];
+      auto [ec, socket] = co_await l.acceptor->async_accept(home, kTuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || !l.acceptor->is_open()) co_return;
         spdlog::warn("{}: accept failed: {}", l.options.name, ec.message());
@@ -143,7 +160,7 @@ struct Runtime::Impl {
       boost::system::error_code ignored;
       l.acceptor->close(ignored);
     }
-    asio::steady_timer timer(ioc);
+    asio::steady_timer timer(ioc());
     auto deadline = std::chrono::steady_clock::now() + grace;
     while (std::chrono::steady_clock::now() < deadline) {
       size_t busy = 0;
@@ -152,7 +169,7 @@ struct Runtime::Impl {
       timer.expires_after(std::chrono::milliseconds(50));
       co_await timer.async_wait(kTuple);
     }
-    ioc.stop();
+    StopAll();
   }
 };
 
@@ -162,7 +179,7 @@ Runtime::Runtime(int io_threads, int blocking_threads, std::chrono::seconds grac
     : impl_(std::make_unique<Impl>(io_threads, blocking_threads, grace)) {}
 
 Runtime::~Runtime() {
-  impl_->ioc.stop();
+  impl_->StopAll();
   impl_->pool.join();
 }
 
@@ -180,7 +197,7 @@ uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limi
     throw std::runtime_error("invalid listen address '" + options.address + "'");
   }
   tcp::endpoint ep(addr, options.port);
-  l.acceptor = std::make_unique<tcp::acceptor>(impl_->ioc);
+  l.acceptor = std::make_unique<tcp::acceptor>(impl_->ioc());
   l.acceptor->open(ep.protocol(), ec);
   if (!ec) l.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) l.acceptor->bind(ep, ec);
@@ -192,7 +209,7 @@ uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limi
   }
   uint16_t port = l.acceptor->local_endpoint().port();
   Listener& stored = l;
-  asio::co_spawn(impl_->ioc, impl_->Accept(stored),
+  asio::co_spawn(impl_->ioc(), impl_->Accept(stored),
                  [name = options.name](std::exception_ptr e) { LogException(e, name + " acceptor"); });
   spdlog::info("{} listening on {}:{} ({})", options.name, options.address, port,
                options.tls ? "https" : "http");
@@ -200,15 +217,20 @@ uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limi
 }
 
 void Runtime::Run() {
-  impl_->stop = std::make_unique<asio::signal_set>(impl_->ioc, SIGINT, SIGTERM);
-  impl_->hup = std::make_unique<asio::signal_set>(impl_->ioc, SIGHUP);
-  asio::co_spawn(impl_->ioc, impl_->Shutdown(),
-                 [](std::exception_ptr e) { LogException(e, "shutdown"); });
-  asio::co_spawn(impl_->ioc, impl_->Reload(),
-                 [](std::exception_ptr e) { LogException(e, "reload"); });
+  auto& ioc = impl_->ioc();
+  impl_->stop = std::make_unique<asio::signal_set>(ioc, SIGINT, SIGTERM);
+  impl_->hup = std::make_unique<asio::signal_set>(ioc, SIGHUP);
+  asio::co_spawn(ioc, impl_->Shutdown(), [](std::exception_ptr e) { LogException(e, "shutdown"); });
+  asio::co_spawn(ioc, impl_->Reload(), [](std::exception_ptr e) { LogException(e, "reload"); });
   std::vector<std::thread> threads;
-  for (int i = 1; i < impl_->io_threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
-  impl_->ioc.run();
+  for (size_t i = 1; i < impl_->iocs.size(); ++i) {
+    threads.emplace_back([c = impl_->iocs[i].get()] {
+      // Runs until StopAll, also while it has no connection.
+      auto guard = asio::make_work_guard(*c);
+      c->run();
+    });
+  }
+  ioc.run();
   for (auto& t : threads) t.join();
   impl_->pool.join();
   spdlog::info("stopped");
