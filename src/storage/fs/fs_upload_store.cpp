@@ -118,6 +118,10 @@ class FsUploadStore::Lease final : public Upload {
 
   Status Append(std::span<const char> data) override {
     if (auto s = WriteAll(fd_.get(), data.data(), data.size(), "upload " + id_); !s.ok()) {
+      // A short write (a full disk) leaves part of `data` in the file: cut it
+      // off so the file holds exactly the bytes hashed. When even this fails,
+      // the next lease hashes the file again from its size.
+      (void)::ftruncate(fd_.get(), static_cast<off_t>(size_));
       return s;
     }
     hasher_.Update(data);
