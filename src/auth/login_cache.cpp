@@ -1,16 +1,27 @@
 #include "auth/login_cache.hpp"
 
+#include <stdexcept>
 #include <utility>
 
 #include "crypto/hasher.hpp"
 #include "crypto/random.hpp"
 
 namespace berth::auth {
+namespace {
+
+// Made with the cache, at start-up: failing here is a start-up failure.
+std::string Salt() {
+  auto salt = crypto::RandomHex(32);
+  if (!salt) throw std::runtime_error("login cache: " + salt.status().message());
+  return std::move(salt).value();
+}
+
+}  // namespace
 
 LoginCache::LoginCache(LoginCacheOptions options, Clock clock)
     : options_(options),
       clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })),
-      salt_(crypto::RandomHex(32)) {}
+      salt_(Salt()) {}
 
 std::optional<std::string> LoginCache::Key(const std::string& user, const Secret& password) const {
   if (user.find('\0') != std::string::npos) return std::nullopt;

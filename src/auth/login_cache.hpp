@@ -44,6 +44,7 @@ class LoginCache {
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
   // `clock` defaults to std::chrono::steady_clock::now; tests inject a fake.
+  // Throws std::runtime_error when no random salt can be had (start-up only).
   explicit LoginCache(LoginCacheOptions options, Clock clock = nullptr);
 
   LoginCache(const LoginCache&) = delete;

@@ -21,7 +21,9 @@ void EnsureFirstAdmin(const config::Config& c) {
   auth::HtpasswdFile users = file ? std::move(file).value() : auth::HtpasswdFile();
   if (!users.Users().empty()) return;
   std::string name = c.token.admins.empty() ? "admin" : c.token.admins.front();
-  std::string password = crypto::RandomHex(12);
+  auto random = crypto::RandomHex(12);
+  if (!random) throw std::runtime_error(random.status().message());
+  std::string password = std::move(random).value();
   auto hash = crypto::BcryptHash(password, crypto::kBcryptDefaultCost);
   if (!hash) throw std::runtime_error(hash.status().message());
   if (auto s = users.Set(name, *hash); !s.ok()) throw std::runtime_error(s.message());

@@ -3,14 +3,14 @@
 #include <sys/random.h>
 
 #include <cerrno>
-#include <stdexcept>
+#include <cstring>
 #include <vector>
 
 #include "crypto/hasher.hpp"
 
 namespace berth::crypto {
 
-std::string RandomHex(size_t bytes) {
+Result<std::string> RandomHex(size_t bytes) {
   // The kernel's CSPRNG rather than OpenSSL's: ids need no more, and the
   // first RAND_bytes instantiates OpenSSL's DRBG, which maps ~2 MiB more of
   // libcrypto into every registry that never does TLS.
@@ -20,9 +20,8 @@ std::string RandomHex(size_t bytes) {
     ssize_t n = ::getrandom(buf.data() + got, buf.size() - got, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      // The CSPRNG failing is not recoverable by a caller; do not hand out
-      // guessable ids.
-      throw std::runtime_error("getrandom failed");
+      // Never a guessable id instead.
+      return Status(Errc::kInternal, std::string("getrandom failed: ") + std::strerror(errno));
     }
     got += static_cast<size_t>(n);
   }

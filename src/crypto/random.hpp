@@ -5,9 +5,12 @@
 
 #include <string>
 
+#include "common/result.hpp"
+
 namespace berth::crypto {
 
-// `bytes` random bytes as lower-case hex (2 * bytes characters).
-std::string RandomHex(size_t bytes);
+// `bytes` random bytes as lower-case hex (2 * bytes characters); kInternal
+// when the kernel cannot supply them.
+Result<std::string> RandomHex(size_t bytes);
 
 }  // namespace berth::crypto

@@ -247,7 +247,12 @@ http::Response TokenService::Answer(const http::Request& req, const http::Fields
   claims.issued_at = now;
   claims.not_before = now;
   claims.expires = now + options_.ttl_seconds;
-  claims.id = crypto::RandomHex(16);
+  auto jti = crypto::RandomHex(16);
+  if (!jti) {
+    spdlog::error("token id: {}", jti.status().message());
+    return Error(500, "UNKNOWN", "internal error");
+  }
+  claims.id = std::move(jti).value();
   claims.access = granted;
   auto token = signer_.Sign(claims);
   if (!token) {
@@ -264,7 +269,12 @@ http::Response TokenService::Answer(const http::Request& req, const http::Fields
     if (grant_type == "refresh_token") {
       refresh = std::string(*http::FindField(params, "refresh_token"));  // same token back
     } else {
-      std::string fresh = crypto::RandomHex(32);  // 256 random bits
+      auto random = crypto::RandomHex(32);  // 256 random bits
+      if (!random) {
+        spdlog::error("refresh token: {}", random.status().message());
+        return Error(500, "UNKNOWN", "internal error");
+      }
+      std::string fresh = std::move(random).value();
       if (auto s = refresh_.Save(HashToken(fresh), {who.name, options_.service, who.admin}, now);
           !s.ok()) {
         spdlog::error("cannot store refresh token: {}", s.message());

@@ -203,7 +203,9 @@ FsUploadStore::FsUploadStore(std::string root, BlobStore& blobs)
 FsUploadStore::~FsUploadStore() = default;
 
 Result<UploadPtr> FsUploadStore::Create(const std::string& repository) {
-  std::string id = crypto::RandomHex(16);
+  auto random = crypto::RandomHex(16);
+  if (!random) return random.status();
+  std::string id = std::move(random).value();
   std::string path = SessionFile(root_, id, repository);
   // Not fsynced: a session is acknowledged by nothing durable until its first
   // Keep, so after a crash losing it only makes the client start over.
