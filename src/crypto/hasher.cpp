@@ -12,8 +12,8 @@ namespace berth::crypto {
 // every algorithm of the default provider, which leaves ~2 MiB more of
 // libcrypto resident in a registry that does nothing else with OpenSSL
 // (plain HTTP, no auth). The state is plain data: no allocation, no failure,
-// and a copy is a clone.
-struct Hasher::Ctx {
+// and a copy is a clone. algorithm_ says which member is in use.
+union Hasher::Ctx {
   SHA256_CTX sha256;
   SHA512_CTX sha512;
 };

@@ -31,7 +31,7 @@ class Hasher {
   DigestAlgorithm algorithm() const { return algorithm_; }
 
  private:
-  struct Ctx;
+  union Ctx;
   DigestAlgorithm algorithm_;
   std::unique_ptr<Ctx> ctx_;
 };
