@@ -1,9 +1,13 @@
 // berth: a private container registry. main parses and dispatches, nothing else.
 #include <CLI/CLI.hpp>
+#include <sys/stat.h>
 
 #include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
+  // Whatever berth creates (storage root, blobs, uploads, databases, keys,
+  // the user file) is its user's alone, whatever umask it was started with.
+  ::umask(077);
   using berth::cli::Role;
   CLI::App app{"berth: a private container registry (OCI Distribution API v1.1) and token server"};
   app.require_subcommand(1);

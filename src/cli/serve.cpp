@@ -45,6 +45,8 @@ http::Limits LimitsOf(const config::Config& c) {
   l.write_timeout = std::chrono::seconds(c.http.write_timeout);
   l.max_header_bytes = c.http.max_header_bytes;
   l.max_connections = c.http.max_connections;
+  l.max_connections_per_address = c.http.max_connections_per_address;
+  l.min_body_rate = c.http.min_body_rate;
   return l;
 }
 

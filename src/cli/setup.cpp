@@ -1,5 +1,6 @@
 #include "cli/setup.hpp"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/log_text.hpp"
 #include "crypto/jws.hpp"
 #include "crypto/self_signed.hpp"
 #include "storage/fs/layout.hpp"
@@ -33,9 +35,31 @@ std::optional<config::Config> LoadConfigOrReport(const std::string& path) {
   }
 }
 
+namespace {
+// The message of a log line as the inside of a JSON string (log.format json).
+class JsonMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string out;
+    AppendJsonEscaped(std::string_view(msg.payload.data(), msg.payload.size()), out);
+    dest.append(out.data(), out.data() + out.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessageFlag>();
+  }
+};
+}  // namespace
+
 void SetUpLogging(const config::Config& c) {
   spdlog::set_level(spdlog::level::from_str(c.log.level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+  if (c.log.format == "json") {
+    auto f = std::make_unique<spdlog::pattern_formatter>();
+    f->add_flag<JsonMessageFlag>('*').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%*"})");
+    spdlog::set_formatter(std::move(f));
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+  }
 }
 
 namespace {
@@ -51,9 +75,10 @@ bool Exists(const std::string& p) {
 }  // namespace
 
 void PrepareRoot(const std::string& root) {
-  MakeDir(root, 0755);
-  MakeDir(storage::layout::BlobsDir(root), 0755);
-  MakeDir(storage::layout::UploadsDir(root), 0755);
+  // Owner only: the root holds every image, the user file and the keys.
+  MakeDir(root, 0700);
+  MakeDir(storage::layout::BlobsDir(root), 0700);
+  MakeDir(storage::layout::UploadsDir(root), 0700);
   MakeDir(storage::layout::KeysDir(root), 0700);
 }
 

@@ -81,4 +81,33 @@ std::string LogSafe(std::string_view text, size_t max) {
   return out;
 }
 
+void AppendJsonEscaped(std::string_view text, std::string& out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<uint8_t>(text[i]);
+    if (c >= 0x80) {
+      const size_t n = Utf8Length(text.substr(i));
+      if (n == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out.append(text.substr(i, n));
+        i += n;
+      }
+      continue;
+    }
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7F) {
+      out += "\\u00";
+      out += kDigits[c >> 4];
+      out += kDigits[c & 0xF];
+    } else {
+      out += static_cast<char>(c);
+    }
+    ++i;
+  }
+}
+
 }  // namespace berth

@@ -21,4 +21,9 @@ inline constexpr size_t kMaxLogValue = 256;
 // becomes "-", so that fields never vanish from a line.
 std::string LogSafe(std::string_view text, size_t max = kMaxLogValue);
 
+// Appends `text` to `out` as the inside of a JSON string: '"', '\\' and control
+// bytes escaped, invalid UTF-8 replaced by U+FFFD, so the line stays valid
+// JSON whatever the text holds.
+void AppendJsonEscaped(std::string_view text, std::string& out);
+
 }  // namespace berth

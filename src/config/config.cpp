@@ -103,6 +103,7 @@ const std::vector<Key>& Keys() {
     using C = Config;
     KeyTable t;
     t.Str("log.level", &C::log, &C::Log::level, {"trace", "debug", "info", "warn", "error"});
+    t.Str("log.format", &C::log, &C::Log::format, {"text", "json"});
     t.Str("storage.root", &C::storage, &C::Storage::root, {}, true);
     t.Str("storage.pid_file", &C::storage, &C::Storage::pid_file);
     t.Str("registry.addr", &C::registry, &C::Registry::addr, {}, true);
@@ -148,6 +149,9 @@ const std::vector<Key>& Keys() {
     t.Uint("http.write_timeout", &C::http, &C::Http::write_timeout, 1, 3600);
     t.Uint("http.max_header_bytes", &C::http, &C::Http::max_header_bytes, 1024, 1 << 20);
     t.Uint("http.max_connections", &C::http, &C::Http::max_connections, 1, 1 << 20);
+    t.Uint("http.max_connections_per_address", &C::http, &C::Http::max_connections_per_address, 1,
+           1 << 20);
+    t.Uint("http.min_body_rate", &C::http, &C::Http::min_body_rate, 0, uint64_t{1} << 40);
     t.Uint("http.shutdown_grace", &C::http, &C::Http::shutdown_grace, 0, 3600);
     return t;
   }();

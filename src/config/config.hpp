@@ -21,6 +21,7 @@ struct ConfigError : std::runtime_error {
 struct Config {
   struct Log {
     std::string level = "info";  // trace|debug|info|warn|error
+    std::string format = "text";  // text | json (one JSON object per line)
   } log;
   struct Storage {
     std::string root = "./data";  // storage root (blobs, uploads, metadata.db, keys)
@@ -79,6 +80,8 @@ struct Config {
     uint64_t write_timeout = 60;   // seconds
     uint64_t max_header_bytes = 16384;
     uint64_t max_connections = 1024;
+    uint64_t max_connections_per_address = 64;
+    uint64_t min_body_rate = 1024;  // bytes/s averaged over body_timeout; 0 = off
     uint64_t shutdown_grace = 10;  // seconds
   } http;
 };

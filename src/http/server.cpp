@@ -28,6 +28,24 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// How long a shutdown waits, after closing every connection, for sessions
+// that are inside blocking work to notice.
+constexpr std::chrono::seconds kCloseBound{10};
+
+// Runs `ioc` until it is stopped. The last line of defence: an exception
+// that escapes a handler (a library throwing inside a composed operation,
+// where no session can catch it) is logged and the loop goes on serving the
+// other connections, instead of taking the process down.
+void RunLoop(asio::io_context& ioc) {
+  while (true) {
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      spdlog::critical("uncaught exception on an I/O thread (the loop continues): {}", e.what());
+    }
+  }
+}
 
 std::shared_ptr<asio::ssl::context> MakeTlsContext(const ListenerOptions& o) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
@@ -93,6 +111,18 @@ struct Runtime::Impl {
 
   asio::io_context& ioc() { return *iocs.front(); }
 
+  // After the loops stopped and the pool joined: destroys what is bound to
+  // the loops, then the loops with whatever they still hold (coroutine frames
+  // of sessions that did not end), while the listeners' contexts and the
+  // handlers those frames point into are still alive. The reverse of
+  // construction, as Beast's examples tear down.
+  void TearDown() {
+    stop.reset();
+    hup.reset();
+    for (auto& l : listeners) l.acceptor.reset();
+    iocs.clear();
+  }
+
   void StopAll() {
     for (auto& c : iocs) c->stop();
   }
@@ -106,12 +136,6 @@ struct Runtime::Impl {
         spdlog::warn("{}: accept failed: {}", l.options.name, ec.message());
         continue;
       }
-      if (l.ctx->active.load() >= l.ctx->limits.max_connections) {
-        spdlog::warn("{}: connection limit ({}) reached; closing a new connection",
-                     l.options.name, l.ctx->limits.max_connections);
-        continue;  // the socket closes as it goes out of scope
-      }
-      ++l.ctx->active;
       auto ex = socket.get_executor();
       auto done = [name = l.options.name](std::exception_ptr e) { LogException(e, name + " session"); };
       std::shared_ptr<asio::ssl::context> tls;
@@ -150,8 +174,17 @@ struct Runtime::Impl {
     }
   }
 
-  // Waits for a stop signal, then closes the listeners and waits for the
-  // connections to drain (bounded by `grace`).
+  size_t Active() const {
+    size_t busy = 0;
+    for (const auto& l : listeners) busy += l.ctx->admission.Active();
+    return busy;
+  }
+
+  // Waits for a stop signal, then: closes the listeners; closes idle
+  // keep-alive connections at once (and each one that becomes idle); lets
+  // requests in flight finish for up to `grace`; then closes every
+  // connection and runs the loops until no session is left (bounded), so
+  // that nothing is still suspended when the loops are torn down.
   asio::awaitable<void> Shutdown() {
     auto [ec, sig] = co_await stop->async_wait(kTuple);
     spdlog::info("signal {} received: no new connections; waiting up to {}s for requests in flight",
@@ -159,15 +192,31 @@ struct Runtime::Impl {
     for (auto& l : listeners) {
       boost::system::error_code ignored;
       l.acceptor->close(ignored);
+      l.ctx->stopping = true;
     }
     asio::steady_timer timer(ioc());
-    auto deadline = std::chrono::steady_clock::now() + grace;
-    while (std::chrono::steady_clock::now() < deadline) {
-      size_t busy = 0;
-      for (auto& l : listeners) busy += l.ctx->active.load();
-      if (busy == 0) break;
-      timer.expires_after(std::chrono::milliseconds(50));
-      co_await timer.async_wait(kTuple);
+    auto wait = [&](std::chrono::steady_clock::time_point deadline, bool close_all) -> asio::awaitable<bool> {
+      while (std::chrono::steady_clock::now() < deadline) {
+        for (auto& l : listeners) {
+          if (close_all) {
+            l.ctx->admission.CloseAll();
+          } else {
+            l.ctx->admission.CloseIdle();
+          }
+        }
+        if (Active() == 0) co_return true;
+        timer.expires_after(std::chrono::milliseconds(20));
+        co_await timer.async_wait(kTuple);
+      }
+      co_return Active() == 0;
+    };
+    bool drained = co_await wait(std::chrono::steady_clock::now() + grace, false);
+    if (!drained) {
+      spdlog::warn("{} connection(s) still busy after {}s; closing them", Active(), grace.count());
+      // Sessions waiting on the blocking pool (an fsync, a commit) end when
+      // that work returns; the bound keeps a stuck disk from hanging exit.
+      drained = co_await wait(std::chrono::steady_clock::now() + kCloseBound, true);
+      if (!drained) spdlog::error("{} connection(s) did not end; stopping anyway", Active());
     }
     StopAll();
   }
@@ -181,14 +230,18 @@ Runtime::Runtime(int io_threads, int blocking_threads, std::chrono::seconds grac
 Runtime::~Runtime() {
   impl_->StopAll();
   impl_->pool.join();
+  impl_->TearDown();
 }
 
 uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limits,
                               Handler& handler) {
   Listener& l = impl_->listeners.emplace_back();
   l.options = options;
+  AdmissionLimits admission;
+  admission.total = limits.max_connections;
+  admission.per_address = limits.max_connections_per_address;
   l.ctx = std::unique_ptr<SessionContext>(
-      new SessionContext{handler, limits, impl_->pool, options.name});
+      new SessionContext{handler, limits, impl_->pool, options.name, Admission(admission)});
   if (options.tls) l.tls = MakeTlsContext(options);
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(options.address, ec);
@@ -227,12 +280,13 @@ void Runtime::Run() {
     threads.emplace_back([c = impl_->iocs[i].get()] {
       // Runs until StopAll, also while it has no connection.
       auto guard = asio::make_work_guard(*c);
-      c->run();
+      RunLoop(*c);
     });
   }
-  ioc.run();
+  RunLoop(ioc);
   for (auto& t : threads) t.join();
   impl_->pool.join();
+  impl_->TearDown();
   spdlog::info("stopped");
 }
 

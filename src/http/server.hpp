@@ -38,8 +38,14 @@ struct Limits {
   // Largest request head (request line + headers). Default 16 KiB; larger
   // gets 431 and the connection is closed.
   size_t max_header_bytes = 16 * 1024;
-  // Connections served at once per listener; more are closed at accept.
+  // Connections served at once per listener; past it a reserve of 16 more
+  // may only ask /healthz and /readyz, and the rest are closed at accept.
   size_t max_connections = 1024;
+  // Connections one client address may hold on a listener. Default 64.
+  size_t max_connections_per_address = 64;
+  // Least average body rate (bytes/s) over each body_timeout window; slower
+  // bodies are cut. 0 = off. Default 1024.
+  uint64_t min_body_rate = 1024;
 };
 
 class Runtime {

@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -18,10 +19,15 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <algorithm>
 #include <memory>
 #include <type_traits>
+#include <vector>
 
+#include "common/log_text.hpp"
+#include "http/admission.hpp"
 #include "http/blocking.hpp"
+#include "http/chunked.hpp"
 #include "http/tls_stream.hpp"
 
 namespace berth::http {
@@ -36,11 +42,41 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // Body pieces are read and written in chunks of this size: the memory a
 // connection holds whatever the blob size.
 constexpr size_t kChunk = 256 * 1024;
-// Socket read buffer while a body streams in.
-constexpr size_t kReadBuffer = 256 * 1024;
+// Most bytes the read buffer between requests may hold (request heads are
+// bounded by Limits::max_header_bytes, which must fit in it).
+constexpr size_t kMaxReadBuffer = 64 * 1024;
+// Most header fields in one request; more get 431 like a too-large head.
+constexpr size_t kMaxFields = 100;
 // A body the handler did not want is read and dropped when at most this big,
 // so the connection can be kept; larger ones close it.
 constexpr uint64_t kMaxDrain = 64 * 1024;
+// Deadline of a connection admitted only for a health check.
+constexpr std::chrono::seconds kHealthOnlyTimeout{5};
+
+// Body chunks are kept per I/O thread between requests, so that an idle
+// keep-alive connection holds no chunk and a busy one does not fault in fresh
+// memory for every request (fresh pages are the expensive ones here).
+class ChunkPool {
+ public:
+  static std::unique_ptr<char[]> Take() {
+    auto& free = List();
+    if (free.empty()) return std::make_unique<char[]>(kChunk);
+    auto c = std::move(free.back());
+    free.pop_back();
+    return c;
+  }
+  static void Give(std::unique_ptr<char[]> c) {
+    auto& free = List();
+    if (c && free.size() < kKeep) free.push_back(std::move(c));
+  }
+
+ private:
+  static constexpr size_t kKeep = 8;
+  static std::vector<std::unique_ptr<char[]>>& List() {
+    thread_local std::vector<std::unique_ptr<char[]>> free;
+    return free;
+  }
+};
 
 std::string NextRequestId() {
   static std::atomic<uint64_t> counter{0};
@@ -77,30 +113,55 @@ bool BuildRequest(const bhttp::request_parser<bhttp::buffer_body>& parser, Reque
 template <typename Stream>
 class Session {
  public:
-  Session(Stream& stream, SessionContext& ctx, std::string remote)
-      : stream_(stream), ctx_(ctx), remote_(std::move(remote)) {}
+  Session(Stream& stream, SessionContext& ctx, std::string remote, Connection& conn, bool health_only)
+      : stream_(stream),
+        ctx_(ctx),
+        remote_(std::move(remote)),
+        conn_(conn),
+        health_only_(health_only),
+        buffer_(std::max(kMaxReadBuffer, ctx.limits.max_header_bytes + 1024)) {}
+
+  ~Session() { ChunkPool::Give(std::move(chunk_)); }
 
   asio::awaitable<void> Run() {
     while (true) {
-      bool keep = co_await One();
-      if (!keep) break;
+      bool keep = false;
+      // The session boundary: whatever a request makes throw (a bug, or a
+      // library refusing hostile input) ends this connection, never the
+      // process or the other connections.
+      try {
+        keep = co_await One();
+      } catch (const std::exception& e) {
+        spdlog::error("{} {}: rid={} request failed with an exception, closing the connection: {}",
+                      ctx_.name, remote_, rid_.empty() ? "-" : rid_, e.what());
+        keep = false;
+      }
+      ChunkPool::Give(std::move(chunk_));
+      if (!keep || health_only_ || ctx_.stopping.load()) break;
     }
   }
 
  private:
   // Serves one request; returns whether to keep the connection.
   asio::awaitable<bool> One() {
+    rid_.clear();
     bhttp::request_parser<bhttp::buffer_body> parser;
     parser.header_limit(static_cast<uint32_t>(ctx_.limits.max_header_bytes));
     parser.body_limit(boost::none);  // the handler's sink enforces its own limit
-    Lowest(stream_).expires_after(ctx_.limits.header_timeout);
+    // A health-only connection (admitted past the connection limit) gets a
+    // short deadline: it exists for one quick check.
+    Lowest(stream_).expires_after(health_only_ ? std::min(ctx_.limits.header_timeout, kHealthOnlyTimeout)
+                                               : ctx_.limits.header_timeout);
+    conn_.idle = buffer_.size() == 0;
     auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, kTuple);
+    conn_.idle = false;
     if (ec) {
-      if (ec == bhttp::error::header_limit) {
+      if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
         co_await Send(ctx_.handler.Reject(431, "request header fields too large"), false, false);
       } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
                  ec != asio::error::eof && ec != asio::error::connection_reset &&
-                 ec != asio::ssl::error::stream_truncated && ec != asio::error::operation_aborted) {
+                 ec != asio::ssl::error::stream_truncated && ec != asio::error::operation_aborted &&
+                 ec != asio::error::bad_descriptor) {
         spdlog::debug("{} {}: bad request: {}", ctx_.name, remote_, ec.message());
         co_await Send(ctx_.handler.Reject(400, "malformed HTTP request"), false, false);
       }
@@ -110,12 +171,22 @@ class Session {
     Request req;
     req.remote = remote_;
     req.request_id = NextRequestId();
+    rid_ = req.request_id;
     const bool is_head = parser.get().method() == bhttp::verb::head;
-    bool keep = parser.get().keep_alive();
+    bool keep = parser.get().keep_alive() && !ctx_.stopping.load() && !health_only_;
     Response res;
     std::string user;
-    if (!BuildRequest(parser, req)) {
+    size_t fields = 0;
+    for (auto it = parser.get().begin(); it != parser.get().end() && fields <= kMaxFields; ++it) ++fields;
+    if (fields > kMaxFields) {
+      res = ctx_.handler.Reject(431, "too many header fields");
+      keep = false;
+    } else if (!BuildRequest(parser, req)) {
       res = ctx_.handler.Reject(400, "malformed request target");
+      keep = false;
+    } else if (health_only_ && req.path != "/healthz" && req.path != "/readyz") {
+      res = ctx_.handler.Reject(503, "server busy: too many connections");
+      res.Set("Retry-After", "1");
       keep = false;
     } else {
       // Not a ?: expression: GCC 12 miscompiles co_await inside one.
@@ -137,6 +208,7 @@ class Session {
         if (!parser.is_done() && !(co_await Drain(parser))) keep = false;
       }
     }
+    if (close_after_) keep = false;
     uint64_t sent = 0;
     bool ok = co_await Send(std::move(res), keep, is_head, &sent);
     Log(req, user, last_status_, sent, start);
@@ -159,12 +231,12 @@ class Session {
         co_return std::nullopt;
       }
     }
-    if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+    if (!chunk_) chunk_ = ChunkPool::Take();
     std::optional<Status> result;
-    if (auto length = parser.content_length(); length && !parser.chunked()) {
-      result = co_await ReadSized(*length, sink);
+    if (parser.chunked()) {
+      result = co_await ReadChunked(sink);
     } else {
-      result = co_await ReadParsed(parser, sink);
+      result = co_await ReadSized(parser.content_length().value_or(0), sink);
     }
     if (!result) {
       co_await Abandon(sink);
@@ -174,6 +246,31 @@ class Session {
     complete = result->ok();
     co_return result;
   }
+
+  // Reaps bodies that trickle in: over each window of body_timeout the body
+  // must arrive at min_body_rate on average (a byte per minute would
+  // otherwise hold a connection and its buffers for as long as it likes).
+  class RateCheck {
+   public:
+    explicit RateCheck(const Limits& l) : limits_(l), start_(Clock::now()) {}
+    // Counts `n` more bytes; false when the body is too slow.
+    bool Add(size_t n) {
+      bytes_ += n;
+      if (limits_.min_body_rate == 0) return true;
+      const auto elapsed = Clock::now() - start_;
+      if (elapsed < limits_.body_timeout) return true;
+      const double seconds = std::chrono::duration<double>(elapsed).count();
+      if (static_cast<double>(bytes_) < seconds * static_cast<double>(limits_.min_body_rate)) return false;
+      start_ = Clock::now();
+      bytes_ = 0;
+      return true;
+    }
+
+   private:
+    const Limits& limits_;
+    Clock::time_point start_;
+    uint64_t bytes_ = 0;
+  };
 
   // A body of known length: straight from the socket into the chunk, past
   // Beast's parser, so each byte is copied once on its way to the sink.
@@ -187,6 +284,7 @@ class Session {
       left -= early;
       if (!s.ok()) co_return s;
     }
+    RateCheck rate(ctx_.limits);
     while (left > 0) {
       const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, left));
       size_t got = 0;
@@ -198,6 +296,7 @@ class Session {
           co_return std::nullopt;
         }
         got += n;
+        if (!rate.Add(n)) co_return TooSlow();
       }
       left -= got;
       if (Status s = sink.Write({chunk_.get(), got}); !s.ok()) co_return s;
@@ -205,30 +304,60 @@ class Session {
     co_return Status::Ok();
   }
 
-  // A chunked body, through Beast's parser.
-  asio::awaitable<std::optional<Status>> ReadParsed(bhttp::request_parser<bhttp::buffer_body>& parser,
-                                                    BodySink& sink) {
-    // Beast reads at most the free space of `buffer_`, which after the head is
-    // a few hundred bytes and never grows (the body parser drains it): without
-    // this every body read would be a 512-byte recv.
-    if (buffer_.capacity() < kReadBuffer) buffer_.reserve(kReadBuffer);
-    while (!parser.is_done()) {
-      auto& body = parser.get().body();
-      body.data = chunk_.get();
-      body.size = kChunk;
+  // A chunked body, decoded in place in the chunk by our own bounded decoder
+  // (see chunked.hpp for why not Beast's parser).
+  asio::awaitable<std::optional<Status>> ReadChunked(BodySink& sink) {
+    ChunkedDecoder decoder;
+    RateCheck rate(ctx_.limits);
+    // Bytes that arrived with the head; the buffer's maximum is below kChunk.
+    size_t have = std::min(buffer_.size(), kChunk);
+    std::memcpy(chunk_.get(), buffer_.data().data(), have);
+    buffer_.consume(have);
+    while (true) {
+      if (have > 0) {
+        auto decoded = decoder.Decode(chunk_.get(), have);
+        if (!decoded) {
+          close_after_ = true;
+          co_return decoded.status();
+        }
+        if (decoded->body > 0) {
+          if (Status s = sink.Write({chunk_.get(), decoded->body}); !s.ok()) co_return s;
+        }
+        if (decoder.done()) {
+          KeepPipelined(chunk_.get() + decoded->consumed, have - decoded->consumed);
+          co_return Status::Ok();
+        }
+      }
       Lowest(stream_).expires_after(ctx_.limits.body_timeout);
-      auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, kTuple);
-      if (ec == bhttp::error::need_buffer) ec = {};
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(chunk_.get(), kChunk), kTuple);
       if (ec) {
         spdlog::debug("{} {}: body read failed: {}", ctx_.name, remote_, ec.message());
         co_return std::nullopt;
       }
-      size_t got = kChunk - body.size;
-      if (got > 0) {
-        if (Status s = sink.Write({chunk_.get(), got}); !s.ok()) co_return s;
-      }
+      have = n;
+      if (!rate.Add(n)) co_return TooSlow();
     }
-    co_return Status::Ok();
+  }
+
+  // Bytes after a chunked body belong to the next request: back into the
+  // read buffer, or, when they do not fit, the connection ends after this
+  // answer.
+  void KeepPipelined(const char* data, size_t n) {
+    if (n == 0) return;
+    if (n > buffer_.max_size() - buffer_.size()) {
+      close_after_ = true;
+      return;
+    }
+    auto space = buffer_.prepare(n);
+    std::memcpy(space.data(), data, n);
+    buffer_.commit(n);
+  }
+
+  Status TooSlow() {
+    close_after_ = true;
+    spdlog::info("{} {}: rid={} body slower than {} bytes/s; closing", ctx_.name, remote_, rid_,
+                 ctx_.limits.min_body_rate);
+    return Status(Errc::kBlobUploadInvalid, "request body too slow");
   }
 
   asio::awaitable<void> Abandon(BodySink& sink) {
@@ -296,7 +425,7 @@ class Session {
     bhttp::response_serializer<bhttp::buffer_body> sr{m};
     auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, kTuple);
     if (ec) co_return false;
-    if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+    if (!chunk_) chunk_ = ChunkPool::Take();
     // A per-operation timeout would re-arm a timer for every TLS record
     // (16 KiB): a timerfd_settime, an epoll_ctl and an epoll_wait each, which
     // was most of a TLS pull's CPU. Instead a watchdog checks progress once
@@ -403,19 +532,26 @@ class Session {
     }
   }
 
+  // One access line. Method, target and user come from the client (the user
+  // from a token's subject), so they are escaped and capped: a newline must
+  // not be able to forge a line.
   void Log(const Request& req, const std::string& user, int status, uint64_t bytes,
            Clock::time_point start) {
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    spdlog::info("access {} rid={} client={} user={} method={} target={} status={} bytes={} dur_ms={:.2f}",
-                 ctx_.name, req.request_id, remote_, user.empty() ? "-" : user, req.method,
-                 req.target, status, bytes, ms);
+    spdlog::info("access {} rid={} client={} user={} method={} target=\"{}\" status={} bytes={} dur_ms={:.2f}",
+                 ctx_.name, req.request_id, remote_, LogSafe(user), LogSafe(req.method, 16),
+                 LogSafe(req.target, 1024), status, bytes, ms);
   }
 
   Stream& stream_;
   SessionContext& ctx_;
   const std::string remote_;
-  beast::flat_buffer buffer_;
+  Connection& conn_;
+  const bool health_only_;
+  beast::flat_buffer buffer_;  // bounded: see the constructor
   std::unique_ptr<char[]> chunk_;
+  std::string rid_;  // id of the request being served, for logs
+  bool close_after_ = false;
   int last_status_ = 0;
 };
 
@@ -445,34 +581,101 @@ asio::awaitable<void> LingeringClose(beast::tcp_stream& stream) {
   }
 }
 
-struct ActiveGuard {
-  std::atomic<size_t>& n;
-  ~ActiveGuard() { --n; }
+std::string AddressOf(const asio::ip::tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  return ec ? std::string("unknown") : ep.address().to_string();
+}
+
+// Admits a connection in the listener's table for its lifetime, and lets a
+// shutdown close its socket.
+class Admitted {
+ public:
+  Admitted(SessionContext& ctx, asio::ip::tcp::socket& socket)
+      : ctx_(ctx), address_(AddressOf(socket)), conn_(std::make_shared<Connection>()) {
+    how_ = ctx_.admission.Enter(address_, conn_, &id_);
+  }
+  ~Admitted() {
+    conn_->open = false;
+    ctx_.admission.Leave(address_, how_, id_);
+  }
+  Admitted(const Admitted&) = delete;
+  Admitted& operator=(const Admitted&) = delete;
+
+  // Arms Connection::close for `socket`, which must live as long as this.
+  void Arm(asio::ip::tcp::socket& socket) {
+    conn_->close = [ex = socket.get_executor(), weak = std::weak_ptr<Connection>(conn_), sock = &socket] {
+      if (auto c = weak.lock()) {
+        asio::post(ex, [c, sock] {
+          if (!c->open) return;
+          boost::system::error_code ignored;
+          sock->close(ignored);
+        });
+      }
+    };
+  }
+
+  Admit how() const { return how_; }
+  const std::string& address() const { return address_; }
+  Connection& connection() { return *conn_; }
+
+ private:
+  SessionContext& ctx_;
+  const std::string address_;
+  std::shared_ptr<Connection> conn_;
+  Admit how_ = Admit::kRefuse;
+  uint64_t id_ = 0;
 };
+
+void LogRefused(const SessionContext& ctx, const std::string& address) {
+  // At most one line a second: a flood must not become a flood of logs.
+  static std::atomic<int64_t> last{0};
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          Clock::now().time_since_epoch()).count();
+  int64_t seen = last.load();
+  if (now != seen && last.compare_exchange_strong(seen, now)) {
+    spdlog::warn("{}: refusing connections from {} (at most {} per address, {} in all)", ctx.name,
+                 LogSafe(address), ctx.admission.limits().per_address, ctx.admission.limits().total);
+  }
+}
 
 }  // namespace
 
 asio::awaitable<void> ServePlain(asio::ip::tcp::socket socket, SessionContext& ctx) {
-  ActiveGuard guard{ctx.active};
+  Admitted admitted(ctx, socket);
+  if (admitted.how() == Admit::kRefuse) {
+    LogRefused(ctx, admitted.address());
+    co_return;
+  }
   std::string remote = RemoteOf(socket);
   beast::tcp_stream stream(std::move(socket));
-  Session<beast::tcp_stream> session(stream, ctx, remote);
+  admitted.Arm(stream.socket());
+  Session<beast::tcp_stream> session(stream, ctx, remote, admitted.connection(),
+                                     admitted.how() == Admit::kHealthOnly);
   co_await session.Run();
   co_await LingeringClose(stream);
 }
 
 asio::awaitable<void> ServeTls(asio::ip::tcp::socket socket,
                                std::shared_ptr<asio::ssl::context> tls, SessionContext& ctx) {
-  ActiveGuard guard{ctx.active};
+  Admitted admitted(ctx, socket);
+  if (admitted.how() == Admit::kRefuse) {
+    LogRefused(ctx, admitted.address());
+    co_return;
+  }
   std::string remote = RemoteOf(socket);
   TlsStream stream(std::move(socket), std::move(tls));
-  Lowest(stream).expires_after(ctx.limits.header_timeout);
+  admitted.Arm(Lowest(stream).socket());
+  const bool health_only = admitted.how() == Admit::kHealthOnly;
+  admitted.connection().idle = true;  // a shutdown need not wait for a handshake
+  Lowest(stream).expires_after(health_only ? std::min(ctx.limits.header_timeout, kHealthOnlyTimeout)
+                                           : ctx.limits.header_timeout);
   auto [ec] = co_await stream.async_handshake(kTuple);
   if (ec) {
     spdlog::debug("{} {}: TLS handshake failed: {}", ctx.name, remote, ec.message());
     co_return;
   }
-  Session<TlsStream> session(stream, ctx, remote);
+  Session<TlsStream> session(stream, ctx, remote, admitted.connection(), health_only);
   co_await session.Run();
   Lowest(stream).expires_after(std::chrono::seconds(2));
   auto [sec] = co_await stream.async_shutdown(kTuple);

@@ -11,6 +11,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <string>
 
+#include "http/admission.hpp"
 #include "http/message.hpp"
 #include "http/server.hpp"
 
@@ -21,7 +22,8 @@ struct SessionContext {
   const Limits limits;
   boost::asio::thread_pool& pool;
   const std::string name;
-  std::atomic<size_t> active{0};  // connections open on this listener
+  Admission admission;              // connections open on this listener
+  std::atomic<bool> stopping{false};  // shutting down: answer, then close
 };
 
 boost::asio::awaitable<void> ServePlain(boost::asio::ip::tcp::socket socket, SessionContext& ctx);

@@ -18,7 +18,7 @@ Result<std::unique_ptr<DirLock>> DirLock::TryAcquire(const std::string& root,
 Result<std::unique_ptr<DirLock>> DirLock::Acquire(const std::string& root, const std::string& name,
                                                   bool wait) {
   std::string path = root + "/" + name;
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd.valid()) return PosixError("open " + path, errno);
   struct flock fl {};
   fl.l_type = F_WRLCK;

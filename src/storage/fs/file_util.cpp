@@ -35,7 +35,7 @@ Status SyncDir(const std::string& dir) {
 }
 
 Status EnsureDir(const std::string& dir, const std::string& parent) {
-  if (::mkdir(dir.c_str(), 0755) == 0) return SyncDir(parent);
+  if (::mkdir(dir.c_str(), 0700) == 0) return SyncDir(parent);
   if (errno == EEXIST) return Status::Ok();
   return PosixError("mkdir " + dir, errno);
 }
@@ -56,7 +56,7 @@ Status WriteAll(int fd, const char* data, size_t size, const std::string& contex
 Status WriteFileAtomic(const std::string& dir, const std::string& name, const std::string& data) {
   std::string tmp = dir + "/." + name + ".tmp";
   std::string final_path = dir + "/" + name;
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd.valid()) return PosixError("open " + tmp, errno);
   if (auto s = WriteAll(fd.get(), data.data(), data.size(), tmp); !s.ok()) return s;
   if (::fsync(fd.get()) != 0) return PosixError("fsync " + tmp, errno);

@@ -63,15 +63,15 @@ Status FsBlobStore::Publish(const std::string& staged_path, const Digest& digest
 Status FsBlobStore::Prepare() {
   const Digest probe(DigestAlgorithm::kSha256, std::string(64, '0'));  // names the sha256 dir
   std::string blobs = layout::BlobsDir(root_), algorithm = layout::AlgorithmDir(root_, probe);
-  if (::mkdir(blobs.c_str(), 0755) != 0 && errno != EEXIST) return PosixError("mkdir " + blobs, errno);
-  if (::mkdir(algorithm.c_str(), 0755) != 0 && errno != EEXIST) {
+  if (::mkdir(blobs.c_str(), 0700) != 0 && errno != EEXIST) return PosixError("mkdir " + blobs, errno);
+  if (::mkdir(algorithm.c_str(), 0700) != 0 && errno != EEXIST) {
     return PosixError("mkdir " + algorithm, errno);
   }
   bool made = false;
   static constexpr char kHex[] = "0123456789abcdef";
   for (int i = 0; i < 256; ++i) {
     std::string shard = algorithm + "/" + kHex[i >> 4] + kHex[i & 15];
-    if (::mkdir(shard.c_str(), 0755) == 0) {
+    if (::mkdir(shard.c_str(), 0700) == 0) {
       made = true;
     } else if (errno != EEXIST) {
       return PosixError("mkdir " + shard, errno);

@@ -209,7 +209,7 @@ Result<UploadPtr> FsUploadStore::Create(const std::string& repository) {
   std::string path = SessionFile(root_, id, repository);
   // Not fsynced: a session is acknowledged by nothing durable until its first
   // Keep, so after a crash losing it only makes the client start over.
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644));
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600));
   if (!fd.valid()) return PosixError("create upload", errno);
   auto session = std::make_shared<Session>();
   session->repository = repository;

@@ -1,0 +1,61 @@
+#include "http/admission.hpp"
+
+#include <vector>
+
+namespace berth::http {
+
+Admit Admission::Enter(const std::string& address, const std::shared_ptr<Connection>& conn,
+                       uint64_t* id) {
+  std::lock_guard lock(mu_);
+  size_t& mine = by_address_[address];
+  Admit how = Admit::kServe;
+  if (mine >= limits_.per_address) {
+    how = Admit::kRefuse;
+  } else if (normal_ >= limits_.total) {
+    how = health_ < limits_.health_reserve ? Admit::kHealthOnly : Admit::kRefuse;
+  }
+  if (how == Admit::kRefuse) {
+    if (mine == 0) by_address_.erase(address);
+    return how;
+  }
+  ++mine;
+  ++(how == Admit::kServe ? normal_ : health_);
+  *id = ++next_id_;
+  conns_.emplace(*id, conn);
+  return how;
+}
+
+void Admission::Leave(const std::string& address, Admit how, uint64_t id) {
+  std::lock_guard lock(mu_);
+  if (how == Admit::kRefuse) return;
+  conns_.erase(id);
+  --(how == Admit::kServe ? normal_ : health_);
+  auto it = by_address_.find(address);
+  if (it != by_address_.end() && --it->second == 0) by_address_.erase(it);
+}
+
+size_t Admission::Active() const {
+  std::lock_guard lock(mu_);
+  return normal_ + health_;
+}
+
+void Admission::CloseIdle() { ForEach(true); }
+void Admission::CloseAll() { ForEach(false); }
+
+void Admission::ForEach(bool idle_only) {
+  // Called outside the lock: a close may end a connection, whose Leave
+  // takes the lock.
+  std::vector<std::shared_ptr<Connection>> targets;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, weak] : conns_) {
+      auto c = weak.lock();
+      if (c && (!idle_only || c->idle.load())) targets.push_back(std::move(c));
+    }
+  }
+  for (auto& c : targets) {
+    if (c->close) c->close();
+  }
+}
+
+}  // namespace berth::http
