@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -28,6 +29,7 @@
 #include "http/admission.hpp"
 #include "http/blocking.hpp"
 #include "http/chunked.hpp"
+#include "http/memory_stream.hpp"
 #include "http/tls_stream.hpp"
 
 namespace berth::http {
@@ -681,6 +683,14 @@ asio::awaitable<void> ServeTls(asio::ip::tcp::socket socket,
   auto [sec] = co_await stream.async_shutdown(kTuple);
   (void)sec;  // a peer that closes without close_notify is common and harmless
   co_await LingeringClose(Lowest(stream));
+}
+
+asio::awaitable<std::string> ServeBytes(std::string input, size_t piece, SessionContext& ctx) {
+  MemoryStream stream(co_await asio::this_coro::executor, std::move(input), piece);
+  Connection conn;
+  Session<MemoryStream> session(stream, ctx, "memory", conn, false);
+  co_await session.Run();
+  co_return stream.output();
 }
 
 }  // namespace berth::http

@@ -33,4 +33,11 @@ boost::asio::awaitable<void> ServeTls(boost::asio::ip::tcp::socket socket,
                                       std::shared_ptr<boost::asio::ssl::context> tls,
                                       SessionContext& ctx);
 
+// Serves one connection whose bytes are `input`, read at most `piece` bytes
+// at a time, through the same Session code as the sockets; returns what was
+// answered (its first MiB). For the HTTP fuzz target and tests: `ctx.handler`
+// sees real requests, timeouts never fire, and the connection ends when the
+// input does.
+boost::asio::awaitable<std::string> ServeBytes(std::string input, size_t piece, SessionContext& ctx);
+
 }  // namespace berth::http
