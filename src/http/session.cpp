@@ -155,6 +155,8 @@ class Session {
     Lowest(stream_).expires_after(health_only_ ? std::min(ctx_.limits.header_timeout, kHealthOnlyTimeout)
                                                : ctx_.limits.header_timeout);
     conn_.idle = buffer_.size() == 0;
+    // An idle keep-alive connection keeps no more than a small buffer.
+    if (conn_.idle && buffer_.capacity() > 4096) buffer_.shrink_to_fit();
     auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, kTuple);
     conn_.idle = false;
     if (ec) {
