@@ -185,7 +185,7 @@ TokenService::Login TokenService::Authenticate(const http::Request& req,
   AuthResult r = authenticator_.Authenticate(user, password);
   switch (r.outcome) {
     case AuthOutcome::kOk:
-      limiter_.Succeeded(user, address);
+      limiter_.Succeeded(user);
       r.identity.authenticated = true;
       if (r.identity.name.empty()) r.identity.name = user;
       return {Login::kOk, r.identity, 0, r.detail};
