@@ -196,11 +196,6 @@ TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock) 
   to.ttl_seconds = static_cast<int64_t>(c.token.ttl);
   to.refresh_ttl_seconds = static_cast<int64_t>(c.token.refresh_ttl);
   to.refresh_idle_seconds = static_cast<int64_t>(c.token.refresh_idle_ttl);
-  // Keystone cannot re-check a user without a password: its refresh tokens
-  // last as long as a Keystone answer is trusted anyway.
-  if (c.token.backend == "keystone") {
-    to.unverified_refresh_seconds = static_cast<int64_t>(c.keystone.cache_ttl);
-  }
   p.service = std::make_unique<auth::TokenService>(*p.authenticator, *p.policy, *p.signer,
                                                    *p.refresh, *p.limiter, &UnixNow, to);
   p.health = std::make_unique<ops::HealthHandler>(

@@ -247,17 +247,12 @@ TokenService::Login TokenService::Refresh(std::string_view token, int64_t now) {
   }
   Result<std::string> current = authenticator_.CredentialGeneration(g->subject);
   if (current.ok()) {
-    // An empty stored generation (a Keystone-era token) never matches.
+    // An empty stored generation (a row from before generations) never matches.
     if (!SameGeneration(*current, g->generation)) {
       return {Login::kBad, who_not, 0, "credential changed since the refresh token was issued"};
     }
   } else if (current.status().code() == Errc::kUnsupported) {
-    if (!g->generation.empty()) {
-      return {Login::kBad, who_not, 0, "refresh token from another identity backend"};
-    }
-    if (now - g->created >= options_.unverified_refresh_seconds) {
-      return {Login::kBad, who_not, 0, "refresh token older than the backend re-check time"};
-    }
+    return {Login::kBad, who_not, 0, "the identity backend cannot re-check a refresh token"};
   } else if (current.status().code() == Errc::kUnauthorized) {
     return {Login::kBad, who_not, 0, "user no longer exists"};
   } else {
@@ -274,18 +269,17 @@ TokenService::Login TokenService::Refresh(std::string_view token, int64_t now) {
 
 Result<std::optional<std::string>> TokenService::Issue(const Identity& who, int64_t now) {
   Result<std::string> generation = authenticator_.CredentialGeneration(who.name);
-  storage::RefreshGrant grant{who.name, options_.service, who.admin, "", 0, 0};
-  if (generation.ok()) {
-    grant.generation = std::move(generation).value();
-  } else if (generation.status().code() == Errc::kUnsupported) {
-    if (options_.unverified_refresh_seconds <= 0) return std::optional<std::string>();
-  } else {
-    // The user vanished (or the file became unreadable) since the password
-    // was checked: no long-lived token for that login.
-    spdlog::warn("no refresh token for user={}: {}", LogSafe(who.name),
-                 generation.status().message());
+  if (!generation.ok()) {
+    // kUnsupported (Keystone): see the header. Otherwise the user vanished,
+    // or the file became unreadable, since the password was checked.
+    if (generation.status().code() != Errc::kUnsupported) {
+      spdlog::warn("no refresh token for user={}: {}", LogSafe(who.name),
+                   generation.status().message());
+    }
     return std::optional<std::string>();
   }
+  const storage::RefreshGrant grant{who.name, options_.service, who.admin,
+                                    std::move(generation).value(), 0, 0};
   auto random = crypto::RandomHex(32);  // 256 random bits
   if (!random) return random.status();
   std::string fresh = std::move(random).value();
@@ -316,8 +310,12 @@ http::Response TokenService::Answer(const http::Request& req, const http::Fields
   requested = OnlyValidNames(std::move(requested), client);
 
   Login login = Authenticate(req, params, oauth);
-  // (A throttled request was not checked: it names nobody in the access log.)
-  *user_out = login.kind == Login::kThrottled ? std::string() : login.identity.name;
+  // The access log names only a user the backend vouched for, escaped like
+  // the audit lines: a refused name is the client's text, and a Keystone
+  // name may hold any byte. (A name fit for logs comes out unchanged.)
+  *user_out = login.kind == Login::kOk && login.identity.authenticated
+                  ? LogSafe(login.identity.name)
+                  : std::string();
   switch (login.kind) {
     case Login::kOk:
       break;

@@ -14,11 +14,14 @@
 // refused (401; the client logs in again) when the token is unknown or
 // revoked, older than refresh_ttl_seconds, unused for refresh_idle_seconds,
 // or when the user's credential generation differs from the stored one (the
-// password changed, the account was deleted or re-created). A backend
-// without generations (Keystone) cannot re-check a user at refresh time:
-// its refresh tokens last unverified_refresh_seconds (keystone.cache_ttl,
-// the time a Keystone answer is trusted anyway) and none is issued when
-// that is 0.
+// password changed, the account was deleted or re-created).
+//
+// A backend without generations (Keystone) gets no refresh tokens: without
+// the password nothing can be re-checked at refresh time, and a short-lived
+// one would break `docker login`, which keeps only the refresh token and
+// drops the password. Such clients keep sending the password, checked
+// against Keystone at least every keystone.cache_ttl; a refresh against
+// such a backend is always refused.
 //
 // Every client-supplied value in the audit lines (user names, scopes,
 // client address, account) goes through LogSafe, so it cannot forge a line.
@@ -48,10 +51,6 @@ struct TokenServiceOptions {
   int64_t refresh_ttl_seconds = 30 * 86400;
   // A refresh token unused this long is refused (token.refresh_idle_ttl).
   int64_t refresh_idle_seconds = 7 * 86400;
-  // Life of a refresh token whose credential the backend cannot re-check
-  // (Authenticator::CredentialGeneration is kUnsupported: Keystone). 0: no
-  // refresh token is issued for such logins.
-  int64_t unverified_refresh_seconds = 0;
 };
 
 class TokenService final : public http::Handler {

@@ -254,7 +254,9 @@ TEST_F(TokenServiceTest, PostPasswordGrantThenRefreshGrant) {
 
   // Bound to its service: asked for another, or stored for another, it fails.
   EXPECT_EQ(Post("grant_type=refresh_token&service=other&refresh_token=" + refresh).status, 400);
-  store_.tokens[Hash("elsewhere")] = {"alice", "other", false};
+  // (Valid in every other respect, so the service alone refuses it.)
+  store_.tokens[Hash("elsewhere")] = {"alice", "other", false, "gen:" + std::string(kPassword) + ":0",
+                                      kNow, kNow};
   EXPECT_EQ(Post("grant_type=refresh_token&refresh_token=elsewhere").status, 401);
   EXPECT_EQ(Post("grant_type=refresh_token&refresh_token=unknown").status, 401);
   EXPECT_EQ(store_.Revoke("alice").value(), 2);
@@ -414,22 +416,16 @@ TEST_F(RefreshLifecycleTest, UnavailableBackendAtRefreshIs503) {
   EXPECT_EQ(Refresh(t), 200);
 }
 
-TEST_F(RefreshLifecycleTest, BackendWithoutGenerationsGetsShortLivedTokensOrNone) {
-  auth_.generations = false;  // like Keystone
-  EXPECT_EQ(Login(), "");     // unverified_refresh_seconds = 0: none issued
-  TokenServiceOptions o;
-  o.unverified_refresh_seconds = 60;  // keystone.cache_ttl
-  Configure(o);
+TEST_F(RefreshLifecycleTest, BackendWithoutGenerationsGetsNoRefreshTokens) {
+  // Also what a deployment switched from the user file to Keystone sees.
   const std::string t = Login();
   ASSERT_FALSE(t.empty());
-  EXPECT_EQ(store_.tokens[Hash(t)].generation, "");
-  now_ += 59;
-  EXPECT_EQ(Refresh(t), 200);
-  now_ += 1;
-  EXPECT_EQ(Refresh(t), 401);  // the client must log in (and so ask Keystone) again
-  // A token made with generations is not accepted by such a backend.
-  store_.tokens[Hash("htpasswd-era")] = {"alice", "berth", false, "gen:x:0", now_, now_};
-  EXPECT_EQ(Refresh("htpasswd-era"), 401);
+  auth_.generations = false;  // like Keystone
+  EXPECT_EQ(Refresh(t), 401);
+  EXPECT_EQ(Login(), "");  // 200, but no refresh token
+  EXPECT_FALSE(Body(Send(Get({{"offline_token", "true"}}, "alice", kPassword))).contains("refresh_token"));
+  store_.tokens[Hash("none")] = {"alice", "berth", false, "", now_, now_};
+  EXPECT_EQ(Refresh("none"), 401);
 }
 
 TEST_F(RefreshLifecycleTest, ExpiredTokensAreSweptOnLaterLogins) {
@@ -492,7 +488,9 @@ TEST_F(TokenServiceTest, InvalidRepositoryNamesAreDroppedAndLogged) {
 TEST_F(TokenServiceTest, ClientValuesCannotForgeLogLines) {
   LogCapture log;
   const std::string evil = "x\naudit token user=admin admin=true";
-  Send(Get({{"account", evil}}, evil, "wrong"));
+  std::string access_log_user = "?";
+  Send(Get({{"account", evil}}, evil, "wrong"), &access_log_user);
+  EXPECT_EQ(access_log_user, "");  // the access log gets no refused name
   http::Request r = Get({{"account", "a\nb"}, {"scope", "repository:alice/app:pull"}}, "alice",
                         kPassword);
   r.remote = "10.0.0.1:1\nforged\x1b[31m";
