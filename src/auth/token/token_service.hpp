@@ -31,6 +31,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "auth/authenticator.hpp"
@@ -64,13 +65,17 @@ class TokenService final : public http::Handler {
   http::Response Reject(int status, std::string_view reason) override;
 
   // Answers a token request whose parameters are already parsed (GET query
-  // or POST form). Public for the POST body sink.
+  // or POST form). Public for the POST body sink. `user_out` gets the user
+  // for the access log: only one the backend vouched for, through LogSafe;
+  // empty otherwise.
   http::Response Answer(const http::Request& request, const http::Fields& params, bool oauth,
                         std::string* user_out);
 
  private:
   struct Login;
   Login Authenticate(const http::Request& request, const http::Fields& params, bool oauth);
+  // Checks a refresh token (store, service, age, idle time, credential
+  // generation; see above) and records its use at most once a minute.
   Login Refresh(std::string_view token, int64_t now);
   // The refresh token for a fresh login of `who`: a new stored one, or
   // nullopt when none can be issued for this backend. Errors: the store's.
