@@ -11,6 +11,7 @@
 #include <string>
 
 #include "auth/identity.hpp"
+#include "common/result.hpp"
 #include "common/secret.hpp"
 
 namespace berth::auth {
@@ -31,6 +32,20 @@ class Authenticator {
  public:
   virtual ~Authenticator() = default;
   virtual AuthResult Authenticate(const std::string& user, const Secret& password) = 0;
+
+  // The current credential generation of `user`: an opaque string (64 hex
+  // digits) that changes whenever the user's stored credential does - the
+  // password is changed, or the account is deleted (and perhaps created
+  // again under the same name). Refresh tokens and cached logins are bound
+  // to it, so any such change invalidates them without further state.
+  // Cheap: no bcrypt, no network. Errors: kUnauthorized when the user does
+  // not exist (any more); kUnavailable when the backend cannot be read;
+  // kUnsupported when the backend keeps no credential to compare (Keystone,
+  // and the default).
+  virtual Result<std::string> CredentialGeneration(const std::string& user) {
+    (void)user;
+    return Status(Errc::kUnsupported, "the identity backend has no credential generations");
+  }
 };
 
 using AuthenticatorPtr = std::unique_ptr<Authenticator>;

@@ -1,8 +1,11 @@
 // CachingAuthenticator: puts a LoginCache in front of any Authenticator, so
 // that the bcrypt (or network) cost of a login is paid once per TTL rather
 // than on every token request. Only successes are cached (see LoginCache for
-// the keying and the bound); a removed user or changed password keeps
-// working for at most the TTL.
+// the keying and the bound). When the wrapped backend has credential
+// generations (the user file), they are part of the key: a changed password
+// or a removed user stops matching as soon as the backend sees the change
+// (the user file is re-read within a second). Without generations
+// (Keystone), such a change takes effect within the TTL.
 //
 // Thread-safety: safe from many threads, like the wrapped authenticator.
 #pragma once
@@ -14,12 +17,16 @@ namespace berth::auth {
 
 class CachingAuthenticator final : public Authenticator {
  public:
-  // `inner` must outlive this object.
-  CachingAuthenticator(Authenticator& inner, LoginCacheOptions options);
+  // `inner` must outlive this object. `clock` is the cache's (tests); null
+  // is the steady clock.
+  CachingAuthenticator(Authenticator& inner, LoginCacheOptions options,
+                       LoginCache::Clock clock = nullptr);
 
   AuthResult Authenticate(const std::string& user, const Secret& password) override;
+  // The wrapped backend's answer.
+  Result<std::string> CredentialGeneration(const std::string& user) override;
 
-  // Forgets every cached login (e.g. when the user file changes).
+  // Forgets every cached login (on SIGHUP).
   void Clear() { cache_.Clear(); }
 
  private:

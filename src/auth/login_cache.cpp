@@ -23,12 +23,16 @@ LoginCache::LoginCache(LoginCacheOptions options, Clock clock)
       clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })),
       salt_(Salt()) {}
 
-std::optional<std::string> LoginCache::Key(const std::string& user, const Secret& password) const {
+std::optional<std::string> LoginCache::Key(const std::string& user, const Secret& password,
+                                           std::string_view generation) const {
   if (user.find('\0') != std::string::npos) return std::nullopt;
+  if (generation.find('\0') != std::string_view::npos) return std::nullopt;
   crypto::Hasher h(DigestAlgorithm::kSha256);
   h.Update(salt_);
   h.Update(user);
   static constexpr char kSeparator[1] = {'\0'};
+  h.Update(kSeparator);
+  h.Update(generation);
   h.Update(kSeparator);
   h.Update(password.reveal());
   return h.Peek().hex();

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "auth/identity.hpp"
@@ -50,10 +51,14 @@ class LoginCache {
   LoginCache(const LoginCache&) = delete;
   LoginCache& operator=(const LoginCache&) = delete;
 
-  // The cache key of (user, password): the salted SHA-256 as 64 hex characters.
-  // Returns nullopt for credentials that are never cached: a user name
+  // The cache key of (user, password, generation): the salted SHA-256 as 64
+  // hex characters. `generation` is the user's credential generation
+  // (Authenticator::CredentialGeneration) when the backend has one, so that
+  // a changed or deleted account never matches an older entry. Returns
+  // nullopt for credentials that are never cached: a user name or generation
   // containing a NUL byte (it would make the key ambiguous).
-  std::optional<std::string> Key(const std::string& user, const Secret& password) const;
+  std::optional<std::string> Key(const std::string& user, const Secret& password,
+                                 std::string_view generation = {}) const;
 
   // The identity remembered under `key`, or nullopt when there is none or it
   // has expired (an expired entry is dropped).

@@ -174,6 +174,11 @@ TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock) 
     lo.ttl = std::chrono::seconds(c.token.login_cache_ttl);
     p.cached = std::make_unique<auth::CachingAuthenticator>(*p.backend, lo);
     p.authenticator = p.cached.get();
+    // Any change of the user file empties the cache (entries are also keyed
+    // by each user's credential generation, so this is belt and braces).
+    // MakeAuthenticator made an HtpasswdAuthenticator for this backend.
+    auth::CachingAuthenticator* cached = p.cached.get();
+    static_cast<auth::HtpasswdAuthenticator&>(*p.backend).OnChange([cached] { cached->Clear(); });
   }
   auth::PolicyOptions po;
   po.admins = c.token.admins;
@@ -191,6 +196,8 @@ TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock) 
   to.service = c.auth.service;
   to.issuer = c.auth.issuer;
   to.ttl_seconds = static_cast<int64_t>(c.token.ttl);
+  to.refresh_ttl_seconds = static_cast<int64_t>(c.token.refresh_ttl);
+  to.refresh_idle_seconds = static_cast<int64_t>(c.token.refresh_idle_ttl);
   p.service = std::make_unique<auth::TokenService>(*p.authenticator, *p.policy, *p.signer,
                                                    *p.refresh, *p.limiter, &UnixNow, to);
   p.health = std::make_unique<ops::HealthHandler>(

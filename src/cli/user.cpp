@@ -5,8 +5,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
@@ -14,6 +17,7 @@
 #include "common/result.hpp"
 #include "common/secret.hpp"
 #include "crypto/bcrypt.hpp"
+#include "storage/db/sqlite_refresh_token_store.hpp"
 
 namespace berth::cli {
 namespace {
@@ -153,6 +157,41 @@ Result<auth::HtpasswdFile> LoadUsers(const std::string& path, bool missing_ok) {
   return file;
 }
 
+// The token database beside the user file: both live in the storage root
+// unless token.htpasswd puts the user file elsewhere.
+std::string TokensDbBeside(const std::string& user_file) {
+  std::filesystem::path dir = std::filesystem::path(user_file).parent_path();
+  if (dir.empty()) dir = ".";
+  return (dir / "tokens.db").string();
+}
+
+// Revokes `user`'s refresh tokens in the tokens.db beside the user file, so
+// that a running token server refuses them from now on. Where there is no
+// such database (the user file lives elsewhere) the tokens still end: the
+// server compares each token's credential generation with the user file on
+// every refresh. A failure here is reported but does not undo the edit.
+void RevokeRefreshTokens(const std::string& action, const std::string& user_file,
+                         const std::string& user) {
+  const std::string db = TokensDbBeside(user_file);
+  struct stat st {};
+  if (::stat(db.c_str(), &st) != 0) return;  // no token server has used this root
+  auto store = storage::SqliteRefreshTokenStore::Open(db);
+  if (!store.ok()) {
+    std::cerr << "warning: berth user " << action << ": cannot open " << db << ": "
+              << store.status().message()
+              << " (the token server still refuses the old tokens, within a second)\n";
+    return;
+  }
+  Result<int64_t> n = (*store)->Revoke(user);
+  if (!n.ok()) {
+    std::cerr << "warning: berth user " << action << ": cannot revoke the refresh tokens in " << db
+              << ": " << n.status().message()
+              << " (the token server still refuses them, within a second)\n";
+    return;
+  }
+  if (*n > 0) std::cout << "revoked " << *n << " refresh token(s) of '" << user << "'\n";
+}
+
 int List(const std::string& path) {
   Result<auth::HtpasswdFile> file = auth::HtpasswdFile::Load(path);
   if (!file.ok()) {
@@ -173,6 +212,7 @@ int Delete(const std::string& path, const std::string& user) {
   if (!file->Remove(user)) return Fail("del", "no user '" + user + "' in " + path);
   if (Status s = file->Save(path); !s.ok()) return Fail("del", s.message());
   std::cout << "user '" << user << "' deleted from " << path << "\n";
+  RevokeRefreshTokens("del", path, user);
   return 0;
 }
 
@@ -204,6 +244,9 @@ int SetPassword(const std::string& action, const std::string& path, const std::s
   if (Status s = file->Save(path); !s.ok()) return Fail(action, s.message());
   std::cout << "user '" << user << "' " << (create ? "added to " : "password changed in ")
             << path << "\n";
+  // passwd: the old password's tokens end now. add: a re-created name
+  // starts with none of a former account's.
+  RevokeRefreshTokens(action, path, user);
   return 0;
 }
 

@@ -1,6 +1,10 @@
 // `berth user add|passwd|del|list`: edits the embedded bcrypt user file
 // (auth/htpasswd/htpasswd_file.hpp) that the token server's htpasswd
 // authenticator reads. A running server picks up the change within a second.
+// add, passwd and del also revoke the user's refresh tokens in the tokens.db
+// beside the user file (the storage root's, by default) at once; elsewhere
+// the token server refuses them anyway, since each is bound to the user's
+// credential generation.
 //
 // Thread-safety: a command; call from main only. Two concurrent edits of the
 // same file may lose one of them (the file itself is always whole).
@@ -21,7 +25,9 @@ namespace berth::cli {
 // `password_from_stdin`, else prompt twice on the controlling terminal with
 // echo off; an empty password is refused. `cost` is the bcrypt cost of new
 // hashes (crypto::kBcryptDefaultCost = 10 by default). Lines the file cannot
-// use are reported as warnings on stderr and kept as they are.
+// use are reported as warnings on stderr and kept as they are. After add,
+// passwd or del, the user's refresh tokens in <dir of file>/tokens.db (when
+// it exists) are revoked; failing that is a warning, not a failure.
 int UserCommand(const std::string& action, const std::string& file, const std::string& user,
                 bool password_from_stdin, int cost);
 

@@ -133,6 +133,8 @@ const std::vector<Key>& Keys() {
     t.Bool("token.anonymous_pull", &C::token, &C::Token::anonymous_pull);
     t.Uint("token.max_failures", &C::token, &C::Token::max_failures, 1, 1000);
     t.Uint("token.login_cache_ttl", &C::token, &C::Token::login_cache_ttl, 0, 3600);
+    t.Uint("token.refresh_ttl", &C::token, &C::Token::refresh_ttl, 60, 366 * 86400);
+    t.Uint("token.refresh_idle_ttl", &C::token, &C::Token::refresh_idle_ttl, 60, 366 * 86400);
     t.Str("keystone.url", &C::keystone, &C::Keystone::url);
     t.Str("keystone.user_domain", &C::keystone, &C::Keystone::user_domain, {}, true);
     t.Str("keystone.project", &C::keystone, &C::Keystone::project);
@@ -251,6 +253,8 @@ std::string DefaultYaml() {
     << "  htpasswd: \"\"      # empty: <root>/htpasswd\n"
     << "  admins: " << list(d.token.admins) << "\n  public_namespaces: "
     << list(d.token.public_namespaces) << "\n  reserved_namespaces: []\n  anonymous_pull: false\n"
+    << "  refresh_ttl: " << d.token.refresh_ttl << "       # seconds a refresh token lives at most\n"
+    << "  refresh_idle_ttl: " << d.token.refresh_idle_ttl << "   # seconds unused before it is refused\n"
     << "keystone:\n  url: \"\"\n  user_domain: Default\n  project: \"\"\n  admin_role: admin\n"
     << "  verify_tls: true\n  cache_ttl: " << d.keystone.cache_ttl << "\n";
   return o.str();

@@ -60,6 +60,8 @@ struct Config {
     bool anonymous_pull = false;
     uint64_t max_failures = 5;  // failed logins per user and address before 429s start
     uint64_t login_cache_ttl = 60;  // seconds a successful user-file login is remembered (0: off)
+    uint64_t refresh_ttl = 30 * 86400;      // longest life of a refresh token, in seconds
+    uint64_t refresh_idle_ttl = 7 * 86400;  // a refresh token unused this long is refused
   } token;
   struct Keystone {
     std::string url;  // e.g. https://keystone:5000/v3

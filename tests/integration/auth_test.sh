@@ -29,7 +29,14 @@
 #   7. The reference registry 2.8.2 with `auth: token` pointing at berth:
 #      skopeo as alice into alice/ (ok) and bob/ (denied); berth's token used
 #      by hand against it.
-#   5. Rate limiting (last, on a SEPARATE berth with its own root and ports):
+#   8. Hostile input and credential lifecycle (main berth): `berth user
+#      passwd|del` revoke refresh tokens in tokens.db at once; a user file
+#      replaced by hand ends them too (credential generation); a re-created
+#      name does not inherit them; an old password stops logging in (login
+#      cache); names like alice/../bob/x are never granted and are logged; a
+#      user name with a newline cannot forge an audit line; bad
+#      token.refresh_ttl stops start-up; a schema-1 tokens.db is upgraded.
+#   5. Rate limiting (on a SEPARATE berth with its own root and ports):
 #      5 free failures, then 429 + Retry-After; the right password is
 #      throttled too from the same address; other users are not; another
 #      loopback source address (127.0.0.2) is not; a success clears the count;
@@ -894,6 +901,108 @@ else
   stop_pid "$RL_PID"
 fi
 BASE=$SAVE_BASE CACERT=$SAVE_CACERT CERTDIR=$SAVE_CERTDIR
+
+# ================================================================ 8. hostile input, credential lifecycle
+echo "# 8. credential lifecycle of refresh tokens, token names, log injection"
+# refresh TOKEN: POST refresh grant on the main token server; prints the status
+refresh() {
+  c -o "$WORK/rf.json" -w '%{http_code}' -X POST "$TOKEN_URL" --data-urlencode grant_type=refresh_token \
+    --data-urlencode "refresh_token=$1" --data-urlencode service=berth --data-urlencode client_id=auth-test
+}
+# offline USER PASS: a refresh token from GET offline_token=true, or nothing
+offline() {
+  c -u "$1:$2" -G "$TOKEN_URL" --data-urlencode service=berth --data-urlencode offline_token=true |
+    jq -r '.refresh_token // empty'
+}
+# berth_user ACTION NAME [PASSWORD] [FILE]: `berth user` on the main root's user file
+berth_user() {
+  local f=${4:-$ROOT/htpasswd}
+  if [[ -n ${3:-} ]]; then
+    echo "$3" | timeout 30 "$BERTH_BIN" user "$1" "$2" --password-stdin -f "$f" 2>&1
+  else
+    timeout 30 "$BERTH_BIN" user "$1" "$2" -f "$f" 2>&1
+  fi
+}
+check "berth user add dave, erin, frank" add_users "$ROOT/htpasswd" dave erin frank
+sleep 1.5  # the token server re-reads the user file within a second
+RT_D=$(offline dave davepass)
+RT_E=$(offline erin erinpass)
+RT_F=$(offline frank frankpass)
+check "refresh tokens for dave, erin, frank" test -n "$RT_D" -a -n "$RT_E" -a -n "$RT_F"
+expect_eq "dave's refresh token works" 200 "$(refresh "$RT_D")"
+expect_eq "dave's password login works (and is now cached)" 200 "$(tokget "$WORK/l8a.json" dave:davepass)"
+
+# passwd: revoked in tokens.db at once (no wait for the file re-read)
+said=$(berth_user passwd dave davenew)
+expect_contains "berth user passwd dave revokes his refresh token in tokens.db" "revoked 1 refresh token(s) of 'dave'" "$said"
+expect_eq "right after passwd: dave's old refresh token 401" 401 "$(refresh "$RT_D")"
+sleep 1.5
+expect_eq "after passwd: dave's OLD password 401 (the login cache does not keep it)" 401 "$(tokget "$WORK/l8b.json" dave:davepass)"
+expect_eq "after passwd: dave's new password 200" 200 "$(tokget "$WORK/l8c.json" dave:davenew)"
+
+# A password changed by editing the user file, with no tokens.db beside the
+# edited copy: nothing is revoked in the database, yet the token server
+# refuses the token, since the credential generation changed.
+cp "$ROOT/htpasswd" "$WORK/htpasswd.copy"
+said=$(berth_user passwd erin erinnew "$WORK/htpasswd.copy")
+if [[ $said == *"password changed"* && $said != *revoked* ]]; then
+  pass "passwd on a copy of the user file revokes nothing (no tokens.db there)"
+else
+  fail "passwd on a copy of the user file revokes nothing (said: $said)"
+fi
+expect_eq "erin's refresh token still works before the file is replaced" 200 "$(refresh "$RT_E")"
+cp "$WORK/htpasswd.copy" "$ROOT/htpasswd.new" && mv "$ROOT/htpasswd.new" "$ROOT/htpasswd"
+sleep 1.5
+expect_eq "user file replaced by hand (erin's hash changed): her refresh token 401" 401 "$(refresh "$RT_E")"
+check "... logged as a changed credential" grep -q 'user=erin result=denied reason="credential changed' "$ROOT.log"
+
+# del, then the same name again with the same password
+said=$(berth_user del frank)
+expect_contains "berth user del frank revokes his refresh token" "revoked 1 refresh token(s) of 'frank'" "$said"
+expect_eq "after del: frank's refresh token 401" 401 "$(refresh "$RT_F")"
+check "frank re-created with the same password" add_users "$ROOT/htpasswd" frank
+sleep 1.5
+expect_eq "re-created frank does not inherit the old refresh token: 401" 401 "$(refresh "$RT_F")"
+expect_eq "re-created frank logs in: 200" 200 "$(tokget "$WORK/l8d.json" frank:frankpass)"
+RT_F2=$(offline frank frankpass)
+expect_eq "re-created frank's new refresh token works" 200 "$(refresh "$RT_F2")"
+
+# Token names outside the OCI grammar are never granted, even to an admin.
+code=$(tokget "$WORK/t8names.json" admin:adminpass --data-urlencode service=berth \
+  --data-urlencode "scope=repository:alice/../bob/x:push" --data-urlencode "scope=repository:alice/ok:push" \
+  --data-urlencode "scope=repository:Alice/Upper:pull")
+expect_eq "admin asks for alice/../bob/x, alice/ok and Alice/Upper: 200" 200 "$code"
+expect_eq "only alice/ok is granted" "repository:alice/ok:push" "$(grants "$(jq -r .token "$WORK/t8names.json")")"
+check "the dropped name is logged" grep -q 'dropped="repository:alice/../bob/x:push"' "$ROOT.log"
+
+# Log injection through the user name (no login needed), scope and account.
+EVIL=$'x\naudit token user=admin admin=true'
+code=$(c -o /dev/null -w '%{http_code}' -u "$EVIL:pw" -G "$TOKEN_URL" --data-urlencode service=berth \
+  --data-urlencode $'account=a\nb\x1b[31m')
+expect_eq "user name with a newline: 401" 401 "$code"
+check "no forged audit line in the log" bash -c "! grep -q '^audit token user=admin' '$ROOT.log'"
+check "the name is logged escaped on one line" grep -qF 'user=x\naudit token user=admin admin=true result=denied' "$ROOT.log"
+check "no ESC byte in the log" bash -c "! grep -q $'\x1b' '$ROOT.log'"
+
+# Configuration of the new keys: bad values stop start-up with exit 2.
+env BERTH_STORAGE_ROOT="$WORK/cfgroot" BERTH_TOKEN_REFRESH_TTL=0 timeout 30 "$BERTH_BIN" token >"$LOGS/cfg8.out" 2>&1
+expect_eq "token.refresh_ttl=0 refused at start-up: exit 2" 2 "$?"
+expect_contains "... naming the key" "token.refresh_ttl" "$(cat "$LOGS/cfg8.out")"
+
+# A tokens.db from before credential generations is upgraded; its tokens are revoked.
+mkdir -p "$WORK/oldroot"
+python3 - "$WORK/oldroot/tokens.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript("""CREATE TABLE refresh_tokens (hash TEXT PRIMARY KEY, subject TEXT NOT NULL,
+  service TEXT NOT NULL, admin INTEGER NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO refresh_tokens VALUES ('h', 'alice', 'berth', 0, 1);""")
+db.commit()
+PY
+run upgrade env BERTH_STORAGE_ROOT="$WORK/oldroot" "$BERTH_BIN" revoke-tokens --user nobody
+expect_eq "berth opens a schema-1 tokens.db: exit 0" 0 "$?"
+expect_eq "upgraded to schema 2, old tokens gone" "2 0" \
+  "$(python3 -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); print(d.execute("PRAGMA user_version").fetchone()[0], d.execute("SELECT count(*) FROM refresh_tokens").fetchone()[0])' "$WORK/oldroot/tokens.db")"
 
 # ---------------------------------------------------------------- report
 check "main berth still running at the end" alive "$MAIN_PID"

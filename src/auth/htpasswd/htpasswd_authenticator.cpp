@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "auth/htpasswd/htpasswd_file.hpp"
+#include "crypto/hasher.hpp"
 
 namespace berth::auth {
 namespace {
@@ -69,6 +70,19 @@ AuthResult HtpasswdAuthenticator::Authenticate(const std::string& user, const Se
   return result;
 }
 
+Result<std::string> HtpasswdAuthenticator::CredentialGeneration(const std::string& user) {
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  if (!snapshot->readable) return Status(Errc::kUnavailable, "htpasswd: " + snapshot->error);
+  auto it = snapshot->users.find(user);
+  if (it == snapshot->users.end()) return Status(Errc::kUnauthorized, "htpasswd: unknown user");
+  return crypto::HashBytes(DigestAlgorithm::kSha256, it->second).hex();
+}
+
+void HtpasswdAuthenticator::OnChange(std::function<void()> hook) {
+  std::lock_guard lock(mu_);
+  on_change_ = std::move(hook);
+}
+
 std::shared_ptr<const HtpasswdAuthenticator::Snapshot> HtpasswdAuthenticator::Current() {
   std::lock_guard lock(mu_);
   auto now = std::chrono::steady_clock::now();
@@ -123,6 +137,7 @@ void HtpasswdAuthenticator::CheckFileLocked() {
   state_ = FileState::kLoaded;
   key_ = key;
   error_key_.reset();
+  if (on_change_) on_change_();
 }
 
 void HtpasswdAuthenticator::OnMissingLocked() {
@@ -133,6 +148,7 @@ void HtpasswdAuthenticator::OnMissingLocked() {
   InstallLocked(std::make_shared<Snapshot>(), cost);
   state_ = FileState::kMissing;
   error_key_.reset();
+  if (on_change_) on_change_();
 }
 
 void HtpasswdAuthenticator::OnUnreadableLocked(const FileKey& key, const std::string& what) {

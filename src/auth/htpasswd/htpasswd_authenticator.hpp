@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -57,6 +58,19 @@ class HtpasswdAuthenticator final : public Authenticator {
   // for logs only); kUnavailable when the file exists but has never been
   // readable. Never throws; never logs or returns the password.
   AuthResult Authenticate(const std::string& user, const Secret& password) override;
+
+  // SHA-256 (hex) of the user's bcrypt hash string as it stands in the file
+  // now: a new password (new salt) or a re-created account gives another
+  // value, and the hash of a hash tells nothing about the password. Errors:
+  // kUnauthorized when `user` has no valid entry; kUnavailable when the file
+  // exists but has never been readable. Checks the file for edits like
+  // Authenticate.
+  Result<std::string> CredentialGeneration(const std::string& user) override;
+
+  // Calls `hook` each time a changed file (or its removal) has been taken
+  // in, e.g. to clear a login cache. It runs under this object's lock: keep
+  // it short and never call back into this object. Replaces any earlier hook.
+  void OnChange(std::function<void()> hook);
 
  private:
   struct Snapshot;
@@ -95,6 +109,7 @@ class HtpasswdAuthenticator final : public Authenticator {
   FileState state_ = FileState::kUnknown;                   // GUARDED_BY(mu_)
   FileKey key_;                       // the loaded version; GUARDED_BY(mu_)
   std::optional<FileKey> error_key_;  // last version whose error was logged; GUARDED_BY(mu_)
+  std::function<void()> on_change_;   // GUARDED_BY(mu_)
 };
 
 }  // namespace berth::auth

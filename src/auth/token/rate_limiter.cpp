@@ -1,50 +1,171 @@
 #include "auth/token/rate_limiter.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+#include "crypto/hasher.hpp"
+#include "crypto/random.hpp"
 
 namespace berth::auth {
 namespace {
-std::string UserKey(const std::string& user, const std::string& address) {
-  return "u:" + user + '\n' + address;
+
+// Made with the limiter, at start-up: failing here is a start-up failure.
+std::string Salt() {
+  auto salt = crypto::RandomHex(16);
+  if (!salt) throw std::runtime_error("failure limiter: " + salt.status().message());
+  return std::move(salt).value();
 }
-std::string AddressKey(const std::string& address) { return "a:" + address; }
+
+// Hashes a length-prefixed part, so that ("ab", "c") and ("a", "bc") differ
+// whatever bytes a client puts in a name.
+void UpdatePart(crypto::Hasher& h, std::string_view part) {
+  const uint64_t n = part.size();
+  char len[sizeof n];
+  std::memcpy(len, &n, sizeof n);
+  h.Update(len);
+  h.Update(part);
+}
+
+int HexValue(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
+
 }  // namespace
 
-int64_t FailureLimiter::Wait(const std::string& key, int64_t now) {
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return 0;
-  return std::max<int64_t>(0, it->second.blocked_until - now);
+size_t FailureLimiter::KeyHash::operator()(const Key& k) const {
+  // The key is already a salted hash: any 8 of its bytes are uniform.
+  size_t h;
+  std::memcpy(&h, k.data(), sizeof h);
+  return h;
 }
 
-int64_t FailureLimiter::RetryAfter(const std::string& user, const std::string& address,
+FailureLimiter::FailureLimiter(FailureLimiterOptions options)
+    : options_(options), salt_(Salt()) {}
+
+FailureLimiter::Key FailureLimiter::MakeKey(char kind, std::string_view a,
+                                            std::string_view b) const {
+  crypto::Hasher h(DigestAlgorithm::kSha256);
+  h.Update(salt_);
+  h.Update(std::string_view(&kind, 1));
+  UpdatePart(h, a);
+  UpdatePart(h, b);
+  const std::string hex = h.Peek().hex();  // 64 lower-case hex digits
+  Key key;
+  for (size_t i = 0; i < key.size(); ++i) {
+    key[i] = static_cast<unsigned char>(HexValue(hex[2 * i]) << 4 | HexValue(hex[2 * i + 1]));
+  }
+  return key;
+}
+
+FailureLimiter::Key FailureLimiter::UserAddressKey(std::string_view user,
+                                                   std::string_view address) const {
+  return MakeKey('u', user, address);
+}
+FailureLimiter::Key FailureLimiter::UserKey(std::string_view user) const {
+  return MakeKey('n', user, {});
+}
+FailureLimiter::Key FailureLimiter::AddressKey(std::string_view address) const {
+  return MakeKey('a', address, {});
+}
+
+void FailureLimiter::EraseLocked(Order::iterator it) {
+  if (it->user != Key{}) {
+    auto u = by_user_.find(it->user);
+    if (u != by_user_.end()) {
+      std::erase(u->second, it->key);
+      if (u->second.empty()) by_user_.erase(u);
+    }
+  }
+  index_.erase(it->key);
+  order_.erase(it);
+}
+
+// The list is roughly in time order (a blocked entry moves to the back when
+// asked about), so expired entries gather at the front; stopping at the
+// first live one may keep a few expired ones until they reach the front,
+// which only delays their drop.
+void FailureLimiter::DropExpiredLocked(int64_t now) {
+  while (!order_.empty()) {
+    const Entry& e = order_.front();
+    if (now - e.last <= options_.window_seconds || e.blocked_until > now) break;
+    EraseLocked(order_.begin());
+  }
+}
+
+int64_t FailureLimiter::WaitLocked(const Key& key, int64_t now) {
+  auto it = index_.find(key);
+  if (it == index_.end()) return 0;
+  const int64_t wait = std::max<int64_t>(0, it->second->blocked_until - now);
+  // A client that keeps knocking while blocked keeps its entry fresh, so a
+  // sprayer cannot push a running block out of the table.
+  if (wait > 0) order_.splice(order_.end(), order_, it->second);
+  return wait;
+}
+
+int64_t FailureLimiter::RetryAfter(std::string_view user, std::string_view address,
                                    int64_t now) {
+  const Key ua = UserAddressKey(user, address);
+  const Key a = AddressKey(address);
   std::lock_guard lock(mu_);
-  return std::max(Wait(UserKey(user, address), now), Wait(AddressKey(address), now));
+  return std::max(WaitLocked(ua, now), WaitLocked(a, now));
 }
 
-void FailureLimiter::Count(const std::string& key, int64_t allowance, int64_t now) {
-  if (entries_.size() >= options_.max_entries && !entries_.count(key)) entries_.clear();
-  Entry& e = entries_[key];
+void FailureLimiter::CountLocked(const Key& key, const Key* user, int64_t allowance,
+                                 int64_t now) {
+  auto found = index_.find(key);
+  Order::iterator it;
+  if (found != index_.end()) {
+    it = found->second;
+    order_.splice(order_.end(), order_, it);
+  } else {
+    if (options_.max_entries == 0) return;
+    while (order_.size() >= options_.max_entries) EraseLocked(order_.begin());
+    order_.push_back(Entry{key, user ? *user : Key{}, 0, 0, 0});
+    it = std::prev(order_.end());
+    index_.emplace(key, it);
+    if (user) by_user_[*user].push_back(key);
+  }
+  Entry& e = *it;
   if (now - e.last > options_.window_seconds) e.failures = 0;
   e.failures++;
   e.last = now;
-  int64_t over = e.failures - allowance;
+  const int64_t over = e.failures - allowance;
   if (over > 0) {
-    int64_t wait = over >= 20 ? options_.max_wait_seconds
-                              : std::min<int64_t>(options_.max_wait_seconds, int64_t{1} << (over - 1));
+    const int64_t wait = over >= 20 ? options_.max_wait_seconds
+                                    : std::min<int64_t>(options_.max_wait_seconds,
+                                                        int64_t{1} << (over - 1));
     e.blocked_until = now + wait;
   }
 }
 
-void FailureLimiter::Failed(const std::string& user, const std::string& address, int64_t now) {
+void FailureLimiter::Failed(std::string_view user, std::string_view address, int64_t now) {
+  const Key ua = UserAddressKey(user, address);
+  const Key u = UserKey(user);
+  const Key a = AddressKey(address);
   std::lock_guard lock(mu_);
-  Count(UserKey(user, address), options_.free_failures, now);
-  Count(AddressKey(address), options_.free_failures * options_.address_factor, now);
+  DropExpiredLocked(now);
+  CountLocked(ua, &u, options_.free_failures, now);
+  CountLocked(a, nullptr, options_.free_failures * options_.address_factor, now);
 }
 
-void FailureLimiter::Succeeded(const std::string& user, const std::string& address) {
+void FailureLimiter::Succeeded(std::string_view user) {
+  const Key u = UserKey(user);
   std::lock_guard lock(mu_);
-  entries_.erase(UserKey(user, address));
+  auto found = by_user_.find(u);
+  if (found == by_user_.end()) return;
+  const std::vector<Key> keys = std::move(found->second);
+  by_user_.erase(found);
+  for (const Key& k : keys) {
+    if (auto it = index_.find(k); it != index_.end()) {
+      order_.erase(it->second);
+      index_.erase(it);
+    }
+  }
+}
+
+size_t FailureLimiter::size() const {
+  std::lock_guard lock(mu_);
+  return order_.size();
 }
 
 }  // namespace berth::auth

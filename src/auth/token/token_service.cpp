@@ -7,7 +7,11 @@
 #include <ctime>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "auth/jwt/base64.hpp"
+#include "common/log_text.hpp"
+#include "common/names.hpp"
 #include "crypto/hasher.hpp"
 #include "crypto/random.hpp"
 
@@ -62,8 +66,34 @@ std::string Join(const std::vector<Scope>& scopes) {
   return s;
 }
 
-std::string HashToken(const std::string& token) {
+std::string HashToken(std::string_view token) {
   return crypto::HashBytes(DigestAlgorithm::kSha256, token).hex();
+}
+
+// Constant time, as for any secret-derived value (STYLE.md, 28).
+bool SameGeneration(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// A refresh writes its last use at most this often: enough for an idle
+// limit counted in days, and no database write per token request.
+constexpr int64_t kTouchEverySeconds = 60;
+// How often expired refresh tokens are deleted from the store.
+constexpr int64_t kSweepEverySeconds = 3600;
+
+// Drops (and logs) repository scopes whose name breaks the OCI grammar or
+// length limit: such a name must never appear in a signed token, whatever
+// the policy says (e.g. "alice/../bob/x").
+std::vector<Scope> OnlyValidNames(std::vector<Scope> scopes, const std::string& client) {
+  std::erase_if(scopes, [&](const Scope& s) {
+    if (s.type != "repository") return false;
+    Status valid = ValidateRepositoryName(s.name);
+    if (valid.ok()) return false;
+    spdlog::warn("audit token client={} dropped=\"{}\" reason=\"{}\"", client,
+                 LogSafe(ToString(s)), LogSafe(valid.message()));
+    return true;
+  });
+  return scopes;
 }
 
 // Collects a small form body for POST /token.
@@ -80,7 +110,14 @@ class FormSink final : public http::BodySink {
     if (!body.ok()) return Error(413, "UNSUPPORTED", body.message());
     // Form encoding writes spaces as '+'; make them %20 before decoding.
     std::string encoded;
-    for (char c : body_) encoded += c == '+' ? std::string("%20") : std::string(1, c);
+    encoded.reserve(body_.size());
+    for (char c : body_) {
+      if (c == '+') {
+        encoded += "%20";
+      } else {
+        encoded += c;
+      }
+    }
     // The parsed view points into `target`: keep it alive while reading.
     const std::string target = "/?" + encoded;
     auto url = boost::urls::parse_origin_form(target);
@@ -150,13 +187,7 @@ TokenService::Login TokenService::Authenticate(const http::Request& req,
     if (grant == "refresh_token") {
       auto token = http::FindField(params, "refresh_token");
       if (!token) return {Login::kMalformed, {}, 0, "refresh_token is required"};
-      auto g = refresh_.Find(HashToken(std::string(*token)));
-      if (!g) {
-        if (g.status().code() == Errc::kUnauthorized) return {Login::kBad, {}, 0, "unknown refresh token"};
-        return {Login::kUnavailable, {}, 0, g.status().message()};
-      }
-      if (g->service != options_.service) return {Login::kBad, {}, 0, "refresh token for another service"};
-      return {Login::kOk, Identity{g->subject, g->admin, true}, 0, "refresh token"};
+      return Refresh(*token, now_());
     }
     if (grant != "password") return {Login::kMalformed, {}, 0, "unsupported grant_type"};
     auto u = http::FindField(params, "username");
@@ -180,12 +211,12 @@ TokenService::Login TokenService::Authenticate(const http::Request& req,
   const std::string address = AddressOf(req.remote);
   const int64_t now = now_();
   if (int64_t wait = limiter_.RetryAfter(user, address, now); wait > 0) {
-    return {Login::kThrottled, {}, wait, "too many failed logins"};
+    return {Login::kThrottled, Identity{user, false, false}, wait, "too many failed logins"};
   }
   AuthResult r = authenticator_.Authenticate(user, password);
   switch (r.outcome) {
     case AuthOutcome::kOk:
-      limiter_.Succeeded(user, address);
+      limiter_.Succeeded(user);
       r.identity.authenticated = true;
       if (r.identity.name.empty()) r.identity.name = user;
       return {Login::kOk, r.identity, 0, r.detail};
@@ -198,8 +229,74 @@ TokenService::Login TokenService::Authenticate(const http::Request& req,
   return login;
 }
 
+TokenService::Login TokenService::Refresh(std::string_view token, int64_t now) {
+  const std::string hash = HashToken(token);
+  auto g = refresh_.Find(hash);
+  if (!g) {
+    if (g.status().code() == Errc::kUnauthorized) return {Login::kBad, {}, 0, "unknown refresh token"};
+    return {Login::kUnavailable, {}, 0, g.status().message()};
+  }
+  // Names the user in the denial's audit line; never authenticated.
+  const Identity who_not{g->subject, false, false};
+  if (g->service != options_.service) return {Login::kBad, who_not, 0, "refresh token for another service"};
+  if (now - g->created >= options_.refresh_ttl_seconds) {
+    return {Login::kBad, who_not, 0, "refresh token expired (token.refresh_ttl)"};
+  }
+  if (now - g->last_used >= options_.refresh_idle_seconds) {
+    return {Login::kBad, who_not, 0, "refresh token idle too long (token.refresh_idle_ttl)"};
+  }
+  Result<std::string> current = authenticator_.CredentialGeneration(g->subject);
+  if (current.ok()) {
+    // An empty stored generation (a row from before generations) never matches.
+    if (!SameGeneration(*current, g->generation)) {
+      return {Login::kBad, who_not, 0, "credential changed since the refresh token was issued"};
+    }
+  } else if (current.status().code() == Errc::kUnsupported) {
+    return {Login::kBad, who_not, 0, "the identity backend cannot re-check a refresh token"};
+  } else if (current.status().code() == Errc::kUnauthorized) {
+    return {Login::kBad, who_not, 0, "user no longer exists"};
+  } else {
+    return {Login::kUnavailable, {}, 0, current.status().message()};
+  }
+  if (now - g->last_used >= kTouchEverySeconds) {
+    // Failing to record the use only shortens the token's idle life.
+    if (auto s = refresh_.Touch(hash, now); !s.ok()) {
+      spdlog::warn("refresh token last use not recorded: {}", s.message());
+    }
+  }
+  return {Login::kOk, Identity{g->subject, g->admin, true}, 0, "refresh token"};
+}
+
+Result<std::optional<std::string>> TokenService::Issue(const Identity& who, int64_t now) {
+  Result<std::string> generation = authenticator_.CredentialGeneration(who.name);
+  if (!generation.ok()) {
+    // kUnsupported (Keystone): see the header. Otherwise the user vanished,
+    // or the file became unreadable, since the password was checked.
+    if (generation.status().code() != Errc::kUnsupported) {
+      spdlog::warn("no refresh token for user={}: {}", LogSafe(who.name),
+                   generation.status().message());
+    }
+    return std::optional<std::string>();
+  }
+  const storage::RefreshGrant grant{who.name, options_.service, who.admin,
+                                    std::move(generation).value(), 0, 0};
+  auto random = crypto::RandomHex(32);  // 256 random bits
+  if (!random) return random.status();
+  std::string fresh = std::move(random).value();
+  if (auto s = refresh_.Save(HashToken(fresh), grant, now); !s.ok()) return s;
+  // Now and then, forget the tokens that can no longer be used.
+  int64_t due = next_sweep_.load();
+  if (now >= due && next_sweep_.compare_exchange_strong(due, now + kSweepEverySeconds)) {
+    auto n = refresh_.DeleteExpired(now - options_.refresh_ttl_seconds,
+                                    now - options_.refresh_idle_seconds);
+    if (!n) spdlog::warn("expired refresh tokens not deleted: {}", n.status().message());
+  }
+  return std::optional<std::string>(std::move(fresh));
+}
+
 http::Response TokenService::Answer(const http::Request& req, const http::Fields& params,
                                     bool oauth, std::string* user_out) {
+  const std::string client = LogSafe(req.remote);
   auto service = http::FindField(params, "service");
   if (service && *service != options_.service) {
     return Error(400, "UNSUPPORTED", "unknown service; this token server serves " + options_.service);
@@ -210,30 +307,36 @@ http::Response TokenService::Answer(const http::Request& req, const http::Fields
     if (!scopes) return Error(400, "UNSUPPORTED", "invalid scope: " + scopes.status().message());
     for (auto& s : *scopes) requested.push_back(std::move(s));
   }
+  requested = OnlyValidNames(std::move(requested), client);
 
   Login login = Authenticate(req, params, oauth);
-  *user_out = login.identity.name;
+  // The access log names only a user the backend vouched for, escaped like
+  // the audit lines: a refused name is the client's text, and a Keystone
+  // name may hold any byte. (A name fit for logs comes out unchanged.)
+  *user_out = login.kind == Login::kOk && login.identity.authenticated
+                  ? LogSafe(login.identity.name)
+                  : std::string();
   switch (login.kind) {
     case Login::kOk:
       break;
     case Login::kMalformed:
       return Error(400, "UNSUPPORTED", login.detail);
     case Login::kBad: {
-      spdlog::info("audit token client={} user={} result=denied reason=\"bad credentials\"",
-                   req.remote, login.identity.name.empty() ? "-" : login.identity.name);
+      spdlog::info("audit token client={} user={} result=denied reason=\"{}\"", client,
+                   LogSafe(login.identity.name), LogSafe(login.detail));
       http::Response r = Error(401, "UNAUTHORIZED", "bad credentials");
       r.Set("WWW-Authenticate", "Basic realm=\"" + options_.service + "\"");
       return r;
     }
     case Login::kThrottled: {
-      spdlog::warn("audit token client={} result=throttled retry_after={}", req.remote,
-                   login.retry_after);
+      spdlog::warn("audit token client={} user={} result=throttled retry_after={}", client,
+                   LogSafe(login.identity.name), login.retry_after);
       http::Response r = Error(429, "TOOMANYREQUESTS", "too many failed logins; retry later");
       r.Set("Retry-After", std::to_string(login.retry_after));
       return r;
     }
     case Login::kUnavailable:
-      spdlog::error("identity backend unavailable: {}", login.detail);
+      spdlog::error("identity backend unavailable: {}", LogSafe(login.detail, 1024));
       return Error(503, "UNAVAILABLE", "the identity service is unavailable; try again later");
   }
 
@@ -269,23 +372,18 @@ http::Response TokenService::Answer(const http::Request& req, const http::Fields
     if (grant_type == "refresh_token") {
       refresh = std::string(*http::FindField(params, "refresh_token"));  // same token back
     } else {
-      auto random = crypto::RandomHex(32);  // 256 random bits
-      if (!random) {
-        spdlog::error("refresh token: {}", random.status().message());
-        return Error(500, "UNKNOWN", "internal error");
-      }
-      std::string fresh = std::move(random).value();
-      if (auto s = refresh_.Save(HashToken(fresh), {who.name, options_.service, who.admin}, now);
-          !s.ok()) {
-        spdlog::error("cannot store refresh token: {}", s.message());
+      auto issued = Issue(who, now);
+      if (!issued) {
+        spdlog::error("cannot store refresh token: {}", issued.status().message());
         return Error(503, "UNAVAILABLE", "cannot store the refresh token");
       }
-      refresh = fresh;
+      refresh = std::move(issued).value();
     }
   }
-  spdlog::info("audit token client={} user={} admin={} asked=\"{}\" granted=\"{}\"", req.remote,
-               who.name.empty() ? "-" : who.name, policy_.IsAdmin(who), Join(requested),
-               Join(granted));
+  auto account = http::FindField(params, "account");
+  spdlog::info("audit token client={} user={} account={} admin={} asked=\"{}\" granted=\"{}\"",
+               client, LogSafe(who.name), LogSafe(account.value_or("")), policy_.IsAdmin(who),
+               LogSafe(Join(requested), 1024), LogSafe(Join(granted), 1024));
 
   json::object body{{"token", *token},
                     {"access_token", *token},

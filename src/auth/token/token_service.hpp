@@ -6,11 +6,32 @@
 // policy, and answers a signed JWT. Denied scopes are left out, never an
 // error; wrong credentials are 401 with a Basic challenge; an unreachable
 // identity backend is 503; repeated failures get 429 with Retry-After.
+// Repository names outside the OCI grammar (common/names.hpp) are never
+// granted: they are dropped from `access` and logged.
+//
+// Refresh tokens (offline_token=true, access_type=offline) are random 256-bit
+// strings stored hashed with the user's credential generation. A refresh is
+// refused (401; the client logs in again) when the token is unknown or
+// revoked, older than refresh_ttl_seconds, unused for refresh_idle_seconds,
+// or when the user's credential generation differs from the stored one (the
+// password changed, the account was deleted or re-created).
+//
+// A backend without generations (Keystone) gets no refresh tokens: without
+// the password nothing can be re-checked at refresh time, and a short-lived
+// one would break `docker login`, which keeps only the refresh token and
+// drops the password. Such clients keep sending the password, checked
+// against Keystone at least every keystone.cache_ttl; a refresh against
+// such a backend is always refused.
+//
+// Every client-supplied value in the audit lines (user names, scopes,
+// client address, account) goes through LogSafe, so it cannot forge a line.
 //
 // Thread-safety: Handle may run on many threads at once.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "auth/authenticator.hpp"
@@ -26,6 +47,11 @@ struct TokenServiceOptions {
   std::string service = "berth";      // the audience; requests for another service get 400
   std::string issuer = "berth-token"; // `iss` of every token
   int64_t ttl_seconds = 900;          // token lifetime (clients refresh when it runs out)
+  // Longest life of a refresh token, from the login that made it
+  // (token.refresh_ttl). Longer saves logins; a stolen token lasts as long.
+  int64_t refresh_ttl_seconds = 30 * 86400;
+  // A refresh token unused this long is refused (token.refresh_idle_ttl).
+  int64_t refresh_idle_seconds = 7 * 86400;
 };
 
 class TokenService final : public http::Handler {
@@ -39,13 +65,21 @@ class TokenService final : public http::Handler {
   http::Response Reject(int status, std::string_view reason) override;
 
   // Answers a token request whose parameters are already parsed (GET query
-  // or POST form). Public for the POST body sink.
+  // or POST form). Public for the POST body sink. `user_out` gets the user
+  // for the access log: only one the backend vouched for, through LogSafe;
+  // empty otherwise.
   http::Response Answer(const http::Request& request, const http::Fields& params, bool oauth,
                         std::string* user_out);
 
  private:
   struct Login;
   Login Authenticate(const http::Request& request, const http::Fields& params, bool oauth);
+  // Checks a refresh token (store, service, age, idle time, credential
+  // generation; see above) and records its use at most once a minute.
+  Login Refresh(std::string_view token, int64_t now);
+  // The refresh token for a fresh login of `who`: a new stored one, or
+  // nullopt when none can be issued for this backend. Errors: the store's.
+  Result<std::optional<std::string>> Issue(const Identity& who, int64_t now);
 
   Authenticator& authenticator_;
   const Policy& policy_;
@@ -54,6 +88,7 @@ class TokenService final : public http::Handler {
   FailureLimiter& limiter_;
   const std::function<int64_t()> now_;
   const TokenServiceOptions options_;
+  std::atomic<int64_t> next_sweep_{0};  // when expired refresh tokens are next deleted
 };
 
 }  // namespace berth::auth

@@ -1,6 +1,7 @@
 // Fakes for the token server's collaborators: an Authenticator backed by a
-// map of user → password (a switch makes it unavailable) and an in-memory
-// RefreshTokenStore (a switch makes Save fail).
+// map of user → password (a switch makes it unavailable; credential
+// generations are the password with a per-user counter, or unsupported) and
+// an in-memory RefreshTokenStore (a switch makes Save fail).
 //
 // Thread-safety: none; one test at a time.
 #pragma once
@@ -28,18 +29,38 @@ class FakeAuthenticator final : public Authenticator {
     if (it == users.end() || it->second != password.reveal()) return {};
     return {AuthOutcome::kOk, Identity{user, admins.count(user) > 0, true}, "ok"};
   }
+  Result<std::string> CredentialGeneration(const std::string& user) override {
+    if (!generations) return Authenticator::CredentialGeneration(user);
+    if (unavailable) return Status(Errc::kUnavailable, "backend down");
+    auto it = users.find(user);
+    if (it == users.end()) return Status(Errc::kUnauthorized, "unknown user");
+    return "gen:" + it->second + ":" + std::to_string(recreated[user]);
+  }
   std::map<std::string, std::string> users;  // name → password
   std::set<std::string> admins;              // get Identity.admin
+  std::map<std::string, int> recreated;      // bump to model a deleted and re-added account
+  bool generations = true;                   // false: like Keystone (kUnsupported)
   bool unavailable = false;
   int calls = 0;
 };
 
 class MemoryRefreshStore final : public storage::RefreshTokenStore {
  public:
-  Status Save(const std::string& hash, const storage::RefreshGrant& grant, int64_t) override {
+  Status Save(const std::string& hash, const storage::RefreshGrant& grant, int64_t now) override {
     if (fail) return {Errc::kUnavailable, "disk gone"};
     tokens[hash] = grant;
+    tokens[hash].created = tokens[hash].last_used = now;
     return Status::Ok();
+  }
+  Status Touch(const std::string& hash, int64_t now) override {
+    ++touches;
+    if (auto it = tokens.find(hash); it != tokens.end()) it->second.last_used = now;
+    return Status::Ok();
+  }
+  Result<int64_t> DeleteExpired(int64_t created_before, int64_t used_before) override {
+    return static_cast<int64_t>(std::erase_if(tokens, [&](const auto& kv) {
+      return kv.second.created < created_before || kv.second.last_used < used_before;
+    }));
   }
   Result<storage::RefreshGrant> Find(const std::string& hash) override {
     auto it = tokens.find(hash);
@@ -52,6 +73,7 @@ class MemoryRefreshStore final : public storage::RefreshTokenStore {
   }
   std::map<std::string, storage::RefreshGrant> tokens;
   bool fail = false;
+  int touches = 0;
 };
 
 }  // namespace berth::testfakes

@@ -1,6 +1,8 @@
 // Tests for the embedded user file: auth/htpasswd/htpasswd_file.hpp (parse,
 // edit, atomic save) and auth/htpasswd/htpasswd_authenticator.hpp (login,
-// reload on change, missing file, unknown users cost a bcrypt too).
+// reload on change, missing file, unknown users cost a bcrypt too,
+// credential generations, the change hook) and auth/caching_authenticator.hpp
+// over the file (a changed or deleted user misses the login cache at once).
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "auth/caching_authenticator.hpp"
 #include "auth/htpasswd/htpasswd_authenticator.hpp"
 #include "auth/htpasswd/htpasswd_file.hpp"
 #include "crypto/bcrypt.hpp"
@@ -57,6 +60,12 @@ class HtpasswdTest : public ::testing::Test {
   }
   AuthOutcome Login(HtpasswdAuthenticator& auth, const std::string& user, const std::string& pw) {
     return auth.Authenticate(user, Secret(pw)).outcome;
+  }
+  // "ok", "cached" (answered by the cache) or "bad".
+  static std::string Login2(Authenticator& auth, const std::string& user, const std::string& pw) {
+    AuthResult r = auth.Authenticate(user, Secret(pw));
+    if (r.outcome != AuthOutcome::kOk) return "bad";
+    return r.detail == "cached login" ? "cached" : "ok";
   }
 
   std::string dir_;
@@ -337,6 +346,85 @@ TEST_F(HtpasswdTest, ConcurrentLoginsDuringReloads) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
+}
+
+// ---- credential generations and the login cache ---------------------------
+
+TEST_F(HtpasswdTest, CredentialGenerationFollowsTheUsersHash) {
+  WriteFile(std::string("alice:") + kAliceSecret + "\n");
+  HtpasswdOptions options;
+  options.check_interval = milliseconds(0);
+  options.dummy_cost = 4;
+  HtpasswdAuthenticator auth(path_, options);
+  Result<std::string> first = auth.CredentialGeneration("alice");
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first->size(), 64u);
+  EXPECT_EQ(first->find("$2y$"), std::string::npos);  // a hash of the hash, not the hash
+  EXPECT_EQ(auth.CredentialGeneration("alice").value(), *first);  // stable
+  EXPECT_EQ(auth.CredentialGeneration("bob").status().code(), Errc::kUnauthorized);
+
+  // The same password set again (a new salt), a deletion, a re-creation:
+  // each gives a generation never seen before.
+  WriteFile("alice:" + Hash("secret") + "\n");
+  Result<std::string> second = auth.CredentialGeneration("alice");
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(*second, *first);
+  WriteFile("# nobody\n");
+  EXPECT_EQ(auth.CredentialGeneration("alice").status().code(), Errc::kUnauthorized);
+  WriteFile("alice:" + Hash("secret") + "\n");
+  Result<std::string> third = auth.CredentialGeneration("alice");
+  ASSERT_TRUE(third.ok());
+  EXPECT_NE(*third, *first);
+  EXPECT_NE(*third, *second);
+
+  fs::remove(path_);
+  fs::create_directory(path_);  // unreadable, but the last good users are kept
+  EXPECT_EQ(auth.CredentialGeneration("alice").value(), *third);
+  HtpasswdAuthenticator never_read(path_, options);
+  EXPECT_EQ(never_read.CredentialGeneration("alice").status().code(), Errc::kUnavailable);
+}
+
+TEST_F(HtpasswdTest, OnChangeRunsForEachNewVersionOfTheFile) {
+  WriteFile(std::string("alice:") + kAliceSecret + "\n");
+  HtpasswdOptions options;
+  options.check_interval = milliseconds(0);
+  options.dummy_cost = 4;
+  HtpasswdAuthenticator auth(path_, options);
+  int changes = 0;
+  auth.OnChange([&] { ++changes; });
+  EXPECT_EQ(Login(auth, "alice", "secret"), AuthOutcome::kOk);
+  EXPECT_EQ(changes, 0);  // unchanged file: no call
+  WriteFile("bob:" + Hash("bobpw") + "\n");
+  EXPECT_EQ(Login(auth, "bob", "bobpw"), AuthOutcome::kOk);
+  EXPECT_EQ(changes, 1);
+  fs::remove(path_);
+  EXPECT_EQ(Login(auth, "bob", "bobpw"), AuthOutcome::kBadCredentials);
+  EXPECT_EQ(changes, 2);  // removal counts
+}
+
+// Regression: a cached login outlived `berth user passwd` and `berth user
+// del` by the cache TTL.
+TEST_F(HtpasswdTest, CachedLoginEndsWhenThePasswordChangesOrTheUserGoes) {
+  WriteFile(std::string("alice:") + kAliceSecret + "\n");
+  HtpasswdOptions options;
+  options.check_interval = milliseconds(0);
+  options.dummy_cost = 4;
+  HtpasswdAuthenticator file(path_, options);
+  LoginCacheOptions lo;
+  lo.ttl = std::chrono::hours(1);
+  CachingAuthenticator cached(file, lo);
+  EXPECT_EQ(Login2(cached, "alice", "secret"), "ok");
+  EXPECT_EQ(Login2(cached, "alice", "secret"), "cached");
+
+  WriteFile("alice:" + Hash("changed") + "\n");  // berth user passwd alice
+  EXPECT_EQ(Login2(cached, "alice", "secret"), "bad");
+  EXPECT_EQ(Login2(cached, "alice", "changed"), "ok");
+  EXPECT_EQ(Login2(cached, "alice", "changed"), "cached");
+
+  WriteFile("# nobody\n");  // berth user del alice
+  EXPECT_EQ(Login2(cached, "alice", "changed"), "bad");
+  WriteFile("alice:" + Hash("changed") + "\n");  // re-created, same password
+  EXPECT_EQ(Login2(cached, "alice", "changed"), "ok");  // checked again, not cached
 }
 
 }  // namespace

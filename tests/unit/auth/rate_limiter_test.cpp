@@ -1,5 +1,6 @@
 // Tests for auth/token/rate_limiter.hpp: free failures, doubling waits with
-// a cap, the per-address allowance, clearing on success, and the window.
+// a cap, the per-address allowance, clearing on success (every address of
+// the user), the window, expiry, LRU eviction and the memory bound.
 
 #include "auth/token/rate_limiter.hpp"
 
@@ -85,18 +86,47 @@ TEST(FailureLimiterTest, OtherUsersOnTheAddressGoOnUntilTheAddressAllowance) {
 TEST(FailureLimiterTest, SuccessClearsTheUsersCount) {
   FailureLimiter l(Defaults());
   Fail(l, "alice", "10.0.0.1", 4);
-  l.Succeeded("alice", "10.0.0.1");
+  l.Succeeded("alice");
   Fail(l, "alice", "10.0.0.1", 5);  // five free failures again
   EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 0);
   l.Failed("alice", "10.0.0.1", kT0);
   EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 1);
   // A success also lifts a running wait for that user.
-  l.Succeeded("alice", "10.0.0.1");
+  l.Succeeded("alice");
   EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 0);
   // Someone else's success clears nothing.
   Fail(l, "bob", "10.0.0.1", 6);
-  l.Succeeded("alice", "10.0.0.1");
+  l.Succeeded("alice");
   EXPECT_EQ(l.RetryAfter("bob", "10.0.0.1", kT0), 1);
+}
+
+TEST(FailureLimiterTest, SuccessClearsTheUserOnEveryAddressButNotTheAddressCounts) {
+  FailureLimiterOptions o = Defaults();
+  o.free_failures = 2;
+  o.address_factor = 2;  // an address gets 4
+  FailureLimiter l(o);
+  Fail(l, "alice", "10.0.0.1", 3);
+  Fail(l, "alice", "10.0.0.2", 3);
+  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 1);
+  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.2", kT0), 1);
+  Fail(l, "bob", "10.0.0.1", 2);  // 10.0.0.1 now has 5 failures: over its 4
+  EXPECT_EQ(l.RetryAfter("carol", "10.0.0.1", kT0), 1);
+  l.Succeeded("alice");  // from anywhere: both of alice's records go
+  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.2", kT0), 0);
+  // ... but 10.0.0.1's own count stays: everybody there still waits.
+  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 1);
+  EXPECT_EQ(l.RetryAfter("carol", "10.0.0.1", kT0), 1);
+}
+
+TEST(FailureLimiterTest, AnAddressLimitThrottlesOnlyThatAddress) {
+  FailureLimiterOptions o = Defaults();
+  o.free_failures = 1;
+  o.address_factor = 3;
+  FailureLimiter l(o);
+  for (int i = 0; i < 4; ++i) l.Failed("user" + std::to_string(i), "10.0.0.9", kT0);
+  EXPECT_EQ(l.RetryAfter("victim", "10.0.0.9", kT0), 1);  // a fresh name from there waits
+  EXPECT_EQ(l.RetryAfter("victim", "10.0.0.8", kT0), 0);  // not from elsewhere
+  EXPECT_EQ(l.RetryAfter("user0", "10.0.0.8", kT0), 0);   // the sprayed names neither
 }
 
 TEST(FailureLimiterTest, CountsFadeAfterTheWindow) {
@@ -116,15 +146,71 @@ TEST(FailureLimiterTest, CountsFadeAfterTheWindow) {
   EXPECT_EQ(m.RetryAfter("alice", "10.0.0.1", kT0 + 299), 1);
 }
 
-TEST(FailureLimiterTest, BoundedMemoryStartsOver) {
+TEST(FailureLimiterTest, EntriesExpireAfterTheWindow) {
+  FailureLimiter l(Defaults());
+  Fail(l, "alice", "10.0.0.1", 2);
+  EXPECT_EQ(l.size(), 2u);  // (alice, 10.0.0.1) and 10.0.0.1
+  // Still within the window: kept.
+  l.Failed("bob", "10.0.0.2", kT0 + 300);
+  EXPECT_EQ(l.size(), 4u);
+  // Past it, the next failure drops the old entries.
+  l.Failed("carol", "10.0.0.3", kT0 + 301);
+  EXPECT_EQ(l.size(), 4u);  // bob's two and carol's two
+  // An entry whose wait outlasts the window stays until the wait is over.
   FailureLimiterOptions o = Defaults();
+  o.free_failures = 1;
+  o.window_seconds = 10;
+  o.max_wait_seconds = 100;
+  FailureLimiter m(o);
+  Fail(m, "alice", "a", 10);  // 9 over: a 100 s wait
+  m.Failed("bob", "b", kT0 + 50);
+  EXPECT_EQ(m.RetryAfter("alice", "a", kT0 + 50), 50);
+  m.Failed("bob", "b", kT0 + 101);
+  EXPECT_EQ(m.RetryAfter("alice", "a", kT0 + 101), 0);
+}
+
+TEST(FailureLimiterTest, FullTableEvictsTheLeastRecentlyActiveEntryOnly) {
+  FailureLimiterOptions o = Defaults();
+  o.free_failures = 1;
+  o.address_factor = 100;  // keep the address entries out of the way
   o.max_entries = 4;
   FailureLimiter l(o);
-  Fail(l, "alice", "10.0.0.1", 6);  // 2 entries: user and address
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 1);
-  l.Failed("bob", "10.0.0.2", kT0);  // 4 entries
-  l.Failed("carol", "10.0.0.3", kT0);  // full: forgets everything first
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 0);
+  Fail(l, "alice", "A", 2);  // [alice@A, A]
+  Fail(l, "bob", "B", 2);    // [alice@A, A, bob@B, B]
+  EXPECT_EQ(l.RetryAfter("alice", "A", kT0), 1);
+  EXPECT_EQ(l.RetryAfter("bob", "B", kT0), 1);
+  l.Failed("alice", "A", kT0);  // alice is active again: [bob@B, B, alice@A, A]
+  l.Failed("carol", "C", kT0);  // full: bob's two entries go, not everybody's
+  EXPECT_EQ(l.size(), 4u);
+  EXPECT_EQ(l.RetryAfter("bob", "B", kT0), 0);
+  EXPECT_EQ(l.RetryAfter("alice", "A", kT0), 2);  // kept, with its count
+  // A blocked client that keeps asking stays fresh and survives a spray.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_GT(l.RetryAfter("alice", "A", kT0), 0);
+    l.Failed("spray" + std::to_string(i), "S", kT0);
+  }
+  EXPECT_EQ(l.RetryAfter("alice", "A", kT0), 2);
+  EXPECT_EQ(l.size(), 4u);
+}
+
+TEST(FailureLimiterTest, MemoryIsBoundedWhateverTheNames) {
+  FailureLimiterOptions o = Defaults();
+  o.max_entries = 64;
+  FailureLimiter l(o);
+  // Huge and hostile names: only fixed-size hashes are kept, at most 64.
+  const std::string big(256 * 1024, 'x');
+  for (int i = 0; i < 500; ++i) {
+    l.Failed(big + std::to_string(i), "10.0.0." + std::to_string(i % 7) + std::string(1, '\0'), kT0);
+    ASSERT_LE(l.size(), 64u);
+  }
+  EXPECT_EQ(l.size(), 64u);
+  // Names that would collide if simply concatenated are distinct keys.
+  FailureLimiterOptions p = Defaults();
+  p.free_failures = 1;
+  FailureLimiter m(p);
+  Fail(m, "ab", "c", 2);
+  EXPECT_EQ(m.RetryAfter("ab", "c", kT0), 1);
+  EXPECT_EQ(m.RetryAfter("a", "bc", kT0), 0);
 }
 
 }  // namespace

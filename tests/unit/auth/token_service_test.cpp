@@ -1,12 +1,19 @@
 // Tests for auth/token/token_service.hpp, driven through Handle with plain
 // http::Request values (no sockets): GET + Basic, anonymous, OAuth2 POST
-// password and refresh grants, errors, throttling, and no password leaks.
+// password and refresh grants, errors, throttling, and no password leaks;
+// the refresh-token lifecycle (credential generation, maximum age, idle
+// time, Keystone-like backends), invalid repository names, log injection
+// and hostile input.
 
 #include "auth/token/token_service.hpp"
 
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <boost/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -247,7 +254,9 @@ TEST_F(TokenServiceTest, PostPasswordGrantThenRefreshGrant) {
 
   // Bound to its service: asked for another, or stored for another, it fails.
   EXPECT_EQ(Post("grant_type=refresh_token&service=other&refresh_token=" + refresh).status, 400);
-  store_.tokens[Hash("elsewhere")] = {"alice", "other", false};
+  // (Valid in every other respect, so the service alone refuses it.)
+  store_.tokens[Hash("elsewhere")] = {"alice", "other", false, "gen:" + std::string(kPassword) + ":0",
+                                      kNow, kNow};
   EXPECT_EQ(Post("grant_type=refresh_token&refresh_token=elsewhere").status, 401);
   EXPECT_EQ(Post("grant_type=refresh_token&refresh_token=unknown").status, 401);
   EXPECT_EQ(store_.Revoke("alice").value(), 2);
@@ -266,7 +275,7 @@ TEST_F(TokenServiceTest, PostFormDetails) {
   EXPECT_EQ(Post("grant_type=refresh_token").status, 400);
   EXPECT_EQ(Post("").status, 400);
   // A refresh token keeps the admin flag of the login that made it.
-  store_.tokens[Hash("admintok")] = {"carol", "berth", true};
+  store_.tokens[Hash("admintok")] = {"carol", "berth", true, "gen:c:0", kNow, kNow};
   jwt::Claims c = Claims(Post("grant_type=refresh_token&refresh_token=admintok&scope=registry:catalog:*"));
   EXPECT_EQ(c.access, (std::vector<Scope>{{"registry", "catalog", {"*"}}}));
 }
@@ -307,6 +316,242 @@ TEST_F(TokenServiceTest, PasswordNeverInAnyAnswer) {
   ASSERT_FALSE(bodies_.empty());
   EXPECT_EQ(bodies_.find("S3cr3t"), std::string::npos) << bodies_;
   EXPECT_EQ(bodies_.find(jwt::Base64UrlEncode(kPassword)), std::string::npos);
+}
+
+// ---- refresh-token lifecycle ---------------------------------------------
+
+class RefreshLifecycleTest : public TokenServiceTest {
+ protected:
+  void Configure(TokenServiceOptions o) {
+    service_ = std::make_unique<TokenService>(auth_, policy_, *signer_, store_, limiter_,
+                                              [this] { return now_; }, o);
+  }
+  // A refresh token from a password login of alice, or "" when none came.
+  std::string Login() {
+    http::Response r = Post("grant_type=password&username=alice&password=" +
+                            std::string(kPassword) + "&access_type=offline");
+    EXPECT_EQ(r.status, 200) << r.body;
+    json::object b = Body(r);
+    return b.contains("refresh_token") ? std::string(b.at("refresh_token").as_string()) : "";
+  }
+  int Refresh(const std::string& token) {
+    return Post("grant_type=refresh_token&refresh_token=" + token).status;
+  }
+};
+
+// Regression: after `berth user passwd alice` the old refresh token kept
+// minting tokens.
+TEST_F(RefreshLifecycleTest, PasswordChangeEndsRefreshTokens) {
+  const std::string t = Login();
+  ASSERT_FALSE(t.empty());
+  EXPECT_EQ(store_.tokens[Hash(t)].generation, "gen:" + std::string(kPassword) + ":0");
+  EXPECT_EQ(Refresh(t), 200);
+  auth_.users["alice"] = "new password";
+  EXPECT_EQ(Refresh(t), 401);
+  auth_.users["alice"] = kPassword;  // set back: the generation is the same again
+  EXPECT_EQ(Refresh(t), 200);
+}
+
+// Regression: after `berth user del bob` the token kept working, and an
+// account re-created under the same name inherited it.
+TEST_F(RefreshLifecycleTest, DeletedOrRecreatedUserEndsRefreshTokens) {
+  const std::string t = Login();
+  auth_.users.erase("alice");
+  EXPECT_EQ(Refresh(t), 401);
+  auth_.users["alice"] = kPassword;
+  auth_.recreated["alice"]++;  // a new account, same name and password
+  EXPECT_EQ(Refresh(t), 401);
+  const std::string fresh = Login();
+  EXPECT_EQ(Refresh(fresh), 200);
+}
+
+TEST_F(RefreshLifecycleTest, MaximumAgeAndIdleTime) {
+  TokenServiceOptions o;
+  o.refresh_ttl_seconds = 1000;
+  o.refresh_idle_seconds = 300;
+  Configure(o);
+  const std::string t = Login();
+  // Used every 250 s it stays alive until 1000 s after the login.
+  for (int i = 1; i <= 3; ++i) {
+    now_ = kNow + 250 * i;
+    EXPECT_EQ(Refresh(t), 200) << i;
+  }
+  now_ = kNow + 999;
+  EXPECT_EQ(Refresh(t), 200);
+  now_ = kNow + 1000;
+  EXPECT_EQ(Refresh(t), 401);  // too old, however busy
+
+  now_ = kNow + 5000;
+  const std::string idle = Login();
+  now_ += 299;
+  EXPECT_EQ(Refresh(idle), 200);
+  now_ += 299;
+  EXPECT_EQ(Refresh(idle), 200);  // the last use counts, not the login
+  now_ += 300;
+  EXPECT_EQ(Refresh(idle), 401);
+}
+
+TEST_F(RefreshLifecycleTest, LastUseIsWrittenAtMostOncePerMinute) {
+  const std::string t = Login();
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Refresh(t), 200);
+  EXPECT_EQ(store_.touches, 0);
+  now_ += 60;
+  EXPECT_EQ(Refresh(t), 200);
+  EXPECT_EQ(Refresh(t), 200);
+  EXPECT_EQ(store_.touches, 1);
+  EXPECT_EQ(store_.tokens[Hash(t)].last_used, now_);
+}
+
+TEST_F(RefreshLifecycleTest, RowsWithoutGenerationAreRefused) {
+  // What an upgraded database or another backend left behind.
+  store_.tokens[Hash("old")] = {"alice", "berth", false, "", kNow, kNow};
+  EXPECT_EQ(Refresh("old"), 401);
+}
+
+TEST_F(RefreshLifecycleTest, UnavailableBackendAtRefreshIs503) {
+  const std::string t = Login();
+  auth_.unavailable = true;
+  EXPECT_EQ(Refresh(t), 503);
+  auth_.unavailable = false;
+  EXPECT_EQ(Refresh(t), 200);
+}
+
+TEST_F(RefreshLifecycleTest, BackendWithoutGenerationsGetsNoRefreshTokens) {
+  // Also what a deployment switched from the user file to Keystone sees.
+  const std::string t = Login();
+  ASSERT_FALSE(t.empty());
+  auth_.generations = false;  // like Keystone
+  EXPECT_EQ(Refresh(t), 401);
+  EXPECT_EQ(Login(), "");  // 200, but no refresh token
+  EXPECT_FALSE(Body(Send(Get({{"offline_token", "true"}}, "alice", kPassword))).contains("refresh_token"));
+  store_.tokens[Hash("none")] = {"alice", "berth", false, "", now_, now_};
+  EXPECT_EQ(Refresh("none"), 401);
+}
+
+TEST_F(RefreshLifecycleTest, ExpiredTokensAreSweptOnLaterLogins) {
+  TokenServiceOptions o;
+  o.refresh_ttl_seconds = 1000;
+  o.refresh_idle_seconds = 300;
+  Configure(o);
+  const std::string t = Login();
+  now_ += 4000;  // past both limits, and past the hourly sweep
+  Login();
+  EXPECT_EQ(store_.tokens.count(Hash(t)), 0u);
+  EXPECT_EQ(store_.tokens.size(), 1u);
+}
+
+// ---- names, logs and hostile input -----------------------------------------
+
+// Captures what the token service logs through spdlog's default logger.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    sink->set_pattern("%l %v");
+    auto logger = std::make_shared<spdlog::logger>("capture", sink);
+    logger->set_level(spdlog::level::trace);
+    spdlog::set_default_logger(logger);
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  std::vector<std::string> Lines() const {
+    std::vector<std::string> lines;
+    std::istringstream in(out_.str());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  }
+  std::string Text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+TEST_F(TokenServiceTest, InvalidRepositoryNamesAreDroppedAndLogged) {
+  LogCapture log;
+  // carol is an admin: the policy alone would grant her anything.
+  http::Response r = Send(Get({{"scope", "repository:alice/../bob/x:push"},
+                               {"scope", "repository:carol/ok:push"},
+                               {"scope", "repository:" + std::string(201, 'a') + ":pull"},
+                               {"scope", "repository:Carol/Upper:pull"},
+                               {"scope", "repository:127.0.0.1:5000/carol/x:pull"},
+                               {"scope", "registry:catalog:*"}},
+                              "carol", "c"));
+  const std::vector<Scope> want = {{"repository", "carol/ok", {"push"}},
+                                   {"registry", "catalog", {"*"}}};
+  EXPECT_EQ(Claims(r).access, want);
+  EXPECT_NE(log.Text().find("dropped=\"repository:alice/../bob/x:push\""), std::string::npos)
+      << log.Text();
+  EXPECT_EQ(log.Text().find("granted=\"repository:alice/.."), std::string::npos);
+}
+
+// Regression: a user name holding "\n" forged a second audit line.
+TEST_F(TokenServiceTest, ClientValuesCannotForgeLogLines) {
+  LogCapture log;
+  const std::string evil = "x\naudit token user=admin admin=true";
+  std::string access_log_user = "?";
+  Send(Get({{"account", evil}}, evil, "wrong"), &access_log_user);
+  EXPECT_EQ(access_log_user, "");  // the access log gets no refused name
+  http::Request r = Get({{"account", "a\nb"}, {"scope", "repository:alice/app:pull"}}, "alice",
+                        kPassword);
+  r.remote = "10.0.0.1:1\nforged\x1b[31m";
+  Send(r);
+  std::vector<std::string> lines = log.Lines();
+  ASSERT_EQ(lines.size(), 2u) << log.Text();
+  EXPECT_NE(lines[0].find("user=x\\naudit token user=admin admin=true"), std::string::npos)
+      << lines[0];
+  EXPECT_EQ(lines[0].rfind("info audit token client=10.0.0.1:40000 user=x\\n", 0), 0u) << lines[0];
+  EXPECT_NE(lines[1].find("client=10.0.0.1:1\\nforged\\x1b[31m"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("account=a\\nb"), std::string::npos) << lines[1];
+  for (const std::string& line : lines) {
+    EXPECT_EQ(line.find('\x1b'), std::string::npos);
+    EXPECT_EQ(line.find('\0'), std::string::npos);
+  }
+}
+
+TEST_F(TokenServiceTest, HostileInputGetsAnswersNotExceptions) {
+  const std::string nul("a\0b", 3);
+  const std::vector<http::Request> gets = {
+      Get({{"scope", std::string(100000, ':')}}),
+      Get({{"scope", "repository:a:pull"}, {"service", nul}}),
+      Get({{"offline_token", "true"}}, nul, "\xff\xfe"),
+      Get({{"account", std::string(1 << 20, 'x')}}, std::string(50000, 'u'), "p"),
+  };
+  for (const auto& g : gets) {
+    EXPECT_NO_THROW({
+      http::Response r = Send(g);
+      EXPECT_GE(r.status, 200);
+    });
+  }
+  http::Request bad_remote = Get({}, "alice", kPassword);
+  for (std::string remote : {"", "[", "[::1", ":", "]"}) {
+    bad_remote.remote = remote;
+    EXPECT_NO_THROW(EXPECT_EQ(Send(bad_remote).status, 200));
+  }
+  // A form body past 64 KiB is refused by the sink, then answered 413.
+  http::Request post;
+  post.method = "POST";
+  post.path = "/token";
+  post.remote = "10.0.0.1:40000";
+  post.has_body = true;
+  http::Outcome out = service_->Handle(post);
+  ASSERT_NE(out.sink, nullptr);
+  const std::string chunk(16 * 1024, 'a');
+  Status last;
+  for (int i = 0; i < 8 && last.ok(); ++i) last = out.sink->Write({chunk.data(), chunk.size()});
+  EXPECT_FALSE(last.ok());
+  EXPECT_EQ(out.sink->Finish(last).status, 413);
+  // Malformed or odd forms.
+  const std::vector<std::string> forms = {
+      "%", "%zz=1", "grant_type=refresh_token&refresh_token=%00",
+      "grant_type=password&username=%00&password=%ff", "&&&===",
+      "grant_type=refresh_token&refresh_token=" + std::string(60000, 'r'),
+      "grant_type=password&grant_type=refresh_token&username=a"};
+  for (const std::string& form : forms) {
+    EXPECT_NO_THROW({
+      http::Response resp = Post(form);
+      EXPECT_GE(resp.status, 400) << form.substr(0, 60);
+    });
+  }
 }
 
 }  // namespace

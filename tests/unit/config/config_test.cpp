@@ -223,5 +223,26 @@ TEST_F(ConfigTest, NestedTlsHostsIsConfigError) {
   EXPECT_NE(error.find("'tls.hosts'"), std::string::npos) << error;
 }
 
+TEST_F(ConfigTest, RefreshTokenLifetimes) {
+  Config d = Load("", {});
+  EXPECT_EQ(d.token.refresh_ttl, 30u * 86400);
+  EXPECT_EQ(d.token.refresh_idle_ttl, 7u * 86400);
+  Config c = Load(Yaml("token:\n  refresh_ttl: 3600\n  refresh_idle_ttl: 600\n"), {});
+  EXPECT_EQ(c.token.refresh_ttl, 3600u);
+  EXPECT_EQ(c.token.refresh_idle_ttl, 600u);
+  c = Load("", {"BERTH_TOKEN_REFRESH_TTL=86400", "BERTH_TOKEN_REFRESH_IDLE_TTL=120"});
+  EXPECT_EQ(c.token.refresh_ttl, 86400u);
+  EXPECT_EQ(c.token.refresh_idle_ttl, 120u);
+  std::string error = ErrorOf("", {"BERTH_TOKEN_REFRESH_TTL=0"});
+  EXPECT_NE(error.find("'token.refresh_ttl'"), std::string::npos) << error;
+  error = ErrorOf("", {"BERTH_TOKEN_REFRESH_IDLE_TTL=1y"});
+  EXPECT_NE(error.find("'token.refresh_idle_ttl'"), std::string::npos) << error;
+  // `berth init` writes them with their defaults.
+  Config y = Load(Yaml(DefaultYaml()), {});
+  EXPECT_EQ(y.token.refresh_ttl, d.token.refresh_ttl);
+  EXPECT_EQ(y.token.refresh_idle_ttl, d.token.refresh_idle_ttl);
+  EXPECT_NE(DefaultYaml().find("refresh_idle_ttl:"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace berth::config
