@@ -69,12 +69,14 @@ namespace berth::cli {
 int User(const std::string& config_path, const std::string& action, const std::string& file,
          const std::string& user, bool password_stdin, int cost) {
   std::string path = file;
+  std::string tokens_db;  // with -f: the one beside that file
   if (path.empty()) {
     auto c = LoadConfigOrReport(config_path);
     if (!c) return 2;
     path = HtpasswdPath(*c);
+    tokens_db = c->storage.root + "/tokens.db";
   }
-  return UserCommand(action, path, user, password_stdin, cost);
+  return UserCommand(action, path, user, password_stdin, cost, tokens_db);
 }
 
 }  // namespace berth::cli

@@ -171,8 +171,8 @@ std::string TokensDbBeside(const std::string& user_file) {
 // server compares each token's credential generation with the user file on
 // every refresh. A failure here is reported but does not undo the edit.
 void RevokeRefreshTokens(const std::string& action, const std::string& user_file,
-                         const std::string& user) {
-  const std::string db = TokensDbBeside(user_file);
+                         const std::string& user, const std::string& tokens_db) {
+  const std::string db = tokens_db.empty() ? TokensDbBeside(user_file) : tokens_db;
   struct stat st {};
   if (::stat(db.c_str(), &st) != 0) return;  // no token server has used this root
   auto store = storage::SqliteRefreshTokenStore::Open(db);
@@ -206,19 +206,19 @@ int List(const std::string& path) {
   return 0;
 }
 
-int Delete(const std::string& path, const std::string& user) {
+int Delete(const std::string& path, const std::string& user, const std::string& tokens_db) {
   Result<auth::HtpasswdFile> file = LoadUsers(path, /*missing_ok=*/false);
   if (!file.ok()) return Fail("del", file.status().message());
   if (!file->Remove(user)) return Fail("del", "no user '" + user + "' in " + path);
   if (Status s = file->Save(path); !s.ok()) return Fail("del", s.message());
   std::cout << "user '" << user << "' deleted from " << path << "\n";
-  RevokeRefreshTokens("del", path, user);
+  RevokeRefreshTokens("del", path, user, tokens_db);
   return 0;
 }
 
 // add (create) or passwd (replace).
 int SetPassword(const std::string& action, const std::string& path, const std::string& user,
-                bool password_from_stdin, int cost) {
+                bool password_from_stdin, int cost, const std::string& tokens_db) {
   const bool create = action == "add";
   if (cost < crypto::kBcryptMinCost || cost > crypto::kBcryptMaxCost) {
     return Fail(action, "--cost must be between " + std::to_string(crypto::kBcryptMinCost) +
@@ -246,14 +246,14 @@ int SetPassword(const std::string& action, const std::string& path, const std::s
             << path << "\n";
   // passwd: the old password's tokens end now. add: a re-created name
   // starts with none of a former account's.
-  RevokeRefreshTokens(action, path, user);
+  RevokeRefreshTokens(action, path, user, tokens_db);
   return 0;
 }
 
 }  // namespace
 
 int UserCommand(const std::string& action, const std::string& file, const std::string& user,
-                bool password_from_stdin, int cost) {
+                bool password_from_stdin, int cost, const std::string& tokens_db) {
   if (action != "add" && action != "passwd" && action != "del" && action != "list") {
     return Fail(action, "unknown action (expected add, passwd, del or list)");
   }
@@ -263,8 +263,8 @@ int UserCommand(const std::string& action, const std::string& file, const std::s
   if (Status s = auth::ValidateUserName(user); !s.ok()) {
     return Fail(action, "invalid user name '" + user + "': " + s.message());
   }
-  if (action == "del") return Delete(file, user);
-  return SetPassword(action, file, user, password_from_stdin, cost);
+  if (action == "del") return Delete(file, user, tokens_db);
+  return SetPassword(action, file, user, password_from_stdin, cost, tokens_db);
 }
 
 }  // namespace berth::cli

@@ -26,9 +26,10 @@ namespace berth::cli {
 // echo off; an empty password is refused. `cost` is the bcrypt cost of new
 // hashes (crypto::kBcryptDefaultCost = 10 by default). Lines the file cannot
 // use are reported as warnings on stderr and kept as they are. After add,
-// passwd or del, the user's refresh tokens in <dir of file>/tokens.db (when
-// it exists) are revoked; failing that is a warning, not a failure.
+// passwd or del, the user's refresh tokens in `tokens_db` (empty: the
+// tokens.db beside the user file), when it exists, are revoked; failing that
+// is a warning, not a failure.
 int UserCommand(const std::string& action, const std::string& file, const std::string& user,
-                bool password_from_stdin, int cost);
+                bool password_from_stdin, int cost, const std::string& tokens_db = "");
 
 }  // namespace berth::cli
