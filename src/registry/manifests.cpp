@@ -63,7 +63,10 @@ class ManifestSink final : public http::BodySink {
 
 Outcome GetManifest(Deps& d, const Request& req, const Route& route) {
   auto ref = ParseReference(route.param);
-  if (!ref) return Outcome::Reply(ErrorResponse(ref.status()));
+  // No manifest can have a name that is neither a tag nor a digest, so it is
+  // not found (404), as the spec answers a missing manifest; only a PUT under
+  // such a name is a client error (400).
+  if (!ref) return Outcome::Reply(ErrorResponse({Errc::kManifestUnknown, "manifest unknown"}));
   auto m = d.meta.GetManifest(route.name, *ref);
   if (!m) return Outcome::Reply(ErrorResponse(m.status()));
   http::Response r = NewResponse(200);

@@ -862,10 +862,15 @@ test_bad_input() {
   done
   req HEAD /v2/it/img/blobs/md5:d41d8cd98f00b204e9800998ecf8427e
   expect_status "HEAD blob with md5 digest" 400
+  # A reference that is neither a tag nor a digest names no manifest: 404.
   req GET /v2/it/img/manifests/md5:d41d8cd98f00b204e9800998ecf8427e
-  expect_error "manifest by md5 digest" 400 DIGEST_INVALID
+  expect_error "GET manifest by md5 digest" 404 MANIFEST_UNKNOWN
+  req HEAD /v2/it/img/manifests/md5:d41d8cd98f00b204e9800998ecf8427e
+  expect_status "HEAD manifest by md5 digest" 404
   req GET /v2/it/img/manifests/sha256:zzz
-  expect_error "manifest by malformed sha256 digest" 400 DIGEST_INVALID
+  expect_error "GET manifest by malformed sha256 digest" 404 MANIFEST_UNKNOWN
+  req HEAD /v2/it/img/manifests/sha256:zzz
+  expect_status "HEAD manifest by malformed sha256 digest" 404
   req POST "/v2/it/img/blobs/uploads/?digest=md5:d41d8cd98f00b204e9800998ecf8427e" --data-binary 'x' \
     -H 'Content-Type: application/octet-stream'
   expect_error "single POST with ?digest=md5:..." 400 DIGEST_INVALID
@@ -876,7 +881,11 @@ test_bad_input() {
     expect_envelope "PUT manifest with invalid tag '${tag:0:12}'" 400
   done
   req GET /v2/it/img/manifests/-bad
-  expect_envelope "GET manifest with invalid tag" 400
+  expect_error "GET manifest with invalid tag" 404 MANIFEST_UNKNOWN
+  req HEAD "/v2/it/img/manifests/b@d"
+  expect_status "HEAD manifest with invalid tag" 404
+  req GET "/v2/it/img/manifests/$(printf 't%.0s' {1..129})"
+  expect_error "GET manifest with a 129-character tag" 404 MANIFEST_UNKNOWN
   req GET "/v2/it/img/manifests/$(printf 't%.0s' {1..128})"
   expect_error "a 128-character tag is valid (unknown)" 404 MANIFEST_UNKNOWN
 }
