@@ -600,6 +600,58 @@ test_manifest_size() {
     "413 413 413 413 413 " "$got"
 }
 
+test_manifest_budget() {
+  # Manifest bodies are held in memory within a process-wide budget (64 MiB,
+  # registry/body_budget.hpp). 16 PUTs declaring the largest manifest (4 MiB)
+  # and stalling after 1 KiB take all of it; the 17th is answered 429
+  # TOOMANYREQUESTS with Retry-After before it sends its body. When the
+  # stalled clients vanish the budget comes back and a 4 MiB PUT succeeds.
+  local out
+  out=$(timeout 60 python3 - "$PORT" "$CACERT" 4194304 16 <<'EOF'
+import json, socket, ssl, sys, time
+port, cafile, size, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+ctx = ssl.create_default_context(cafile=cafile)
+def start(tag):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=20),
+                        server_hostname="127.0.0.1")
+    s.sendall(("PUT /v2/it/budget/manifests/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n"
+               "Content-Length: %d\r\n\r\n" % (tag, size)).encode() + b"{" + b" " * 1023)
+    return s
+stalled = [start("s%d" % i) for i in range(count)]
+time.sleep(1)  # every head handled, every claim made
+s = start("over")
+resp = b""
+while b"\r\n\r\n" not in resp or not resp.rstrip().endswith(b"}"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    resp += chunk
+head, _, body = resp.partition(b"\r\n\r\n")
+lines = head.decode().split("\r\n")
+hdrs = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:] if ":" in l}
+try:
+    code = json.loads(body)["errors"][0]["code"]
+except Exception:
+    code = "none"
+print(lines[0].split(" ")[1] if " " in lines[0] else "000", code, hdrs.get("retry-after", "none"))
+for t in stalled:
+    t.close()
+EOF
+)
+  expect_eq "17th stalled 4 MiB manifest PUT: 429 TOOMANYREQUESTS, Retry-After" "429 TOOMANYREQUESTS 1" "$out"
+  # The vanished clients' share comes back (the server sees the connections
+  # close while it waits for their bodies).
+  local i got=""
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    put_manifest it/img budget "$WORK/max.json" "$OCI_MANIFEST"
+    got=$CODE
+    [[ $got == 201 ]] && break
+    sleep 0.5
+  done
+  expect_eq "after the stalled clients vanish, a 4 MiB manifest PUT → 201" 201 "$got"
+}
+
 # ---------------------------------------------------------------------------
 # Subject and end-12: referrers
 
@@ -1030,6 +1082,7 @@ test_mount
 test_manifests
 test_manifest_errors
 test_manifest_size
+test_manifest_budget
 test_referrers
 test_tags_catalog
 test_delete
