@@ -729,6 +729,46 @@ test_referrers() {
   expect_eq "index referrer listed with its type" "sha256:$(sha256 "$WORK/refidx.json") $OCI_INDEX" \
     "$(jqb '.manifests[0] | "\(.digest) \(.mediaType)"')"
 
+  # Paging: n and last as for tags, a Link while more remain (three
+  # referrers of the subject now: sig, sbom and the index).
+  local all_refs walked="" next pages=0
+  all_refs=$(printf '%s\n' "$sig" "$sbom" "sha256:$(sha256 "$WORK/refidx.json")" | sort)
+  req GET "/v2/$repo/referrers/$subject?n=1"
+  expect_eq "referrers n=1 → one descriptor" "200 1" "$CODE $(jqb '.manifests | length')"
+  expect_eq "referrers n=1 Link" \
+    "</v2/$repo/referrers/$subject?last=$(head -1 <<<"$all_refs" | sed 's/:/%3A/')&n=1>; rel=\"next\"" "$(hdr Link)"
+  next="/v2/$repo/referrers/$subject?n=1"
+  while [[ -n $next && $pages -lt 10 ]]; do
+    req GET "$next"
+    walked+="$(jqb '.manifests[].digest')"$'\n'
+    pages=$((pages + 1))
+    next=$(hdr Link | sed -nE 's/^<([^>]*)>; rel="next"$/\1/p')
+  done
+  expect_eq "referrers paged with n=1 via Link: every referrer once, in digest order" \
+    "$all_refs" "$(sed '/^$/d' <<<"$walked")"
+  expect_eq "referrers n=1: three pages" 3 "$pages"
+  req GET "/v2/$repo/referrers/$subject?n=3"
+  check "referrers: exactly n has no Link" lacks_hdr Link
+  req GET "/v2/$repo/referrers/$subject"
+  check "referrers without n under the server's page size has no Link" lacks_hdr Link
+  req GET "/v2/$repo/referrers/$subject?n=1&artifactType=application/vnd.example.bundle"
+  expect_eq "referrers n=1 with a filter matching one: that one, no Link" \
+    "sha256:$(sha256 "$WORK/refidx.json") no" "$(jqb '.manifests[0].digest') $(has_hdr Link && echo yes || echo no)"
+  # A second signature, so that the filtered list has two pages.
+  image_manifest "$WORK/sig2.json" "$OCI_MANIFEST" application/vnd.oci.empty.v1+json "$WORK/empty-config.json" \
+    application/vnd.example.sig "$IMG_LAYER" \
+    "$with_subject | .artifactType = \"application/vnd.example.sig\" | .annotations = {\"org.example.signer\": \"bob\"}"
+  put_manifest $repo "sha256:$(sha256 "$WORK/sig2.json")" "$WORK/sig2.json" "$OCI_MANIFEST"
+  req GET "/v2/$repo/referrers/$subject?n=1&artifactType=application/vnd.example.sig"
+  expect_eq "a filtered page keeps its filter in the Link" "artifactType=application%2Fvnd.example.sig" \
+    "$(hdr Link | grep -o 'artifactType=[^&]*')"
+  next=$(hdr Link | sed -nE 's/^<([^>]*)>; rel="next"$/\1/p')
+  req GET "$next"
+  expect_eq "following it: the other signature, filtered, last page" "1 application/vnd.example.sig artifactType no" \
+    "$(jqb '.manifests | "\(length) \(.[0].artifactType)"') $(hdr OCI-Filters-Applied) $(has_hdr Link && echo yes || echo no)"
+  req GET "/v2/$repo/referrers/$subject?n=x"
+  expect_error "referrers n=x" 400 PAGINATION_NUMBER_INVALID
+
   # No referrers, and bad digests.
   req GET "/v2/$repo/referrers/$sig"
   expect_eq "referrers of a manifest nobody refers to: 200, empty manifests" "200 0 $OCI_INDEX" \
