@@ -10,7 +10,7 @@ build_pkgs=(
   libgtest-dev libbenchmark-dev
 )
 test_pkgs=(curl bc openssl skopeo podman buildah docker-registry apache2-utils jq python3 procps
-  python3-keystone resource-agents)
+  python3-keystone resource-agents golang-go)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi

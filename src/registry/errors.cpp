@@ -5,6 +5,13 @@
 #include <boost/json.hpp>
 
 namespace berth::registry {
+namespace {
+
+// Retry-After on a 429: the registry's 429s come from memory held by bodies
+// in flight, which a normal client finishes within a second.
+constexpr int kRetryAfterSeconds = 1;
+
+}  // namespace
 
 WireError ToWire(Errc code) {
   // Keep in step with enum Errc (common/result.hpp). Codes are the OCI
@@ -62,6 +69,9 @@ http::Response ErrorResponse(const Status& status) {
   boost::json::object body{{"errors", boost::json::array{err}}};
   http::Response r = NewResponse(w.http_status);
   r.Set("Content-Type", "application/json");
+  if (status.code() == Errc::kTooManyRequests) {
+    r.Set("Retry-After", std::to_string(kRetryAfterSeconds));
+  }
   r.body = boost::json::serialize(body);
   return r;
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "http/message.hpp"
+#include "registry/body_budget.hpp"
 #include "registry/routes.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/metadata_store.hpp"
@@ -28,6 +29,9 @@ struct Deps {
   storage::BlobStore& blobs;
   storage::UploadStore& uploads;
   storage::MetadataStore& meta;
+  // Caps the manifest bodies held in memory at once; the Registry passes
+  // the process-wide ManifestBodyBudget().
+  BodyBudget& manifest_budget;
   const Options options;
 };
 

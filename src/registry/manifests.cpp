@@ -7,39 +7,43 @@
 namespace berth::registry {
 namespace {
 
-// Collects a manifest body in memory, up to the configured limit.
+// Collects a manifest body in memory, up to the configured limit and within
+// the process-wide manifest body budget (see body_budget.hpp).
 class ManifestSink final : public http::BodySink {
  public:
   ManifestSink(Deps& d, Route route, Reference ref, std::string content_type)
-      : d_(d), route_(std::move(route)), ref_(std::move(ref)), content_type_(std::move(content_type)) {}
+      : d_(d),
+        route_(std::move(route)),
+        ref_(std::move(ref)),
+        content_type_(std::move(content_type)),
+        body_(d.manifest_budget, d.options.max_manifest_bytes) {}
 
-  Status Write(std::span<const char> data) override {
-    if (body_.size() + data.size() > d_.options.max_manifest_bytes) {
-      return {Errc::kTooLarge, "manifest larger than " +
-                                   std::to_string(d_.options.max_manifest_bytes) + " bytes"};
-    }
-    body_.append(data.data(), data.size());
-    return Status::Ok();
-  }
+  // Reserves the declared Content-Length up front; see BudgetedBody::Claim.
+  Status Claim(uint64_t length) { return body_.Claim(length); }
+
+  Status Write(std::span<const char> data) override { return body_.Append(data); }
 
   http::Response Finish(const Status& body) override {
-    if (!body.ok()) return ErrorResponse(body);
-    return Store();
+    http::Response r = body.ok() ? Store() : ErrorResponse(body);
+    // Give the memory back now: the session keeps the sink until the
+    // response is sent, which a slow reader can drag out.
+    body_.Release();
+    return r;
   }
 
  private:
   http::Response Store() {
     DigestAlgorithm algo = DigestAlgorithm::kSha256;
     if (const Digest* want = std::get_if<Digest>(&ref_)) algo = want->algorithm();
-    Digest digest = crypto::HashBytes(algo, body_);
+    Digest digest = crypto::HashBytes(algo, body_.bytes());
     if (const Digest* want = std::get_if<Digest>(&ref_); want && *want != digest) {
       return ErrorResponse({Errc::kDigestInvalid, "manifest digest is " + digest.str() +
                                                       ", not " + want->str()});
     }
-    auto parsed = ParseManifest(content_type_, body_);
+    auto parsed = ParseManifest(content_type_, body_.bytes());
     if (!parsed) return ErrorResponse(parsed.status());
     storage::ManifestPut put;
-    put.record = {digest,          parsed->media_type,     std::move(body_), parsed->subject,
+    put.record = {digest,          parsed->media_type,     body_.Take(), parsed->subject,
                   parsed->artifact_type, parsed->annotations_json};
     if (const std::string* tag = std::get_if<std::string>(&ref_)) put.tag = *tag;
     put.blob_refs = std::move(parsed->blob_refs);
@@ -56,14 +60,17 @@ class ManifestSink final : public http::BodySink {
   const Route route_;
   const Reference ref_;
   const std::string content_type_;
-  std::string body_;
+  BudgetedBody body_;
 };
 
 }  // namespace
 
 Outcome GetManifest(Deps& d, const Request& req, const Route& route) {
   auto ref = ParseReference(route.param);
-  if (!ref) return Outcome::Reply(ErrorResponse(ref.status()));
+  // No manifest can have a name that is neither a tag nor a digest, so it is
+  // not found (404), as the spec answers a missing manifest; only a PUT under
+  // such a name is a client error (400).
+  if (!ref) return Outcome::Reply(ErrorResponse({Errc::kManifestUnknown, "manifest unknown"}));
   auto m = d.meta.GetManifest(route.name, *ref);
   if (!m) return Outcome::Reply(ErrorResponse(m.status()));
   http::Response r = NewResponse(200);
@@ -84,13 +91,15 @@ Outcome PutManifest(Deps& d, const Request& req, const Route& route) {
     Status s = ref.status();
     return Outcome::Reply(ErrorResponse(s));
   }
-  if (req.content_length && *req.content_length > d.options.max_manifest_bytes) {
-    return Outcome::Reply(ErrorResponse(
-        {Errc::kTooLarge,
-         "manifest larger than " + std::to_string(d.options.max_manifest_bytes) + " bytes"}));
-  }
   auto sink = std::make_unique<ManifestSink>(d, route, std::move(ref).value(),
                                              std::string(req.Header("Content-Type").value_or("")));
+  // A declared length is checked (413) and reserved (429) before the body is
+  // read, so the client is refused before it sends it.
+  if (req.content_length) {
+    if (auto s = sink->Claim(*req.content_length); !s.ok()) {
+      return Outcome::Reply(ErrorResponse(s));
+    }
+  }
   if (req.has_body) return Outcome::Stream(std::move(sink));
   return Outcome::Reply(sink->Finish(Status::Ok()));
 }

@@ -48,7 +48,7 @@ constexpr std::array kRoutes = {
 
 Registry::Registry(storage::BlobStore& blobs, storage::UploadStore& uploads,
                    storage::MetadataStore& meta, Options options, const auth::BearerGate* gate)
-    : deps_{blobs, uploads, meta, options}, gate_(gate) {}
+    : deps_{blobs, uploads, meta, ManifestBodyBudget(), options}, gate_(gate) {}
 
 std::vector<auth::Scope> Registry::RequiredScopes(const Route& route, std::string_view method) {
   if (route.endpoint == Endpoint::kBase) return {};

@@ -78,21 +78,24 @@ class MetadataStore {
   // Removes a manifest and every tag on it; kManifestUnknown if absent.
   virtual Status DeleteManifest(const std::string& repository, const Digest& digest) = 0;
 
-  // Tags in byte order, strictly after `last`, at most `limit` (nullopt =
-  // all). kNameUnknown if the repository does not exist.
-  virtual Result<std::vector<std::string>> ListTags(const std::string& repository,
-                                                    const std::string& last,
-                                                    std::optional<size_t> limit) = 0;
+  // Listings are read one page at a time, in byte order of their key,
+  // strictly after `last` ("" = from the start) and at most `limit` entries:
+  // nothing the size of the stored data is ever loaded at once.
 
-  // Repository names in byte order, strictly after `last`, at most `limit`.
+  // Tags of `repository`. kNameUnknown if the repository does not exist.
+  virtual Result<std::vector<std::string>> ListTags(const std::string& repository,
+                                                    const std::string& last, size_t limit) = 0;
+
+  // Repository names.
   virtual Result<std::vector<std::string>> ListRepositories(const std::string& last,
-                                                            std::optional<size_t> limit) = 0;
+                                                            size_t limit) = 0;
 
   // Manifests in `repository` whose subject is `subject`, optionally only
-  // those of `artifact_type`.
+  // those of `artifact_type`, keyed by manifest digest.
   virtual Result<std::vector<ReferrerRecord>> ListReferrers(
       const std::string& repository, const Digest& subject,
-      const std::optional<std::string>& artifact_type) = 0;
+      const std::optional<std::string>& artifact_type, const std::string& last,
+      size_t limit) = 0;
 };
 
 using MetadataStorePtr = std::unique_ptr<MetadataStore>;

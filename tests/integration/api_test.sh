@@ -600,6 +600,58 @@ test_manifest_size() {
     "413 413 413 413 413 " "$got"
 }
 
+test_manifest_budget() {
+  # Manifest bodies are held in memory within a process-wide budget (64 MiB,
+  # registry/body_budget.hpp). 16 PUTs declaring the largest manifest (4 MiB)
+  # and stalling after 1 KiB take all of it; the 17th is answered 429
+  # TOOMANYREQUESTS with Retry-After before it sends its body. When the
+  # stalled clients vanish the budget comes back and a 4 MiB PUT succeeds.
+  local out
+  out=$(timeout 60 python3 - "$PORT" "$CACERT" 4194304 16 <<'EOF'
+import json, socket, ssl, sys, time
+port, cafile, size, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+ctx = ssl.create_default_context(cafile=cafile)
+def start(tag):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=20),
+                        server_hostname="127.0.0.1")
+    s.sendall(("PUT /v2/it/budget/manifests/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n"
+               "Content-Length: %d\r\n\r\n" % (tag, size)).encode() + b"{" + b" " * 1023)
+    return s
+stalled = [start("s%d" % i) for i in range(count)]
+time.sleep(1)  # every head handled, every claim made
+s = start("over")
+resp = b""
+while b"\r\n\r\n" not in resp or not resp.rstrip().endswith(b"}"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    resp += chunk
+head, _, body = resp.partition(b"\r\n\r\n")
+lines = head.decode().split("\r\n")
+hdrs = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:] if ":" in l}
+try:
+    code = json.loads(body)["errors"][0]["code"]
+except Exception:
+    code = "none"
+print(lines[0].split(" ")[1] if " " in lines[0] else "000", code, hdrs.get("retry-after", "none"))
+for t in stalled:
+    t.close()
+EOF
+)
+  expect_eq "17th stalled 4 MiB manifest PUT: 429 TOOMANYREQUESTS, Retry-After" "429 TOOMANYREQUESTS 1" "$out"
+  # The vanished clients' share comes back (the server sees the connections
+  # close while it waits for their bodies).
+  local i got=""
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    put_manifest it/img budget "$WORK/max.json" "$OCI_MANIFEST"
+    got=$CODE
+    [[ $got == 201 ]] && break
+    sleep 0.5
+  done
+  expect_eq "after the stalled clients vanish, a 4 MiB manifest PUT → 201" 201 "$got"
+}
+
 # ---------------------------------------------------------------------------
 # Subject and end-12: referrers
 
@@ -676,6 +728,46 @@ test_referrers() {
   req GET "/v2/$repo/referrers/$subject?artifactType=application/vnd.example.bundle"
   expect_eq "index referrer listed with its type" "sha256:$(sha256 "$WORK/refidx.json") $OCI_INDEX" \
     "$(jqb '.manifests[0] | "\(.digest) \(.mediaType)"')"
+
+  # Paging: n and last as for tags, a Link while more remain (three
+  # referrers of the subject now: sig, sbom and the index).
+  local all_refs walked="" next pages=0
+  all_refs=$(printf '%s\n' "$sig" "$sbom" "sha256:$(sha256 "$WORK/refidx.json")" | sort)
+  req GET "/v2/$repo/referrers/$subject?n=1"
+  expect_eq "referrers n=1 → one descriptor" "200 1" "$CODE $(jqb '.manifests | length')"
+  expect_eq "referrers n=1 Link" \
+    "</v2/$repo/referrers/$subject?last=$(head -1 <<<"$all_refs" | sed 's/:/%3A/')&n=1>; rel=\"next\"" "$(hdr Link)"
+  next="/v2/$repo/referrers/$subject?n=1"
+  while [[ -n $next && $pages -lt 10 ]]; do
+    req GET "$next"
+    walked+="$(jqb '.manifests[].digest')"$'\n'
+    pages=$((pages + 1))
+    next=$(hdr Link | sed -nE 's/^<([^>]*)>; rel="next"$/\1/p')
+  done
+  expect_eq "referrers paged with n=1 via Link: every referrer once, in digest order" \
+    "$all_refs" "$(sed '/^$/d' <<<"$walked")"
+  expect_eq "referrers n=1: three pages" 3 "$pages"
+  req GET "/v2/$repo/referrers/$subject?n=3"
+  check "referrers: exactly n has no Link" lacks_hdr Link
+  req GET "/v2/$repo/referrers/$subject"
+  check "referrers without n under the server's page size has no Link" lacks_hdr Link
+  req GET "/v2/$repo/referrers/$subject?n=1&artifactType=application/vnd.example.bundle"
+  expect_eq "referrers n=1 with a filter matching one: that one, no Link" \
+    "sha256:$(sha256 "$WORK/refidx.json") no" "$(jqb '.manifests[0].digest') $(has_hdr Link && echo yes || echo no)"
+  # A second signature, so that the filtered list has two pages.
+  image_manifest "$WORK/sig2.json" "$OCI_MANIFEST" application/vnd.oci.empty.v1+json "$WORK/empty-config.json" \
+    application/vnd.example.sig "$IMG_LAYER" \
+    "$with_subject | .artifactType = \"application/vnd.example.sig\" | .annotations = {\"org.example.signer\": \"bob\"}"
+  put_manifest $repo "sha256:$(sha256 "$WORK/sig2.json")" "$WORK/sig2.json" "$OCI_MANIFEST"
+  req GET "/v2/$repo/referrers/$subject?n=1&artifactType=application/vnd.example.sig"
+  expect_eq "a filtered page keeps its filter in the Link" "artifactType=application%2Fvnd.example.sig" \
+    "$(hdr Link | grep -o 'artifactType=[^&]*')"
+  next=$(hdr Link | sed -nE 's/^<([^>]*)>; rel="next"$/\1/p')
+  req GET "$next"
+  expect_eq "following it: the other signature, filtered, last page" "1 application/vnd.example.sig artifactType no" \
+    "$(jqb '.manifests | "\(length) \(.[0].artifactType)"') $(hdr OCI-Filters-Applied) $(has_hdr Link && echo yes || echo no)"
+  req GET "/v2/$repo/referrers/$subject?n=x"
+  expect_error "referrers n=x" 400 PAGINATION_NUMBER_INVALID
 
   # No referrers, and bad digests.
   req GET "/v2/$repo/referrers/$sig"
@@ -862,10 +954,15 @@ test_bad_input() {
   done
   req HEAD /v2/it/img/blobs/md5:d41d8cd98f00b204e9800998ecf8427e
   expect_status "HEAD blob with md5 digest" 400
+  # A reference that is neither a tag nor a digest names no manifest: 404.
   req GET /v2/it/img/manifests/md5:d41d8cd98f00b204e9800998ecf8427e
-  expect_error "manifest by md5 digest" 400 DIGEST_INVALID
+  expect_error "GET manifest by md5 digest" 404 MANIFEST_UNKNOWN
+  req HEAD /v2/it/img/manifests/md5:d41d8cd98f00b204e9800998ecf8427e
+  expect_status "HEAD manifest by md5 digest" 404
   req GET /v2/it/img/manifests/sha256:zzz
-  expect_error "manifest by malformed sha256 digest" 400 DIGEST_INVALID
+  expect_error "GET manifest by malformed sha256 digest" 404 MANIFEST_UNKNOWN
+  req HEAD /v2/it/img/manifests/sha256:zzz
+  expect_status "HEAD manifest by malformed sha256 digest" 404
   req POST "/v2/it/img/blobs/uploads/?digest=md5:d41d8cd98f00b204e9800998ecf8427e" --data-binary 'x' \
     -H 'Content-Type: application/octet-stream'
   expect_error "single POST with ?digest=md5:..." 400 DIGEST_INVALID
@@ -876,7 +973,11 @@ test_bad_input() {
     expect_envelope "PUT manifest with invalid tag '${tag:0:12}'" 400
   done
   req GET /v2/it/img/manifests/-bad
-  expect_envelope "GET manifest with invalid tag" 400
+  expect_error "GET manifest with invalid tag" 404 MANIFEST_UNKNOWN
+  req HEAD "/v2/it/img/manifests/b@d"
+  expect_status "HEAD manifest with invalid tag" 404
+  req GET "/v2/it/img/manifests/$(printf 't%.0s' {1..129})"
+  expect_error "GET manifest with a 129-character tag" 404 MANIFEST_UNKNOWN
   req GET "/v2/it/img/manifests/$(printf 't%.0s' {1..128})"
   expect_error "a 128-character tag is valid (unknown)" 404 MANIFEST_UNKNOWN
 }
@@ -1021,6 +1122,7 @@ test_mount
 test_manifests
 test_manifest_errors
 test_manifest_size
+test_manifest_budget
 test_referrers
 test_tags_catalog
 test_delete

@@ -1,5 +1,8 @@
 #include "storage/db/sqlite_metadata_store.hpp"
 
+#include <algorithm>
+#include <limits>
+
 namespace berth::storage {
 namespace {
 
@@ -45,8 +48,10 @@ CREATE TABLE tags (
 CREATE INDEX tags_by_digest ON tags(repo_id, digest);
 )sql";
 
-std::string Limit(std::optional<size_t> limit) {
-  return limit ? " LIMIT " + std::to_string(*limit) : std::string();
+// `limit` for a LIMIT parameter: past INT64_MAX it would turn negative,
+// which SQLite reads as no limit at all.
+int64_t SqlLimit(size_t limit) {
+  return static_cast<int64_t>(std::min<uint64_t>(limit, std::numeric_limits<int64_t>::max()));
 }
 
 // Idle reader connections kept open; more are opened when more threads read
@@ -303,16 +308,15 @@ Status SqliteMetadataStore::DeleteManifest(const std::string& repository, const 
 
 Result<std::vector<std::string>> SqliteMetadataStore::ListTags(const std::string& repository,
                                                                const std::string& last,
-                                                               std::optional<size_t> limit) {
+                                                               size_t limit) {
   auto db = AcquireReader();
   if (!db) return db.status();
   auto repo = FindRepo(**db, repository);
   if (!repo) return repo.status();
   if (!*repo) return Status(Errc::kNameUnknown, "repository " + repository + " not known");
-  auto st = (*db)->Prepare("SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name" +
-                         Limit(limit));
+  auto st = (*db)->Prepare("SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name LIMIT ?");
   if (!st) return st.status();
-  st->Bind(1, **repo).Bind(2, last);
+  st->Bind(1, **repo).Bind(2, last).Bind(3, SqlLimit(limit));
   std::vector<std::string> out;
   while (true) {
     auto row = st->Step();
@@ -324,12 +328,12 @@ Result<std::vector<std::string>> SqliteMetadataStore::ListTags(const std::string
 }
 
 Result<std::vector<std::string>> SqliteMetadataStore::ListRepositories(
-    const std::string& last, std::optional<size_t> limit) {
+    const std::string& last, size_t limit) {
   auto db = AcquireReader();
   if (!db) return db.status();
-  auto st = (*db)->Prepare("SELECT name FROM repositories WHERE name > ? ORDER BY name" + Limit(limit));
+  auto st = (*db)->Prepare("SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?");
   if (!st) return st.status();
-  st->Bind(1, last);
+  st->Bind(1, last).Bind(2, SqlLimit(limit));
   std::vector<std::string> out;
   while (true) {
     auto row = st->Step();
@@ -342,16 +346,19 @@ Result<std::vector<std::string>> SqliteMetadataStore::ListRepositories(
 
 Result<std::vector<ReferrerRecord>> SqliteMetadataStore::ListReferrers(
     const std::string& repository, const Digest& subject,
-    const std::optional<std::string>& artifact_type) {
+    const std::optional<std::string>& artifact_type, const std::string& last, size_t limit) {
   auto db = AcquireReader();
   if (!db) return db.status();
+  // The index on (repo_id, subject) finds the referrers; with LIMIT, SQLite
+  // sorts them by digest keeping only `limit` rows (a top-N sort).
   auto st = (*db)->Prepare(
       "SELECT m.digest, m.media_type, length(m.content), m.artifact_type, m.annotations "
       "FROM manifests m JOIN repositories r ON r.id = m.repo_id "
-      "WHERE r.name = ? AND m.subject = ? AND (?3 IS NULL OR m.artifact_type = ?3) "
-      "ORDER BY m.digest");
+      "WHERE r.name = ?1 AND m.subject = ?2 AND (?3 IS NULL OR m.artifact_type = ?3) "
+      "AND m.digest > ?4 ORDER BY m.digest LIMIT ?5");
   if (!st) return st.status();
-  st->Bind(1, repository).Bind(2, subject.str()).BindOpt(3, artifact_type);
+  st->Bind(1, repository).Bind(2, subject.str()).BindOpt(3, artifact_type).Bind(4, last);
+  st->Bind(5, SqlLimit(limit));
   std::vector<ReferrerRecord> out;
   while (true) {
     auto row = st->Step();

@@ -36,12 +36,13 @@ class SqliteMetadataStore final : public MetadataStore {
   Status DeleteTag(const std::string& repository, const std::string& tag) override;
   Status DeleteManifest(const std::string& repository, const Digest& digest) override;
   Result<std::vector<std::string>> ListTags(const std::string& repository, const std::string& last,
-                                            std::optional<size_t> limit) override;
-  Result<std::vector<std::string>> ListRepositories(const std::string& last,
-                                                    std::optional<size_t> limit) override;
-  Result<std::vector<ReferrerRecord>> ListReferrers(
-      const std::string& repository, const Digest& subject,
-      const std::optional<std::string>& artifact_type) override;
+                                            size_t limit) override;
+  Result<std::vector<std::string>> ListRepositories(const std::string& last, size_t limit) override;
+  Result<std::vector<ReferrerRecord>> ListReferrers(const std::string& repository,
+                                                    const Digest& subject,
+                                                    const std::optional<std::string>& artifact_type,
+                                                    const std::string& last,
+                                                    size_t limit) override;
 
  private:
   // A reader connection, returned to the pool when it goes out of scope.

@@ -111,6 +111,14 @@ TEST(ErrorResponseTest, OciEnvelopeForEveryError) {
   }
 }
 
+TEST(ErrorResponseTest, TooManyRequestsSaysWhenToRetry) {
+  http::Response r = ErrorResponse(Status(Errc::kTooManyRequests, "busy"));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(SingleError(r).at("code").as_string(), "TOOMANYREQUESTS");
+  EXPECT_EQ(HeaderValue(r, "Retry-After"), "1");
+  EXPECT_EQ(HeaderValue(ErrorResponse(Status(Errc::kBusy, "held")), "Retry-After"), "<missing>");
+}
+
 TEST(ErrorResponseTest, CarriesTheMessage) {
   http::Response r = ErrorResponse(Status(Errc::kBlobUnknown, "blob \"sha256:x\" unknown"));
   EXPECT_EQ(r.status, 404);

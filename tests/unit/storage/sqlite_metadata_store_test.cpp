@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,7 @@ class SqliteMetadataStoreTest : public ::testing::Test {
   }
 
   Strings Tags(const std::string& repo, const std::string& last = "",
-               std::optional<size_t> limit = std::nullopt) {
+               size_t limit = 100) {
     auto t = store_->ListTags(repo, last, limit);
     EXPECT_TRUE(t.ok()) << t.status().message();
     return t.ok() ? *t : Strings{"<error>"};
@@ -144,7 +145,7 @@ TEST_F(SqliteMetadataStoreTest, PutManifestRefusesMissingReferences) {
   // A refused put does not create the repository either.
   EXPECT_EQ(store_->PutManifest("fresh", Put("m", "t", {present.str()})).code(),
             Errc::kManifestBlobUnknown);
-  EXPECT_EQ(store_->ListTags("fresh", "", std::nullopt).status().code(), Errc::kNameUnknown);
+  EXPECT_EQ(store_->ListTags("fresh", "", 100).status().code(), Errc::kNameUnknown);
 
   // An index whose child is present is accepted.
   ASSERT_TRUE(store_->PutManifest("a", Put("child", std::nullopt)).ok());
@@ -165,7 +166,7 @@ TEST_F(SqliteMetadataStoreTest, TagsSortedBytewiseWithPaging) {
   EXPECT_EQ(Tags("a", "latest"), Strings{});
   EXPECT_EQ(Tags("a", "", 0), Strings{});
   EXPECT_EQ(Tags("a", "", 100), sorted);
-  EXPECT_EQ(store_->ListTags("nosuch", "", std::nullopt).status().code(), Errc::kNameUnknown);
+  EXPECT_EQ(store_->ListTags("nosuch", "", 100).status().code(), Errc::kNameUnknown);
 }
 
 TEST_F(SqliteMetadataStoreTest, RetagMovesTheTag) {
@@ -219,7 +220,7 @@ TEST_F(SqliteMetadataStoreTest, ReferrersWithArtifactTypeFilter) {
   ASSERT_TRUE(store_->PutManifest("a", referrer("sig", "application/sig")).ok());
   ASSERT_TRUE(store_->PutManifest("b", referrer("elsewhere", "application/sig")).ok());
 
-  auto all = store_->ListReferrers("a", subject, std::nullopt);
+  auto all = store_->ListReferrers("a", subject, std::nullopt, "", 100);
   ASSERT_TRUE(all.ok()) << all.status().message();
   ASSERT_EQ(all->size(), 2u);
   Strings digests = {(*all)[0].digest, (*all)[1].digest};
@@ -235,27 +236,74 @@ TEST_F(SqliteMetadataStoreTest, ReferrersWithArtifactTypeFilter) {
               sbom ? R"({"t":"application/sbom"})" : R"({"t":"application/sig"})");
   }
 
-  auto sigs = store_->ListReferrers("a", subject, std::string("application/sig"));
+  auto sigs = store_->ListReferrers("a", subject, std::string("application/sig"), "", 100);
   ASSERT_TRUE(sigs.ok());
   ASSERT_EQ(sigs->size(), 1u);
   EXPECT_EQ((*sigs)[0].digest, Sha256("sig").str());
 
-  auto none = store_->ListReferrers("a", subject, std::string("application/none"));
+  auto none = store_->ListReferrers("a", subject, std::string("application/none"), "", 100);
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
-  auto other = store_->ListReferrers("a", Sha256("sig"), std::nullopt);
+  auto other = store_->ListReferrers("a", Sha256("sig"), std::nullopt, "", 100);
   ASSERT_TRUE(other.ok());
   EXPECT_TRUE(other->empty());
-  auto b = store_->ListReferrers("b", subject, std::nullopt);
+  auto b = store_->ListReferrers("b", subject, std::nullopt, "", 100);
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->size(), 1u);
+}
+
+TEST_F(SqliteMetadataStoreTest, ReferrersPaging) {
+  const Digest subject = Sha256("subject");
+  ASSERT_TRUE(store_->PutManifest("a", Put("subject", "latest")).ok());
+  Strings want;
+  for (int i = 0; i < 7; ++i) {
+    ManifestPut p = Put("referrer " + std::to_string(i), std::nullopt);
+    p.record.subject = subject.str();
+    p.record.artifact_type = i % 2 ? "application/odd" : "application/even";
+    want.push_back(p.record.digest.str());
+    ASSERT_TRUE(store_->PutManifest("a", p).ok());
+  }
+  std::sort(want.begin(), want.end());
+  // Pages of 3 in digest order, each after the last digest of the one before.
+  Strings got;
+  std::string last;
+  int pages = 0;
+  while (true) {
+    auto page = store_->ListReferrers("a", subject, std::nullopt, last, 3);
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    ASSERT_LE(page->size(), 3u);
+    for (const auto& r : *page) got.push_back(r.digest);
+    ++pages;
+    if (page->size() < 3) break;
+    last = page->back().digest;
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(pages, 3);
+  // The filter and the page combine: 3 odd ones, 2 then 1.
+  auto odd1 = store_->ListReferrers("a", subject, std::string("application/odd"), "", 2);
+  ASSERT_TRUE(odd1.ok());
+  ASSERT_EQ(odd1->size(), 2u);
+  auto odd2 = store_->ListReferrers("a", subject, std::string("application/odd"),
+                                    odd1->back().digest, 2);
+  ASSERT_TRUE(odd2.ok());
+  ASSERT_EQ(odd2->size(), 1u);
+  EXPECT_EQ((*odd2)[0].artifact_type, "application/odd");
+  EXPECT_GT((*odd2)[0].digest, odd1->back().digest);
+}
+
+TEST_F(SqliteMetadataStoreTest, LimitPastInt64MaxDoesNotWrap) {
+  // A limit past INT64_MAX must not wrap to a negative LIMIT (no limit) or fail.
+  ASSERT_TRUE(store_->LinkBlob("a", Sha256("x"), 1).ok());
+  auto all = store_->ListRepositories("", std::numeric_limits<size_t>::max());
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  EXPECT_EQ(*all, Strings{"a"});
 }
 
 TEST_F(SqliteMetadataStoreTest, ListRepositoriesPaging) {
   for (const char* repo : {"b", "a", "c/d", "a/b", "a-c"}) {
     ASSERT_TRUE(store_->LinkBlob(repo, Sha256("x"), 1).ok());
   }
-  auto all = store_->ListRepositories("", std::nullopt);
+  auto all = store_->ListRepositories("", 100);
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(*all, Strings({"a", "a-c", "a/b", "b", "c/d"}));
   auto page1 = store_->ListRepositories("", 2);
@@ -284,7 +332,7 @@ TEST_F(SqliteMetadataStoreTest, ReopenKeepsData) {
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(m->content, "m");
   EXPECT_EQ(Tags("a"), Strings{"latest"});
-  auto repos = store_->ListRepositories("", std::nullopt);
+  auto repos = store_->ListRepositories("", 100);
   ASSERT_TRUE(repos.ok());
   EXPECT_EQ(*repos, Strings{"a"});
 }
