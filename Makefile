@@ -5,10 +5,17 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+# Seconds per fuzz target: make fuzz (long runs) and make fuzz-short (make test).
+FUZZ_SECONDS       ?= 600
+FUZZ_SHORT_SECONDS ?= 20
+# Empty: every target (tests/fuzz/run.sh lists them).
+FUZZ_TARGETS       ?=
 CONFIG     ?= berth.yaml
 JOBS       ?= $(shell nproc)
 
-.PHONY: run test deps test-deps build build-asan unit unit-asan integration clean
+.PHONY: run test deps test-deps build build-asan build-fuzz unit unit-asan integration fuzz \
+	fuzz-short clean
 
 run: deps build
 	$(BUILD)/src/berth init --config $(CONFIG)
@@ -39,5 +46,17 @@ unit-asan: build-asan
 integration: build
 	tests/integration/run_all.sh
 
+# libFuzzer needs clang; tests/fuzz/README.md says how to read the results.
+build-fuzz:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DBERTH_FUZZ=ON -DBERTH_TESTS=OFF >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+fuzz: build-fuzz
+	tests/fuzz/run.sh long $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-short: build-fuzz
+	tests/fuzz/run.sh short $(FUZZ_BUILD) $(FUZZ_SHORT_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
