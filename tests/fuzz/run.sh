@@ -58,7 +58,10 @@ for t in "${targets[@]}"; do
     corpus="$build/fuzz-corpus/$t"
   fi
   mkdir -p "$corpus"
-  cp -n "$here/corpus/$t/"* "$corpus/"
+  # Seeds not there yet (cp -n's exit status differs between coreutils versions).
+  for seed in "$here/corpus/$t/"*; do
+    [[ -e "$corpus/${seed##*/}" ]] || cp "$seed" "$corpus/"
+  done
   # Artifacts land in a fresh dir first, so that counting them counts this run.
   fresh="$tmp/artifacts-$t"
   artifacts="$build/fuzz-artifacts/$t"
