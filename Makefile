@@ -5,16 +5,24 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+# Seconds per fuzz target: make fuzz (long runs) and make fuzz-short (make test).
+FUZZ_SECONDS       ?= 600
+FUZZ_SHORT_SECONDS ?= 20
+# Empty: every target (tests/fuzz/run.sh lists them).
+FUZZ_TARGETS       ?=
 CONFIG     ?= berth.yaml
 JOBS       ?= $(shell nproc)
 
-.PHONY: run test deps test-deps build build-asan unit unit-asan integration clean
+.PHONY: run test deps test-deps build build-asan build-tsan build-fuzz unit unit-asan unit-tsan \
+	integration integration-asan fuzz fuzz-short clean
 
 run: deps build
 	$(BUILD)/src/berth init --config $(CONFIG)
 	exec $(BUILD)/src/berth serve --config $(CONFIG)
 
-test: test-deps build unit unit-asan integration
+test: test-deps build unit unit-asan unit-tsan integration integration-asan fuzz-short
 
 deps:
 	scripts/install-deps.sh
@@ -28,7 +36,11 @@ build:
 
 build-asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=ON -DBERTH_TESTS=ON >/dev/null
-	cmake --build $(ASAN_BUILD) -j $(JOBS) --target berth_unit_tests
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target berth_unit_tests berth
+
+build-tsan:
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBERTH_TSAN=ON -DBERTH_TESTS=ON >/dev/null
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target berth_unit_tests
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure
@@ -36,8 +48,36 @@ unit: build
 unit-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure
 
+# halt_on_error: the first race fails its test instead of scrolling past.
+unit-tsan: build-tsan
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure
+
 integration: build
 	tests/integration/run_all.sh
 
+# The suites that drive the server hardest, against the ASan+UBSan binary.
+# Any report fails: berth exits at once (halt_on_error), and lib.sh's summary
+# fails the suite when a report is in any of its logs. Leaks are checked at
+# berth's normal exit (SIGTERM drains and returns from main). The big store
+# of failures_test is cut to a tenth: it measures start-up and fsck speed,
+# which means nothing in a -O0 ASan build, and fsck of 100k blobs there
+# outlasts the suite's 120 s timeout.
+integration-asan: build-asan
+	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		STARTUP_BLOBS=10000 STARTUP_TAGS=1000 BERTH_BIN=$(CURDIR)/$(ASAN_BUILD)/src/berth \
+		tests/integration/run_all.sh api auth failures stall
+
+# libFuzzer needs clang; tests/fuzz/README.md says how to read the results.
+build-fuzz:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DBERTH_FUZZ=ON -DBERTH_TESTS=OFF >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+fuzz: build-fuzz
+	tests/fuzz/run.sh long $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-short: build-fuzz
+	tests/fuzz/run.sh short $(FUZZ_BUILD) $(FUZZ_SHORT_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

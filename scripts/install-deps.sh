@@ -9,8 +9,9 @@ build_pkgs=(
   libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
   libgtest-dev libbenchmark-dev
 )
+# clang and its runtimes (libFuzzer, sanitizers) build the fuzz targets (make fuzz-short).
 test_pkgs=(curl bc openssl skopeo podman buildah docker-registry apache2-utils jq python3 procps
-  python3-keystone resource-agents golang-go)
+  python3-keystone resource-agents golang-go clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi

@@ -6,6 +6,9 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 BERTH_BIN=${BERTH_BIN:-$TOP/build/src/berth}
+# These knobs are the tests', not berth's, and berth refuses unknown BERTH_*
+# variables at start-up: keep them out of its environment.
+export -n BERTH_BIN BERTH_ROLE BERTH_TEST_LOG_LEVEL 2>/dev/null
 PASSED=0
 FAILED=0
 BERTH_PID=""
@@ -94,8 +97,23 @@ expect_contains() {
   if [[ "$3" == *"$2"* ]]; then pass "$1"; else fail "$1 (no '$2' in '${3:0:300}')"; fi
 }
 
-# Prints the closing line and returns non-zero when anything failed.
+# Fails the suite for every log under $WORK holding a sanitizer report
+# (make integration-asan): berth prints them to stderr, into its log, where
+# no check would look. Run after berth has stopped, since leaks are reported
+# at exit.
+check_sanitizer_reports() {
+  local f
+  while IFS= read -r f; do
+    fail "sanitizer report in ${f#"$WORK"/}"
+    grep -a -m1 -A40 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f"
+  done < <(grep -r -l -a --include='*.log' -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK")
+}
+
+# Stops berth, checks the logs, prints the closing line and returns non-zero
+# when anything failed.
 summary() {
+  stop_berth
+  check_sanitizer_reports
   echo "$PASSED passed, $FAILED failed"
   [[ $FAILED -eq 0 ]]
 }

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Runs every integration test script (tests/integration/*_test.sh) against
-# the built binary and prints one closing line over all of them.
+# Runs every integration test script (tests/integration/*_test.sh), or the
+# ones named (run_all.sh api stall), against the built binary and prints one
+# closing line over all of them.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 passed=0
 failed=0
-for t in "$HERE"/*_test.sh; do
+suites=("$HERE"/*_test.sh)
+if (($# > 0)); then
+  suites=()
+  for name in "$@"; do suites+=("$HERE/${name}_test.sh"); done
+fi
+for t in "${suites[@]}"; do
   echo "=== $(basename "$t")"
   out=$(bash "$t" 2>&1)
   rc=$?

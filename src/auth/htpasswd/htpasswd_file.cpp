@@ -113,10 +113,12 @@ HtpasswdFile HtpasswdFile::Parse(std::string_view text) {
     std::string_view raw = text.substr(0, eol);
     text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
     ++line_number;
-    if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
-
     Line line;
+    // Kept with its '\r': Serialize adds only "\n", so a kept line must keep
+    // its own CR, or a line ending "hash\r\r\n" (skipped: the hash ends in
+    // '\r') would lose one '\r' per rewrite and come back as a valid user.
     line.text = std::string(raw);
+    if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
     std::string_view content = Trim(raw);
     if (content.empty() || content.front() == '#') {
       file.lines_.push_back(std::move(line));

@@ -156,6 +156,20 @@ TEST(HtpasswdFileTest, EditsKeepCommentsAndReplaceBadLines) {
   EXPECT_FALSE(file.Contains("dave"));
 }
 
+// Found by tests/fuzz (htpasswd): a skipped line whose hash ends in a stray
+// '\r' before the CRLF lost that '\r' when the file was rewritten, and the
+// next load made it a valid user.
+TEST(HtpasswdFileTest, RewriteKeepsCarriageReturnsOfSkippedLines) {
+  std::string text = std::string("# crlf\r\nalice:") + kAliceSecret + "\r\r\n";
+  HtpasswdFile file = HtpasswdFile::Parse(text);
+  EXPECT_TRUE(file.Users().empty());
+  EXPECT_EQ(file.Serialize(), text);  // kept lines are written back byte for byte
+
+  HtpasswdFile reread = HtpasswdFile::Parse(file.Serialize());
+  EXPECT_TRUE(reread.Users().empty());
+  EXPECT_EQ(reread.Serialize(), text);
+}
+
 // ---- load and save -----------------------------------------------------------
 
 TEST_F(HtpasswdTest, LoadMissingFileIsNotFound) {
