@@ -67,7 +67,9 @@ struct Response {
 
 // Consumes a request body as it arrives. Write is called on the network
 // thread for each piece, so it must not block for long (a file append is fine).
-// Exactly one of Finish or Abort ends the sink's life.
+// Finish is called at most once; a sink may also be destroyed without it (the
+// request failed with an exception), so its destructor must release what it
+// holds.
 class BodySink {
  public:
   virtual ~BodySink() = default;

@@ -21,7 +21,7 @@ shift 3
 here=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(names scope manifest jwt htpasswd keystone)
+  targets=(names scope manifest jwt htpasswd keystone http_session)
 fi
 
 # Longest input per target: a little over the largest real value, so the
@@ -34,6 +34,7 @@ max_len() {
     jwt) echo 4096 ;;       # a token with an RSA x5c chain of two
     htpasswd) echo 4096 ;;  # a few dozen lines
     keystone) echo 4096 ;;  # a token body with roles (nocatalog)
+    http_session) echo 16384 ;;  # a few pipelined requests with chunked bodies
     *) echo 4096 ;;
   esac
 }
