@@ -12,6 +12,7 @@ one line. Every attack is bounded in bytes and seconds and stops by itself.
   hostile.py slowbody HOST PORT PATH SECONDS   sends a body one byte a second
   hostile.py get HOST PORT SRC PATH            one GET from address SRC; prints status
   hostile.py stall HOST PORT PATH SECONDS      half a PATCH body, then silence
+  hostile.py stallput HOST PORT SRC PATH COUNT SIZE SECONDS manifest PUTs that stall before their end
   hostile.py rawtarget HOST PORT               a request target holding ESC and DEL bytes
 """
 import socket
@@ -196,6 +197,55 @@ def stall(host, port, path, seconds):
     print(f"ended secs={time.monotonic() - start:.1f}")
 
 
+def stallput(host, port, src, path, count, size, seconds):
+    """COUNT manifest PUTs of SIZE declared bytes that each send all but the
+    last byte, then stall. Counts the ones answered early (429: the server
+    will not hold the body) and the ones it keeps reading."""
+    size = int(size)
+    socks, refused = [], 0
+    for _ in range(int(count)):
+        s = connect(host, port, src, timeout=5)
+        s.sendall(f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n"
+                  "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n\r\n".encode())
+        socks.append(s)
+    time.sleep(0.3)
+    held = []
+    for s in socks:
+        s.setblocking(False)
+        try:
+            data = s.recv(4096)
+            if data.startswith(b"HTTP/1.1 429"):
+                refused += 1
+            s.close()
+            continue
+        except BlockingIOError:
+            held.append(s)
+    body = b"{" + b" " * (size - 2)  # all but the last byte
+    for s in held:
+        s.setblocking(True)
+        try:
+            s.sendall(body)
+        except OSError:
+            pass
+    time.sleep(0.3)
+    still = []
+    for s in held:  # the server may still have refused after reading
+        s.setblocking(False)
+        try:
+            if s.recv(4096).startswith(b"HTTP/1.1 429"):
+                refused += 1
+            s.close()
+        except BlockingIOError:
+            still.append(s)
+        except OSError:
+            s.close()
+    held = still
+    print(f"held={len(held)} refused={refused}", flush=True)
+    time.sleep(float(seconds))
+    for s in held:
+        s.close()
+
+
 def rawtarget(host, port):
     s = connect(host, port)
     s.sendall(b"GET /v2/\x1b[31mred\x7f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -217,6 +267,8 @@ def main(argv):
         get(*argv[2:6])
     elif cmd == "stall":
         stall(*argv[2:6])
+    elif cmd == "stallput":
+        stallput(*argv[2:9])
     elif cmd == "rawtarget":
         rawtarget(*argv[2:4])
     else:

@@ -127,6 +127,35 @@ else
   fail "a 1 byte/s body was not cut: $out"
 fi
 
+# 5b. 100 manifest PUTs of 4 MiB that stall just before their end held
+# ~400 MiB; now their bodies share a 64 MiB budget (16 of 4 MiB) and the rest
+# get 429 at once. Here 48 PUTs from 4 addresses fill every connection slot
+# this berth has (the per-address and total caps refuse the rest of 100).
+SP=(11 12 13 14)
+SPIDS=()
+for a in "${SP[@]}"; do
+  $HOSTILE stallput 127.0.0.1 "$PORT" 127.0.0."$a" /v2/hostile/app/manifests/stall 12 4194304 4 >"$WORK/sp$a" &
+  SPIDS+=($!)
+done
+for _ in $(seq 1 150); do
+  n=0
+  for a in "${SP[@]}"; do [[ -s $WORK/sp$a ]] && n=$((n + 1)); done
+  ((n == ${#SP[@]})) && break
+  sleep 0.1
+done
+held=0 refused=0
+for a in "${SP[@]}"; do
+  held=$((held + $(word held <"$WORK/sp$a"))) refused=$((refused + $(word refused <"$WORK/sp$a")))
+done
+RSS_PUT=$(rss)
+if ((held <= 16 && refused >= 32 && RSS_PUT < RSS0 + 96 * 1024)); then
+  pass "48 stalled 4 MiB manifest PUTs: ${held} held, ${refused} got 429, RSS ${RSS_PUT} KiB (bound baseline + 96 MiB)"
+else
+  fail "stalled manifest PUTs: held=${held} refused=${refused} RSS ${RSS_PUT} KiB"
+fi
+wait "${SPIDS[@]}"
+alive "after the stalled manifest PUTs"
+
 # 6. Logs: control bytes in the request target never reach the log raw.
 $HOSTILE rawtarget 127.0.0.1 "$PORT" >/dev/null
 sleep 0.2
