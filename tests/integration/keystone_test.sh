@@ -277,7 +277,7 @@ expect_eq "alice's token: sub" alice "$(jwt_claims "$TA" | jq -r .sub 2>/dev/nul
 expect_eq "alice's token: aud" berth "$(jwt_claims "$TA" | jq -r .aud 2>/dev/null)"
 n1=$(ks_auth_posts)
 expect_eq "the first login reached keystone (1 POST /v3/auth/tokens)" 1 "$((n1 - n0))"
-check "audit line: alice admin=false" grep -q 'audit token .*user=alice admin=false' "$ROOT.log"
+check "audit line: alice admin=false" grep -q 'audit token .*user=alice account=[^ ]* admin=false' "$ROOT.log"
 
 code=$(tokget "$WORK/t-alice-bad.json" alice:wrongpass "repository:alice/ks:pull")
 expect_eq "alice, wrong password: 401" 401 "$code"
@@ -295,7 +295,7 @@ expect_eq "carol (keystone admin role): 200" 200 "$code"
 TC=$(token_of "$WORK/t-carol.json")
 expect_eq "carol: registry:catalog:* and bob/ks pull,push granted" \
   "registry:catalog:* repository:bob/ks:pull,push" "$(grants "$TC")"
-check "audit line: carol admin=true" grep -q 'audit token .*user=carol admin=true' "$ROOT.log"
+check "audit line: carol admin=true" grep -q 'audit token .*user=carol account=[^ ]* admin=true' "$ROOT.log"
 
 code=$(tokget "$WORK/t-alice-cat.json" alice:alicepass "registry:catalog:*")
 expect_eq "alice asks for the catalog: 200" 200 "$code"
