@@ -27,6 +27,11 @@ if ! start_berth "$ROOT" "$PORT" BERTH_TLS_ENABLED=false BERTH_TOKEN_ADDR=127.0.
 fi
 LOG=$ROOT.log
 
+# Under AddressSanitizer RSS says nothing about berth (its quarantine keeps
+# freed memory, up to 256 MiB): the RSS bounds are checked in the normal run
+# and only reported here.
+ASAN_BUILD=0
+ldd "$BERTH_BIN" 2>/dev/null | grep -q libasan && ASAN_BUILD=1
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$BERTH_PID/status" 2>/dev/null || echo 0; }
 word() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # alive NAME: the process lives and answers GET /v2/ within a second.
@@ -43,7 +48,9 @@ alive() {
 rss_ok() {
   local now
   now=$(rss)
-  if ((now > 0 && now < RSS0 + RSS_SLACK_KIB)); then
+  if ((ASAN_BUILD)); then
+    pass "$1: RSS ${now} KiB (ASan build: not bounded)"
+  elif ((now > 0 && now < RSS0 + RSS_SLACK_KIB)); then
     pass "$1: RSS ${now} KiB (baseline ${RSS0} KiB)"
   else
     fail "$1: RSS ${now} KiB over ${RSS0} + ${RSS_SLACK_KIB} KiB"
@@ -148,7 +155,7 @@ for a in "${SP[@]}"; do
   held=$((held + $(word held <"$WORK/sp$a"))) refused=$((refused + $(word refused <"$WORK/sp$a")))
 done
 RSS_PUT=$(rss)
-if ((held <= 16 && refused >= 32 && RSS_PUT < RSS0 + 96 * 1024)); then
+if ((held <= 16 && refused >= 32 && (ASAN_BUILD || RSS_PUT < RSS0 + 96 * 1024))); then
   pass "48 stalled 4 MiB manifest PUTs: ${held} held, ${refused} got 429, RSS ${RSS_PUT} KiB (bound baseline + 96 MiB)"
 else
   fail "stalled manifest PUTs: held=${held} refused=${refused} RSS ${RSS_PUT} KiB"
