@@ -30,13 +30,14 @@ free_port() {
 # certificate) and auth off unless an ENV=VALUE turns it on, and
 # waits until it answers (BERTH_TLS_ENABLED=false among the ENV=VALUEs: plain
 # HTTP). Sets BERTH_PID, BASE (https://127.0.0.1:PORT),
-# CACERT and CERTDIR (a folder with ca.crt, for skopeo/podman).
+# CACERT and CERTDIR (a folder with ca.crt, for skopeo/podman). The array
+# START_ARGS, when set, adds arguments to berth's command line (-c FILE).
 start_berth() {
   local root=$1 port=$2
   shift 2
   env BERTH_STORAGE_ROOT="$root" BERTH_REGISTRY_ADDR=127.0.0.1 BERTH_REGISTRY_PORT="$port" \
     BERTH_LOG_LEVEL="${BERTH_TEST_LOG_LEVEL:-info}" BERTH_AUTH_ENABLED=false "$@" \
-    "$BERTH_BIN" "${BERTH_ROLE:-registry}" >>"$root.log" 2>&1 &
+    "$BERTH_BIN" "${BERTH_ROLE:-registry}" ${START_ARGS[@]+"${START_ARGS[@]}"} >>"$root.log" 2>&1 &
   BERTH_PID=$!
   BASE=https://127.0.0.1:$port
   CACERT=$root/keys/tls.crt
