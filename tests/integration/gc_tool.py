@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import random
+import socket
 import ssl
 import sys
 import tarfile
@@ -61,6 +62,18 @@ class HttpError(Exception):
             return ""
 
 
+def quickack(conn):
+    """ACK the answer's first segment at once. berth writes the head and the
+    body of an answer separately without TCP_NODELAY, so with Nagle on its
+    side and delayed ACKs on ours every blob GET after the first on a
+    keep-alive connection waits ~40 ms (reported as a berth bug); this keeps
+    the tests fast. Linux only; harmless elsewhere."""
+    try:
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+    except (AttributeError, OSError):
+        pass
+
+
 class Client:
     def __init__(self, base, cacert=None, timeout=60):
         u = urllib.parse.urlsplit(base)
@@ -96,6 +109,7 @@ class Client:
             c = self._conn()
             try:
                 c.request(method, path, body=body, headers=headers or {})
+                quickack(c)
                 r = c.getresponse()
                 data = r.read()
                 hdrs = {k.lower(): v for k, v in r.getheaders()}
