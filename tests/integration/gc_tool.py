@@ -233,13 +233,16 @@ def make_image(seed, index, layers=2, layer_size=262144, shared_seed=None, share
     return image_manifest(config, ls, subject=subject)
 
 
-def push(client, repo, ref, manifest, blobs, media_type=OCI_M, skip_existing=False):
-    """Uploads the blobs, then puts the manifest under `ref` (a tag, or None:
-    by digest). Returns the manifest digest."""
+def push(client, repo, ref, manifest, blobs, media_type=OCI_M, skip_existing=False, uploaded=None):
+    """Uploads the blobs (config first), then puts the manifest under `ref`
+    (a tag, or None: by digest). Returns the manifest digest. `uploaded`
+    (a dict), when given, gets digest -> size of each blob that got its 201."""
     for d, data in blobs.items():
         if skip_existing and client.head_blob(repo, d) == 200:
             continue
         client.put_blob(repo, data, d)
+        if uploaded is not None:
+            uploaded[d] = len(data)
     return client.put_manifest(repo, ref or sha(manifest), manifest, media_type)
 
 
@@ -266,9 +269,10 @@ def emit(o):
     print(json.dumps(o), flush=True)
 
 
-def fail_http(e):
+def fail_http(e, uploaded=None):
+    """Prints the failed request (and the blobs uploaded before it)."""
     emit({"error": str(e), "status": e.status, "body": e.body.decode("utf-8", "replace"),
-          "code": e.code()})
+          "code": e.code(), "blobs": uploaded or {}})
     return 1
 
 
@@ -325,10 +329,11 @@ def cmd_push_image(c, a):
         subject = {"mediaType": OCI_M, "digest": sha(body), "size": len(body)}
     m, blobs = make_image(a.seed, a.index, a.layers, a.layer_size, a.shared_seed, a.shared_size,
                           subject=subject)
+    uploaded = {}
     try:
-        push(c, a.repo, a.ref, m, blobs)
+        push(c, a.repo, a.ref, m, blobs, uploaded=uploaded)
     except HttpError as e:
-        return fail_http(e)
+        return fail_http(e, uploaded)
     emit(record(a.repo, a.ref, m, blobs))
     return 0
 
