@@ -4,9 +4,10 @@
 - pushers: each manifest is a unique config and 2 layers picked from a shared
   set of --shared blobs, in one of --repos repositories, under a unique tag.
   A pusher HEADs each blob and uploads it when missing (as real clients do),
-  then puts the manifest. A collection may remove a link between the HEAD and
-  the PUT: the PUT then answers MANIFEST_BLOB_UNKNOWN and the pusher uploads
-  again and retries (the design allows that); any other answer is an error.
+  then puts the manifest. A collection may remove a link between the HEAD (or
+  the upload) and the PUT, since gc.delay is 0: the PUT then answers
+  MANIFEST_BLOB_UNKNOWN and the pusher uploads again and retries, up to
+  --attempts times (the design allows that); any other answer is an error.
 - deleters: delete random acknowledged manifests by digest (keeping about a
   third of them), each marked "deleting" before the DELETE is sent.
 - pullers: pull random acknowledged manifests that are not being deleted;
@@ -42,6 +43,8 @@ def main():
     p.add_argument("--blob-size", type=int, default=16384)
     p.add_argument("--max-pushes", type=int, default=2000)
     p.add_argument("--seconds", type=float, default=90)
+    p.add_argument("--attempts", type=int, default=100,
+                   help="PUT attempts per manifest (each after re-uploading what is missing)")
     p.add_argument("--keep", type=float, default=0.35, help="share of acknowledged manifests left undeleted")
     p.add_argument("--no-gc", action="store_true", help="no collector thread (a baseline)")
     p.add_argument("--out", required=True, help="file for the acknowledged manifests (JSON lines)")
@@ -58,7 +61,8 @@ def main():
     problems = []
     stats = {"pushes": 0, "push_attempts": 0, "blob_uploads": 0, "blob_unknown_retries": 0,
              "gave_up": 0, "deletes": 0, "pulls": 0, "pull_skipped": 0, "gc_runs": 0,
-             "gc_errors": 0, "gc_manifests": 0, "gc_links": 0, "gc_blobs": 0, "push_errors": 0}
+             "gc_errors": 0, "gc_manifests": 0, "gc_links": 0, "gc_blobs": 0, "push_errors": 0,
+             "max_attempts": 0}
     stop = threading.Event()
     deadline = time.monotonic() + a.seconds
 
@@ -87,7 +91,7 @@ def main():
                 m, blobs = image_manifest(config, layers)
                 tag = f"p{tid}-{n}"
                 ok = False
-                for attempt in range(10):
+                for attempt in range(a.attempts):
                     for d, data in blobs.items():
                         if c.head_blob(repo, d) != 200:
                             c.put_blob(repo, data, d)
@@ -106,12 +110,14 @@ def main():
                         problem(f"PUT {repo}:{tag}: {e}")
                         bump("push_errors")
                         break
+                with lock:
+                    stats["max_attempts"] = max(stats["max_attempts"], attempt + 1)
                 if ok:
                     with lock:
                         acked.append({"repo": repo, "tag": tag, "digest": sha(m),
                                       "blobs": {d: len(b) for d, b in blobs.items()}})
                         stats["pushes"] += 1
-                elif attempt == 9:
+                elif attempt == a.attempts - 1:
                     bump("gave_up")
         except Exception as e:  # a transport error: berth died or hung
             problem(f"pusher {tid}: {type(e).__name__}: {e}")
