@@ -29,6 +29,8 @@
 #      by a restart, lower after delete + GC.
 #   8. skopeo: delete 2 of 3 tags, GC, the third still copies to dir:.
 #   9. the background run (gc.interval) collects without being asked.
+#  10. one run that lasts more than a second still frees the links and files
+#      of every manifest it removed.
 #
 # Environment: KEEP_WORK=1 keeps the work dir; GC_SKIP="7 8" skips sections.
 source "$(dirname "$0")/lib.sh"
@@ -526,6 +528,24 @@ if ! skip 9; then
   done
   expect_eq "an unreferenced blob goes within 10 s without any POST (interval 1)" 404 "$st"
   check "... and its file too" test ! -e "$(blob_file "$D")"
+fi
+
+# ====================================================================== 10.
+if ! skip 10; then
+  section onerun "10. one run frees what it makes garbage, however long it takes"
+  # 500 untagged manifests and gc.batch 1: the run takes more than a second,
+  # and the links and files of every manifest it removes must go in the same
+  # run (gc.delay 0), not only those of the manifests removed in its first
+  # second.
+  fresh onerun "${ZERO[@]}" BERTH_GC_BATCH=1
+  tool fill-garbage one/g --seed one --out "$WORK/one.json" --manifests 500 --links 0 --threads 2
+  blobs_of "$WORK/one.json" >"$WORK/one.blobs"
+  expect_eq "500 untagged manifests, 1000 blob files" 1000 "$(present "$WORK/one.blobs")"
+  gc
+  gc_ok "one run"
+  expect_eq "the run removed the 500 manifests" 500 "$(g .manifests_deleted)"
+  expect_eq "... and all their 1000 links" 1000 "$(g .links_deleted)"
+  expect_eq "... and all their 1000 blob files" 0 "$(present "$WORK/one.blobs")"
 fi
 
 section end
