@@ -2,7 +2,9 @@
 """Driver of gc_race_test.sh: pushes, deletes and collections at once.
 
 - pushers: each manifest is a unique config and 2 layers picked from a shared
-  set of --shared blobs, in one of --repos repositories, under a unique tag.
+  set of --shared blobs, in one of --repos repositories, under a unique tag;
+  every 5th is an index of two such images pushed by digest (untagged, so
+  collectable until the index refers to them).
   A pusher HEADs each blob and uploads it when missing (as real clients do),
   then puts the manifest. A collection may remove a link between the HEAD (or
   the upload) and the PUT, since gc.delay is 0: the PUT then answers
@@ -28,7 +30,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gc_tool import Client, HttpError, image_manifest, sha  # noqa: E402
+from gc_tool import OCI_I, OCI_M, Client, HttpError, image_manifest, sha  # noqa: E402
 
 
 def main():
@@ -62,7 +64,7 @@ def main():
     stats = {"pushes": 0, "push_attempts": 0, "blob_uploads": 0, "blob_unknown_retries": 0,
              "gave_up": 0, "deletes": 0, "pulls": 0, "pull_skipped": 0, "gc_runs": 0,
              "gc_errors": 0, "gc_manifests": 0, "gc_links": 0, "gc_blobs": 0, "push_errors": 0,
-             "max_attempts": 0}
+             "max_attempts": 0, "index_pushes": 0, "gave_up_index": 0, "max_attempts_index": 0}
     stop = threading.Event()
     deadline = time.monotonic() + a.seconds
 
@@ -86,19 +88,39 @@ def main():
                         break
                 n += 1
                 repo = r.choice(repos)
-                config = json.dumps({"pusher": tid, "n": n, "r": r.random()}).encode()
-                layers = r.sample(shared, 2)
-                m, blobs = image_manifest(config, layers)
                 tag = f"p{tid}-{n}"
+                # Every 5th push is an index of 2 images pushed by digest:
+                # untagged until the index refers to them, so a collection
+                # may remove a child before the index's PUT.
+                children = []
+                nkids = 2 if n % 5 == 0 else 0
+                for k in range(max(1, nkids)):
+                    config = json.dumps({"pusher": tid, "n": n, "k": k, "r": r.random()}).encode()
+                    children.append(image_manifest(config, r.sample(shared, 2)))
+                if nkids:
+                    idx = json.dumps({"schemaVersion": 2, "mediaType": OCI_I, "manifests": [
+                        {"mediaType": OCI_M, "digest": sha(cm), "size": len(cm)} for cm, _ in children]},
+                        separators=(",", ":")).encode()
+                    m, mtype = idx, OCI_I
+                    blobs = {}
+                    for _, cb in children:
+                        blobs.update(cb)
+                else:
+                    m, blobs = children[0]
+                    mtype = OCI_M
                 ok = False
                 for attempt in range(a.attempts):
-                    for d, data in blobs.items():
-                        if c.head_blob(repo, d) != 200:
-                            c.put_blob(repo, data, d)
-                            bump("blob_uploads")
-                    bump("push_attempts")
                     try:
-                        got = c.put_manifest(repo, tag, m, "application/vnd.oci.image.manifest.v1+json")
+                        for cm, cb in children:
+                            for d, data in cb.items():
+                                if c.head_blob(repo, d) != 200:
+                                    c.put_blob(repo, data, d)
+                                    bump("blob_uploads")
+                            if nkids and c.req("HEAD", f"/v2/{repo}/manifests/{sha(cm)}",
+                                               headers={"Accept": OCI_M})[0] != 200:
+                                c.put_manifest(repo, sha(cm), cm, OCI_M)
+                        bump("push_attempts")
+                        got = c.put_manifest(repo, tag, m, mtype)
                         if got != sha(m):
                             problem(f"PUT {repo}:{tag}: Docker-Content-Digest {got}, expected {sha(m)}")
                         ok = True
@@ -110,15 +132,18 @@ def main():
                         problem(f"PUT {repo}:{tag}: {e}")
                         bump("push_errors")
                         break
+                if ok and nkids:
+                    bump("index_pushes")
                 with lock:
-                    stats["max_attempts"] = max(stats["max_attempts"], attempt + 1)
+                    k = "max_attempts_index" if nkids else "max_attempts"
+                    stats[k] = max(stats[k], attempt + 1)
                 if ok:
                     with lock:
                         acked.append({"repo": repo, "tag": tag, "digest": sha(m),
                                       "blobs": {d: len(b) for d, b in blobs.items()}})
                         stats["pushes"] += 1
                 elif attempt == a.attempts - 1:
-                    bump("gave_up")
+                    bump("gave_up_index" if nkids else "gave_up")
         except Exception as e:  # a transport error: berth died or hung
             problem(f"pusher {tid}: {type(e).__name__}: {e}")
             stop.set()
