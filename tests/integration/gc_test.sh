@@ -533,19 +533,19 @@ fi
 # ====================================================================== 10.
 if ! skip 10; then
   section onerun "10. one run frees what it makes garbage, however long it takes"
-  # 500 untagged manifests and gc.batch 1: the run takes more than a second,
-  # and the links and files of every manifest it removes must go in the same
-  # run (gc.delay 0), not only those of the manifests removed in its first
-  # second.
+  # 1200 untagged manifests and gc.batch 1: removing them takes more than a
+  # second, and the links and files of every manifest the run removes must go
+  # in the same run (gc.delay 0), not only those of the manifests removed in
+  # its first second.
   fresh onerun "${ZERO[@]}" BERTH_GC_BATCH=1
-  tool fill-garbage one/g --seed one --out "$WORK/one.json" --manifests 500 --links 0 --threads 2
+  tool fill-garbage one/g --seed one --out "$WORK/one.json" --manifests 1200 --links 0 --threads 2
   blobs_of "$WORK/one.json" >"$WORK/one.blobs"
-  expect_eq "500 untagged manifests, 1000 blob files" 1000 "$(present "$WORK/one.blobs")"
+  expect_eq "1200 untagged manifests, 2400 blob files" 2400 "$(present "$WORK/one.blobs")"
   gc
   gc_ok "one run"
-  expect_eq "the run removed the 500 manifests" 500 "$(g .manifests_deleted)"
-  expect_eq "... and all their 1000 links" 1000 "$(g .links_deleted)"
-  expect_eq "... and all their 1000 blob files" 0 "$(present "$WORK/one.blobs")"
+  expect_eq "the run removed the 1200 manifests" 1200 "$(g .manifests_deleted)"
+  expect_eq "... and all their 2400 links" 2400 "$(g .links_deleted)"
+  expect_eq "... and all their 2400 blob files" 0 "$(present "$WORK/one.blobs")"
 fi
 
 section end
