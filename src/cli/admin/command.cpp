@@ -55,7 +55,11 @@ std::optional<http::ClientReply> Command::Call(std::string_view method, std::str
     return std::nullopt;
   }
   if (ExitCode code = ExitCodeForHttp(reply->status); code != kExitOk) {
-    Fail(code, ErrorMessage(reply->status, reply->body));
+    std::string why = ErrorMessage(reply->status, reply->body);
+    if (reply->status == 401 && client_.anonymous()) {
+      why += " (no password given: set BERTH_PASSWORD or use --password-stdin)";
+    }
+    Fail(code, why);
     return std::nullopt;
   }
   return std::move(*reply);

@@ -25,26 +25,33 @@ void PrintHuman(const boost::json::object& r) {
   const bool dry =
       r.if_contains("dry_run") && r.at("dry_run").is_bool() && r.at("dry_run").as_bool();
   const char* verb = dry ? "would delete" : "deleted";
-  for (const char* list : {"tags", "manifests"}) {
-    const auto* entries = r.if_contains(list);
+  struct Listed {
+    const char* list;  // key of the array in the answer
+    const char* what;  // printed before the reference
+    const char* sep;   // between repository and `key`
+    const char* key;
+  };
+  for (const Listed& l : {Listed{"tags", "tag", ":", "tag"},
+                          Listed{"manifests", "manifest", "@", "digest"}}) {
+    const auto* entries = r.if_contains(l.list);
     if (!entries || !entries->is_array()) continue;
     for (const auto& e : entries->as_array()) {
       if (!e.is_object()) continue;
       const auto& o = e.as_object();
-      admin::PrintLine(std::string(verb) + (list[0] == 't' ? " tag " : " manifest ") +
-                       Text(o, "repository") +
-                       (list[0] == 't' ? ":" + Text(o, "tag") : "@" + Text(o, "digest")));
+      admin::PrintLine(std::string(verb) + " " + l.what + " " + Text(o, "repository") + l.sep +
+                       Text(o, l.key));
     }
   }
   const uint64_t freed = admin::JsonUint(r, "bytes_freed");
   std::vector<std::vector<std::string>> rows = {
-      {dry ? "would delete" : "deleted", "count"},
-      {"tags", std::to_string(admin::JsonUint(r, "tags_deleted"))},
-      {"manifests", std::to_string(admin::JsonUint(r, "manifests_deleted"))},
-      {"blob links", std::to_string(admin::JsonUint(r, "links_deleted"))},
-      {"blobs", std::to_string(admin::JsonUint(r, "blobs_deleted"))},
-      {"uploads", std::to_string(admin::JsonUint(r, "uploads_deleted"))},
+      {"  tags", std::to_string(admin::JsonUint(r, "tags_deleted"))},
+      {"  manifests", std::to_string(admin::JsonUint(r, "manifests_deleted"))},
+      {"  blob links", std::to_string(admin::JsonUint(r, "links_deleted"))},
+      {"  blobs", std::to_string(admin::JsonUint(r, "blobs_deleted"))},
+      {"  orphan files", std::to_string(admin::JsonUint(r, "orphan_files_deleted"))},
+      {"  uploads", std::to_string(admin::JsonUint(r, "uploads_deleted"))},
   };
+  admin::PrintLine(std::string(verb) + ":");
   std::fputs(admin::Table(rows, {1}).c_str(), stdout);
   const auto* seconds = r.if_contains("seconds");
   char took[64] = "";
@@ -69,8 +76,9 @@ int Gc(const admin::AdminOptions& options, bool dry_run) {
   }
   boost::system::error_code ec;
   auto json = boost::json::parse(reply->body, ec);
-  if (ec || !json.is_object())
+  if (ec || !json.is_object()) {
     return cmd->Fail(kExitFailed, "the registry's answer is not a JSON object");
+  }
   PrintHuman(json.as_object());
   return kExitOk;
 }

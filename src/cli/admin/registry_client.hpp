@@ -50,6 +50,10 @@ class RegistryClient {
   Result<http::ClientReply> Call(std::string_view method, std::string_view target,
                                  std::string body = "");
 
+  // Whether logins go without a password (the token server may still grant
+  // anonymous tokens, which the registry then refuses).
+  bool anonymous() const { return !options_.password.has_value(); }
+
   // The URL `target` is sent to.
   std::string Url(std::string_view target) const { return options_.base_url + std::string(target); }
 
