@@ -61,8 +61,8 @@ int main(int argc, char** argv) {
                     "CA certificates to trust (default: the config's TLS certificate)");
     sub->add_flag("--insecure", admin.insecure, "do not verify the registry's certificate");
     sub->add_option("--timeout", admin.timeout_s,
-                    "seconds one call may take (default: 60; gc: 3600)")
-        ->check(CLI::PositiveNumber);
+                    "seconds one call may take, 1 to 604800 (default: 60; gc: 3600)")
+        ->check(CLI::Range(int64_t{1}, int64_t{7 * 86400}));
     return sub;
   };
   auto* images = app.add_subcommand("images", "list, inspect and delete images on a running registry");

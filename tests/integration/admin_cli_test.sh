@@ -323,6 +323,8 @@ adm bad-flag gc --bogus
 expect_rc "bad args: an unknown option" 2 bad-flag
 adm bad-sub images frobnicate
 expect_rc "bad args: an unknown images subcommand" 2 bad-sub
+adm bad-timeout gc --timeout 0
+expect_rc "bad args: --timeout 0" 2 bad-timeout
 adm bad-url images list --url ftp://127.0.0.1:1
 expect_rc "bad args: an ftp URL" 2 bad-url
 adm bad-ca images list --ca-file "$WORK/missing.crt"
