@@ -40,3 +40,31 @@ namespace berth::cli {
 int Fsck(const std::string& config_path, bool repair);
 
 }  // namespace berth::cli
+
+#include "cli/admin/connection.hpp"
+
+namespace berth::cli {
+
+// The admin commands (docs/lifecycle.md, "Admin commands") talk to a running
+// registry over its API, so they work from another host and against
+// whichever node of an HA pair is active. Each returns its exit code: 0 done,
+// 1 not found, 2 bad command line or configuration, 3 login refused or not
+// allowed, 4 registry unreachable or failed (cli/admin/exit_codes.hpp).
+
+// `berth images list [NAMESPACE]`: the repositories, all or of one namespace.
+int ImagesList(const admin::AdminOptions& options, const std::string& ns);
+
+// `berth images tags REPO`: the tags of a repository.
+int ImagesTags(const admin::AdminOptions& options, const std::string& repo);
+
+// `berth images delete REPO:TAG|REPO@DIGEST`: removes a tag, or a manifest
+// and its tags.
+int ImagesDelete(const admin::AdminOptions& options, const std::string& reference);
+
+// `berth gc [--dry-run]`: runs a collection now and prints what went.
+int Gc(const admin::AdminOptions& options, bool dry_run);
+
+// `berth usage [NAMESPACE]`: usage and quota per namespace.
+int Usage(const admin::AdminOptions& options, const std::string& ns);
+
+}  // namespace berth::cli

@@ -1,10 +1,7 @@
-// HttpPost: one blocking HTTP(S) POST of a JSON body over Beast's client,
-// with a total timeout, a cap on the answer's size and no redirects. Kept
-// apart from the Keystone logic, which stays pure.
-//
-// Beast rather than libcurl: libcurl drags 28 more shared libraries into the
-// process (GnuTLS, Kerberos, LDAP, ...) for one rare call, and their pages
-// count against berth's resident memory.
+// HttpPost: one blocking HTTP(S) POST of a JSON body over http::Send
+// (http/client.hpp, Beast rather than libcurl, see there), with a total
+// timeout, a cap on the answer's size and no redirects. Kept apart from the
+// Keystone logic, which stays pure.
 //
 // Thread-safety: safe from many threads at once; every call has its own
 // io_context, socket and TLS context.
