@@ -98,7 +98,11 @@ for k in $(seq 1 "$KILLS"); do
   if [[ $(cat "$WORK/gc.$k.code") == 200 ]]; then completed=$((completed + 1)); st=completed; else
     interrupted=$((interrupted + 1)); st=interrupted; fi
   fsck_ok "after kill $k" || bad_fsck=$((bad_fsck + 1))
-  start_berth "$ROOT" "$PORT" "${ENVS[@]}" >/dev/null || { fail "restart after kill $k"; summary; exit 1; }
+  if ! start_berth "$ROOT" "$PORT" "${ENVS[@]}" >"$WORK/start.out" 2>&1; then
+    fail "restart after kill $k: $(head -c 2000 "$WORK/start.out")"
+    summary
+    exit 1
+  fi
   chk=$(tool check-crash --kept "$WORK/kept.json" --garbage "$WORK/garbage.json" --sample 300)
   [[ $? == 0 ]] || { bad_checks=$((bad_checks + 1)); echo "   kill $k: $(jq -c .problems <<<"$chk" | cut -c1-400)"; }
   echo "   kill $k after $ms ms: GC $st; blob files $before -> $after; $(jq -c 'del(.problems)' <<<"$chk")"
@@ -149,7 +153,8 @@ fi
 check "berth fsck exits 0 after the collection" fsck_ok final
 
 # ---------------------------------------------------------------- HA
-tool fill-garbage crash/h --seed g2 --out "$WORK/garbage2.json" --manifests "$GARBAGE" --links "$LINKS" \
+# (4 times the garbage: the run must still be under way 250 ms after it began)
+tool fill-garbage crash/h --seed g2 --out "$WORK/garbage2.json" --manifests $((4 * GARBAGE)) --links $((4 * LINKS)) \
   --shared-seed cs --shared-size 4096 --threads 4 || fail "push the garbage for the HA run"
 cat "$WORK/garbage.json" "$WORK/garbage2.json" >"$WORK/garbage-all.json"
 stop_berth
