@@ -48,7 +48,8 @@ BATCH=${BENCH_GC_BATCH:-}                    # gc.batch of part 1 (empty: berth'
 LOAD_BATCH=${BENCH_GC_LOAD_BATCH:-}          # gc.batch of part 2 (empty: berth's default)
 ROUNDS=${BENCH_GC_ROUNDS:-$d_rounds}         # part 2: rounds (each: idle and GC phase)
 LOAD_SECONDS=${BENCH_GC_LOAD_SECONDS:-$d_seconds}  # part 2: seconds of each workload per phase
-LAT_THREADS=${BENCH_GC_LAT_THREADS:-2}       # part 2: client threads of the latency loops
+LAT_THREADS=${BENCH_GC_LAT_THREADS:-2}       # part 2: client processes of the latency loops
+LAT_RATE=${BENCH_GC_LAT_RATE:-1000}          # part 2: requests/s of each latency loop, paced; 0: closed loops
 PUSH_THREADS=${BENCH_GC_PUSH_THREADS:-4}     # part 2: client threads of the push loop
 PUSH_SIZE=${BENCH_GC_PUSH_SIZE:-1024}        # part 2: bytes per pushed blob
 REF_REPOS=${BENCH_GC_REF_REPOS:-$d_ref_repos}  # part 3: repositories (x PER_REPO x BLOBS)
@@ -306,10 +307,10 @@ phase_run() {
     sleep 0.3   # the first run is under way
   fi
   local c0; c0=$(cpu_s "${PID[berth]}")
-  py berth latency --method HEAD --path "$TARGET" --accept "$ACCEPT" --seconds "$LOAD_SECONDS" --threads "$LAT_THREADS"
+  py berth latency --method HEAD --path "$TARGET" --accept "$ACCEPT" --seconds "$LOAD_SECONDS" --threads "$LAT_THREADS" --rate "$LAT_RATE"
   M[$ph.head.p50]+=" $(jget p50_ms)" M[$ph.head.p99]+=" $(jget p99_ms)" M[$ph.head.rps]+=" $(jget rps)"
   log "load r$r $ph: HEAD p50 $(calc "$(jget p50_ms)" 3) p99 $(calc "$(jget p99_ms)" 3) ms, $(calc "$(jget rps)" 0) req/s"
-  py berth latency --method GET --path "$TARGET" --accept "$ACCEPT" --seconds "$LOAD_SECONDS" --threads "$LAT_THREADS"
+  py berth latency --method GET --path "$TARGET" --accept "$ACCEPT" --seconds "$LOAD_SECONDS" --threads "$LAT_THREADS" --rate "$LAT_RATE"
   M[$ph.get.p50]+=" $(jget p50_ms)" M[$ph.get.p99]+=" $(jget p99_ms)" M[$ph.get.rps]+=" $(jget rps)"
   log "load r$r $ph: GET p50 $(calc "$(jget p50_ms)" 3) p99 $(calc "$(jget p99_ms)" 3) ms, $(calc "$(jget rps)" 0) req/s"
   py berth push-rate --repo gc/push --seconds "$LOAD_SECONDS" --threads "$PUSH_THREADS" --size "$PUSH_SIZE" --upload post
@@ -327,6 +328,8 @@ phase_run() {
     log "load r$r gc loop: $runs runs, busy $(calc "$(jget busy_s)" 1) s, longest $(calc "$(jq '.run_s | max' <<<"$OUT")" 2) s, $(jget blobs_deleted) blobs deleted"
   fi
 }
+
+rate_label() { if [[ $LAT_RATE == 0 ]]; then echo "closed loops"; else echo "paced at $LAT_RATE/s"; fi; }
 
 part_load() {
   local kept_max=$(((PER_REPO / 2) - 1))
@@ -357,10 +360,10 @@ part_load() {
   }
   lrow "HEAD manifest by tag, p50 (ms)" head.p50 "" 3
   lrow "HEAD manifest by tag, **p99** (ms)" head.p99 "≤ 2" 3
-  lrow "… requests/s ($LAT_THREADS client threads)" head.rps "" 0
+  lrow "… requests/s ($LAT_THREADS client processes, $(rate_label))" head.rps "" 0
   lrow "GET manifest by tag, p50 (ms)" get.p50 "" 3
   lrow "GET manifest by tag, **p99** (ms)" get.p99 "≤ 2" 3
-  lrow "… requests/s ($LAT_THREADS client threads)" get.rps "" 0
+  lrow "… requests/s ($LAT_THREADS client processes, $(rate_label))" get.rps "" 0
   lrow "**push** $PUSH_SIZE B blobs, $PUSH_THREADS clients (blobs/s)" push.bps "≥ 0.9" 0
   lrow "berth CPU over the phase (s)" cpu "" 2
   local runs busy phase_s

@@ -31,9 +31,12 @@ the first half are kept, the next 30 % deleted, the rest untagged.)
   delete-kept --base URL --repos N --index I [...]
             DELETE /manifests/<digest> of kept manifest I (1..4) in every
             repository: fresh garbage for a round of the GC-under-load test.
-  latency   --base URL --path PATH --method HEAD|GET [--accept A] --seconds S [--threads T]
-            closed loop for S seconds, one keep-alive connection per thread;
-            p50/p99/max of the client-side latencies (ms).
+  latency   --base URL --path PATH --method HEAD|GET [--accept A] --seconds S [--threads T] [--rate R]
+            T loops for S seconds, each a process with one keep-alive
+            connection (no GIL shared between them); p50/p99/max of the
+            client-side latencies (ms). --rate R: R requests/s in all, paced
+            (open loop, latencies counted from when a request was due if the
+            server held it up); 0: closed loops, as fast as they go.
   push-rate --base URL --repo R --seconds S [--threads T] [--size BYTES] [--upload ...]
             distinct random blobs, as many as fit in S seconds; blobs/s.
   verify    --base URL --repos N [--sample K] [--gone-kept N] [--expect-gone]
@@ -42,8 +45,9 @@ the first half are kept, the next 30 % deleted, the rest untagged.)
             blobs of the garbage manifests answer HEAD 404. --gone-kept N:
             kept manifests 1..N were deleted since (delete-kept).
   gc        --base URL [--probe PATH]
-            one POST /v2/_berth/gc; its JSON answer plus the client's wall
-            seconds. --probe: meanwhile HEAD PATH every 10 ms on another
+            one POST /v2/_berth/gc; its JSON answer (without the tags and
+            manifests lists) plus the client's wall seconds; {"unsupported":
+            STATUS} when berth answers 404 or 405 (no GC API). --probe: meanwhile HEAD PATH every 10 ms on another
             connection and count the answers that are not 200.
   gc-loop   --base URL --stop FILE [--max-seconds S]
             POST /v2/_berth/gc back to back until FILE exists; every run's
@@ -316,34 +320,45 @@ def pct(sorted_v, p):
     return sorted_v[min(len(sorted_v) - 1, int(p / 100.0 * len(sorted_v)))]
 
 
-def cmd_latency(a):
+def latency_worker(args):
+    """One closed loop (--rate 0), or one paced loop of --rate/--threads requests/s.
+
+    Paced: request k is due at start + k/rate. Its latency counts from when
+    it was due if the previous answer came after that (the server held it
+    up: no coordinated omission), else from when it was sent (a late wake-up
+    of the client is not the server's)."""
+    a, start, stop = args
     headers = {"Accept": a.accept} if a.accept else {}
-    lat = [[] for _ in range(a.threads)]
-    errors = []
-    stop = time.monotonic() + a.seconds
+    conn = Conn(a.base)
+    out = []
+    pc = time.perf_counter
+    period = a.threads / a.rate if a.rate else 0.0
+    while time.monotonic() < start:
+        time.sleep(0.001)
+    base = pc()
+    prev_end = base
+    k = 0
+    while time.monotonic() < stop:
+        due = base + k * period
+        k += 1
+        now = pc()
+        if now < due:
+            time.sleep(due - now)
+        t0 = pc()
+        conn.request(a.method, a.path, headers=headers)
+        end = pc()
+        out.append(end - (due if period and prev_end > due else t0))
+        prev_end = end
+    return out
 
-    def run(t):
-        try:
-            conn = Conn(a.base)
-            out = lat[t]
-            pc = time.perf_counter
-            while time.monotonic() < stop:
-                t0 = pc()
-                conn.request(a.method, a.path, headers=headers)
-                out.append(pc() - t0)
-        except Exception as e:  # noqa: BLE001
-            errors.append(repr(e))
 
-    ts = [threading.Thread(target=run, args=(t,)) for t in range(a.threads)]
-    t0 = time.monotonic()
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    dt = time.monotonic() - t0
-    if errors:
-        raise RuntimeError(errors[0])
-    v = sorted(x for part in lat for x in part)
+def cmd_latency(a):
+    """--threads loops, each in a process of its own (no GIL between them)."""
+    start = time.monotonic() + 0.2  # once every process is up (CLOCK_MONOTONIC is system-wide)
+    with multiprocessing.Pool(a.threads) as p:
+        parts = p.map(latency_worker, [(a, start, start + a.seconds)] * a.threads)
+    dt = a.seconds
+    v = sorted(x for part in parts for x in part)
     print(json.dumps({"requests": len(v), "seconds": dt, "rps": len(v) / dt,
                       "p50_ms": 1000 * pct(v, 50), "p99_ms": 1000 * pct(v, 99),
                       "max_ms": 1000 * (v[-1] if v else 0)}))
@@ -379,8 +394,14 @@ def cmd_push_rate(a):
     print(json.dumps({"blobs": sum(counts), "seconds": dt, "blobs_per_s": sum(counts) / dt}))
 
 
+class Unsupported(Exception):
+    pass
+
+
 def post_gc(conn):
-    r, body = conn.request("POST", "/v2/_berth/gc", body=b"", want=(200,))
+    r, body = conn.request("POST", "/v2/_berth/gc", body=b"", want=(200, 404, 405))
+    if r.status != 200:
+        raise Unsupported(r.status)
     return json.loads(body)
 
 
@@ -409,6 +430,8 @@ def cmd_gc(a):
     t0 = time.monotonic()
     try:
         res = post_gc(conn)
+    except Unsupported as e:
+        res = {"unsupported": e.args[0]}
     finally:
         dt = time.monotonic() - t0
         done.set()
@@ -462,6 +485,7 @@ def main():
         s.add_argument("--accept")
         s.add_argument("--seconds", type=float, default=5)
         s.add_argument("--repo", default="gc/push")
+        s.add_argument("--rate", type=float, default=0)
         s.add_argument("--probe")
         s.add_argument("--sample", type=int, default=1)
         s.add_argument("--gone-kept", type=int, default=0)
