@@ -219,6 +219,22 @@ gc_call() {
   [[ $(jget unsupported) == null ]]
 }
 
+# The figures of gc_client.py verify (in OUT), and notes for what is wrong.
+verify_label() { echo "kept manifests right / their blobs 200 / garbage blobs 404 (wrong: manifests, blobs missing, garbage left)"; }
+verify_cell() {
+  echo "$(jget manifests_ok) / $(jget blobs_ok) / $(jget blobs_gone) (wrong: $(jget manifests_bad), $(jget blobs_missing), $(jget blobs_not_gone))"
+}
+verify_notes() {  # verify_notes PART WHO
+  if (($(jget manifests_bad) + $(jget blobs_missing))); then
+    note "$1: **DATA LOSS at $2**: after the GC $(jget manifests_bad) kept manifests and $(jget blobs_missing) of their blobs do not answer as they should."
+    log "$1: DATA LOSS at $2: $OUT"
+  fi
+  if (($(jget blobs_not_gone))); then
+    note "$1: at $2, $(jget blobs_not_gone) garbage blobs still answer HEAD after the GC."
+  fi
+  return 0
+}
+
 # ---------------------------------------------------------------- 1. scale
 part_scale() {
   local root=$WORK/scale k=$PER_REPO
@@ -289,8 +305,8 @@ part_scale() {
   py berth verify --repos "$REPOS" --per-repo "$PER_REPO" --blobs "$BLOBS" --size "$SIZE" --prefix gc --seed 1 \
     --sample "$(((REPOS + 49) / 50))" --expect-gone --threads 4
   log "scale: verified after GC: $OUT"
-  line "check after the GC (every $(((REPOS + 49) / 50))th repository): kept manifests / their blobs 200 / garbage blobs 404" \
-    "$(jget manifests_ok) / $(jget blobs_ok) / $(jget blobs_gone)"
+  line "check after the GC (1 repository in $(((REPOS + 49) / 50))): $(verify_label)" "$(verify_cell)"
+  verify_notes scale berth
   # Part 2 goes on with this store and this process.
 }
 
@@ -457,9 +473,10 @@ part_ref() {
     [[ $who == berth && $b_wall == n/a ]] && gone=()
     py "$who" verify --repos "$REF_REPOS" --per-repo "$PER_REPO" --blobs "$BLOBS" --size "$REF_SIZE" --prefix cmp --seed 2 \
       "${gone[@]}" --threads 4
-    OK[$who]="$(jget manifests_ok) / $(jget blobs_ok) / $(jget blobs_gone)"
+    OK[$who]=$(verify_cell)
+    verify_notes ref "$who"
   done
-  line "check after the GC: kept manifests / their blobs 200 / garbage blobs 404" "${OK[berth]}" "${OK[ref]}" "—"
+  line "check after the GC: $(verify_label)" "${OK[berth]}" "${OK[ref]}" "—"
   note "ref: the reference runs with its packaged defaults (filesystem driver, inmemory blob descriptor cache) and \`garbage-collect --delete-untagged\`, the registry stopped; berth runs with gc.delay = gc.untagged_delay = 0 and serves throughout. du counts the whole storage root: berth's metadata.db does not shrink, and the reference keeps the repositories' link files of the deleted layers."
   stop_pid "${PID[berth]}"; stop_pid "${PID[ref]}"
 }
