@@ -34,7 +34,8 @@ std::vector<Scope> Policy::Grant(const Identity& who, const std::vector<Scope>& 
       if (admin) {
         ok = (want.type == "repository" &&
               (action == "pull" || action == "push" || action == "delete" || action == "*")) ||
-             (want.type == "registry" && want.name == "catalog" && action == "*");
+             (want.type == "registry" && (want.name == "catalog" || want.name == "admin") &&
+              action == "*");
       } else if (want.type == "repository" && !InAny(want.name, options_.reserved_namespaces)) {
         // Only a single path component names a namespace: a (Keystone)
         // user called "alice/evil" must not own part of alice's.

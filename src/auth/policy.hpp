@@ -5,7 +5,8 @@
 //  - a user owns the namespace named exactly after them: "alice/..." (the
 //    '/' is part of the match: alice never owns "alice2/..." and a repository
 //    named just "alice" is nobody's) and gets pull, push, delete and "*" there;
-//  - admins get everything, including registry:catalog:*;
+//  - admins get everything, including registry:catalog:* and registry:admin:*
+//    (the GC and usage extensions);
 //  - public namespaces (default "public/") may be pulled by any
 //    authenticated user, and by anonymous clients when anonymous_pull is on;
 //    only admins push there (a user named "public" owns nothing);

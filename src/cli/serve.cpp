@@ -20,6 +20,9 @@
 #include "cli/commands.hpp"
 #include "cli/setup.hpp"
 #include "http/server.hpp"
+#include "lifecycle/collector.hpp"
+#include "lifecycle/pull_recorder.hpp"
+#include "lifecycle/quota.hpp"
 #include "ops/health.hpp"
 #include "registry/registry.hpp"
 #include "storage/db/sqlite_metadata_store.hpp"
@@ -96,10 +99,30 @@ struct RegistryPart {
   std::unique_ptr<storage::FsBlobStore> blobs;
   std::unique_ptr<storage::FsUploadStore> uploads;
   std::unique_ptr<storage::SqliteMetadataStore> meta;
+  std::unique_ptr<storage::DigestLocks> locks;
+  std::unique_ptr<lifecycle::QuotaPolicy> quotas;
+  std::unique_ptr<lifecycle::PullRecorder> pulls;
+  std::unique_ptr<lifecycle::Collector> collector;  // stopped before the stores go
   std::unique_ptr<auth::BearerGate> gate;
   std::unique_ptr<registry::Registry> registry;
   std::unique_ptr<ops::HealthHandler> health;
 };
+
+lifecycle::CollectorOptions CollectorOptionsOf(const config::Config& c) {
+  lifecycle::CollectorOptions o;
+  o.interval = static_cast<int64_t>(c.gc.interval);
+  o.delay = static_cast<int64_t>(c.gc.delay);
+  o.untagged_delay = static_cast<int64_t>(c.gc.untagged_delay);
+  o.upload_max_age = static_cast<int64_t>(c.uploads.max_age);
+  o.batch = static_cast<size_t>(c.gc.batch);
+  o.retention_dry_run = c.retention.dry_run;
+  for (const auto& p : c.retention.policies) {
+    lifecycle::RetentionPolicy rp{p.repositories, p.keep_last, p.keep_days, p.keep_tags, {}};
+    if (auto s = lifecycle::Compile(rp); !s.ok()) throw config::ConfigError(s.message());
+    o.retention.push_back(std::move(rp));
+  }
+  return o;
+}
 
 // Everything the token half needs, alive while it serves.
 struct TokenPart {
@@ -151,9 +174,21 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
   } else {
     spdlog::warn("auth.enabled is false: the registry is open to anyone who can reach it");
   }
+  p.locks = std::make_unique<storage::DigestLocks>();
+  p.quotas = std::make_unique<lifecycle::QuotaPolicy>(
+      c.quota.default_bytes,
+      std::map<std::string, uint64_t, std::less<>>(c.quota.namespaces.begin(), c.quota.namespaces.end()));
+  p.pulls = std::make_unique<lifecycle::PullRecorder>();
+  p.collector = std::make_unique<lifecycle::Collector>(*p.meta, *p.meta, *p.blobs, *p.uploads,
+                                                       *p.locks, p.pulls.get(), CollectorOptionsOf(c));
   p.registry = std::make_unique<registry::Registry>(
       *p.blobs, *p.uploads, *p.meta, registry::Options{c.registry.max_manifest_bytes, 0},
-      p.gate.get());
+      p.gate.get(), p.locks.get(),
+      registry::LifecycleParts{p.meta.get(), p.quotas.get(), p.pulls.get(), p.collector.get()});
+  if (c.gc.interval > 0) {
+    spdlog::info("gc every {} s (links kept {} s, untagged manifests {} s)", c.gc.interval,
+                 c.gc.delay, c.gc.untagged_delay);
+  }
   storage::MetadataStore* meta = p.meta.get();
   p.health = std::make_unique<ops::HealthHandler>(
       *p.registry, std::vector<ops::ReadinessCheck>{
@@ -252,7 +287,9 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
     });
     spdlog::info("berth serving; storage root {}", c.storage.root);
     PrintTrustHelp(c);
+    if (reg.collector) reg.collector->Start();
     runtime.Run();
+    if (reg.collector) reg.collector->Stop();
     if (!c.storage.pid_file.empty()) ::unlink(c.storage.pid_file.c_str());
     return 0;
   } catch (const config::ConfigError& e) {

@@ -1,5 +1,8 @@
 #include "common/names.hpp"
 
+#include <cstdio>
+#include <iterator>
+
 namespace berth {
 namespace {
 
@@ -78,6 +81,20 @@ Result<Reference> ParseReference(std::string_view text) {
   }
   if (auto s = ValidateTag(text); !s.ok()) return s;
   return Reference(std::string(text));
+}
+
+std::string HumanBytes(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  double v = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (v >= 1024 && unit + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[unit]);
+  return buf;
 }
 
 }  // namespace berth

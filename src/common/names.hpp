@@ -7,6 +7,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -27,6 +28,15 @@ Status ValidateRepositoryName(std::string_view name);
 
 // Checks `tag` against [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}.
 Status ValidateTag(std::string_view tag);
+
+// The namespace of a repository: its first path component ("alice" for
+// "alice/app/web" and for "alice"). Quotas and ownership are per namespace.
+inline std::string_view NamespaceOf(std::string_view repository) {
+  return repository.substr(0, repository.find('/'));
+}
+
+// Bytes for people: "1.5 GiB", "20.0 MiB", "512 B".
+std::string HumanBytes(uint64_t bytes);
 
 // A manifest reference: a tag or a digest.
 using Reference = std::variant<std::string, Digest>;

@@ -16,6 +16,7 @@ struct Key {
   std::string name;
   std::function<void(Config&, const std::string&)> set;
   std::function<void(Config&, const YAML::Node&)> set_list;  // list keys only
+  bool yaml_only = false;  // set_list takes any YAML node (maps, lists of maps)
 };
 
 [[noreturn]] void Fail(const std::string& key, const std::string& why) {
@@ -39,6 +40,52 @@ bool ParseBool(const std::string& key, const std::string& v) {
   if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
   if (v == "false" || v == "no" || v == "off" || v == "0") return false;
   Fail(key, "'" + v + "' is not true or false");
+}
+
+// quota.namespaces: namespace -> bytes.
+std::map<std::string, uint64_t> QuotaMap(const YAML::Node& n) {
+  const std::string key = "quota.namespaces";
+  std::map<std::string, uint64_t> out;
+  if (n.IsNull()) return out;
+  if (!n.IsMap()) Fail(key, "must map namespaces to bytes");
+  for (const auto& kv : n) {
+    if (!kv.second.IsScalar()) Fail(key, "must map namespaces to bytes");
+    std::string ns = kv.first.as<std::string>();
+    out[ns] = ParseUint(key + "." + ns, kv.second.as<std::string>(), 0, uint64_t{1} << 60);
+  }
+  return out;
+}
+
+// retention.policies: a list of {repositories, keep_last, keep_days, keep_tags}.
+std::vector<Config::RetentionPolicy> RetentionPolicies(const YAML::Node& n) {
+  const std::string key = "retention.policies";
+  std::vector<Config::RetentionPolicy> out;
+  if (n.IsNull()) return out;
+  if (!n.IsSequence()) Fail(key, "must be a list of policies");
+  for (size_t i = 0; i < n.size(); ++i) {
+    const std::string at = key + "[" + std::to_string(i) + "]";
+    if (!n[i].IsMap()) Fail(at, "must be a mapping");
+    Config::RetentionPolicy p;
+    for (const auto& kv : n[i]) {
+      const std::string field = kv.first.as<std::string>();
+      if (!kv.second.IsScalar()) Fail(at + "." + field, "must be a single value");
+      const std::string v = kv.second.as<std::string>();
+      if (field == "repositories") {
+        p.repositories = v;
+      } else if (field == "keep_last") {
+        p.keep_last = ParseUint(at + "." + field, v, 0, uint64_t{1} << 32);
+      } else if (field == "keep_days") {
+        p.keep_days = ParseUint(at + "." + field, v, 0, 100000);
+      } else if (field == "keep_tags") {
+        p.keep_tags = v;
+      } else {
+        Fail(at + "." + field, "unknown key");
+      }
+    }
+    if (p.repositories.empty()) Fail(at + ".repositories", "is required");
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 class KeyTable {
@@ -91,6 +138,15 @@ class KeyTable {
                          out.push_back(e.as<std::string>());
                        }
                      }});
+  }
+  // A structured key (a map, a list of maps): YAML only.
+  void Node(std::string name, std::function<void(Config&, const YAML::Node&)> set) {
+    keys_.push_back({name,
+                     [=](Config& c, const std::string& v) {
+                       if (!v.empty()) Fail(name, "can only be set in the YAML file");
+                       set(c, YAML::Node());
+                     },
+                     set, true});
   }
   const std::vector<Key>& keys() const { return keys_; }
 
@@ -153,6 +209,16 @@ const std::vector<Key>& Keys() {
     t.Uint("http.max_connections", &C::http, &C::Http::max_connections, 1, 1 << 20);
     t.Uint("http.max_connections_per_address", &C::http, &C::Http::max_connections_per_address, 1,
            1 << 20);
+    t.Uint("gc.interval", &C::gc, &C::Gc::interval, 0, 366 * 86400);
+    t.Uint("gc.delay", &C::gc, &C::Gc::delay, 0, 366 * 86400);
+    t.Uint("gc.untagged_delay", &C::gc, &C::Gc::untagged_delay, 0, 366 * 86400);
+    t.Uint("gc.batch", &C::gc, &C::Gc::batch, 1, 100000);
+    t.Uint("uploads.max_age", &C::uploads, &C::Uploads::max_age, 60, 366 * 86400);
+    t.Uint("quota.default", &C::quota, &C::Quota::default_bytes, 0, uint64_t{1} << 60);
+    t.Node("quota.namespaces", [](Config& c, const YAML::Node& n) { c.quota.namespaces = QuotaMap(n); });
+    t.Bool("retention.dry_run", &C::retention, &C::Retention::dry_run);
+    t.Node("retention.policies",
+           [](Config& c, const YAML::Node& n) { c.retention.policies = RetentionPolicies(n); });
     t.Uint("http.min_body_rate", &C::http, &C::Http::min_body_rate, 0, uint64_t{1} << 40);
     t.Uint("http.shutdown_grace", &C::http, &C::Http::shutdown_grace, 0, 3600);
     return t;
@@ -175,7 +241,9 @@ void Walk(const YAML::Node& node, const std::string& prefix, Config& c) {
     std::string name = (prefix.empty() ? "" : prefix + ".") + kv.first.as<std::string>();
     auto it = std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return k.name == name; });
     if (it != keys.end()) {
-      if (it->set_list) {
+      if (it->yaml_only && !kv.second.IsNull()) {
+        it->set_list(c, kv.second);
+      } else if (it->set_list) {
         if (kv.second.IsSequence()) {
           it->set_list(c, kv.second);
         } else if (kv.second.IsNull()) {
@@ -255,6 +323,12 @@ std::string DefaultYaml() {
     << list(d.token.public_namespaces) << "\n  reserved_namespaces: []\n  anonymous_pull: false\n"
     << "  refresh_ttl: " << d.token.refresh_ttl << "       # seconds a refresh token lives at most\n"
     << "  refresh_idle_ttl: " << d.token.refresh_idle_ttl << "   # seconds unused before it is refused\n"
+    << "gc:\n  interval: " << d.gc.interval << "        # seconds between collections; 0: only on demand\n"
+    << "  delay: " << d.gc.delay << "           # seconds an unreferenced blob link is kept\n"
+    << "  untagged_delay: " << d.gc.untagged_delay << "  # seconds an untagged manifest is kept\n"
+    << "uploads:\n  max_age: " << d.uploads.max_age << "        # seconds an upload may stay idle\n"
+    << "quota:\n  default: 0          # bytes per namespace; 0: none\n  namespaces: {}      # e.g. alice: 10737418240\n"
+    << "retention:\n  dry_run: false\n  policies: []        # see the README: repositories, keep_last, keep_days, keep_tags\n"
     << "keystone:\n  url: \"\"\n  user_domain: Default\n  project: \"\"\n  admin_role: admin\n"
     << "  verify_tls: true\n  cache_ttl: " << d.keystone.cache_ttl << "\n";
   return o.str();

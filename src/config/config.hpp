@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,6 +76,30 @@ struct Config {
     uint64_t timeout_ms = 5000;
     uint64_t cache_ttl = 60;  // seconds a successful login is remembered
   } keystone;
+  // Storage lifecycle (docs/lifecycle.md).
+  struct Gc {
+    uint64_t interval = 3600;         // seconds between background runs; 0: on demand only
+    uint64_t delay = 3600;            // seconds an unreferenced blob link is kept
+    uint64_t untagged_delay = 86400;  // seconds an untagged manifest is kept
+    uint64_t batch = 256;             // rows deleted per transaction
+  } gc;
+  struct Uploads {
+    uint64_t max_age = 86400;  // seconds an upload session may stay idle
+  } uploads;
+  struct Quota {
+    uint64_t default_bytes = 0;                  // quota.default: bytes per namespace; 0 = none
+    std::map<std::string, uint64_t> namespaces;  // overrides (YAML only)
+  } quota;
+  struct RetentionPolicy {
+    std::string repositories;           // glob
+    std::optional<uint64_t> keep_last;  // most recently pushed tags kept
+    std::optional<uint64_t> keep_days;  // tags pushed or pulled within these days kept
+    std::string keep_tags;              // regex of tags kept
+  };
+  struct Retention {
+    bool dry_run = false;
+    std::vector<RetentionPolicy> policies;  // YAML only; the first match applies
+  } retention;
   struct Http {
     uint64_t io_threads = 2;
     uint64_t blocking_threads = 16;

@@ -10,9 +10,14 @@
 #include <cstdint>
 
 #include "http/message.hpp"
+#include "lifecycle/collector.hpp"
+#include "lifecycle/pull_recorder.hpp"
+#include "lifecycle/quota.hpp"
 #include "registry/body_budget.hpp"
 #include "registry/routes.hpp"
 #include "storage/blob_store.hpp"
+#include "storage/digest_locks.hpp"
+#include "storage/lifecycle_store.hpp"
 #include "storage/metadata_store.hpp"
 #include "storage/upload_store.hpp"
 
@@ -25,6 +30,15 @@ struct Options {
   uint64_t chunk_min_length = 0;
 };
 
+// The storage lifecycle parts the registry uses (docs/lifecycle.md). Each
+// may be null: no quotas, no pull times, no admin GC or usage endpoints.
+struct LifecycleParts {
+  storage::LifecycleStore* store = nullptr;
+  const lifecycle::QuotaPolicy* quotas = nullptr;
+  lifecycle::PullRecorder* pulls = nullptr;
+  lifecycle::Collector* collector = nullptr;
+};
+
 struct Deps {
   storage::BlobStore& blobs;
   storage::UploadStore& uploads;
@@ -33,7 +47,13 @@ struct Deps {
   // the process-wide ManifestBodyBudget().
   BodyBudget& manifest_budget;
   const Options options;
+  // Held while an upload is published and linked (GC holds it to remove).
+  storage::DigestLocks& locks;
+  const LifecycleParts lifecycle;
 };
+
+// The quota of `repository`'s namespace in bytes; 0 when none applies.
+uint64_t QuotaFor(const Deps& d, std::string_view repository);
 
 using Outcome = http::Outcome;
 using Request = http::Request;
@@ -54,5 +74,9 @@ Outcome DeleteManifest(Deps& d, const Request& req, const Route& route);
 Outcome ListTags(Deps& d, const Request& req, const Route& route);
 Outcome Catalog(Deps& d, const Request& req, const Route& route);
 Outcome Referrers(Deps& d, const Request& req, const Route& route);
+
+// Admin extensions (registry:admin:*): POST /v2/_berth/gc, GET /v2/_berth/usage.
+Outcome RunGc(Deps& d, const Request& req, const Route& route);
+Outcome Usage(Deps& d, const Request& req, const Route& route);
 
 }  // namespace berth::registry

@@ -1,4 +1,7 @@
 // GET, HEAD, PUT and DELETE /v2/<name>/manifests/<reference>.
+#include <ctime>
+
+#include "common/names.hpp"
 #include "crypto/hasher.hpp"
 #include "registry/errors.hpp"
 #include "registry/handlers.hpp"
@@ -48,12 +51,25 @@ class ManifestSink final : public http::BodySink {
     if (const std::string* tag = std::get_if<std::string>(&ref_)) put.tag = *tag;
     put.blob_refs = std::move(parsed->blob_refs);
     put.manifest_refs = std::move(parsed->manifest_refs);
+    if (auto s = CheckQuota(); !s.ok()) return ErrorResponse(s);
     if (auto s = d_.meta.PutManifest(route_.name, put); !s.ok()) return ErrorResponse(s);
     http::Response r = NewResponse(201);
     r.Set("Location", "/v2/" + route_.name + "/manifests/" + digest.str());
     r.Set("Docker-Content-Digest", digest.str());
     if (parsed->subject) r.Set("OCI-Subject", *parsed->subject);
     return r;
+  }
+
+  // A manifest adds no blob, but a namespace already over its quota (after
+  // the quota was lowered) may not publish more images until it shrinks.
+  Status CheckQuota() {
+    const uint64_t quota = QuotaFor(d_, route_.name);
+    if (quota == 0 || !d_.lifecycle.store) return Status::Ok();
+    const std::string ns(NamespaceOf(route_.name));
+    auto usage = d_.lifecycle.store->Usage(ns);
+    if (!usage) return usage.status();
+    if (usage->bytes <= quota) return Status::Ok();
+    return {Errc::kDenied, storage::QuotaMessage(ns, usage->bytes, 0, quota)};
   }
 
   Deps& d_;
@@ -73,6 +89,10 @@ Outcome GetManifest(Deps& d, const Request& req, const Route& route) {
   if (!ref) return Outcome::Reply(ErrorResponse({Errc::kManifestUnknown, "manifest unknown"}));
   auto m = d.meta.GetManifest(route.name, *ref);
   if (!m) return Outcome::Reply(ErrorResponse(m.status()));
+  if (const std::string* tag = std::get_if<std::string>(&*ref); tag && d.lifecycle.pulls) {
+    // For retention's keep_days; written in batches, not per pull.
+    d.lifecycle.pulls->Record(route.name, *tag, std::time(nullptr));
+  }
   http::Response r = NewResponse(200);
   r.Set("Content-Type", m->media_type);
   r.Set("Docker-Content-Digest", m->digest.str());

@@ -42,17 +42,25 @@ constexpr std::array kRoutes = {
     Entry{Endpoint::kTags, "GET", &ListTags},              // end-8a, end-8b
     Entry{Endpoint::kReferrers, "GET", &Referrers},        // end-12a, end-12b
     Entry{Endpoint::kCatalog, "GET", &Catalog},            //
+    Entry{Endpoint::kAdminGc, "POST", &RunGc},             // berth extensions
+    Entry{Endpoint::kAdminUsage, "GET", &Usage},           //
 };
 
 }  // namespace
 
 Registry::Registry(storage::BlobStore& blobs, storage::UploadStore& uploads,
-                   storage::MetadataStore& meta, Options options, const auth::BearerGate* gate)
-    : deps_{blobs, uploads, meta, ManifestBodyBudget(), options}, gate_(gate) {}
+                   storage::MetadataStore& meta, Options options, const auth::BearerGate* gate,
+                   storage::DigestLocks* locks, LifecycleParts lifecycle)
+    : deps_{blobs,   uploads, meta, ManifestBodyBudget(), options, locks ? *locks : own_locks_,
+            lifecycle},
+      gate_(gate) {}
 
 std::vector<auth::Scope> Registry::RequiredScopes(const Route& route, std::string_view method) {
   if (route.endpoint == Endpoint::kBase) return {};
   if (route.endpoint == Endpoint::kCatalog) return {{"registry", "catalog", {"*"}}};
+  if (route.endpoint == Endpoint::kAdminGc || route.endpoint == Endpoint::kAdminUsage) {
+    return {{"registry", "admin", {"*"}}};
+  }
   if (method == "GET" || method == "HEAD") return {{"repository", route.name, {"pull"}}};
   if (method == "DELETE") return {{"repository", route.name, {"delete"}}};
   return {{"repository", route.name, {"pull", "push"}}};
@@ -130,7 +138,8 @@ http::Outcome Registry::Handle(const http::Request& request) {
 bool Registry::Quick(const http::Request& request) const {
   if ((request.method != "GET" && request.method != "HEAD") || request.has_body) return false;
   auto route = ParseRoute(request.path);
-  return route && route->endpoint != Endpoint::kUpload;
+  // Uploads take the upload store's lock; usage sums a namespace's blobs.
+  return route && route->endpoint != Endpoint::kUpload && route->endpoint != Endpoint::kAdminUsage;
 }
 
 http::Response Registry::Reject(int status, std::string_view reason) {

@@ -13,11 +13,14 @@ namespace berth::registry {
 
 class Registry final : public http::Handler {
  public:
-  // The stores (and `gate`) must outlive the Registry. With a gate every
-  // request needs a bearer token granting what the endpoint requires; with
-  // nullptr the registry is open (tls/test setups that ask for it).
+  // The stores (and `gate`, `locks` and the lifecycle parts) must outlive
+  // the Registry. With a gate every request needs a bearer token granting
+  // what the endpoint requires; with nullptr the registry is open (tls/test
+  // setups that ask for it). `locks` must be the collector's when there is
+  // one; null: the registry's own.
   Registry(storage::BlobStore& blobs, storage::UploadStore& uploads,
-           storage::MetadataStore& meta, Options options, const auth::BearerGate* gate);
+           storage::MetadataStore& meta, Options options, const auth::BearerGate* gate,
+           storage::DigestLocks* locks = nullptr, LifecycleParts lifecycle = {});
 
   http::Outcome Handle(const http::Request& request) override;
   // GET and HEAD of /v2/, blobs, manifests, tags, referrers and the catalog:
@@ -28,7 +31,7 @@ class Registry final : public http::Handler {
 
   // What a request needs from the token (exposed for tests): GET/HEAD need
   // pull; POST/PUT/PATCH pull,push; DELETE delete; the catalog
-  // registry:catalog:*; /v2/ nothing.
+  // registry:catalog:*; the admin extensions registry:admin:*; /v2/ nothing.
   static std::vector<auth::Scope> RequiredScopes(const Route& route, std::string_view method);
 
  private:
@@ -36,6 +39,7 @@ class Registry final : public http::Handler {
   std::optional<http::Response> Authorize(const http::Request& request, const Route& route,
                                           std::vector<auth::Scope>* granted, std::string* user);
 
+  storage::DigestLocks own_locks_;  // before deps_, which may refer to it
   Deps deps_;
   const auth::BearerGate* gate_;
 };

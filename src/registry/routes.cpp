@@ -33,6 +33,8 @@ std::string Join(const std::vector<std::string_view>& parts, size_t end) {
 Result<Route> ParseRoute(std::string_view path) {
   if (path == "/v2/" || path == "/v2") return Route{Endpoint::kBase, "", ""};
   if (path == "/v2/_catalog") return Route{Endpoint::kCatalog, "", ""};
+  if (path == "/v2/_berth/gc") return Route{Endpoint::kAdminGc, "", ""};
+  if (path == "/v2/_berth/usage") return Route{Endpoint::kAdminUsage, "", ""};
   if (path.substr(0, 4) != "/v2/") return Status(Errc::kNotFound, "no such endpoint");
   auto p = Split(path.substr(4));
   const size_t n = p.size();

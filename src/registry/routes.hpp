@@ -21,6 +21,8 @@ enum class Endpoint {
   kUploadStart,  // /v2/<name>/blobs/uploads/
   kUpload,       // /v2/<name>/blobs/uploads/<id>
   kReferrers,    // /v2/<name>/referrers/<digest>
+  kAdminGc,      // /v2/_berth/gc (berth extension; '_' cannot start a name)
+  kAdminUsage,   // /v2/_berth/usage
 };
 
 struct Route {

@@ -37,11 +37,22 @@ http::Response Created(const Route& route, const Digest& digest) {
   return r;
 }
 
-// Publishes a finished upload and links it into the repository.
+// Publishes a finished upload and links it into the repository, holding the
+// digest's lock so that GC cannot remove the file in between.
 http::Response Complete(Deps& d, const Route& route, storage::Upload& up, const Digest& digest) {
   uint64_t size = up.size();
+  auto guard = d.locks.Lock(digest);
   if (auto s = up.Complete(digest); !s.ok()) return ErrorResponse(s);
-  if (auto s = d.meta.LinkBlob(route.name, digest, size); !s.ok()) return ErrorResponse(s);
+  if (auto s = d.meta.LinkBlob(route.name, digest, size, QuotaFor(d, route.name)); !s.ok()) {
+    // Over quota: the file just published is nobody's unless another
+    // namespace has the blob; remove it now rather than at the next GC, or
+    // refused pushes could still fill the disk.
+    if (s.code() == Errc::kDenied && d.lifecycle.store) {
+      auto known = d.lifecycle.store->BlobsKnown({digest});
+      if (known && !(*known)[0]) (void)d.blobs.Remove(digest);
+    }
+    return ErrorResponse(s);
+  }
   return Created(route, digest);
 }
 
@@ -130,11 +141,10 @@ Outcome StartUpload(Deps& d, const Request& req, const Route& route) {
     // another's content.
     auto from = req.Query("from");
     if (from && ValidateRepositoryName(*from).ok()) {
-      if (auto size = d.meta.LinkedBlobSize(std::string(*from), *digest)) {
-        if (auto s = d.meta.LinkBlob(route.name, *digest, *size); !s.ok()) {
-          return Outcome::Reply(ErrorResponse(s));
-        }
-        return Outcome::Reply(Created(route, *digest));
+      auto mounted = d.meta.MountBlob(std::string(*from), route.name, *digest, QuotaFor(d, route.name));
+      if (mounted) return Outcome::Reply(Created(route, *digest));
+      if (mounted.status().code() != Errc::kBlobUnknown) {
+        return Outcome::Reply(ErrorResponse(mounted.status()));
       }
     }
   }

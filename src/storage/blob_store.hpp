@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,14 @@ class BlobStore {
   // return OK the blob is durable. kNoSpace / kInternal on I/O failure.
   // REQUIRES: the content of `staged_path` hashes to `digest`.
   virtual Status Publish(const std::string& staged_path, const Digest& digest) = 0;
+
+  // Removes a blob's file; OK when it is already gone. Only GC calls it,
+  // holding the digest's DigestLocks stripe, after the blob's row is gone.
+  virtual Status Remove(const Digest& digest) = 0;
+
+  // Calls `visit` for each stored blob (digest and size), a directory at a
+  // time; names that are not digests are skipped. kInternal on I/O failure.
+  virtual Status ForEach(const std::function<void(const Digest&, uint64_t size)>& visit) = 0;
 };
 
 using BlobStorePtr = std::unique_ptr<BlobStore>;

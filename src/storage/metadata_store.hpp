@@ -54,8 +54,18 @@ class MetadataStore {
   virtual Status Ping() { return Status::Ok(); }
 
   // Records that `repository` holds blob `digest` of `size` bytes (creating
-  // the repository if needed).
-  virtual Status LinkBlob(const std::string& repository, const Digest& digest, uint64_t size) = 0;
+  // the repository if needed), or refreshes the link's time. When `quota` is
+  // non-zero and the blob is new to the repository's namespace, kDenied if
+  // the namespace's usage plus `size` would pass `quota` (checked inside the
+  // transaction, so concurrent pushes cannot overshoot together).
+  virtual Status LinkBlob(const std::string& repository, const Digest& digest, uint64_t size,
+                          uint64_t quota) = 0;
+
+  // Cross-repository mount: links `digest` into `repository` if `from` holds
+  // it, in one transaction (so GC cannot remove it in between); returns its
+  // size. kBlobUnknown when `from` does not hold it; kDenied as LinkBlob.
+  virtual Result<uint64_t> MountBlob(const std::string& from, const std::string& repository,
+                                     const Digest& digest, uint64_t quota) = 0;
 
   // Size of blob `digest` if it is linked into `repository`; kBlobUnknown otherwise.
   virtual Result<uint64_t> LinkedBlobSize(const std::string& repository, const Digest& digest) = 0;

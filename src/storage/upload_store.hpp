@@ -57,6 +57,11 @@ class UploadStore {
 
   // Removes the session. kBlobUploadUnknown if there is none; kBusy if held.
   virtual Status Cancel(const std::string& id, const std::string& repository) = 0;
+
+  // Removes sessions not written for more than `max_age_seconds`, and
+  // anything else in the uploads area as old (leftovers of older layouts);
+  // sessions a request holds are kept. Returns how many were removed.
+  virtual Result<uint64_t> ExpireIdle(int64_t max_age_seconds) = 0;
 };
 
 using UploadStorePtr = std::unique_ptr<UploadStore>;

@@ -48,6 +48,28 @@ CREATE TABLE tags (
 CREATE INDEX tags_by_digest ON tags(repo_id, digest);
 )sql";
 
+// Schema version 2 (storage lifecycle, docs/lifecycle.md): the times GC
+// delays count from, the pull and push times retention reads, each
+// repository's namespace for quotas, and the indexes GC's lookups use.
+// Existing rows are stamped with the upgrade time, so their delays start then.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE repositories ADD COLUMN namespace TEXT NOT NULL DEFAULT '';
+UPDATE repositories SET namespace =
+  CASE WHEN instr(name, '/') > 0 THEN substr(name, 1, instr(name, '/') - 1) ELSE name END;
+CREATE INDEX repositories_by_namespace ON repositories(namespace);
+ALTER TABLE repo_blobs ADD COLUMN touched_at INTEGER NOT NULL DEFAULT 0;
+UPDATE repo_blobs SET touched_at = strftime('%s', 'now');
+CREATE INDEX repo_blobs_by_digest ON repo_blobs(digest);
+ALTER TABLE manifests ADD COLUMN touched_at INTEGER NOT NULL DEFAULT 0;
+UPDATE manifests SET touched_at = strftime('%s', 'now');
+CREATE INDEX manifest_refs_by_ref ON manifest_refs(repo_id, ref);
+ALTER TABLE tags ADD COLUMN pushed_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tags ADD COLUMN pulled_at INTEGER NOT NULL DEFAULT 0;
+UPDATE tags SET pushed_at = strftime('%s', 'now');
+)sql";
+
+constexpr int64_t kSchemaVersion = 2;
+
 // `limit` for a LIMIT parameter: past INT64_MAX it would turn negative,
 // which SQLite reads as no limit at all.
 int64_t SqlLimit(size_t limit) {
@@ -71,23 +93,11 @@ Result<std::optional<int64_t>> FindRepo(sql::Db& db, const std::string& name) {
 
 }  // namespace
 
-class SqliteMetadataStore::Reader {
- public:
-  Reader(SqliteMetadataStore& store, std::unique_ptr<sql::Db> db) : store_(&store), db_(std::move(db)) {}
-  Reader(Reader&& o) noexcept : store_(o.store_), db_(std::move(o.db_)) {}
-  Reader(const Reader&) = delete;
-  ~Reader() {
-    if (!db_) return;
-    std::lock_guard lock(store_->readers_mu_);
-    if (store_->idle_readers_.size() < kMaxIdleReaders) store_->idle_readers_.push_back(std::move(db_));
-  }
-  sql::Db& operator*() { return *db_; }
-  sql::Db* operator->() { return db_.get(); }
-
- private:
-  SqliteMetadataStore* store_;
-  std::unique_ptr<sql::Db> db_;
-};
+SqliteMetadataStore::Reader::~Reader() {
+  if (!db_) return;
+  std::lock_guard lock(store_->readers_mu_);
+  if (store_->idle_readers_.size() < kMaxIdleReaders) store_->idle_readers_.push_back(std::move(db_));
+}
 
 Result<SqliteMetadataStore::Reader> SqliteMetadataStore::AcquireReader() {
   {
@@ -119,20 +129,29 @@ Result<std::unique_ptr<SqliteMetadataStore>> SqliteMetadataStore::Open(const std
                              "PRAGMA foreign_keys=ON", "PRAGMA cache_size=-512"}) {
     if (auto s = d.Exec(pragma); !s.ok()) return s;
   }
-  auto v = d.Prepare("PRAGMA user_version");
-  if (!v) return v.status();
-  auto row = v->Step();
-  if (!row) return row.status();
-  int64_t version = v->Int(0);
-  if (version < 1) {
+  int64_t version = 0;
+  {  // the statement is finished before the migration writes
+    auto v = d.Prepare("PRAGMA user_version");
+    if (!v) return v.status();
+    auto row = v->Step();
+    if (!row) return row.status();
+    version = v->Int(0);
+  }
+  if (version > kSchemaVersion) {
+    return Status(Errc::kInternal, path + " has schema version " + std::to_string(version) +
+                                       ", newer than this berth understands (" +
+                                       std::to_string(kSchemaVersion) + ")");
+  }
+  if (version < kSchemaVersion) {
+    // All steps in one transaction: a crash mid-upgrade leaves the old version.
     sql::Transaction tx(d);
     if (!tx.status().ok()) return tx.status();
-    if (auto s = d.Exec(kSchemaV1); !s.ok()) return s;
-    if (auto s = d.Exec("PRAGMA user_version=1"); !s.ok()) return s;
+    if (version < 1) {
+      if (auto s = d.Exec(kSchemaV1); !s.ok()) return s;
+    }
+    if (auto s = d.Exec(kSchemaV2); !s.ok()) return s;
+    if (auto s = d.Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion)); !s.ok()) return s;
     if (auto s = tx.Commit(); !s.ok()) return s;
-  } else if (version > 1) {
-    return Status(Errc::kInternal, path + " has schema version " + std::to_string(version) +
-                                       ", newer than this berth understands (1)");
   }
   return std::unique_ptr<SqliteMetadataStore>(new SqliteMetadataStore(path, std::move(db).value()));
 }
@@ -147,9 +166,10 @@ Status SqliteMetadataStore::Ping() {
 }
 
 Result<int64_t> SqliteMetadataStore::EnsureRepo(const std::string& name) {
-  auto st = db_->Prepare("INSERT INTO repositories(name) VALUES (?) ON CONFLICT(name) DO NOTHING");
+  auto st = db_->Prepare(
+      "INSERT INTO repositories(name, namespace) VALUES (?, ?) ON CONFLICT(name) DO NOTHING");
   if (!st) return st.status();
-  if (auto s = st->Bind(1, name).Run(); !s.ok()) return s;
+  if (auto s = st->Bind(1, name).Bind(2, std::string(NamespaceOf(name))).Run(); !s.ok()) return s;
   auto id = FindRepo(*db_, name);
   if (!id) return id.status();
   if (!*id) return Status(Errc::kInternal, "repository vanished inside a transaction");
@@ -157,19 +177,54 @@ Result<int64_t> SqliteMetadataStore::EnsureRepo(const std::string& name) {
 }
 
 Status SqliteMetadataStore::LinkBlob(const std::string& repository, const Digest& digest,
-                                     uint64_t size) {
+                                     uint64_t size, uint64_t quota) {
   std::lock_guard lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
   auto repo = EnsureRepo(repository);
   if (!repo) return repo.status();
+  if (auto s = InsertLink(*repo, repository, digest, size, quota); !s.ok()) return s;
+  return tx.Commit();
+}
+
+Status SqliteMetadataStore::InsertLink(int64_t repo, const std::string& repository,
+                                       const Digest& digest, uint64_t size, uint64_t quota) {
+  if (quota > 0) {
+    if (auto s = CheckQuota(*db_, repository, digest, size, quota); !s.ok()) return s;
+  }
   auto b = db_->Prepare("INSERT INTO blobs(digest, size) VALUES (?, ?) ON CONFLICT DO NOTHING");
   if (!b) return b.status();
   if (auto s = b->Bind(1, digest.str()).Bind(2, static_cast<int64_t>(size)).Run(); !s.ok()) return s;
-  auto l = db_->Prepare("INSERT INTO repo_blobs(repo_id, digest) VALUES (?, ?) ON CONFLICT DO NOTHING");
+  // A link pushed or mounted again starts its GC delay again.
+  auto l = db_->Prepare(
+      "INSERT INTO repo_blobs(repo_id, digest, touched_at) VALUES (?, ?, ?) "
+      "ON CONFLICT DO UPDATE SET touched_at = excluded.touched_at");
   if (!l) return l.status();
-  if (auto s = l->Bind(1, *repo).Bind(2, digest.str()).Run(); !s.ok()) return s;
-  return tx.Commit();
+  return l->Bind(1, repo).Bind(2, digest.str()).Bind(3, Now()).Run();
+}
+
+Result<uint64_t> SqliteMetadataStore::MountBlob(const std::string& from,
+                                                const std::string& repository,
+                                                const Digest& digest, uint64_t quota) {
+  std::lock_guard lock(mu_);
+  sql::Transaction tx(*db_);
+  if (!tx.status().ok()) return tx.status();
+  uint64_t size = 0;
+  {  // the statement is finished before the writes
+    auto st = db_->Prepare(
+        "SELECT b.size FROM repo_blobs rb JOIN repositories r ON r.id = rb.repo_id "
+        "JOIN blobs b ON b.digest = rb.digest WHERE r.name = ? AND rb.digest = ?");
+    if (!st) return st.status();
+    auto row = st->Bind(1, from).Bind(2, digest.str()).Step();
+    if (!row) return row.status();
+    if (!*row) return Status(Errc::kBlobUnknown, "blob unknown to repository " + from);
+    size = static_cast<uint64_t>(st->Int(0));
+  }
+  auto repo = EnsureRepo(repository);
+  if (!repo) return repo.status();
+  if (auto s = InsertLink(*repo, repository, digest, size, quota); !s.ok()) return s;
+  if (auto s = tx.Commit(); !s.ok()) return s;
+  return size;
 }
 
 Result<uint64_t> SqliteMetadataStore::LinkedBlobSize(const std::string& repository,
@@ -223,14 +278,17 @@ Status SqliteMetadataStore::PutManifest(const std::string& repository, const Man
     if (!*row) return {Errc::kManifestBlobUnknown, "manifest " + ref + " is not in " + repository};
   }
 
+  const int64_t now = Now();
+  // A manifest pushed again starts its untagged delay again.
   auto ins = db_->Prepare(
       "INSERT INTO manifests(repo_id, digest, media_type, content, subject, artifact_type, "
-      "annotations) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+      "annotations, touched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT DO UPDATE SET touched_at = excluded.touched_at");
   if (!ins) return ins.status();
   ins->Bind(1, *repo).Bind(2, digest).Bind(3, put.record.media_type);
   ins->BindBlob(4, put.record.content);
   ins->BindOpt(5, put.record.subject).BindOpt(6, put.record.artifact_type);
-  ins->BindOpt(7, put.record.annotations_json);
+  ins->BindOpt(7, put.record.annotations_json).Bind(8, now);
   if (auto s = ins->Run(); !s.ok()) return s;
 
   for (const auto* list : {&put.blob_refs, &put.manifest_refs}) {
@@ -242,11 +300,22 @@ Status SqliteMetadataStore::PutManifest(const std::string& repository, const Man
     }
   }
   if (put.tag) {
+    // The manifest the tag leaves, if any, starts its untagged delay now.
+    auto old = db_->Prepare(
+        "UPDATE manifests SET touched_at = ?1 WHERE repo_id = ?2 AND digest = "
+        "(SELECT digest FROM tags WHERE repo_id = ?2 AND name = ?3 AND digest <> ?4)");
+    if (!old) return old.status();
+    if (auto s = old->Bind(1, now).Bind(2, *repo).Bind(3, *put.tag).Bind(4, digest).Run(); !s.ok()) {
+      return s;
+    }
     auto t = db_->Prepare(
-        "INSERT INTO tags(repo_id, name, digest) VALUES (?, ?, ?) "
-        "ON CONFLICT(repo_id, name) DO UPDATE SET digest = excluded.digest");
+        "INSERT INTO tags(repo_id, name, digest, pushed_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(repo_id, name) DO UPDATE SET digest = excluded.digest, "
+        "pushed_at = excluded.pushed_at");
     if (!t) return t.status();
-    if (auto s = t->Bind(1, *repo).Bind(2, *put.tag).Bind(3, digest).Run(); !s.ok()) return s;
+    if (auto s = t->Bind(1, *repo).Bind(2, *put.tag).Bind(3, digest).Bind(4, now).Run(); !s.ok()) {
+      return s;
+    }
   }
   return tx.Commit();
 }
@@ -278,12 +347,34 @@ Result<ManifestRecord> SqliteMetadataStore::GetManifest(const std::string& repos
 
 Status SqliteMetadataStore::DeleteTag(const std::string& repository, const std::string& tag) {
   std::lock_guard lock(mu_);
+  sql::Transaction tx(*db_);
+  if (!tx.status().ok()) return tx.status();
+  auto repo = FindRepo(*db_, repository);
+  if (!repo) return repo.status();
+  if (!*repo) return {Errc::kManifestUnknown, "tag unknown"};
+  auto removed = RemoveTag(**repo, tag, std::nullopt);
+  if (!removed) return removed.status();
+  if (!*removed) return {Errc::kManifestUnknown, "tag unknown"};
+  return tx.Commit();
+}
+
+Result<bool> SqliteMetadataStore::RemoveTag(int64_t repo, const std::string& tag,
+                                            const std::optional<TagInfo>& expect) {
+  // The manifest loses a tag: its untagged delay starts now.
+  auto touch = db_->Prepare(
+      "UPDATE manifests SET touched_at = ?1 WHERE repo_id = ?2 AND digest = "
+      "(SELECT digest FROM tags WHERE repo_id = ?2 AND name = ?3)");
+  if (!touch) return touch.status();
+  if (auto s = touch->Bind(1, Now()).Bind(2, repo).Bind(3, tag).Run(); !s.ok()) return s;
   auto st = db_->Prepare(
-      "DELETE FROM tags WHERE name = ? AND repo_id = (SELECT id FROM repositories WHERE name = ?)");
+      "DELETE FROM tags WHERE repo_id = ?1 AND name = ?2 AND "
+      "(?3 IS NULL OR (digest = ?3 AND pushed_at = ?4))");
   if (!st) return st.status();
-  if (auto s = st->Bind(1, tag).Bind(2, repository).Run(); !s.ok()) return s;
-  if (db_->Changes() == 0) return {Errc::kManifestUnknown, "tag unknown"};
-  return Status::Ok();
+  st->Bind(1, repo).Bind(2, tag);
+  st->BindOpt(3, expect ? std::optional<std::string>(expect->digest) : std::nullopt);
+  st->Bind(4, expect ? expect->pushed_at : 0);
+  if (auto s = st->Run(); !s.ok()) return s;
+  return db_->Changes() > 0;
 }
 
 Status SqliteMetadataStore::DeleteManifest(const std::string& repository, const Digest& digest) {
@@ -293,17 +384,37 @@ Status SqliteMetadataStore::DeleteManifest(const std::string& repository, const 
   auto repo = FindRepo(*db_, repository);
   if (!repo) return repo.status();
   if (!*repo) return {Errc::kManifestUnknown, "manifest unknown"};
+  auto removed = RemoveManifest(**repo, digest.str());
+  if (!removed) return removed.status();
+  if (!*removed) return {Errc::kManifestUnknown, "manifest unknown"};
+  return tx.Commit();
+}
+
+Result<bool> SqliteMetadataStore::RemoveManifest(int64_t repo, const std::string& digest) {
+  const int64_t now = Now();
+  // What it referenced (links, child manifests) and its referrers may become
+  // garbage: their delays start now. Done before its refs are deleted.
+  for (const char* q :
+       {"UPDATE repo_blobs SET touched_at = ?1 WHERE repo_id = ?2 AND digest IN "
+        "(SELECT ref FROM manifest_refs WHERE repo_id = ?2 AND digest = ?3)",
+        "UPDATE manifests SET touched_at = ?1 WHERE repo_id = ?2 AND digest IN "
+        "(SELECT ref FROM manifest_refs WHERE repo_id = ?2 AND digest = ?3)",
+        "UPDATE manifests SET touched_at = ?1 WHERE repo_id = ?2 AND subject = ?3"}) {
+    auto st = db_->Prepare(q);
+    if (!st) return st.status();
+    if (auto s = st->Bind(1, now).Bind(2, repo).Bind(3, digest).Run(); !s.ok()) return s;
+  }
   auto m = db_->Prepare("DELETE FROM manifests WHERE repo_id = ? AND digest = ?");
   if (!m) return m.status();
-  if (auto s = m->Bind(1, **repo).Bind(2, digest.str()).Run(); !s.ok()) return s;
-  if (db_->Changes() == 0) return {Errc::kManifestUnknown, "manifest unknown"};
+  if (auto s = m->Bind(1, repo).Bind(2, digest).Run(); !s.ok()) return s;
+  if (db_->Changes() == 0) return false;
   for (const char* q : {"DELETE FROM tags WHERE repo_id = ? AND digest = ?",
                         "DELETE FROM manifest_refs WHERE repo_id = ? AND digest = ?"}) {
     auto st = db_->Prepare(q);
     if (!st) return st.status();
-    if (auto s = st->Bind(1, **repo).Bind(2, digest.str()).Run(); !s.ok()) return s;
+    if (auto s = st->Bind(1, repo).Bind(2, digest).Run(); !s.ok()) return s;
   }
-  return tx.Commit();
+  return true;
 }
 
 Result<std::vector<std::string>> SqliteMetadataStore::ListTags(const std::string& repository,

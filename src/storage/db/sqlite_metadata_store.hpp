@@ -16,18 +16,23 @@
 #include <vector>
 
 #include "storage/db/sqlite.hpp"
+#include "storage/lifecycle_store.hpp"
 #include "storage/metadata_store.hpp"
 
 namespace berth::storage {
 
-class SqliteMetadataStore final : public MetadataStore {
+// The lifecycle half (GC, retention, quotas) is in sqlite_lifecycle.cpp.
+class SqliteMetadataStore final : public MetadataStore, public LifecycleStore {
  public:
   // Opens or creates the database and brings its schema up to date.
   // Start-up only: kInternal on failure.
   static Result<std::unique_ptr<SqliteMetadataStore>> Open(const std::string& path);
 
   Status Ping() override;
-  Status LinkBlob(const std::string& repository, const Digest& digest, uint64_t size) override;
+  Status LinkBlob(const std::string& repository, const Digest& digest, uint64_t size,
+                  uint64_t quota) override;
+  Result<uint64_t> MountBlob(const std::string& from, const std::string& repository,
+                             const Digest& digest, uint64_t quota) override;
   Result<uint64_t> LinkedBlobSize(const std::string& repository, const Digest& digest) override;
   Status UnlinkBlob(const std::string& repository, const Digest& digest) override;
   Status PutManifest(const std::string& repository, const ManifestPut& put) override;
@@ -44,15 +49,57 @@ class SqliteMetadataStore final : public MetadataStore {
                                                     const std::string& last,
                                                     size_t limit) override;
 
+  // LifecycleStore
+  Result<std::vector<RepoEntry>> CollectManifests(int64_t before, size_t limit, bool dry_run,
+                                                  KeyCursor* cursor) override;
+  Result<std::vector<RepoEntry>> CollectLinks(int64_t before, size_t limit, bool dry_run,
+                                              KeyCursor* cursor) override;
+  Result<std::vector<UnlinkedBlob>> UnlinkedBlobs(const std::string& after, size_t limit) override;
+  Result<std::vector<Digest>> ForgetBlobs(const std::vector<Digest>& digests) override;
+  Result<std::vector<bool>> BlobsKnown(const std::vector<Digest>& digests) override;
+  Result<std::vector<TagInfo>> ListTagInfo(const std::string& repository, const std::string& last,
+                                           size_t limit) override;
+  Result<bool> DeleteTagIf(const std::string& repository, const TagInfo& tag) override;
+  Status RecordPulls(const std::vector<TagPull>& pulls) override;
+  Result<NamespaceUsage> Usage(const std::string& name_space) override;
+  Result<std::vector<std::string>> ListNamespaces(const std::string& last, size_t limit) override;
+
  private:
   // A reader connection, returned to the pool when it goes out of scope.
-  class Reader;
+  class Reader {
+   public:
+    Reader(SqliteMetadataStore& store, std::unique_ptr<sql::Db> db) : store_(&store), db_(std::move(db)) {}
+    Reader(Reader&& o) noexcept : store_(o.store_), db_(std::move(o.db_)) {}
+    Reader(const Reader&) = delete;
+    ~Reader();
+    sql::Db& operator*() { return *db_; }
+    sql::Db* operator->() { return db_.get(); }
+
+   private:
+    SqliteMetadataStore* store_;
+    std::unique_ptr<sql::Db> db_;
+  };
 
   SqliteMetadataStore(std::string path, std::unique_ptr<sql::Db> db)
       : path_(std::move(path)), db_(std::move(db)) {}
   Result<Reader> AcquireReader();
   // Repository id, created if needed. REQUIRES: mu_ held, inside a transaction.
   Result<int64_t> EnsureRepo(const std::string& name);
+  // Inserts or refreshes a link after the quota check. REQUIRES: as EnsureRepo.
+  Status InsertLink(int64_t repo, const std::string& repository, const Digest& digest,
+                    uint64_t size, uint64_t quota);
+  // Removes a tag (only if it is still `expect`, when given), touching its
+  // manifest; false when nothing was removed. REQUIRES: as EnsureRepo.
+  Result<bool> RemoveTag(int64_t repo, const std::string& tag, const std::optional<TagInfo>& expect);
+  // Removes a manifest, its tags and refs, touching what it referenced;
+  // false when absent. REQUIRES: as EnsureRepo.
+  Result<bool> RemoveManifest(int64_t repo, const std::string& digest);
+  // Unix seconds: the times GC delays count from.
+  static int64_t Now();
+  static Result<NamespaceUsage> UsageOf(sql::Db& db, const std::string& name_space);
+  // kDenied when linking `digest` (new to the namespace) would pass `quota`.
+  static Status CheckQuota(sql::Db& db, const std::string& repository, const Digest& digest,
+                           uint64_t size, uint64_t quota);
 
   const std::string path_;
   std::mutex mu_;

@@ -1,10 +1,13 @@
 #include "storage/fs/fs_blob_store.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
+#include <vector>
 
 #include "storage/fs/layout.hpp"
 
@@ -81,6 +84,57 @@ Status FsBlobStore::Prepare() {
   // One sync for all 256 names instead of one per first blob of a shard.
   if (auto s = SyncDir(algorithm); !s.ok()) return s;
   return SyncDir(blobs);
+}
+
+Status FsBlobStore::Remove(const Digest& digest) {
+  std::string path = layout::BlobPath(root_, digest);
+  // No directory sync: a file that comes back after a crash has no row, and
+  // the next collection removes it again.
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return PosixError("remove blob " + digest.str(), errno);
+  return Status::Ok();
+}
+
+namespace {
+
+// Names of the entries of `dir` (no "." or ".."); empty when it is missing.
+Result<std::vector<std::string>> ListDir(const std::string& dir) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
+  if (!d) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::vector<std::string>();
+    return PosixError("opendir " + dir, errno);
+  }
+  std::vector<std::string> out;
+  while (dirent* e = ::readdir(d.get())) {
+    std::string_view n(e->d_name);
+    if (n != "." && n != "..") out.emplace_back(n);
+  }
+  return out;
+}
+
+}  // namespace
+
+Status FsBlobStore::ForEach(const std::function<void(const Digest&, uint64_t size)>& visit) {
+  auto algorithms = ListDir(layout::BlobsDir(root_));
+  if (!algorithms) return algorithms.status();
+  for (const auto& algorithm : *algorithms) {
+    std::string adir = layout::BlobsDir(root_) + "/" + algorithm;
+    auto shards = ListDir(adir);
+    if (!shards) return shards.status();
+    for (const auto& shard : *shards) {
+      auto names = ListDir(adir + "/" + shard);
+      if (!names) return names.status();
+      for (const auto& name : *names) {
+        auto digest = Digest::Parse(algorithm + ":" + name);
+        if (!digest || digest->hex().substr(0, 2) != shard) continue;
+        struct stat st {};
+        if (::stat((adir + "/" + shard + "/" + name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+          continue;  // removed meanwhile, or not a file
+        }
+        visit(*digest, static_cast<uint64_t>(st.st_size));
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace berth::storage

@@ -24,6 +24,8 @@ class FsBlobStore final : public BlobStore {
   Result<OpenBlob> Open(const Digest& digest) override;
   Result<uint64_t> Stat(const Digest& digest) override;
   Status Publish(const std::string& staged_path, const Digest& digest) override;
+  Status Remove(const Digest& digest) override;
+  Status ForEach(const std::function<void(const Digest&, uint64_t size)>& visit) override;
 
  private:
   const std::string root_;

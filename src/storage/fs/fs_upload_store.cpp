@@ -1,10 +1,12 @@
 #include "storage/fs/fs_upload_store.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <optional>
 #include <vector>
 
@@ -297,6 +299,41 @@ Status FsUploadStore::Cancel(const std::string& id, const std::string& repositor
   // Best effort: a leftover session file is garbage, never visible content.
   ::unlink(path.c_str());
   return Status::Ok();
+}
+
+Result<uint64_t> FsUploadStore::ExpireIdle(int64_t max_age_seconds) {
+  const std::string dir = layout::UploadsDir(root_);
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
+  if (!d) {
+    if (errno == ENOENT) return uint64_t{0};
+    return PosixError("opendir " + dir, errno);
+  }
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d.get())) {
+    std::string_view n(e->d_name);
+    if (n != "." && n != "..") names.emplace_back(n);
+  }
+  const int64_t cutoff = static_cast<int64_t>(std::time(nullptr)) - max_age_seconds;
+  uint64_t removed = 0;
+  for (const auto& name : names) {
+    std::string path = layout::UploadFile(root_, name);
+    // "<32 hex id>-<32 hex key>" is a session of this layout; anything else
+    // is a leftover, removed by the same age rule.
+    const bool session = name.size() == 65 && name[32] == '-' && IsUploadId(name.substr(0, 32)) &&
+                         IsUploadId(name.substr(33));
+    std::lock_guard lock(mu_);  // no lease can start while we decide
+    if (session) {
+      auto it = sessions_.find(name.substr(0, 32));
+      if (it != sessions_.end() && it->second->leased) continue;
+    }
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || st.st_mtime >= cutoff) continue;
+    int rc = S_ISDIR(st.st_mode) ? ::rmdir(path.c_str()) : ::unlink(path.c_str());
+    if (rc != 0) continue;  // not empty, or gone meanwhile: not ours to force
+    if (session) sessions_.erase(name.substr(0, 32));
+    ++removed;
+  }
+  return removed;
 }
 
 void FsUploadStore::Forget(const std::string& id) {

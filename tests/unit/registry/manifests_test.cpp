@@ -62,7 +62,7 @@ class ManifestBudgetTest : public OpenRegistryTest {
   Deps MakeDeps() {
     Options o;
     o.max_manifest_bytes = kMax;
-    return Deps{*blobs_, *uploads_, *meta_, budget_, o};
+    return Deps{*blobs_, *uploads_, *meta_, budget_, o, locks_, {}};
   }
   // Starts a manifest PUT under `tag`: a sink, or the immediate answer.
   http::Outcome Start(Deps& d, const std::string& tag, std::optional<uint64_t> length) {
@@ -76,6 +76,8 @@ class ManifestBudgetTest : public OpenRegistryTest {
   }
 
   BodyBudget budget_{kBudget};
+
+  storage::DigestLocks locks_;
 };
 
 TEST_F(ManifestBudgetTest, DeclaredLengthsPastTheBudgetGet429WithRetryAfter) {

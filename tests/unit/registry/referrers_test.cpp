@@ -168,7 +168,7 @@ TEST_F(ReferrersTest, TagsAndCatalogAreCappedWithoutN) {
   EXPECT_EQ(Header(r, "Link"), "<none>");
 
   // The catalog: a Link names the next repository, escaped.
-  ASSERT_TRUE(meta_->LinkBlob("s/t", Digest::Parse(config_).value(), 2).ok());
+  ASSERT_TRUE(meta_->LinkBlob("s/t", Digest::Parse(config_).value(), 2, 0).ok());
   r = Send(Req("GET", "/v2/_catalog", {{"n", "1"}}));
   EXPECT_EQ(Header(r, "Link"), "</v2/_catalog?last=r&n=1>; rel=\"next\"");
   r = Send(Req("GET", "/v2/_catalog"));

@@ -204,7 +204,7 @@ TEST_F(RegistryAuthHandleTest, ValidTokenReachesTheHandler) {
 
 TEST_F(RegistryAuthHandleTest, MountNeedsPullOnTheSource) {
   const Digest d = crypto::HashBytes(DigestAlgorithm::kSha256, "layer");
-  ASSERT_TRUE(meta_->LinkBlob("bob/src", d, 5).ok());
+  ASSERT_TRUE(meta_->LinkBlob("bob/src", d, 5, 0).ok());
   const http::Fields q = {{"mount", d.str()}, {"from", "bob/src"}};
   const Scope push{"repository", "alice/app", {"pull", "push"}};
 

@@ -69,8 +69,8 @@ class SqliteMetadataStoreTest : public ::testing::Test {
 TEST_F(SqliteMetadataStoreTest, LinkAndUnlinkBlob) {
   Digest d = Sha256("layer");
   EXPECT_EQ(store_->LinkedBlobSize("a", d).status().code(), Errc::kBlobUnknown);
-  ASSERT_TRUE(store_->LinkBlob("a", d, 5).ok());
-  ASSERT_TRUE(store_->LinkBlob("a", d, 5).ok());  // idempotent
+  ASSERT_TRUE(store_->LinkBlob("a", d, 5, 0).ok());
+  ASSERT_TRUE(store_->LinkBlob("a", d, 5, 0).ok());  // idempotent
   auto size = store_->LinkedBlobSize("a", d);
   ASSERT_TRUE(size.ok()) << size.status().message();
   EXPECT_EQ(*size, 5u);
@@ -82,8 +82,8 @@ TEST_F(SqliteMetadataStoreTest, LinkAndUnlinkBlob) {
 
 TEST_F(SqliteMetadataStoreTest, RepositoriesAreIsolated) {
   Digest d = Sha256("layer");
-  ASSERT_TRUE(store_->LinkBlob("a", d, 5).ok());
-  ASSERT_TRUE(store_->LinkBlob("b", Sha256("other"), 5).ok());
+  ASSERT_TRUE(store_->LinkBlob("a", d, 5, 0).ok());
+  ASSERT_TRUE(store_->LinkBlob("b", Sha256("other"), 5, 0).ok());
   EXPECT_EQ(store_->LinkedBlobSize("b", d).status().code(), Errc::kBlobUnknown);
   EXPECT_EQ(store_->UnlinkBlob("b", d).code(), Errc::kBlobUnknown);
   EXPECT_TRUE(store_->LinkedBlobSize("a", d).ok());  // b's unlink did not touch a
@@ -101,7 +101,7 @@ TEST_F(SqliteMetadataStoreTest, RepositoriesAreIsolated) {
 
 TEST_F(SqliteMetadataStoreTest, PutAndGetManifest) {
   Digest blob = Sha256("layer");
-  ASSERT_TRUE(store_->LinkBlob("a", blob, 5).ok());
+  ASSERT_TRUE(store_->LinkBlob("a", blob, 5, 0).ok());
   ManifestPut p = Put("{\"x\":\"\xc3\xa9\"}\n", "v1", {blob.str()});
   p.record.subject = Sha256("subject").str();
   p.record.artifact_type = "application/vnd.example";
@@ -128,7 +128,7 @@ TEST_F(SqliteMetadataStoreTest, PutAndGetManifest) {
 TEST_F(SqliteMetadataStoreTest, PutManifestRefusesMissingReferences) {
   Digest present = Sha256("present");
   Digest missing = Sha256("missing");
-  ASSERT_TRUE(store_->LinkBlob("a", present, 1).ok());
+  ASSERT_TRUE(store_->LinkBlob("a", present, 1, 0).ok());
 
   Status s = store_->PutManifest("a", Put("m1", "t", {present.str(), missing.str()}));
   EXPECT_EQ(s.code(), Errc::kManifestBlobUnknown);
@@ -293,7 +293,7 @@ TEST_F(SqliteMetadataStoreTest, ReferrersPaging) {
 
 TEST_F(SqliteMetadataStoreTest, LimitPastInt64MaxDoesNotWrap) {
   // A limit past INT64_MAX must not wrap to a negative LIMIT (no limit) or fail.
-  ASSERT_TRUE(store_->LinkBlob("a", Sha256("x"), 1).ok());
+  ASSERT_TRUE(store_->LinkBlob("a", Sha256("x"), 1, 0).ok());
   auto all = store_->ListRepositories("", std::numeric_limits<size_t>::max());
   ASSERT_TRUE(all.ok()) << all.status().message();
   EXPECT_EQ(*all, Strings{"a"});
@@ -301,7 +301,7 @@ TEST_F(SqliteMetadataStoreTest, LimitPastInt64MaxDoesNotWrap) {
 
 TEST_F(SqliteMetadataStoreTest, ListRepositoriesPaging) {
   for (const char* repo : {"b", "a", "c/d", "a/b", "a-c"}) {
-    ASSERT_TRUE(store_->LinkBlob(repo, Sha256("x"), 1).ok());
+    ASSERT_TRUE(store_->LinkBlob(repo, Sha256("x"), 1, 0).ok());
   }
   auto all = store_->ListRepositories("", 100);
   ASSERT_TRUE(all.ok());
@@ -322,7 +322,7 @@ TEST_F(SqliteMetadataStoreTest, ListRepositoriesPaging) {
 
 TEST_F(SqliteMetadataStoreTest, ReopenKeepsData) {
   Digest blob = Sha256("layer");
-  ASSERT_TRUE(store_->LinkBlob("a", blob, 5).ok());
+  ASSERT_TRUE(store_->LinkBlob("a", blob, 5, 0).ok());
   ASSERT_TRUE(store_->PutManifest("a", Put("m", "latest", {blob.str()})).ok());
   Reopen();
   auto size = store_->LinkedBlobSize("a", blob);

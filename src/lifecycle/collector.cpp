@@ -1,0 +1,269 @@
+#include "lifecycle/collector.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace berth::lifecycle {
+namespace {
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The store's cut-off for "untouched for more than `delay` seconds"; with a
+// delay of 0, what was touched this very second goes too.
+int64_t Before(int64_t now, int64_t delay) { return now - delay + 1; }
+
+// At most this many manifest passes per run: each pass frees the children
+// of the indexes the last one removed, and real indexes nest one deep.
+constexpr int kMaxManifestPasses = 16;
+
+}  // namespace
+
+Collector::Collector(storage::MetadataStore& meta, storage::LifecycleStore& store,
+                     storage::BlobStore& blobs, storage::UploadStore& uploads,
+                     storage::DigestLocks& locks, PullRecorder* pulls, CollectorOptions options)
+    : meta_(meta),
+      store_(store),
+      blobs_(blobs),
+      uploads_(uploads),
+      locks_(locks),
+      pulls_(pulls),
+      options_(std::move(options)) {}
+
+Collector::~Collector() { Stop(); }
+
+Result<GcReport> Collector::Run(bool dry_run) {
+  std::lock_guard run(run_mu_);
+  const auto start = std::chrono::steady_clock::now();
+  GcReport r;
+  r.dry_run = dry_run;
+  const int64_t now = UnixNow();
+  // Retention reads pull times: bring them up to date first.
+  if (pulls_) {
+    if (auto s = pulls_->Flush(store_); !s.ok()) spdlog::warn("gc: pull times not written: {}", s.message());
+  }
+  Status s = Retention(dry_run, now, r);
+  if (s.ok()) s = Manifests(dry_run, now, r);
+  if (s.ok()) s = Links(dry_run, now, r);
+  if (s.ok()) s = Blobs(dry_run, r);
+  if (s.ok()) s = OrphanFiles(dry_run, r);
+  if (s.ok() && !dry_run) {
+    auto n = uploads_.ExpireIdle(options_.upload_max_age);
+    if (n) r.uploads_deleted = *n;
+    else s = n.status();
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!s.ok()) {
+    spdlog::error("gc: stopped after {:.2f} s: {}", r.seconds, s.message());
+    return s;
+  }
+  spdlog::info(
+      "gc{}: {:.2f} s, tags {}, manifests {}, links {}, blobs {} ({} bytes), orphan files {}, "
+      "uploads {}",
+      dry_run ? " (dry run)" : "", r.seconds, r.tags_deleted, r.manifests_deleted, r.links_deleted,
+      r.blobs_deleted, r.bytes_freed, r.orphan_files_deleted, r.uploads_deleted);
+  return r;
+}
+
+Status Collector::Retention(bool dry_run, int64_t now, GcReport& r) {
+  if (options_.retention.empty()) return Status::Ok();
+  const bool report_only = dry_run || options_.retention_dry_run;
+  std::string last_repo;
+  while (true) {
+    auto repos = meta_.ListRepositories(last_repo, 1000);
+    if (!repos) return repos.status();
+    if (repos->empty()) return Status::Ok();
+    last_repo = repos->back();
+    for (const auto& repo : *repos) {
+      const RetentionPolicy* policy = PolicyFor(options_.retention, repo);
+      if (!policy) continue;
+      std::vector<storage::TagInfo> tags;
+      std::string last_tag;
+      while (true) {
+        auto page = store_.ListTagInfo(repo, last_tag, 1000);
+        if (!page) return page.status();
+        if (page->empty()) break;
+        last_tag = page->back().name;
+        tags.insert(tags.end(), page->begin(), page->end());
+      }
+      for (const auto& tag : TagsToDelete(*policy, std::move(tags), now)) {
+        if (!report_only) {
+          auto deleted = store_.DeleteTagIf(repo, tag);
+          if (!deleted) return deleted.status();
+          if (!*deleted) continue;  // pushed again meanwhile: the push wins
+        }
+        ++r.tags_deleted;
+        if (r.tags.size() < GcReport::kMaxListed) r.tags.push_back({repo, tag.name});
+      }
+      if (Stopping()) return Status::Ok();
+    }
+  }
+}
+
+Status Collector::Manifests(bool dry_run, int64_t now, GcReport& r) {
+  const int64_t before = Before(now, options_.untagged_delay);
+  for (int pass = 0; pass < kMaxManifestPasses; ++pass) {
+    uint64_t this_pass = 0;
+    storage::KeyCursor cursor;
+    while (true) {
+      auto batch = store_.CollectManifests(before, options_.batch, dry_run, &cursor);
+      if (!batch) return batch.status();
+      if (batch->empty()) break;
+      this_pass += batch->size();
+      for (auto& m : *batch) {
+        if (r.manifests.size() < GcReport::kMaxListed) r.manifests.push_back(std::move(m));
+      }
+      if (Stopping()) break;
+    }
+    r.manifests_deleted += this_pass;
+    if (dry_run || this_pass == 0 || Stopping()) break;
+  }
+  return Status::Ok();
+}
+
+Status Collector::Links(bool dry_run, int64_t now, GcReport& r) {
+  storage::KeyCursor cursor;
+  while (!Stopping()) {
+    auto batch = store_.CollectLinks(Before(now, options_.delay), options_.batch, dry_run, &cursor);
+    if (!batch) return batch.status();
+    if (batch->empty()) break;
+    r.links_deleted += batch->size();
+  }
+  return Status::Ok();
+}
+
+Status Collector::Blobs(bool dry_run, GcReport& r) {
+  std::string after;
+  while (!Stopping()) {
+    auto batch = store_.UnlinkedBlobs(after, options_.batch);
+    if (!batch) return batch.status();
+    if (batch->empty()) break;
+    after = batch->back().digest.str();
+    if (dry_run) {
+      for (const auto& b : *batch) {
+        ++r.blobs_deleted;
+        r.bytes_freed += b.size;
+      }
+      continue;
+    }
+    std::vector<Digest> digests;
+    for (const auto& b : *batch) digests.push_back(b.digest);
+    // Row, then file, under the digests' locks: a push publishing one of
+    // them waits, then finds it gone and writes it anew.
+    auto guard = locks_.Lock(digests);
+    auto forgotten = store_.ForgetBlobs(digests);
+    if (!forgotten) return forgotten.status();
+    for (const auto& d : *forgotten) {
+      auto it = std::find_if(batch->begin(), batch->end(), [&](const auto& b) { return b.digest == d; });
+      if (auto s = blobs_.Remove(d); !s.ok()) return s;
+      ++r.blobs_deleted;
+      if (it != batch->end()) r.bytes_freed += it->size;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Collector::OrphanFiles(bool dry_run, GcReport& r) {
+  // Files the database does not know: left by a crash between an upload's
+  // rename and its link, or between a blob row's delete and the unlink.
+  std::vector<std::pair<Digest, uint64_t>> pending;
+  Status failed;
+  auto settle = [&]() -> Status {
+    std::vector<Digest> digests;
+    for (const auto& p : pending) digests.push_back(p.first);
+    auto known = store_.BlobsKnown(digests);
+    if (!known) return known.status();
+    std::vector<std::pair<Digest, uint64_t>> unknown;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (!(*known)[i]) unknown.push_back(pending[i]);
+    }
+    pending.clear();
+    if (unknown.empty()) return Status::Ok();
+    if (dry_run) {
+      for (const auto& u : unknown) {
+        ++r.orphan_files_deleted;
+        r.bytes_freed += u.second;
+      }
+      return Status::Ok();
+    }
+    std::vector<Digest> names;
+    for (const auto& u : unknown) names.push_back(u.first);
+    auto guard = locks_.Lock(names);
+    auto again = store_.BlobsKnown(names);  // a push may have linked it meanwhile
+    if (!again) return again.status();
+    for (size_t i = 0; i < unknown.size(); ++i) {
+      if ((*again)[i]) continue;
+      if (auto s = blobs_.Remove(unknown[i].first); !s.ok()) return s;
+      ++r.orphan_files_deleted;
+      r.bytes_freed += unknown[i].second;
+    }
+    return Status::Ok();
+  };
+  Status walk = blobs_.ForEach([&](const Digest& d, uint64_t size) {
+    if (!failed.ok()) return;
+    pending.push_back({d, size});
+    if (pending.size() >= options_.batch) failed = settle();
+  });
+  if (!walk.ok()) return walk;
+  if (!failed.ok()) return failed;
+  return pending.empty() ? Status::Ok() : settle();
+}
+
+bool Collector::Stopping() {
+  std::lock_guard lock(mu_);
+  return stop_;
+}
+
+void Collector::Start() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = false;
+  }
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Collector::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (pulls_) {
+    if (auto s = pulls_->Flush(store_); !s.ok()) spdlog::warn("gc: pull times not written: {}", s.message());
+  }
+}
+
+void Collector::Loop() {
+  using Clock = std::chrono::steady_clock;
+  const auto flush_every = std::chrono::seconds(std::max<int64_t>(1, options_.pull_flush));
+  auto next_flush = Clock::now() + flush_every;
+  auto next_run = Clock::time_point::max();
+  if (options_.interval > 0) {
+    next_run = Clock::now() + std::chrono::seconds(std::min<int64_t>(options_.interval, 30));
+  }
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait_until(lock, std::min(next_flush, next_run), [this] { return stop_; });
+      if (stop_) return;
+    }
+    const auto now = Clock::now();
+    if (now >= next_flush) {
+      if (pulls_) {
+        if (auto s = pulls_->Flush(store_); !s.ok()) spdlog::warn("pull times not written: {}", s.message());
+      }
+      next_flush = now + flush_every;
+    }
+    if (now >= next_run) {
+      (void)Run(false);  // Run logs its outcome
+      next_run = Clock::now() + std::chrono::seconds(options_.interval);
+    }
+  }
+}
+
+}  // namespace berth::lifecycle

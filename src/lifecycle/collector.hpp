@@ -1,0 +1,104 @@
+// Collector: online garbage collection and retention, run in the background
+// every gc.interval and on demand (POST /v2/_berth/gc). The order of the
+// steps and why a crash or a concurrent push cannot lose referenced data are
+// in docs/lifecycle.md; each step's deletions are conditional transactions
+// of the LifecycleStore, and blob files go only under their DigestLocks.
+//
+// Thread-safety: Run may be called from any thread; runs are serialised (a
+// caller waits for the one under way). Start/Stop from one thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lifecycle/pull_recorder.hpp"
+#include "lifecycle/retention.hpp"
+#include "storage/blob_store.hpp"
+#include "storage/digest_locks.hpp"
+#include "storage/lifecycle_store.hpp"
+#include "storage/metadata_store.hpp"
+#include "storage/upload_store.hpp"
+
+namespace berth::lifecycle {
+
+struct CollectorOptions {
+  int64_t interval = 3600;         // seconds between background runs; 0: on demand only
+  int64_t delay = 3600;            // gc.delay: unreferenced blob links
+  int64_t untagged_delay = 86400;  // gc.untagged_delay: untagged manifests
+  int64_t upload_max_age = 86400;  // uploads.max_age
+  size_t batch = 256;              // rows per deleting transaction
+  std::vector<RetentionPolicy> retention;
+  bool retention_dry_run = false;  // retention.dry_run: report, never delete tags
+  int64_t pull_flush = 30;         // seconds between pull-time flushes
+};
+
+struct TagRef {
+  std::string repository;
+  std::string tag;
+};
+
+// What one run did (or, dry, would do). Lists are capped at kMaxListed.
+struct GcReport {
+  static constexpr size_t kMaxListed = 1000;
+  bool dry_run = false;
+  double seconds = 0;
+  uint64_t tags_deleted = 0;
+  uint64_t manifests_deleted = 0;
+  uint64_t links_deleted = 0;
+  uint64_t blobs_deleted = 0;
+  uint64_t bytes_freed = 0;
+  uint64_t orphan_files_deleted = 0;
+  uint64_t uploads_deleted = 0;
+  std::vector<TagRef> tags;
+  std::vector<storage::RepoEntry> manifests;
+};
+
+class Collector {
+ public:
+  // Everything must outlive the Collector. `pulls` may be null.
+  Collector(storage::MetadataStore& meta, storage::LifecycleStore& store,
+            storage::BlobStore& blobs, storage::UploadStore& uploads, storage::DigestLocks& locks,
+            PullRecorder* pulls, CollectorOptions options);
+  ~Collector();
+
+  // One collection now. Errors end the run early; what was done stays done
+  // (the next run goes on from there).
+  Result<GcReport> Run(bool dry_run);
+
+  // Starts the background thread: pull flushes, and runs every interval
+  // (the first soon after start, so that a node taking over finishes the
+  // work of one that died mid-run).
+  void Start();
+  // Stops the thread after the step under way, and flushes pull times.
+  void Stop();
+
+ private:
+  Status Retention(bool dry_run, int64_t now, GcReport& r);
+  Status Manifests(bool dry_run, int64_t now, GcReport& r);
+  Status Links(bool dry_run, int64_t now, GcReport& r);
+  Status Blobs(bool dry_run, GcReport& r);
+  Status OrphanFiles(bool dry_run, GcReport& r);
+  void Loop();
+  bool Stopping();
+
+  storage::MetadataStore& meta_;
+  storage::LifecycleStore& store_;
+  storage::BlobStore& blobs_;
+  storage::UploadStore& uploads_;
+  storage::DigestLocks& locks_;
+  PullRecorder* pulls_;
+  const CollectorOptions options_;
+
+  std::mutex run_mu_;  // one run at a time
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace berth::lifecycle
