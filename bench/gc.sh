@@ -7,8 +7,8 @@
 #               each), half of the manifests deleted or untagged, then one
 #               POST /v2/_berth/gc: wall time, server CPU, peak RSS.
 #   2. load:    HEAD and GET manifest latency (p50/p99) and small-blob push
-#               throughput, idle and while GC runs back to back; alternating
-#               rounds, medians.
+#               throughput, together, idle and while GC runs back to back;
+#               alternating rounds, medians.
 #   3. vs ref:  the same images pushed to both, the same manifests deleted;
 #               berth's online GC against `docker-registry garbage-collect
 #               --delete-untagged` (registry stopped): time, downtime, bytes.
@@ -36,9 +36,9 @@ for arg in "$@"; do
 done
 
 if [[ $QUICK == 1 ]]; then
-  d_repos=100 d_rounds=2 d_seconds=2 d_ref_repos=2 d_limit=120
+  d_repos=100 d_rounds=2 d_seconds=4 d_ref_repos=2 d_limit=120
 else
-  d_repos=1000 d_rounds=3 d_seconds=5 d_ref_repos=20 d_limit=1200
+  d_repos=1000 d_rounds=3 d_seconds=10 d_ref_repos=20 d_limit=1200
 fi
 REPOS=${BENCH_GC_REPOS:-$d_repos}            # part 1 and 2: repositories
 PER_REPO=${BENCH_GC_PER_REPO:-10}            # manifests per repository (half kept)
@@ -47,9 +47,9 @@ SIZE=${BENCH_GC_SIZE:-256}                   # bytes per blob, parts 1 and 2
 BATCH=${BENCH_GC_BATCH:-}                    # gc.batch of part 1 (empty: berth's default)
 LOAD_BATCH=${BENCH_GC_LOAD_BATCH:-}          # gc.batch of part 2 (empty: berth's default)
 ROUNDS=${BENCH_GC_ROUNDS:-$d_rounds}         # part 2: rounds (each: idle and GC phase)
-LOAD_SECONDS=${BENCH_GC_LOAD_SECONDS:-$d_seconds}  # part 2: seconds of each workload per phase
+LOAD_SECONDS=${BENCH_GC_LOAD_SECONDS:-$d_seconds}  # part 2: seconds of each phase (the workloads run together)
 LAT_THREADS=${BENCH_GC_LAT_THREADS:-2}       # part 2: client processes of the latency loops
-LAT_RATE=${BENCH_GC_LAT_RATE:-1000}          # part 2: requests/s of each latency loop, paced; 0: closed loops
+LAT_RATE=${BENCH_GC_LAT_RATE:-500}           # part 2: requests/s of each latency loop, paced; 0: closed loops
 PUSH_THREADS=${BENCH_GC_PUSH_THREADS:-4}     # part 2: client threads of the push loop
 PUSH_SIZE=${BENCH_GC_PUSH_SIZE:-1024}        # part 2: bytes per pushed blob
 REF_REPOS=${BENCH_GC_REF_REPOS:-$d_ref_repos}  # part 3: repositories (x PER_REPO x BLOBS)
@@ -311,28 +311,44 @@ part_scale() {
 }
 
 # ---------------------------------------------------------------- 2. under load
-# phase_run PHASE(idle|gc) ROUND: the same three workloads in every phase.
+# phase_run PHASE(idle|gc) ROUND: the same three workloads in every phase,
+# run at the same time for LOAD_SECONDS: HEAD and GET of a manifest (paced
+# latency loops) and small-blob pushes (as fast as they go). In the GC phase
+# POST /v2/_berth/gc runs back to back from just before them until they end.
 declare -A M
 phase_run() {
-  local ph=$1 r=$2 loop_pid="" stop=$WORK/gc-loop.stop
+  local ph=$1 r=$2 loop_pid="" stop=$WORK/gc-loop.stop w pids=() c0
   if [[ $ph == gc ]]; then
     rm -f "$stop"
     run_bounded "$PY" "$CLIENT" gc-loop --base "${BASE[berth]}" --stop "$stop" --max-seconds "$STEP_TIMEOUT" \
       >"$WORK/gc-loop.json" 2>"$WORK/gc-loop.err" &
     loop_pid=$!
-    sleep 0.3   # the first run is under way
+    sleep 0.2   # the first run is under way
   fi
-  local c0; c0=$(cpu_s "${PID[berth]}")
-  py berth latency --method HEAD --path "$TARGET" --accept "$ACCEPT" --seconds "$LOAD_SECONDS" --threads "$LAT_THREADS" --rate "$LAT_RATE"
-  M[$ph.head.p50]+=" $(jget p50_ms)" M[$ph.head.p99]+=" $(jget p99_ms)" M[$ph.head.rps]+=" $(jget rps)"
-  log "load r$r $ph: HEAD p50 $(calc "$(jget p50_ms)" 3) p99 $(calc "$(jget p99_ms)" 3) ms, $(calc "$(jget rps)" 0) req/s"
-  py berth latency --method GET --path "$TARGET" --accept "$ACCEPT" --seconds "$LOAD_SECONDS" --threads "$LAT_THREADS" --rate "$LAT_RATE"
-  M[$ph.get.p50]+=" $(jget p50_ms)" M[$ph.get.p99]+=" $(jget p99_ms)" M[$ph.get.rps]+=" $(jget rps)"
-  log "load r$r $ph: GET p50 $(calc "$(jget p50_ms)" 3) p99 $(calc "$(jget p99_ms)" 3) ms, $(calc "$(jget rps)" 0) req/s"
-  py berth push-rate --repo gc/push --seconds "$LOAD_SECONDS" --threads "$PUSH_THREADS" --size "$PUSH_SIZE" --upload post
+  c0=$(cpu_s "${PID[berth]}")
+  for w in head get push; do
+    case $w in
+      head | get)
+        run_bounded "$PY" "$CLIENT" latency --base "${BASE[berth]}" --method "${w^^}" --path "$TARGET" --accept "$ACCEPT" \
+          --seconds "$LOAD_SECONDS" --threads "$LAT_THREADS" --rate "$LAT_RATE" >"$WORK/$w.json" 2>"$WORK/$w.err" & ;;
+      push)
+        run_bounded "$PY" "$CLIENT" push-rate --base "${BASE[berth]}" --repo gc/push --seconds "$LOAD_SECONDS" \
+          --threads "$PUSH_THREADS" --size "$PUSH_SIZE" --upload post >"$WORK/$w.json" 2>"$WORK/$w.err" & ;;
+    esac
+    pids+=($!)
+  done
+  for w in 0 1 2; do
+    wait "${pids[$w]}" || { cat "$WORK"/{head,get,push}.err >&2; die "load r$r $ph: a workload failed"; }
+  done
+  M[$ph.cpu]+=" $(calc "$(cpu_s "${PID[berth]}") - $c0" 2)"
+  for w in head get; do
+    OUT=$(<"$WORK/$w.json")
+    M[$ph.$w.p50]+=" $(jget p50_ms)" M[$ph.$w.p99]+=" $(jget p99_ms)" M[$ph.$w.rps]+=" $(jget rps)"
+    log "load r$r $ph: ${w^^} p50 $(calc "$(jget p50_ms)" 3) p99 $(calc "$(jget p99_ms)" 3) max $(calc "$(jget max_ms)" 1) ms, $(calc "$(jget rps)" 0) req/s"
+  done
+  OUT=$(<"$WORK/push.json")
   M[$ph.push.bps]+=" $(jget blobs_per_s)"
   log "load r$r $ph: push $(calc "$(jget blobs_per_s)" 0) blobs/s"
-  M[$ph.cpu]+=" $(calc "$(cpu_s "${PID[berth]}") - $c0" 2)"
   if [[ $ph == gc ]]; then
     touch "$stop"
     wait "$loop_pid" || { cat "$WORK/gc-loop.err" >&2; die "the GC loop failed"; }
@@ -340,8 +356,9 @@ phase_run() {
     local runs; runs=$(jget runs)
     ((runs > 0)) || die "the GC loop made no run"
     M[gc.runs]+=" $runs" M[gc.busy]+=" $(jget busy_s)" M[gc.blobs]+=" $(jget blobs_deleted)"
-    M[gc.run_max]+=" $(jq '.run_s | max' <<<"$OUT")" M[gc.run_med]+=" $(jq '.run_s | sort | .[length/2|floor]' <<<"$OUT")"
-    log "load r$r gc loop: $runs runs, busy $(calc "$(jget busy_s)" 1) s, longest $(calc "$(jq '.run_s | max' <<<"$OUT")" 2) s, $(jget blobs_deleted) blobs deleted"
+    M[gc.run_first]+=" $(jq '.run_s[0]' <<<"$OUT")"
+    M[gc.run_med]+=" $(jq '.run_s | sort | .[length/2|floor]' <<<"$OUT")"
+    log "load r$r gc loop: $runs runs, busy $(calc "$(jget busy_s)" 1) s, first $(calc "$(jq '.run_s[0]' <<<"$OUT")" 2) s, $(jget blobs_deleted) blobs deleted"
   fi
 }
 
@@ -357,7 +374,7 @@ part_load() {
   stop_pid "${PID[berth]}"
   start_berth "$WORK/scale" "$LOAD_BATCH"
   TARGET=/v2/gc/r00000/manifests/v0 ACCEPT=application/vnd.oci.image.manifest.v1+json
-  py berth latency --method HEAD --path "$TARGET" --accept "$ACCEPT" --seconds 1 --threads "$LAT_THREADS"   # warm-up
+  py berth latency --method HEAD --path "$TARGET" --accept "$ACCEPT" --seconds 1 --threads "$LAT_THREADS" --rate "$LAT_RATE"   # warm-up
   local r ph
   for ((r = 1; r <= ROUNDS; r++)); do
     # Fresh garbage for this round's GC phase: kept manifest r of every repository.
@@ -382,14 +399,13 @@ part_load() {
   lrow "… requests/s ($LAT_THREADS client processes, $(rate_label))" get.rps "" 0
   lrow "**push** $PUSH_SIZE B blobs, $PUSH_THREADS clients (blobs/s)" push.bps "≥ 0.9" 0
   lrow "berth CPU over the phase (s)" cpu "" 2
-  local runs busy phase_s
-  runs=$(median "${M[gc.runs]}") busy=$(median "${M[gc.busy]}")
-  phase_s=$(calc "3 * $LOAD_SECONDS + 0.3" 1)
-  line "GC runs per GC phase (~$phase_s s); longest run (s); median run (s)" "" \
-    "$runs; $(calc "$(median "${M[gc.run_max]}")" 2); $(calc "$(median "${M[gc.run_med]}")" 3)" "" ""
+  local runs busy first
+  runs=$(median "${M[gc.runs]}") busy=$(median "${M[gc.busy]}") first=$(calc "$(median "${M[gc.run_first]}")" 2)
+  line "GC runs per GC phase of ~$LOAD_SECONDS s: runs; the first (the round's garbage, s); median run (s)" "" \
+    "$runs; $first; $(calc "$(median "${M[gc.run_med]}")" 2)" "" ""
   line "… blobs deleted per GC phase (the round's garbage + the pushed blobs)" "" "$(median "${M[gc.blobs]}")" "" ""
-  fig load.gc.runs "$runs"; fig load.gc.busy_s "$busy"; fig load.gc.run_max_s "$(median "${M[gc.run_max]}")"
-  fig load.gc.blobs_deleted "$(median "${M[gc.blobs]}")"
+  fig load.gc.runs "$runs"; fig load.gc.busy_s "$busy"; fig load.gc.run_first_s "$first"
+  fig load.gc.run_med_s "$(median "${M[gc.run_med]}")"; fig load.gc.blobs_deleted "$(median "${M[gc.blobs]}")"
   note "load: each round first deletes one kept manifest in every repository ($REPOS manifests, $((REPOS * BLOBS)) blobs of garbage); the idle phase goes first in odd rounds, the GC phase in even ones. gc.batch: ${LOAD_BATCH:-the default}."
   stop_pid "${PID[berth]}"
 }
@@ -509,6 +525,10 @@ main() {
   FIGS=$WORK/figures.tsv
   : >"$FIGS"
   log "work dir $WORK ($(df -h --output=avail "$WORK" | tail -1 | tr -d ' ') free); berth $BERTH_BIN"
+  # A copy: a rebuild of the given binary during the run must not change what the restarts run.
+  BERTH_ORIG=$BERTH_BIN
+  cp "$BERTH_BIN" "$WORK/berth"
+  BERTH_BIN=$WORK/berth
   ((GC_CONFIG)) || note "this berth binary knows no gc.* configuration: it ran without BERTH_GC_* variables."
 
   part_scale
@@ -523,10 +543,10 @@ report() {
   kernel=$(uname -sr)
   commit="$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')"
   built="Release build of this tree"
-  if [[ $BERTH_BIN != "$BUILD/src/berth" ]]; then
+  if [[ $BERTH_ORIG != "$BUILD/src/berth" ]]; then
     # The commit of the git checkout the given binary sits in, if any (no path goes into the report).
     local bdir btop
-    bdir=$(dirname "$(realpath "$BERTH_BIN")")
+    bdir=$(dirname "$(realpath "$BERTH_ORIG")")
     if btop=$(git -C "$bdir" rev-parse --short HEAD 2>/dev/null); then
       git -C "$bdir" diff --quiet HEAD -- src 2>/dev/null || btop+=" (src modified)"
       built="given binary (BENCH_BERTH_BIN), built in a checkout at commit $btop"
@@ -542,7 +562,7 @@ report() {
     echo "- machine: nproc $(nproc), CPU \"$cpu\", kernel $kernel, load average at the start $LOAD_START, at the end $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- bench tree at $commit; berth: $built; mode: $mode"
     echo "- berth: \`berth registry\`, plain HTTP, auth off, log level $LOG_LEVEL, gc.interval 0, gc.delay 0, gc.untagged_delay 0; gc.batch ${BATCH:-default} (part 1), ${LOAD_BATCH:-default} (part 2)"
-    echo "- sizes: part 1/2 $REPOS repositories x $PER_REPO manifests x $BLOBS blobs of $SIZE B; part 2 $ROUNDS rounds of ${LOAD_SECONDS} s per workload and phase; part 3 $REF_REPOS repositories x $PER_REPO x $BLOBS blobs of $REF_SIZE B"
+    echo "- sizes: part 1/2 $REPOS repositories x $PER_REPO manifests x $BLOBS blobs of $SIZE B; part 2 $ROUNDS rounds of two phases of ${LOAD_SECONDS} s (HEAD and GET at $LAT_RATE/s each, $PUSH_THREADS pushers); part 3 $REF_REPOS repositories x $PER_REPO x $BLOBS blobs of $REF_SIZE B"
     printf '%s\n' "${ROWS[@]}"
     if ((${#NOTES[@]})); then echo; printf -- '- %s\n' "${NOTES[@]}"; fi
   } >"$WORK/report.md"
