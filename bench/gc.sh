@@ -347,8 +347,9 @@ phase_run() {
     log "load r$r $ph: ${w^^} p50 $(calc "$(jget p50_ms)" 3) p99 $(calc "$(jget p99_ms)" 3) max $(calc "$(jget max_ms)" 1) ms, $(calc "$(jget rps)" 0) req/s"
   done
   OUT=$(<"$WORK/push.json")
-  M[$ph.push.bps]+=" $(jget blobs_per_s)"
-  log "load r$r $ph: push $(calc "$(jget blobs_per_s)" 0) blobs/s"
+  M[$ph.push.bps]+=" $(jget blobs_per_s)" M[$ph.push.p50]+=" $(jget p50_ms)" M[$ph.push.p99]+=" $(jget p99_ms)"
+  M[$ph.push.max]+=" $(jget max_ms)"
+  log "load r$r $ph: push $(calc "$(jget blobs_per_s)" 0) blobs/s, p50 $(calc "$(jget p50_ms)" 1) p99 $(calc "$(jget p99_ms)" 1) max $(calc "$(jget max_ms)" 0) ms"
   if [[ $ph == gc ]]; then
     touch "$stop"
     wait "$loop_pid" || { cat "$WORK/gc-loop.err" >&2; die "the GC loop failed"; }
@@ -398,6 +399,9 @@ part_load() {
   lrow "GET manifest by tag, **p99** (ms)" get.p99 "≤ 2" 3
   lrow "… requests/s ($LAT_THREADS client processes, $(rate_label))" get.rps "" 0
   lrow "**push** $PUSH_SIZE B blobs, $PUSH_THREADS clients (blobs/s)" push.bps "≥ 0.9" 0
+  lrow "… one push (monolithic POST), p50 (ms)" push.p50 "" 1
+  lrow "… one push, p99 (ms)" push.p99 "" 1
+  lrow "… one push, slowest (ms)" push.max "" 0
   lrow "berth CPU over the phase (s)" cpu "" 2
   local runs busy first
   runs=$(median "${M[gc.runs]}") busy=$(median "${M[gc.busy]}") first=$(calc "$(median "${M[gc.run_first]}")" 2)

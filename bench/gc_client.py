@@ -38,7 +38,8 @@ the first half are kept, the next 30 % deleted, the rest untagged.)
             (open loop, latencies counted from when a request was due if the
             server held it up); 0: closed loops, as fast as they go.
   push-rate --base URL --repo R --seconds S [--threads T] [--size BYTES] [--upload ...]
-            distinct random blobs, as many as fit in S seconds; blobs/s.
+            distinct random blobs, as many as fit in S seconds; blobs/s and
+            p50/p99/max of one push (its POST, or POST + PUT).
   verify    --base URL --repos N [--sample K] [--gone-kept N] [--expect-gone]
             every K-th repository: counts the kept manifests that answer GET
             by tag with their digest (manifests_ok, else manifests_bad) and
@@ -370,6 +371,7 @@ def cmd_latency(a):
 
 def cmd_push_rate(a):
     counts = [0] * a.threads
+    lat = [[] for _ in range(a.threads)]
     errors = []
     stop = time.monotonic() + a.seconds
     tag = f"{os.getpid()}-{time.time_ns()}".encode()
@@ -378,9 +380,13 @@ def cmd_push_rate(a):
         try:
             conn = Conn(a.base)
             n = 0
+            pc = time.perf_counter
             while time.monotonic() < stop:
                 data = tag + f"/{t}/{n}/".encode() + os.urandom(max(0, a.size - 40))
-                push_blob(conn, a.repo, data, sha(data), a.upload)
+                d = sha(data)
+                t0 = pc()
+                push_blob(conn, a.repo, data, d, a.upload)
+                lat[t].append(pc() - t0)
                 n += 1
             counts[t] = n
         except Exception as e:  # noqa: BLE001
@@ -395,7 +401,10 @@ def cmd_push_rate(a):
     dt = time.monotonic() - t0
     if errors:
         raise RuntimeError(errors[0])
-    print(json.dumps({"blobs": sum(counts), "seconds": dt, "blobs_per_s": sum(counts) / dt}))
+    v = sorted(x for part in lat for x in part)
+    print(json.dumps({"blobs": sum(counts), "seconds": dt, "blobs_per_s": sum(counts) / dt,
+                      "p50_ms": 1000 * pct(v, 50), "p99_ms": 1000 * pct(v, 99),
+                      "max_ms": 1000 * (v[-1] if v else 0)}))
 
 
 class Unsupported(Exception):
