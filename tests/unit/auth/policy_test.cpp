@@ -104,6 +104,16 @@ TEST(PolicyTest, CatalogIsForAdminsOnly) {
   EXPECT_TRUE(p.Grant(User("root"), {{"registry", "other", {"*"}}}).empty());
 }
 
+TEST(PolicyTest, AdminExtensionsAreForAdminsOnly) {
+  const Policy p(Options());
+  const std::vector<Scope> admin = {{"registry", "admin", {"*"}}};
+  EXPECT_EQ(p.Grant(User("root"), admin), admin);
+  EXPECT_TRUE(p.Grant(User("alice"), admin).empty());
+  EXPECT_TRUE(p.Grant(User("admin2"), admin).empty());
+  EXPECT_TRUE(p.Grant(Anonymous(), admin).empty());
+  EXPECT_TRUE(p.Grant(User("root"), {{"registry", "admin", {"pull"}}}).empty());
+}
+
 TEST(PolicyTest, UnknownTypesAndActionsAreDenied) {
   const Policy p(Options());
   for (const Identity& who : {User("alice"), User("root")}) {

@@ -69,6 +69,14 @@ void ExpectDefaults(const Config& c) {
   EXPECT_EQ(c.http.max_header_bytes, 16384u);
   EXPECT_EQ(c.http.max_connections, 1024u);
   EXPECT_EQ(c.http.shutdown_grace, 10u);
+  EXPECT_EQ(c.gc.interval, 3600u);
+  EXPECT_EQ(c.gc.delay, 3600u);
+  EXPECT_EQ(c.gc.untagged_delay, 86400u);
+  EXPECT_EQ(c.uploads.max_age, 86400u);
+  EXPECT_EQ(c.quota.default_bytes, 0u);
+  EXPECT_TRUE(c.quota.namespaces.empty());
+  EXPECT_FALSE(c.retention.dry_run);
+  EXPECT_TRUE(c.retention.policies.empty());
 }
 
 TEST_F(ConfigTest, Defaults) {
@@ -112,6 +120,51 @@ TEST_F(ConfigTest, EnvironmentOverrides) {
   EXPECT_EQ(c.http.io_threads, 8u);
   EXPECT_EQ(c.registry.max_manifest_bytes, 4u * 1024 * 1024);
   EXPECT_EQ(c.storage.root, "/data");
+}
+
+TEST_F(ConfigTest, LifecycleKeys) {
+  Config c = Load(Yaml(R"(
+gc: {interval: 0, delay: 0, untagged_delay: 5, batch: 7}
+uploads: {max_age: 120}
+quota:
+  default: 1000
+  namespaces: {alice: 5, bob: 0}
+retention:
+  dry_run: true
+  policies:
+    - repositories: "alice/*"
+      keep_last: 3
+      keep_tags: "^v"
+    - {repositories: "**", keep_days: 30}
+)"),
+                  {"BERTH_GC_DELAY=9"});
+  EXPECT_EQ(c.gc.interval, 0u);
+  EXPECT_EQ(c.gc.delay, 9u);
+  EXPECT_EQ(c.gc.untagged_delay, 5u);
+  EXPECT_EQ(c.gc.batch, 7u);
+  EXPECT_EQ(c.uploads.max_age, 120u);
+  EXPECT_EQ(c.quota.default_bytes, 1000u);
+  EXPECT_EQ(c.quota.namespaces.at("alice"), 5u);
+  EXPECT_EQ(c.quota.namespaces.at("bob"), 0u);
+  EXPECT_TRUE(c.retention.dry_run);
+  ASSERT_EQ(c.retention.policies.size(), 2u);
+  EXPECT_EQ(c.retention.policies[0].repositories, "alice/*");
+  EXPECT_EQ(c.retention.policies[0].keep_last, 3u);
+  EXPECT_FALSE(c.retention.policies[0].keep_days);
+  EXPECT_EQ(c.retention.policies[0].keep_tags, "^v");
+  EXPECT_EQ(c.retention.policies[1].keep_days, 30u);
+}
+
+TEST_F(ConfigTest, LifecycleErrorsNameTheKey) {
+  EXPECT_NE(ErrorOf(Yaml("retention:\n  policies:\n    - {keep_last: 1}\n"), {})
+                .find("retention.policies[0].repositories"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Yaml("retention:\n  policies:\n    - {repositories: x, keep: 1}\n"), {})
+                .find("retention.policies[0].keep"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Yaml("quota:\n  namespaces: {alice: lots}\n"), {}).find("quota.namespaces.alice"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("", {"BERTH_QUOTA_NAMESPACES=alice"}).find("YAML"), std::string::npos);
 }
 
 TEST_F(ConfigTest, EnvironmentWinsOverFile) {
