@@ -286,22 +286,36 @@ part_scale() {
   fig scale.gc.rss_before_mib "$rss0"; fig scale.gc.blobs_deleted "$got_b"; fig scale.gc.links_deleted "$got_l"
   fig scale.gc.manifests_deleted "$got_m"; fig scale.gc.bytes_freed "$freed"
   fig scale.gc.server_s "$(jget seconds)"; fig scale.populate.rss_peak_mib "$pop_rss"
-  [[ $got_b == "$garbage_blobs" && $got_l == "$garbage_blobs" && $got_m == "$untagged" ]] ||
-    note "scale: **GC counts differ from the garbage made**: manifests $got_m (expected $untagged), links $got_l, blobs $got_b (expected $garbage_blobs)."
-  # The second run has nothing to collect: the cost of looking.
-  gc_call berth
-  local wall2 cpu2
-  wall2=$(calc "$(jget wall_s)" 2) cpu2=$GC_CPU
-  line "second GC, nothing left to collect: wall / CPU (s)" "$wall2 / $cpu2"
+  [[ $got_m == "$untagged" ]] || note "scale: the GC deleted $got_m manifests, expected $untagged."
+  # More runs until one finds nothing: a run may leave what it made garbage
+  # itself (see the note); the last run is the cost of looking at a clean store.
+  local runs=1 tot_wall=$wall tot_cpu=$cpu tot_b=$got_b tot_l=$got_l wall2 cpu2
+  while true; do
+    gc_call berth
+    wall2=$(calc "$(jget wall_s)" 2) cpu2=$GC_CPU
+    [[ $(jget blobs_deleted) == 0 && $(jget links_deleted) == 0 && $(jget manifests_deleted) == 0 ]] && break
+    runs=$((runs + 1))
+    tot_wall=$(calc "$tot_wall + $wall2" 2) tot_cpu=$(calc "$tot_cpu + $cpu2" 2)
+    tot_b=$((tot_b + $(jget blobs_deleted))) tot_l=$((tot_l + $(jget links_deleted)))
+    log "scale: GC run $runs: $OUT"
+    ((runs < 5)) || { note "scale: 5 GC runs and still something to collect."; break; }
+  done
+  if ((runs > 1)); then
+    line "runs until nothing is left: runs; their wall / CPU (s); links / blobs deleted" \
+      "$runs; $tot_wall / $tot_cpu; $tot_l / $tot_b"
+    note "scale: the first GC run left $((garbage_blobs - got_b)) of the $garbage_blobs garbage blobs, which the next run removed: with gc.delay 0 a run's cut-off is its start second + 1, and removing a manifest stamps its links with the current second, so the links of the manifests that the run itself removed after its first second wait for the next run."
+  fi
+  fig scale.gc_all.runs "$runs"; fig scale.gc_all.wall_s "$tot_wall"; fig scale.gc_all.cpu_s "$tot_cpu"
+  fig scale.gc_all.blobs_deleted "$tot_b"
+  line "GC with nothing left to collect: wall / CPU (s)" "$wall2 / $cpu2"
   fig scale.gc_noop.wall_s "$wall2"; fig scale.gc_noop.cpu_s "$cpu2"
-  [[ $(jget blobs_deleted) == 0 ]] || note "scale: the second GC still deleted $(jget blobs_deleted) blobs."
   local du1 files1
   du1=$(du_disk "$root"); files1=$(blob_files "$root")
   line "blob files under blobs/ before / after" "$files0 / $files1"
   line "storage root on disk before / after (du, MB; metadata.db does not shrink)" "$(mb "$du0") / $(mb "$du1")"
   fig scale.blob_files.before "$files0"; fig scale.blob_files.after "$files1"
   fig scale.du.before "$du0"; fig scale.du.after "$du1"
-  ((files0 - files1 == got_b)) || note "scale: blob files went from $files0 to $files1, but the GC reported $got_b blobs deleted."
+  ((files0 - files1 == tot_b)) || note "scale: blob files went from $files0 to $files1, but the GC runs reported $tot_b blobs deleted."
   py berth verify --repos "$REPOS" --per-repo "$PER_REPO" --blobs "$BLOBS" --size "$SIZE" --prefix gc --seed 1 \
     --sample "$(((REPOS + 49) / 50))" --expect-gone --threads 4
   log "scale: verified after GC: $OUT"
