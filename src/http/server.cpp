@@ -136,6 +136,11 @@ struct Runtime::Impl {
         spdlog::warn("{}: accept failed: {}", l.options.name, ec.message());
         continue;
       }
+      // A response goes out as head then body (often a file): with Nagle on,
+      // the body waits for the ACK of the head, which a client delays by up
+      // to 40 ms on a keep-alive connection. Best effort: a failure only costs speed.
+      boost::system::error_code nodelay_ec;
+      socket.set_option(asio::ip::tcp::no_delay(true), nodelay_ec);
       auto ex = socket.get_executor();
       auto done = [name = l.options.name](std::exception_ptr e) { LogException(e, name + " session"); };
       std::shared_ptr<asio::ssl::context> tls;
