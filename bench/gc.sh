@@ -13,7 +13,7 @@
 #               berth's online GC against `docker-registry garbage-collect
 #               --delete-untagged` (registry stopped): time, downtime, bytes.
 #
-#   bench/gc.sh            full sizes; about 10 minutes
+#   bench/gc.sh            full sizes; 4 to 6 minutes on a 2-core VM
 #   bench/gc.sh --quick    10x fewer of everything; under 2 minutes
 #
 # BENCH_QUICK=1 is the same as --quick. Prints markdown tables and one
