@@ -46,11 +46,18 @@ Result<GcReport> Collector::Run(bool dry_run) {
   if (pulls_) {
     if (auto s = pulls_->Flush(store_); !s.ok()) spdlog::warn("gc: pull times not written: {}", s.message());
   }
+  // Each step takes the time when it starts: what an earlier step touched
+  // (the links of the manifests it removed) is then older than the cut-off
+  // with a delay of 0, and goes in this run rather than the next.
   Status s = Retention(dry_run, now, r);
-  if (s.ok()) s = Manifests(dry_run, now, r);
-  if (s.ok()) s = Links(dry_run, now, r);
+  if (s.ok()) s = Manifests(dry_run, r);
+  if (s.ok()) s = Links(dry_run, UnixNow(), r);
   if (s.ok()) s = Blobs(dry_run, r);
   if (s.ok()) s = OrphanFiles(dry_run, r);
+  if (s.ok() && !dry_run) {
+    auto purged = blobs_.Purge();  // the slow unlinks, with no lock held
+    if (!purged) s = purged.status();
+  }
   if (s.ok() && !dry_run) {
     auto n = uploads_.ExpireIdle(options_.upload_max_age);
     if (n) r.uploads_deleted = *n;
@@ -104,9 +111,9 @@ Status Collector::Retention(bool dry_run, int64_t now, GcReport& r) {
   }
 }
 
-Status Collector::Manifests(bool dry_run, int64_t now, GcReport& r) {
-  const int64_t before = Before(now, options_.untagged_delay);
+Status Collector::Manifests(bool dry_run, GcReport& r) {
   for (int pass = 0; pass < kMaxManifestPasses; ++pass) {
+    const int64_t before = Before(UnixNow(), options_.untagged_delay);
     uint64_t this_pass = 0;
     storage::KeyCursor cursor;
     while (true) {
@@ -153,7 +160,8 @@ Status Collector::Blobs(bool dry_run, GcReport& r) {
     std::vector<Digest> digests;
     for (const auto& b : *batch) digests.push_back(b.digest);
     // Row, then file, under the digests' locks: a push publishing one of
-    // them waits, then finds it gone and writes it anew.
+    // them waits, then finds it gone and writes it anew. Remove is a rename;
+    // the unlinks come after the run (Purge), when no lock is held.
     auto guard = locks_.Lock(digests);
     auto forgotten = store_.ForgetBlobs(digests);
     if (!forgotten) return forgotten.status();

@@ -79,7 +79,7 @@ class Collector {
 
  private:
   Status Retention(bool dry_run, int64_t now, GcReport& r);
-  Status Manifests(bool dry_run, int64_t now, GcReport& r);
+  Status Manifests(bool dry_run, GcReport& r);
   Status Links(bool dry_run, int64_t now, GcReport& r);
   Status Blobs(bool dry_run, GcReport& r);
   Status OrphanFiles(bool dry_run, GcReport& r);

@@ -49,7 +49,7 @@ http::Response Complete(Deps& d, const Route& route, storage::Upload& up, const 
     // refused pushes could still fill the disk.
     if (s.code() == Errc::kDenied && d.lifecycle.store) {
       auto known = d.lifecycle.store->BlobsKnown({digest});
-      if (known && !(*known)[0]) (void)d.blobs.Remove(digest);
+      if (known && !(*known)[0] && d.blobs.Remove(digest).ok()) (void)d.blobs.Purge();
     }
     return ErrorResponse(s);
   }

@@ -39,9 +39,14 @@ class BlobStore {
   // REQUIRES: the content of `staged_path` hashes to `digest`.
   virtual Status Publish(const std::string& staged_path, const Digest& digest) = 0;
 
-  // Removes a blob's file; OK when it is already gone. Only GC calls it,
-  // holding the digest's DigestLocks stripe, after the blob's row is gone.
+  // Takes a blob's file out of the store at once (a rename: cheap, so GC
+  // holds the digest's DigestLocks stripe only briefly); OK when it is
+  // already gone. Its space is freed by Purge. Called after the row is gone.
   virtual Status Remove(const Digest& digest) = 0;
+
+  // Frees the space of removed blobs (unlinking can be slow; no lock is
+  // needed). Returns how many files it freed.
+  virtual Result<uint64_t> Purge() = 0;
 
   // Calls `visit` for each stored blob (digest and size), a directory at a
   // time; names that are not digests are skipped. kInternal on I/O failure.

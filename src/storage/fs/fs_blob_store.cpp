@@ -67,6 +67,8 @@ Status FsBlobStore::Prepare() {
   const Digest probe(DigestAlgorithm::kSha256, std::string(64, '0'));  // names the sha256 dir
   std::string blobs = layout::BlobsDir(root_), algorithm = layout::AlgorithmDir(root_, probe);
   if (::mkdir(blobs.c_str(), 0700) != 0 && errno != EEXIST) return PosixError("mkdir " + blobs, errno);
+  const std::string trash = layout::TrashDir(root_);
+  if (::mkdir(trash.c_str(), 0700) != 0 && errno != EEXIST) return PosixError("mkdir " + trash, errno);
   if (::mkdir(algorithm.c_str(), 0700) != 0 && errno != EEXIST) {
     return PosixError("mkdir " + algorithm, errno);
   }
@@ -90,8 +92,18 @@ Status FsBlobStore::Remove(const Digest& digest) {
   std::string path = layout::BlobPath(root_, digest);
   // No directory sync: a file that comes back after a crash has no row, and
   // the next collection removes it again.
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return PosixError("remove blob " + digest.str(), errno);
-  return Status::Ok();
+  if (::rename(path.c_str(), layout::TrashPath(root_, digest).c_str()) == 0) return Status::Ok();
+  if (errno == ENOENT) {
+    if (::access(path.c_str(), F_OK) != 0) return Status::Ok();  // already gone
+    // The trash directory is missing (a root made before it existed).
+    if (::mkdir(layout::TrashDir(root_).c_str(), 0700) != 0 && errno != EEXIST) {
+      return PosixError("mkdir " + layout::TrashDir(root_), errno);
+    }
+    if (::rename(path.c_str(), layout::TrashPath(root_, digest).c_str()) == 0 || errno == ENOENT) {
+      return Status::Ok();
+    }
+  }
+  return PosixError("remove blob " + digest.str(), errno);
 }
 
 namespace {
@@ -112,6 +124,21 @@ Result<std::vector<std::string>> ListDir(const std::string& dir) {
 }
 
 }  // namespace
+
+Result<uint64_t> FsBlobStore::Purge() {
+  auto names = ListDir(layout::TrashDir(root_));
+  if (!names) return names.status();
+  uint64_t freed = 0;
+  for (const auto& name : *names) {
+    std::string path = layout::TrashDir(root_) + "/" + name;
+    if (::unlink(path.c_str()) == 0) {
+      ++freed;
+    } else if (errno != ENOENT) {
+      return PosixError("unlink " + path, errno);
+    }
+  }
+  return freed;
+}
 
 Status FsBlobStore::ForEach(const std::function<void(const Digest&, uint64_t size)>& visit) {
   auto algorithms = ListDir(layout::BlobsDir(root_));

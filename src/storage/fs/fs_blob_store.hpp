@@ -24,7 +24,10 @@ class FsBlobStore final : public BlobStore {
   Result<OpenBlob> Open(const Digest& digest) override;
   Result<uint64_t> Stat(const Digest& digest) override;
   Status Publish(const std::string& staged_path, const Digest& digest) override;
+  // Remove renames into <root>/trash/; Purge empties it (also of files a
+  // crash left there).
   Status Remove(const Digest& digest) override;
+  Result<uint64_t> Purge() override;
   Status ForEach(const std::function<void(const Digest&, uint64_t size)>& visit) override;
 
  private:

@@ -23,6 +23,11 @@ inline std::string BlobPath(const std::string& root, const Digest& d) {
   return ShardDir(root, d) + "/" + d.hex();
 }
 inline std::string UploadsDir(const std::string& root) { return root + "/uploads"; }
+// Blob files GC took out of blobs/, waiting to be unlinked ("<algorithm>-<hex>").
+inline std::string TrashDir(const std::string& root) { return root + "/trash"; }
+inline std::string TrashPath(const std::string& root, const Digest& d) {
+  return TrashDir(root) + "/" + std::string(d.algorithm_name()) + "-" + d.hex();
+}
 // One file per upload session, named "<id>-<key>" where the key is derived
 // from the repository (FsUploadStore), so the name alone says whose it is.
 inline std::string UploadFile(const std::string& root, const std::string& name) {

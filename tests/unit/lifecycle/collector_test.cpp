@@ -109,6 +109,7 @@ TEST_F(CollectorTest, RemovesWhatADeletedImageLeftAndKeepsTheRest) {
   EXPECT_EQ(r.blobs_deleted, 1u);
   EXPECT_EQ(r.bytes_freed, std::string("old layer").size());
   EXPECT_FALSE(OnDisk(only_old));
+  EXPECT_TRUE(fs::is_empty(storage::layout::TrashDir(root_)));  // unlinked after the run
   EXPECT_TRUE(OnDisk(shared));
   EXPECT_TRUE(OnDisk(only_new));
   EXPECT_TRUE(meta_->GetManifest("a/x", Reference(std::string("new"))).ok());
