@@ -19,8 +19,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/oci.sh"
 
 KILLS=${GC_CRASH_KILLS:-20}
-GARBAGE=${GC_CRASH_GARBAGE:-150} # untagged manifests (config + unique layer + shared layer)
-LINKS=${GC_CRASH_LINKS:-50}      # blob links that no manifest references
+GARBAGE=${GC_CRASH_GARBAGE:-300} # untagged manifests (config + unique layer + shared layer)
+LINKS=${GC_CRASH_LINKS:-100}     # blob links that no manifest references
 ROOT=$WORK/root
 CONF=$WORK/berth.yaml
 printf 'storage:\n  root: %s\n' "$ROOT" >"$CONF"
@@ -40,6 +40,7 @@ for _ in $(seq 1 18); do [[ -x $BERTH_BIN ]] && break; echo "waiting for $BERTH_
 need jq || { summary; exit 1; }
 tool() { timeout 300 python3 "$HERE/gc_tool.py" --base "$BASE" "$@"; }
 blob_files() { find "$ROOT/blobs" -type f | wc -l; }
+trash_files() { find "$ROOT/trash" -type f 2>/dev/null | wc -l; }
 # fsck_ok LABEL: berth fsck on the store exits 0 (prints the problems if not).
 fsck_ok() {
   local out rc
@@ -105,7 +106,7 @@ for k in $(seq 1 "$KILLS"); do
   fi
   chk=$(tool check-crash --kept "$WORK/kept.json" --garbage "$WORK/garbage.json" --sample 300)
   [[ $? == 0 ]] || { bad_checks=$((bad_checks + 1)); echo "   kill $k: $(jq -c .problems <<<"$chk" | cut -c1-400)"; }
-  echo "   kill $k after $ms ms: GC $st; blob files $before -> $after; $(jq -c 'del(.problems)' <<<"$chk")"
+  echo "   kill $k after $ms ms: GC $st; blob files $before -> $after, in trash/ $(trash_files); $(jq -c 'del(.problems)' <<<"$chk")"
   if [[ $st == completed ]] && ((k < KILLS)); then
     refills=$((refills + 1))
     tool fill-garbage crash/g --seed "g1-$k" --out "$WORK/garbage.json" --manifests "$GARBAGE" --links "$LINKS" \
@@ -133,6 +134,9 @@ kept_only() {
   find "$ROOT/blobs" -type f -printf '%f\n' | sort >"$WORK/have.files"
   cut -c8-71 "$WORK/kept.blobs" | sort >"$WORK/want.files"
   expect_eq "$2: no kept blob file is missing" 0 "$(comm -23 "$WORK/want.files" "$WORK/have.files" | wc -l)"
+  # (GC renames a file into trash/ and unlinks it after the run: a crash
+  # may leave some there, which the next run must remove)
+  expect_eq "$2: nothing is left in trash/" 0 "$(find "$ROOT/trash" -type f 2>/dev/null | wc -l)"
   if [[ $(comm -13 "$WORK/want.files" "$WORK/have.files" | wc -l) == 0 && $have_bytes == "$KEPT_BYTES" ]]; then
     pass "$2: the blob files left are exactly the kept blobs ($KEPT_FILES files, $KEPT_BYTES bytes)"
     return 0
