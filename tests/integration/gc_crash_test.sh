@@ -24,6 +24,7 @@ LINKS=${GC_CRASH_LINKS:-100}     # blob links that no manifest references
 ROOT=$WORK/root
 CONF=$WORK/berth.yaml
 printf 'storage:\n  root: %s\n' "$ROOT" >"$CONF"
+# shellcheck disable=SC2034 # read by lib.sh start_berth
 START_ARGS=(-c "$CONF")
 ENVS=(BERTH_TLS_ENABLED=false BERTH_GC_INTERVAL=0 BERTH_GC_DELAY=0 BERTH_GC_UNTAGGED_DELAY=0 BERTH_GC_BATCH=1)
 PORT=$(free_port)
@@ -52,8 +53,8 @@ fsck_ok() {
 }
 # wait_http PORT: until /v2/ on PORT answers (10 s at most).
 wait_http() {
-  local i
-  for i in $(seq 1 500); do
+  local _
+  for _ in $(seq 1 500); do
     [[ $(curl -s --max-time 1 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/readyz") == 200 ]] && return 0
     sleep 0.02
   done

@@ -22,6 +22,7 @@ ROOT=$WORK/root
 PORT=$(free_port)
 CONF=$WORK/berth.yaml
 printf 'storage:\n  root: %s\n' "$ROOT" >"$CONF"
+# shellcheck disable=SC2034 # read by lib.sh start_berth
 START_ARGS=(-c "$CONF")
 
 for _ in $(seq 1 18); do [[ -x $BERTH_BIN ]] && break; echo "waiting for $BERTH_BIN"; sleep 10; done

@@ -35,6 +35,7 @@
 # Environment: KEEP_WORK=1 keeps the work dir; GC_SKIP="7 8" skips sections.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/oci.sh"
+# shellcheck disable=SC2034 # START_ARGS is read by lib.sh start_berth
 
 LOGS=$WORK/logs
 mkdir -p "$LOGS" "$WORK/tmp"
@@ -484,6 +485,7 @@ EOF
   tool push-image q1/b t1 --seed q1b --layers 1 --layer-size 2097152 >"$WORK/q1b2.json"
   check "after GC, the refused 2 MiB push into q1/b succeeds" jq -e .digest "$WORK/q1b2.json" >/dev/null
   expect_eq "usage q1 = that image's blobs" "$(expected_usage "$WORK/q1b2.json")" "$(usage_of q1 used_bytes)"
+  # shellcheck disable=SC2034
   START_ARGS=()
 fi
 
