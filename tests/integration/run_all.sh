@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every integration test script (tests/integration/*_test.sh), or the
 # ones named (run_all.sh api stall), against the built binary and prints one
-# closing line over all of them.
+# closing line over all of them. The storage lifecycle suites (gc, gc_race,
+# gc_crash: docs/lifecycle.md) are among them; gc needs skopeo, podman and
+# libfaketime (scripts/install-deps.sh --test).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 passed=0
