@@ -116,6 +116,7 @@ lifecycle::CollectorOptions CollectorOptionsOf(const config::Config& c) {
   o.upload_max_age = static_cast<int64_t>(c.uploads.max_age);
   o.batch = static_cast<size_t>(c.gc.batch);
   o.retention_dry_run = c.retention.dry_run;
+  o.dry_run_path = storage::layout::GcDryRunDb(c.storage.root);
   for (const auto& p : c.retention.policies) {
     lifecycle::RetentionPolicy rp{p.repositories, p.keep_last, p.keep_days, p.keep_tags, {}};
     if (auto s = lifecycle::Compile(rp); !s.ok()) throw config::ConfigError(s.message());

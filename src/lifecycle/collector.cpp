@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 namespace berth::lifecycle {
 namespace {
@@ -39,46 +40,101 @@ Collector::~Collector() { Stop(); }
 Result<GcReport> Collector::Run(bool dry_run) {
   std::lock_guard run(run_mu_);
   const auto start = std::chrono::steady_clock::now();
-  GcReport r;
-  r.dry_run = dry_run;
-  const int64_t now = UnixNow();
   // Retention reads pull times: bring them up to date first.
   if (pulls_) {
     if (auto s = pulls_->Flush(store_); !s.ok()) spdlog::warn("gc: pull times not written: {}", s.message());
   }
-  // Each step takes the time when it starts: what an earlier step touched
-  // (the links of the manifests it removed) is then older than the cut-off
-  // with a delay of 0, and goes in this run rather than the next.
-  Status s = Retention(dry_run, now, r);
-  if (s.ok()) s = Manifests(dry_run, r);
-  if (s.ok()) s = Links(dry_run, UnixNow(), r);
-  if (s.ok()) s = Blobs(dry_run, r);
-  if (s.ok()) s = OrphanFiles(dry_run, r);
-  if (s.ok() && !dry_run) {
-    auto purged = blobs_.Purge();  // the slow unlinks, with no lock held
-    if (!purged) s = purged.status();
+  auto r = dry_run ? DryRun() : Collect(false);
+  if (!r) {
+    spdlog::error("gc{}: stopped: {}", dry_run ? " (dry run)" : "", r.status().message());
+    return r;
   }
-  if (s.ok() && !dry_run) {
-    auto n = uploads_.ExpireIdle(options_.upload_max_age);
-    if (n) r.uploads_deleted = *n;
-    else s = n.status();
-  }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!s.ok()) {
-    spdlog::error("gc: stopped after {:.2f} s: {}", r.seconds, s.message());
-    return s;
-  }
+  r->dry_run = dry_run;
+  r->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::info(
       "gc{}: {:.2f} s, tags {}, manifests {}, links {}, blobs {} ({} bytes), orphan files {}, "
       "uploads {}",
-      dry_run ? " (dry run)" : "", r.seconds, r.tags_deleted, r.manifests_deleted, r.links_deleted,
-      r.blobs_deleted, r.bytes_freed, r.orphan_files_deleted, r.uploads_deleted);
+      dry_run ? " (dry run)" : "", r->seconds, r->tags_deleted, r->manifests_deleted,
+      r->links_deleted, r->blobs_deleted, r->bytes_freed, r->orphan_files_deleted,
+      r->uploads_deleted);
   return r;
 }
 
-Status Collector::Retention(bool dry_run, int64_t now, GcReport& r) {
+namespace {
+
+// The blob store a dry run collects against: removing only remembers, and
+// the walk skips what was "removed", so nothing is counted twice.
+class CountingBlobStore final : public storage::BlobStore {
+ public:
+  explicit CountingBlobStore(storage::BlobStore& real) : real_(real) {}
+  Result<storage::OpenBlob> Open(const Digest& d) override { return real_.Open(d); }
+  Result<uint64_t> Stat(const Digest& d) override { return real_.Stat(d); }
+  Status Publish(const std::string&, const Digest&) override {
+    return {Errc::kInternal, "a dry run publishes nothing"};
+  }
+  Status Remove(const Digest& d) override {
+    removed_.insert(d.str());
+    return Status::Ok();
+  }
+  Result<uint64_t> Purge() override { return uint64_t{0}; }
+  Status ForEach(const std::function<void(const Digest&, uint64_t)>& visit) override {
+    return real_.ForEach([&](const Digest& d, uint64_t size) {
+      if (!removed_.contains(d.str())) visit(d, size);
+    });
+  }
+
+ private:
+  storage::BlobStore& real_;
+  std::set<std::string> removed_;
+};
+
+}  // namespace
+
+Result<GcReport> Collector::DryRun() {
+  if (options_.dry_run_path.empty()) {
+    return Status(Errc::kUnsupported, "dry runs need a place for their copy of the metadata");
+  }
+  auto copy = store_.Copy(options_.dry_run_path);
+  if (!copy) return copy.status();
+  CountingBlobStore blobs(blobs_);
+  storage::DigestLocks locks;  // nothing real is removed: no push need wait
+  CollectorOptions o = options_;
+  o.interval = 0;
+  Collector on_copy((*copy)->meta(), (*copy)->lifecycle(), blobs, uploads_, locks, nullptr, o);
+  return on_copy.Collect(true);
+}
+
+Result<GcReport> Collector::Collect(bool simulate) {
+  GcReport r;
+  const int64_t now = UnixNow();
+  // Each step takes the time when it starts: what an earlier step touched
+  // (the links of the manifests it removed) is then older than the cut-off
+  // with a delay of 0, and goes in this run rather than the next.
+  // Retention in report-only mode (retention.dry_run) deletes no tag even here.
+  Status s = Retention(now, r);
+  if (s.ok()) s = Manifests(r);
+  if (s.ok()) s = Links(UnixNow(), r);
+  if (s.ok()) s = Blobs(r);
+  if (s.ok()) s = OrphanFiles(r);
+  if (s.ok() && !simulate) {
+    auto purged = blobs_.Purge();  // the slow unlinks, with no lock held
+    if (!purged) s = purged.status();
+  }
+  if (s.ok()) {
+    auto n = uploads_.ExpireIdle(options_.upload_max_age, simulate);
+    if (n) {
+      r.uploads_deleted = *n;
+    } else {
+      s = n.status();
+    }
+  }
+  if (!s.ok()) return s;
+  return r;
+}
+
+Status Collector::Retention(int64_t now, GcReport& r) {
   if (options_.retention.empty()) return Status::Ok();
-  const bool report_only = dry_run || options_.retention_dry_run;
+  const bool report_only = options_.retention_dry_run;
   std::string last_repo;
   while (true) {
     auto repos = meta_.ListRepositories(last_repo, 1000);
@@ -111,13 +167,13 @@ Status Collector::Retention(bool dry_run, int64_t now, GcReport& r) {
   }
 }
 
-Status Collector::Manifests(bool dry_run, GcReport& r) {
+Status Collector::Manifests(GcReport& r) {
   for (int pass = 0; pass < kMaxManifestPasses; ++pass) {
     const int64_t before = Before(UnixNow(), options_.untagged_delay);
     uint64_t this_pass = 0;
     storage::KeyCursor cursor;
     while (true) {
-      auto batch = store_.CollectManifests(before, options_.batch, dry_run, &cursor);
+      auto batch = store_.CollectManifests(before, options_.batch, false, &cursor);
       if (!batch) return batch.status();
       if (batch->empty()) break;
       this_pass += batch->size();
@@ -127,15 +183,15 @@ Status Collector::Manifests(bool dry_run, GcReport& r) {
       if (Stopping()) break;
     }
     r.manifests_deleted += this_pass;
-    if (dry_run || this_pass == 0 || Stopping()) break;
+    if (this_pass == 0 || Stopping()) break;
   }
   return Status::Ok();
 }
 
-Status Collector::Links(bool dry_run, int64_t now, GcReport& r) {
+Status Collector::Links(int64_t now, GcReport& r) {
   storage::KeyCursor cursor;
   while (!Stopping()) {
-    auto batch = store_.CollectLinks(Before(now, options_.delay), options_.batch, dry_run, &cursor);
+    auto batch = store_.CollectLinks(Before(now, options_.delay), options_.batch, false, &cursor);
     if (!batch) return batch.status();
     if (batch->empty()) break;
     r.links_deleted += batch->size();
@@ -143,20 +199,13 @@ Status Collector::Links(bool dry_run, int64_t now, GcReport& r) {
   return Status::Ok();
 }
 
-Status Collector::Blobs(bool dry_run, GcReport& r) {
+Status Collector::Blobs(GcReport& r) {
   std::string after;
   while (!Stopping()) {
     auto batch = store_.UnlinkedBlobs(after, options_.batch);
     if (!batch) return batch.status();
     if (batch->empty()) break;
     after = batch->back().digest.str();
-    if (dry_run) {
-      for (const auto& b : *batch) {
-        ++r.blobs_deleted;
-        r.bytes_freed += b.size;
-      }
-      continue;
-    }
     std::vector<Digest> digests;
     for (const auto& b : *batch) digests.push_back(b.digest);
     // Row, then file, under the digests' locks: a push publishing one of
@@ -175,7 +224,7 @@ Status Collector::Blobs(bool dry_run, GcReport& r) {
   return Status::Ok();
 }
 
-Status Collector::OrphanFiles(bool dry_run, GcReport& r) {
+Status Collector::OrphanFiles(GcReport& r) {
   // Files the database does not know: left by a crash between an upload's
   // rename and its link, or between a blob row's delete and the unlink.
   std::vector<std::pair<Digest, uint64_t>> pending;
@@ -191,13 +240,6 @@ Status Collector::OrphanFiles(bool dry_run, GcReport& r) {
     }
     pending.clear();
     if (unknown.empty()) return Status::Ok();
-    if (dry_run) {
-      for (const auto& u : unknown) {
-        ++r.orphan_files_deleted;
-        r.bytes_freed += u.second;
-      }
-      return Status::Ok();
-    }
     std::vector<Digest> names;
     for (const auto& u : unknown) names.push_back(u.first);
     auto guard = locks_.Lock(names);

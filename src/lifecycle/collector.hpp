@@ -35,6 +35,9 @@ struct CollectorOptions {
   std::vector<RetentionPolicy> retention;
   bool retention_dry_run = false;  // retention.dry_run: report, never delete tags
   int64_t pull_flush = 30;         // seconds between pull-time flushes
+  // Where a dry run writes its private copy of the metadata (same
+  // filesystem as the store); empty: dry runs are refused.
+  std::string dry_run_path;
 };
 
 struct TagRef {
@@ -67,7 +70,8 @@ class Collector {
   ~Collector();
 
   // One collection now. Errors end the run early; what was done stays done
-  // (the next run goes on from there).
+  // (the next run goes on from there). A dry run collects on a copy of the
+  // metadata with the same code, removing no file: its counts are exact.
   Result<GcReport> Run(bool dry_run);
 
   // Starts the background thread: pull flushes, and runs every interval
@@ -78,11 +82,14 @@ class Collector {
   void Stop();
 
  private:
-  Status Retention(bool dry_run, int64_t now, GcReport& r);
-  Status Manifests(bool dry_run, GcReport& r);
-  Status Links(bool dry_run, int64_t now, GcReport& r);
-  Status Blobs(bool dry_run, GcReport& r);
-  Status OrphanFiles(bool dry_run, GcReport& r);
+  // The steps of a run; `simulate` (on a copy): files and uploads are only counted.
+  Result<GcReport> Collect(bool simulate);
+  Result<GcReport> DryRun();
+  Status Retention(int64_t now, GcReport& r);
+  Status Manifests(GcReport& r);
+  Status Links(int64_t now, GcReport& r);
+  Status Blobs(GcReport& r);
+  Status OrphanFiles(GcReport& r);
   void Loop();
   bool Stopping();
 

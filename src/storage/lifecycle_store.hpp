@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,8 +61,26 @@ struct NamespaceUsage {
 std::string QuotaMessage(const std::string& name_space, uint64_t used, uint64_t adding,
                          uint64_t quota);
 
+class MetadataStore;
+class LifecycleStore;
+
+// A private, writable copy of the metadata (LifecycleStore::Copy), deleted
+// when dropped. A dry run collects on it with the real code, so its counts
+// are exactly what a run would delete, without touching the real data.
+class StoreCopy {
+ public:
+  virtual ~StoreCopy() = default;
+  virtual MetadataStore& meta() = 0;
+  virtual LifecycleStore& lifecycle() = 0;
+};
+
 class LifecycleStore {
  public:
+  // A consistent snapshot of the store, written to `path` (replaced if it
+  // exists; same filesystem as the store, as it may be large). Readers and
+  // writers of the store go on meanwhile.
+  virtual Result<std::unique_ptr<StoreCopy>> Copy(const std::string& path) = 0;
+
   virtual ~LifecycleStore() = default;
 
   // Manifests without a tag, parent or living subject, untouched since before

@@ -60,8 +60,9 @@ class UploadStore {
 
   // Removes sessions not written for more than `max_age_seconds`, and
   // anything else in the uploads area as old (leftovers of older layouts);
-  // sessions a request holds are kept. Returns how many were removed.
-  virtual Result<uint64_t> ExpireIdle(int64_t max_age_seconds) = 0;
+  // sessions a request holds are kept. Returns how many were removed (with
+  // dry_run: how many would be, removing nothing).
+  virtual Result<uint64_t> ExpireIdle(int64_t max_age_seconds, bool dry_run) = 0;
 };
 
 using UploadStorePtr = std::unique_ptr<UploadStore>;

@@ -1,6 +1,8 @@
 // SqliteMetadataStore, lifecycle half: GC candidates and their conditional
 // deletes, retention's tag times, pull times and namespace usage. The rules
 // are in docs/lifecycle.md; the schema (version 2) in sqlite_metadata_store.cpp.
+#include <unistd.h>
+
 #include <chrono>
 
 #include "common/names.hpp"
@@ -36,6 +38,44 @@ std::string QuotaMessage(const std::string& ns, uint64_t used, uint64_t adding, 
                   std::to_string(used) + " bytes)";
   if (adding > 0) m += " + " + HumanBytes(adding);
   return m + " of " + HumanBytes(quota) + " (" + std::to_string(quota) + " bytes)";
+}
+
+namespace {
+
+class SqliteCopy final : public StoreCopy {
+ public:
+  SqliteCopy(std::string path, std::unique_ptr<SqliteMetadataStore> store)
+      : path_(std::move(path)), store_(std::move(store)) {}
+  ~SqliteCopy() override {
+    store_.reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path_ + suffix).c_str());
+  }
+  MetadataStore& meta() override { return *store_; }
+  LifecycleStore& lifecycle() override { return *store_; }
+
+ private:
+  const std::string path_;
+  std::unique_ptr<SqliteMetadataStore> store_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StoreCopy>> SqliteMetadataStore::Copy(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path + suffix).c_str());
+  {
+    // A connection of its own: VACUUM INTO reads a snapshot like any reader,
+    // so pushes are not held up while it copies.
+    auto db = sql::Db::Open(path_);
+    if (!db) return db.status();
+    auto st = (*db)->Prepare("VACUUM INTO ?");
+    if (!st) return st.status();
+    if (auto s = st->Bind(1, path).Run(); !s.ok()) return s;
+  }
+  auto copy = Open(path);
+  if (!copy) return copy.status();
+  // Throwaway data: no fsync per transaction.
+  if (auto s = (*copy)->db_->Exec("PRAGMA synchronous=OFF"); !s.ok()) return s;
+  return std::unique_ptr<StoreCopy>(new SqliteCopy(path, std::move(copy).value()));
 }
 
 int64_t SqliteMetadataStore::Now() {

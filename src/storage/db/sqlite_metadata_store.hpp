@@ -50,6 +50,7 @@ class SqliteMetadataStore final : public MetadataStore, public LifecycleStore {
                                                     size_t limit) override;
 
   // LifecycleStore
+  Result<std::unique_ptr<StoreCopy>> Copy(const std::string& path) override;
   Result<std::vector<RepoEntry>> CollectManifests(int64_t before, size_t limit, bool dry_run,
                                                   KeyCursor* cursor) override;
   Result<std::vector<RepoEntry>> CollectLinks(int64_t before, size_t limit, bool dry_run,

@@ -301,7 +301,7 @@ Status FsUploadStore::Cancel(const std::string& id, const std::string& repositor
   return Status::Ok();
 }
 
-Result<uint64_t> FsUploadStore::ExpireIdle(int64_t max_age_seconds) {
+Result<uint64_t> FsUploadStore::ExpireIdle(int64_t max_age_seconds, bool dry_run) {
   const std::string dir = layout::UploadsDir(root_);
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
   if (!d) {
@@ -328,6 +328,10 @@ Result<uint64_t> FsUploadStore::ExpireIdle(int64_t max_age_seconds) {
     }
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0 || st.st_mtime >= cutoff) continue;
+    if (dry_run) {
+      ++removed;
+      continue;
+    }
     int rc = S_ISDIR(st.st_mode) ? ::rmdir(path.c_str()) : ::unlink(path.c_str());
     if (rc != 0) continue;  // not empty, or gone meanwhile: not ours to force
     if (session) sessions_.erase(name.substr(0, 32));

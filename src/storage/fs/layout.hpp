@@ -34,6 +34,8 @@ inline std::string UploadFile(const std::string& root, const std::string& name) 
   return UploadsDir(root) + "/" + name;
 }
 inline std::string MetadataDb(const std::string& root) { return root + "/metadata.db"; }
+// A dry run's private copy of metadata.db, deleted when the run ends.
+inline std::string GcDryRunDb(const std::string& root) { return root + "/gc-dry-run.db"; }
 inline std::string KeysDir(const std::string& root) { return root + "/keys"; }
 inline std::string LockFile(const std::string& root) { return root + "/LOCK"; }
 

@@ -53,6 +53,7 @@ class CollectorTest : public ::testing::Test {
     o.delay = 0;
     o.untagged_delay = 0;
     o.batch = 2;
+    o.dry_run_path = root_ + "/gc-dry-run.db";
     return o;
   }
   GcReport Run(CollectorOptions o, bool dry_run = false) {
@@ -102,7 +103,9 @@ TEST_F(CollectorTest, RemovesWhatADeletedImageLeftAndKeepsTheRest) {
 
   GcReport dry = Run(NoDelays(), true);
   EXPECT_EQ(dry.links_deleted, 1u);
+  EXPECT_EQ(dry.blobs_deleted, 1u);  // what the links free, counted too
   EXPECT_TRUE(OnDisk(only_old));
+  EXPECT_FALSE(fs::exists(root_ + "/gc-dry-run.db"));  // the copy is gone
 
   GcReport r = Run(NoDelays());
   EXPECT_EQ(r.links_deleted, 1u);
@@ -116,6 +119,41 @@ TEST_F(CollectorTest, RemovesWhatADeletedImageLeftAndKeepsTheRest) {
   // Nothing left to do: a second run removes nothing.
   GcReport again = Run(NoDelays());
   EXPECT_EQ(again.links_deleted + again.blobs_deleted + again.manifests_deleted, 0u);
+}
+
+TEST_F(CollectorTest, ADryRunCountsExactlyWhatTheRunDeletes) {
+  Digest layer = Push("a/x", "layer");
+  Digest child = PutManifest("a/x", "child", std::nullopt, {layer.str()});
+  ManifestPut index;
+  index.record.digest = Sha256("index");
+  index.record.media_type = "application/vnd.oci.image.index.v1+json";
+  index.record.content = "index";
+  index.tag = "latest";
+  index.manifest_refs = {child.str()};
+  ASSERT_TRUE(meta_->PutManifest("a/x", index).ok());
+  ASSERT_TRUE(meta_->DeleteTag("a/x", "latest").ok());
+  auto idle = uploads_->Create("a/x");
+  ASSERT_TRUE(idle.ok());
+  idle->reset();
+  const timeval old[2] = {{::time(nullptr) - 7200, 0}, {::time(nullptr) - 7200, 0}};
+  for (const auto& e : fs::directory_iterator(storage::layout::UploadsDir(root_))) {
+    ASSERT_EQ(::utimes(e.path().c_str(), old), 0);
+  }
+  CollectorOptions o = NoDelays();
+  o.upload_max_age = 3600;
+  GcReport dry = Run(o, true);
+  EXPECT_TRUE(dry.dry_run);
+  EXPECT_TRUE(OnDisk(layer));
+  EXPECT_TRUE(meta_->GetManifest("a/x", Reference(child)).ok());
+  GcReport real = Run(o);
+  EXPECT_EQ(dry.manifests_deleted, 2u);  // the index, then its child
+  EXPECT_EQ(dry.manifests_deleted, real.manifests_deleted);
+  EXPECT_EQ(dry.links_deleted, real.links_deleted);
+  EXPECT_EQ(dry.blobs_deleted, real.blobs_deleted);
+  EXPECT_EQ(dry.bytes_freed, real.bytes_freed);
+  EXPECT_EQ(dry.uploads_deleted, 1u);
+  EXPECT_EQ(real.uploads_deleted, 1u);
+  EXPECT_FALSE(OnDisk(layer));
 }
 
 TEST_F(CollectorTest, ABlobLinkedElsewhereKeepsItsFile) {
