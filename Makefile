@@ -65,7 +65,7 @@ integration: build
 integration-asan: build-asan
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		STARTUP_BLOBS=10000 STARTUP_TAGS=1000 BERTH_BIN=$(CURDIR)/$(ASAN_BUILD)/src/berth \
-		tests/integration/run_all.sh api auth failures stall hostile
+		tests/integration/run_all.sh api auth failures stall hostile gc_race
 
 # libFuzzer needs clang; tests/fuzz/README.md says how to read the results.
 build-fuzz:
