@@ -282,6 +282,9 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
                           *tok.health);
     }
     WritePidFile(c.storage.pid_file);
+    runtime.OnStop([&reg] {
+      if (reg.collector) reg.collector->RequestStop();
+    });
     runtime.OnReload([&tok] {
       if (tok.cached) tok.cached->Clear();
       spdlog::info("reloaded: login cache cleared; the user file reloads itself when it changes");

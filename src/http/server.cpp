@@ -97,6 +97,7 @@ struct Runtime::Impl {
   asio::thread_pool pool;
   std::list<Listener> listeners;
   std::function<void()> on_reload;
+  std::function<void()> on_stop;
   // Made in Run before any I/O thread starts: asio's signal pipe must not be
   // set up by two threads at once (else one side never hears the signal).
   std::unique_ptr<asio::signal_set> stop;
@@ -194,6 +195,7 @@ struct Runtime::Impl {
     auto [ec, sig] = co_await stop->async_wait(kTuple);
     spdlog::info("signal {} received: no new connections; waiting up to {}s for requests in flight",
                  sig, grace.count());
+    if (on_stop) on_stop();
     for (auto& l : listeners) {
       boost::system::error_code ignored;
       l.acceptor->close(ignored);
@@ -228,6 +230,7 @@ struct Runtime::Impl {
 };
 
 void Runtime::OnReload(std::function<void()> fn) { impl_->on_reload = std::move(fn); }
+void Runtime::OnStop(std::function<void()> fn) { impl_->on_stop = std::move(fn); }
 
 Runtime::Runtime(int io_threads, int blocking_threads, std::chrono::seconds grace)
     : impl_(std::make_unique<Impl>(io_threads, blocking_threads, grace)) {}

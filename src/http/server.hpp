@@ -71,6 +71,11 @@ class Runtime {
   // Extra work on SIGHUP (runs on an I/O thread; keep it short).
   void OnReload(std::function<void()> fn);
 
+  // Extra work when a stop signal arrives, before the grace period (runs on
+  // an I/O thread; keep it short): tells long work behind a request (a GC
+  // run) to wind down, so the grace period is not spent waiting for it.
+  void OnStop(std::function<void()> fn);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -276,6 +276,14 @@ void Collector::Start() {
   thread_ = std::thread([this] { Loop(); });
 }
 
+void Collector::RequestStop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+}
+
 void Collector::Stop() {
   {
     std::lock_guard lock(mu_);

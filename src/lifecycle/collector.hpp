@@ -80,6 +80,9 @@ class Collector {
   void Start();
   // Stops the thread after the step under way, and flushes pull times.
   void Stop();
+  // Asks a run under way (background or on demand) to end after its current
+  // batch, without waiting for it; for the start of a shutdown.
+  void RequestStop();
 
  private:
   // The steps of a run; `simulate` (on a copy): files and uploads are only counted.

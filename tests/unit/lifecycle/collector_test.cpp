@@ -242,6 +242,16 @@ TEST_F(CollectorTest, IdleUploadsExpireHeldOnesStay) {
   EXPECT_TRUE((*held)->Keep().ok());
 }
 
+TEST_F(CollectorTest, AStoppedCollectorWindsDownAtOnce) {
+  for (int i = 0; i < 6; ++i) Push("a/x", "lonely " + std::to_string(i));
+  Collector c(*meta_, *meta_, *blobs_, *uploads_, locks_, &pulls_, NoDelays());  // batch 2
+  c.RequestStop();
+  auto r = c.Run(false);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->links_deleted, 0u);  // each step checks before its next batch
+  EXPECT_EQ(r->blobs_deleted, 0u);
+}
+
 TEST_F(CollectorTest, PullTimesAreFlushedBeforeRetention) {
   PutManifest("ret/app", "m", "t", {});
   pulls_.Record("ret/app", "t", 12345);
