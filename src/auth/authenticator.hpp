@@ -8,9 +8,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "auth/identity.hpp"
+#include "common/cache_stats.hpp"
 #include "common/result.hpp"
 #include "common/secret.hpp"
 
@@ -46,6 +48,9 @@ class Authenticator {
     (void)user;
     return Status(Errc::kUnsupported, "the identity backend has no credential generations");
   }
+
+  // The login cache in front of or inside this authenticator, if any.
+  virtual std::optional<CacheStats> LoginCacheStats() const { return std::nullopt; }
 };
 
 using AuthenticatorPtr = std::unique_ptr<Authenticator>;

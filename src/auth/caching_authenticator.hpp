@@ -26,6 +26,8 @@ class CachingAuthenticator final : public Authenticator {
   // The wrapped backend's answer.
   Result<std::string> CredentialGeneration(const std::string& user) override;
 
+  std::optional<CacheStats> LoginCacheStats() const override { return cache_.Stats(); }
+
   // Forgets every cached login (on SIGHUP).
   void Clear() { cache_.Clear(); }
 

@@ -41,13 +41,23 @@ std::optional<std::string> LoginCache::Key(const std::string& user, const Secret
 std::optional<Identity> LoginCache::Lookup(const std::string& key) {
   std::lock_guard lock(mu_);
   auto it = index_.find(key);
-  if (it == index_.end()) return std::nullopt;
+  if (it == index_.end()) {
+    ++misses_;
+    return std::nullopt;
+  }
   if (clock_() >= it->second->expires) {
     order_.erase(it->second);
     index_.erase(it);
+    ++misses_;
     return std::nullopt;
   }
+  ++hits_;
   return it->second->identity;
+}
+
+CacheStats LoginCache::Stats() const {
+  std::lock_guard lock(mu_);
+  return {hits_, misses_, order_.size()};
 }
 
 void LoginCache::Insert(const std::string& key, const Identity& identity) {

@@ -27,6 +27,7 @@
 #include <unordered_map>
 
 #include "auth/identity.hpp"
+#include "common/cache_stats.hpp"
 #include "common/secret.hpp"
 
 namespace berth::auth {
@@ -74,6 +75,8 @@ class LoginCache {
   // Entries held, expired ones not yet dropped included.
   size_t size() const;
 
+  CacheStats Stats() const;
+
  private:
   using TimePoint = std::chrono::steady_clock::time_point;
   struct Entry {
@@ -92,6 +95,8 @@ class LoginCache {
   mutable std::mutex mu_;
   Order order_;                                             // GUARDED_BY(mu_)
   std::unordered_map<std::string, Order::iterator> index_;  // GUARDED_BY(mu_)
+  uint64_t hits_ = 0;                                       // GUARDED_BY(mu_)
+  uint64_t misses_ = 0;                                     // GUARDED_BY(mu_)
 };
 
 }  // namespace berth::auth

@@ -18,12 +18,18 @@
 #include "auth/token/rate_limiter.hpp"
 #include "auth/token/token_service.hpp"
 #include "cli/commands.hpp"
+#include "cli/metrics.hpp"
 #include "cli/setup.hpp"
 #include "http/server.hpp"
 #include "lifecycle/collector.hpp"
 #include "lifecycle/pull_recorder.hpp"
 #include "lifecycle/quota.hpp"
+#include "metrics/metrics.hpp"
 #include "ops/health.hpp"
+#include "ops/http_metrics.hpp"
+#include "ops/metered_authenticator.hpp"
+#include "ops/metrics_handler.hpp"
+#include "ops/process_metrics.hpp"
 #include "registry/registry.hpp"
 #include "storage/db/sqlite_metadata_store.hpp"
 #include "storage/db/sqlite_refresh_token_store.hpp"
@@ -71,7 +77,8 @@ T Must(Result<T> r, const std::string& what) {
   return std::move(r).value();
 }
 
-auth::AuthenticatorPtr MakeAuthenticator(const config::Config& c) {
+// `metrics` is null when metrics are off.
+auth::AuthenticatorPtr MakeAuthenticator(const config::Config& c, ops::AuthenticatorMetrics* metrics) {
   if (c.token.backend == "keystone") {
     if (c.keystone.url.empty()) {
       throw config::ConfigError("configuration key 'keystone.url': required when token.backend is keystone");
@@ -86,6 +93,7 @@ auth::AuthenticatorPtr MakeAuthenticator(const config::Config& c) {
     o.verify_tls = c.keystone.verify_tls;
     o.timeout_ms = static_cast<int64_t>(c.keystone.timeout_ms);
     o.cache_ttl_s = static_cast<int64_t>(c.keystone.cache_ttl);
+    if (metrics) o.observe_call = [metrics](double s, auth::AuthOutcome r) { metrics->Record(s, r); };
     return Must(auth::KeystoneAuthenticator::Create(std::move(o)), "keystone");
   }
   std::string path = HtpasswdPath(c);
@@ -103,6 +111,7 @@ struct RegistryPart {
   std::unique_ptr<lifecycle::QuotaPolicy> quotas;
   std::unique_ptr<lifecycle::PullRecorder> pulls;
   std::unique_ptr<lifecycle::Collector> collector;  // stopped before the stores go
+  std::shared_ptr<auth::jwt::JwtVerifier> verifier;
   std::unique_ptr<auth::BearerGate> gate;
   std::unique_ptr<registry::Registry> registry;
   std::unique_ptr<ops::HealthHandler> health;
@@ -128,7 +137,9 @@ lifecycle::CollectorOptions CollectorOptionsOf(const config::Config& c) {
 // Everything the token half needs, alive while it serves.
 struct TokenPart {
   std::unique_ptr<storage::DirLock> lock;
+  std::unique_ptr<ops::AuthenticatorMetrics> backend_metrics;
   auth::AuthenticatorPtr backend;
+  std::unique_ptr<ops::MeteredAuthenticator> metered;  // around a backend without its own cache
   std::unique_ptr<auth::CachingAuthenticator> cached;  // in front of the user file
   auth::Authenticator* authenticator = nullptr;
   std::unique_ptr<auth::Policy> policy;
@@ -169,8 +180,8 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
     auth::jwt::VerifyOptions vo;
     vo.issuer = c.auth.issuer;
     vo.audience = c.auth.service;
-    auto verifier = std::make_shared<auth::jwt::JwtVerifier>(std::move(trust), vo);
-    p.gate = std::make_unique<auth::BearerGate>(verifier, Realm(c), c.auth.service, &UnixNow);
+    p.verifier = std::make_shared<auth::jwt::JwtVerifier>(std::move(trust), vo);
+    p.gate = std::make_unique<auth::BearerGate>(p.verifier, Realm(c), c.auth.service, &UnixNow);
     spdlog::info("registry demands tokens from {} (service {})", Realm(c), c.auth.service);
   } else {
     spdlog::warn("auth.enabled is false: the registry is open to anyone who can reach it");
@@ -198,17 +209,23 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
   return p;
 }
 
-TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock) {
+TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock,
+                    metrics::Registry* metrics) {
   TokenPart p;
   if (own_lock) p.lock = Lock(c.storage.root, "LOCK.token", wait_for_lock);
-  p.backend = MakeAuthenticator(c);
+  if (metrics) p.backend_metrics = std::make_unique<ops::AuthenticatorMetrics>(*metrics, c.token.backend);
+  p.backend = MakeAuthenticator(c, p.backend_metrics.get());
   p.authenticator = p.backend.get();
+  if (metrics && c.token.backend == "htpasswd") {
+    p.metered = std::make_unique<ops::MeteredAuthenticator>(*p.backend, *p.backend_metrics);
+    p.authenticator = p.metered.get();
+  }
   if (c.token.backend == "htpasswd" && c.token.login_cache_ttl > 0) {
     // Keystone caches inside its authenticator; the user file needs one here
     // so that bcrypt is paid once per login and TTL, not per token request.
     auth::LoginCacheOptions lo;
     lo.ttl = std::chrono::seconds(c.token.login_cache_ttl);
-    p.cached = std::make_unique<auth::CachingAuthenticator>(*p.backend, lo);
+    p.cached = std::make_unique<auth::CachingAuthenticator>(*p.authenticator, lo);
     p.authenticator = p.cached.get();
     // Any change of the user file empties the cache (entries are also keyed
     // by each user's credential generation, so this is belt and braces).
@@ -266,20 +283,53 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
     const bool registry = role != Role::kToken;
     const bool token = role != Role::kRegistry;
     if (token || c.auth.enabled) PrepareTokenKeys(c);
+    // Before the runtime and the parts: sessions and collectors refer to it.
+    metrics::Registry metrics;
+    metrics::Registry* m = c.metrics.enabled ? &metrics : nullptr;
     http::Runtime runtime(static_cast<int>(c.http.io_threads),
                           static_cast<int>(c.http.blocking_threads),
                           std::chrono::seconds(c.http.shutdown_grace));
     RegistryPart reg;
     TokenPart tok;
+    std::unique_ptr<ops::HttpMetrics> reg_metrics, tok_metrics;
     if (registry) {
       reg = MakeRegistry(c, wait_for_lock);
+      if (m) {
+        auto names = registry::EndpointNames();
+        names.insert(names.end(), {"healthz", "readyz"});
+        reg_metrics = std::make_unique<ops::HttpMetrics>(*m, "registry", names);
+        AddRegistryMetrics(*m, *reg.meta, *reg.uploads, *reg.collector, *reg.quotas, reg.verifier.get());
+      }
       runtime.AddListener(ListenerOf(c, "registry", c.registry.addr, c.registry.port), LimitsOf(c),
-                          *reg.health);
+                          *reg.health, reg_metrics.get());
     }
     if (token) {
-      tok = MakeToken(c, !registry, wait_for_lock);
+      tok = MakeToken(c, !registry, wait_for_lock, m);
+      if (m) {
+        tok_metrics = std::make_unique<ops::HttpMetrics>(
+            *m, "token", std::vector<std::string_view>{"token", "healthz", "readyz"});
+        AddTokenMetrics(*m, *tok.service, *tok.authenticator, c.token.backend);
+      }
       runtime.AddListener(ListenerOf(c, "token", c.token.addr, c.token.port), LimitsOf(c),
-                          *tok.health);
+                          *tok.health, tok_metrics.get());
+    }
+    std::unique_ptr<ops::MetricsHandler> metrics_handler;
+    if (m) {
+      AddBuildInfo(*m);
+      ops::AddProcessMetrics(*m);
+      AddListenerMetrics(*m, runtime);
+      metrics_handler = std::make_unique<ops::MetricsHandler>(*m);
+      http::ListenerOptions lo;
+      lo.name = "metrics";
+      lo.address = c.metrics.addr;
+      lo.port = static_cast<uint16_t>(c.metrics.port);
+      lo.tls = false;
+      try {
+        runtime.AddListener(lo, LimitsOf(c), *metrics_handler);
+      } catch (const std::runtime_error& e) {
+        throw config::ConfigError(std::string("metrics listener (metrics.addr, metrics.port; "
+                                              "metrics.enabled: false turns it off): ") + e.what());
+      }
     }
     WritePidFile(c.storage.pid_file);
     runtime.OnStop([&reg] {

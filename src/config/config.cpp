@@ -214,6 +214,9 @@ const std::vector<Key>& Keys() {
     t.Uint("gc.untagged_delay", &C::gc, &C::Gc::untagged_delay, 0, 366 * 86400);
     t.Uint("gc.batch", &C::gc, &C::Gc::batch, 1, 100000);
     t.Uint("uploads.max_age", &C::uploads, &C::Uploads::max_age, 60, 366 * 86400);
+    t.Bool("metrics.enabled", &C::metrics, &C::Metrics::enabled);
+    t.Str("metrics.addr", &C::metrics, &C::Metrics::addr, {}, true);
+    t.Uint("metrics.port", &C::metrics, &C::Metrics::port, 0, 65535);
     t.Uint("quota.default", &C::quota, &C::Quota::default_bytes, 0, uint64_t{1} << 60);
     t.Node("quota.namespaces", [](Config& c, const YAML::Node& n) { c.quota.namespaces = QuotaMap(n); });
     t.Bool("retention.dry_run", &C::retention, &C::Retention::dry_run);
@@ -327,6 +330,8 @@ std::string DefaultYaml() {
     << "  delay: " << d.gc.delay << "           # seconds an unreferenced blob link is kept\n"
     << "  untagged_delay: " << d.gc.untagged_delay << "  # seconds an untagged manifest is kept\n"
     << "uploads:\n  max_age: " << d.uploads.max_age << "        # seconds an upload may stay idle\n"
+    << "metrics:            # Prometheus text format at http://ADDR:PORT/metrics (no authentication)\n"
+    << "  enabled: true\n  addr: " << d.metrics.addr << "\n  port: " << d.metrics.port << "\n"
     << "quota:\n  default: 0          # bytes per namespace; 0: none\n  namespaces: {}      # e.g. alice: 10737418240\n"
     << "retention:\n  dry_run: false\n  policies: []        # see the README: repositories, keep_last, keep_days, keep_tags\n"
     << "keystone:\n  url: \"\"\n  user_domain: Default\n  project: \"\"\n  admin_role: admin\n"

@@ -100,6 +100,12 @@ struct Config {
     bool dry_run = false;
     std::vector<RetentionPolicy> policies;  // YAML only; the first match applies
   } retention;
+  // The Prometheus metrics listener (plain HTTP, no authentication).
+  struct Metrics {
+    bool enabled = true;
+    std::string addr = "127.0.0.1";
+    uint64_t port = 9003;
+  } metrics;
   struct Http {
     uint64_t io_threads = 2;
     uint64_t blocking_threads = 16;

@@ -15,9 +15,11 @@ Admit Admission::Enter(const std::string& address, const std::shared_ptr<Connect
     how = health_ < limits_.health_reserve ? Admit::kHealthOnly : Admit::kRefuse;
   }
   if (how == Admit::kRefuse) {
+    ++(mine >= limits_.per_address ? counts_.refused_per_address : counts_.refused_full);
     if (mine == 0) by_address_.erase(address);
     return how;
   }
+  ++(how == Admit::kServe ? counts_.accepted : counts_.health_only);
   ++mine;
   ++(how == Admit::kServe ? normal_ : health_);
   *id = ++next_id_;
@@ -37,6 +39,13 @@ void Admission::Leave(const std::string& address, Admit how, uint64_t id) {
 size_t Admission::Active() const {
   std::lock_guard lock(mu_);
   return normal_ + health_;
+}
+
+AdmissionStats Admission::Stats() const {
+  std::lock_guard lock(mu_);
+  AdmissionStats s = counts_;
+  s.open = normal_ + health_;
+  return s;
 }
 
 void Admission::CloseIdle() { ForEach(true); }

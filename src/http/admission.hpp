@@ -44,6 +44,15 @@ struct Connection {
   bool open = true;  // only read and written on the connection's executor
 };
 
+// Counts since start, for metrics.
+struct AdmissionStats {
+  size_t open = 0;                    // connections counted now
+  uint64_t accepted = 0;              // served normally
+  uint64_t health_only = 0;           // admitted into the health reserve
+  uint64_t refused_per_address = 0;   // closed at accept: the address held its share
+  uint64_t refused_full = 0;          // closed at accept: listener and reserve full
+};
+
 class Admission {
  public:
   explicit Admission(AdmissionLimits limits) : limits_(limits) {}
@@ -63,6 +72,7 @@ class Admission {
   void CloseAll();
 
   const AdmissionLimits& limits() const { return limits_; }
+  AdmissionStats Stats() const;
 
  private:
   void ForEach(bool idle_only);
@@ -72,6 +82,7 @@ class Admission {
   size_t normal_ = 0;                                // GUARDED_BY(mu_)
   size_t health_ = 0;                                // GUARDED_BY(mu_)
   uint64_t next_id_ = 0;                             // GUARDED_BY(mu_)
+  AdmissionStats counts_;                            // GUARDED_BY(mu_); open unused
   std::unordered_map<std::string, size_t> by_address_;              // GUARDED_BY(mu_)
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> conns_;   // GUARDED_BY(mu_)
 };

@@ -88,9 +88,31 @@ struct Outcome {
   Response response;
   BodySinkPtr sink;
   std::string user;  // who made the request, for the access log ("" = anonymous)
+  // The handler's name for what was asked ("manifest", "token"), for
+  // metrics; static storage. Empty: the request named nothing known.
+  std::string_view endpoint;
 
-  static Outcome Reply(Response r) { return {std::move(r), nullptr, {}}; }
-  static Outcome Stream(BodySinkPtr s) { return {Response{}, std::move(s), {}}; }
+  static Outcome Reply(Response r) { return {std::move(r), nullptr, {}, {}}; }
+  static Outcome Stream(BodySinkPtr s) { return {Response{}, std::move(s), {}, {}}; }
+};
+
+// What a session reports of each request it answered.
+struct RequestRecord {
+  std::string_view endpoint;  // Outcome::endpoint; empty when Handle never ran
+  std::string_view method;    // as sent
+  int status = 0;
+  uint64_t bytes_in = 0;   // request body bytes read
+  uint64_t bytes_out = 0;  // response body bytes sent
+  double seconds = 0;      // from the end of the head to the last byte sent
+};
+
+// Told of every answered request on a listener (metrics). Observe runs on
+// the I/O thread of the connection, on the request path: it must be cheap
+// and never block.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  virtual void Observe(const RequestRecord& record) = 0;
 };
 
 // The application behind a listener. Handle runs on the blocking pool (it may

@@ -242,7 +242,7 @@ Runtime::~Runtime() {
 }
 
 uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limits,
-                              Handler& handler) {
+                              Handler& handler, RequestObserver* observer) {
   Listener& l = impl_->listeners.emplace_back();
   l.options = options;
   AdmissionLimits admission;
@@ -250,6 +250,7 @@ uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limi
   admission.per_address = limits.max_connections_per_address;
   l.ctx = std::unique_ptr<SessionContext>(
       new SessionContext{handler, limits, impl_->pool, options.name, Admission(admission)});
+  l.ctx->observer = observer;
   if (options.tls) l.tls = MakeTlsContext(options);
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(options.address, ec);
@@ -275,6 +276,12 @@ uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limi
   spdlog::info("{} listening on {}:{} ({})", options.name, options.address, port,
                options.tls ? "https" : "http");
   return port;
+}
+
+std::vector<std::pair<std::string, AdmissionStats>> Runtime::ListenerStats() const {
+  std::vector<std::pair<std::string, AdmissionStats>> out;
+  for (const auto& l : impl_->listeners) out.emplace_back(l.options.name, l.ctx->admission.Stats());
+  return out;
 }
 
 void Runtime::Run() {

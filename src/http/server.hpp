@@ -13,6 +13,10 @@
 #include <memory>
 #include <string>
 
+#include <utility>
+#include <vector>
+
+#include "http/admission.hpp"
 #include "http/message.hpp"
 
 namespace berth::http {
@@ -60,8 +64,14 @@ class Runtime {
 
   // Binds and loads TLS material now; throws std::runtime_error naming the
   // problem (start-up only). `handler` must outlive the Runtime. Returns the
-  // bound port (useful with port 0).
-  uint16_t AddListener(const ListenerOptions& options, const Limits& limits, Handler& handler);
+  // bound port (useful with port 0). `observer`, when set, is told of every
+  // answered request and must outlive the Runtime.
+  uint16_t AddListener(const ListenerOptions& options, const Limits& limits, Handler& handler,
+                       RequestObserver* observer = nullptr);
+
+  // Connection counts of each listener, by name (any thread, after the
+  // listeners were added).
+  std::vector<std::pair<std::string, AdmissionStats>> ListenerStats() const;
 
   // Serves until SIGINT or SIGTERM, then stops accepting, lets requests in
   // flight finish for up to `grace`, and returns. SIGHUP reloads the TLS

@@ -180,6 +180,8 @@ class Session {
     bool keep = parser.get().keep_alive() && !ctx_.stopping.load() && !health_only_;
     Response res;
     std::string user;
+    std::string_view endpoint;
+    body_in_ = 0;
     size_t fields = 0;
     for (auto it = parser.get().begin(); it != parser.get().end() && fields <= kMaxFields; ++it) ++fields;
     if (fields > kMaxFields) {
@@ -201,6 +203,7 @@ class Session {
         out = co_await RunBlocking(ctx_.pool, [&] { return ctx_.handler.Handle(req); });
       }
       user = std::move(out.user);
+      endpoint = out.endpoint;
       if (out.sink) {
         bool complete = false;
         auto body = co_await ReadBody(parser, *out.sink, complete);
@@ -216,6 +219,10 @@ class Session {
     uint64_t sent = 0;
     bool ok = co_await Send(std::move(res), keep, is_head, &sent);
     Log(req, user, last_status_, sent, start);
+    if (ctx_.observer) {
+      ctx_.observer->Observe({endpoint, req.method, last_status_, body_in_, sent,
+                              std::chrono::duration<double>(Clock::now() - start).count()});
+    }
     co_return ok && keep;
   }
 
@@ -283,7 +290,7 @@ class Session {
     uint64_t left = length;
     // Body bytes that arrived with the head.
     if (size_t early = static_cast<size_t>(std::min<uint64_t>(buffer_.size(), left)); early > 0) {
-      Status s = sink.Write({static_cast<const char*>(buffer_.data().data()), early});
+      Status s = Feed(sink, {static_cast<const char*>(buffer_.data().data()), early});
       buffer_.consume(early);
       left -= early;
       if (!s.ok()) co_return s;
@@ -303,7 +310,7 @@ class Session {
         if (!rate.Add(n)) co_return TooSlow();
       }
       left -= got;
-      if (Status s = sink.Write({chunk_.get(), got}); !s.ok()) co_return s;
+      if (Status s = Feed(sink, {chunk_.get(), got}); !s.ok()) co_return s;
     }
     co_return Status::Ok();
   }
@@ -325,7 +332,7 @@ class Session {
           co_return decoded.status();
         }
         if (decoded->body > 0) {
-          if (Status s = sink.Write({chunk_.get(), decoded->body}); !s.ok()) co_return s;
+          if (Status s = Feed(sink, {chunk_.get(), decoded->body}); !s.ok()) co_return s;
         }
         if (decoder.done()) {
           KeepPipelined(chunk_.get() + decoded->consumed, have - decoded->consumed);
@@ -536,6 +543,12 @@ class Session {
     }
   }
 
+  // Hands a piece of the body to the sink, counting it for the observer.
+  Status Feed(BodySink& sink, std::span<const char> data) {
+    body_in_ += data.size();
+    return sink.Write(data);
+  }
+
   // One access line. Method, target and user come from the client (the user
   // from a token's subject), so they are escaped and capped: a newline must
   // not be able to forge a line.
@@ -557,6 +570,7 @@ class Session {
   std::string rid_;  // id of the request being served, for logs
   bool close_after_ = false;
   int last_status_ = 0;
+  uint64_t body_in_ = 0;  // body bytes of the request being served
 };
 
 std::string RemoteOf(const asio::ip::tcp::socket& s) {

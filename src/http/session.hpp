@@ -24,6 +24,7 @@ struct SessionContext {
   const std::string name;
   Admission admission;              // connections open on this listener
   std::atomic<bool> stopping{false};  // shutting down: answer, then close
+  RequestObserver* observer = nullptr;  // told of every answered request; may be null
 };
 
 boost::asio::awaitable<void> ServePlain(boost::asio::ip::tcp::socket socket, SessionContext& ctx);

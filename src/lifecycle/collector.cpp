@@ -47,10 +47,31 @@ Result<GcReport> Collector::Run(bool dry_run) {
   auto r = dry_run ? DryRun() : Collect(false);
   if (!r) {
     spdlog::error("gc{}: stopped: {}", dry_run ? " (dry run)" : "", r.status().message());
+    if (!dry_run) {
+      std::lock_guard lock(totals_mu_);
+      ++totals_.runs;
+      ++totals_.failures;
+    }
     return r;
   }
   r->dry_run = dry_run;
   r->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!dry_run) {
+    std::lock_guard lock(totals_mu_);
+    GcTotals& t = totals_;
+    ++t.runs;
+    t.tags_deleted += r->tags_deleted;
+    t.manifests_deleted += r->manifests_deleted;
+    t.links_deleted += r->links_deleted;
+    t.blobs_deleted += r->blobs_deleted;
+    t.bytes_freed += r->bytes_freed;
+    t.orphan_files_deleted += r->orphan_files_deleted;
+    t.uploads_deleted += r->uploads_deleted;
+    t.last_seconds = r->seconds;
+    t.last_success = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  }
   spdlog::info(
       "gc{}: {:.2f} s, tags {}, manifests {}, links {}, blobs {} ({} bytes), orphan files {}, "
       "uploads {}",
@@ -58,6 +79,11 @@ Result<GcReport> Collector::Run(bool dry_run) {
       r->links_deleted, r->blobs_deleted, r->bytes_freed, r->orphan_files_deleted,
       r->uploads_deleted);
   return r;
+}
+
+GcTotals Collector::Totals() const {
+  std::lock_guard lock(totals_mu_);
+  return totals_;
 }
 
 namespace {

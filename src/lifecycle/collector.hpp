@@ -61,6 +61,16 @@ struct GcReport {
   std::vector<storage::RepoEntry> manifests;
 };
 
+// Real (not dry) runs since start, for metrics.
+struct GcTotals {
+  uint64_t runs = 0;
+  uint64_t failures = 0;  // runs that stopped on an error
+  uint64_t tags_deleted = 0, manifests_deleted = 0, links_deleted = 0, blobs_deleted = 0;
+  uint64_t bytes_freed = 0, orphan_files_deleted = 0, uploads_deleted = 0;
+  double last_seconds = 0;   // duration of the last finished run
+  int64_t last_success = 0;  // Unix time the last run finished without error; 0: none yet
+};
+
 class Collector {
  public:
   // Everything must outlive the Collector. `pulls` may be null.
@@ -84,6 +94,8 @@ class Collector {
   // batch, without waiting for it; for the start of a shutdown.
   void RequestStop();
 
+  GcTotals Totals() const;
+
  private:
   // The steps of a run; `simulate` (on a copy): files and uploads are only counted.
   Result<GcReport> Collect(bool simulate);
@@ -105,6 +117,8 @@ class Collector {
   const CollectorOptions options_;
 
   std::mutex run_mu_;  // one run at a time
+  mutable std::mutex totals_mu_;
+  GcTotals totals_;  // GUARDED_BY(totals_mu_)
   std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false;  // GUARDED_BY(mu_)

@@ -16,6 +16,9 @@ class QuotaPolicy {
   QuotaPolicy(uint64_t default_bytes, std::map<std::string, uint64_t, std::less<>> overrides)
       : default_(default_bytes), overrides_(std::move(overrides)) {}
 
+  // Whether any namespace has a quota.
+  bool Any() const { return default_ != 0 || !overrides_.empty(); }
+
   // The limit of `name_space`: its override, else the default. 0: no quota.
   uint64_t LimitFor(std::string_view name_space) const {
     auto it = overrides_.find(name_space);

@@ -13,13 +13,15 @@ HealthHandler::HealthHandler(http::Handler& inner, std::vector<ReadinessCheck> c
 
 http::Outcome HealthHandler::Handle(const http::Request& request) {
   if (request.method != "GET" && request.method != "HEAD") return inner_.Handle(request);
-  auto reply = [](int status, std::string body) {
+  auto reply = [&request](int status, std::string body) {
     http::Response r;
     r.status = status;
     r.Set("Content-Type", "text/plain");
     r.Set("Cache-Control", "no-store");
     r.body = std::move(body);
-    return http::Outcome::Reply(std::move(r));
+    http::Outcome out = http::Outcome::Reply(std::move(r));
+    out.endpoint = request.path == "/healthz" ? "healthz" : "readyz";
+    return out;
   };
   if (request.path == "/healthz") return reply(200, "ok\n");
   if (request.path == "/readyz") {

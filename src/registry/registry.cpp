@@ -106,30 +106,36 @@ std::optional<http::Response> Registry::Authorize(const http::Request& request, 
 http::Outcome Registry::Handle(const http::Request& request) {
   auto route = ParseRoute(request.path);
   if (!route) return Outcome::Reply(ErrorResponse(route.status()));
+  Outcome out = Dispatch(request, *route);
+  out.endpoint = EndpointName(route->endpoint);
+  return out;
+}
+
+http::Outcome Registry::Dispatch(const http::Request& request, const Route& route) {
   const Entry* entry = nullptr;
   for (const auto& e : kRoutes) {
-    if (e.endpoint == route->endpoint && e.method == request.method) entry = &e;
+    if (e.endpoint == route.endpoint && e.method == request.method) entry = &e;
   }
   if (!entry) return Outcome::Reply(ErrorResponse({Errc::kMethodNotAllowed, "method not allowed here"}));
-  if (!gate_) return entry->handle(deps_, request, *route);
+  if (!gate_) return entry->handle(deps_, request, route);
 
   std::vector<auth::Scope> granted;
   std::string user;
-  if (auto denied = Authorize(request, *route, &granted, &user)) {
+  if (auto denied = Authorize(request, route, &granted, &user)) {
     Outcome out = Outcome::Reply(std::move(*denied));
     out.user = std::move(user);
     return out;
   }
   Outcome out;
   auto from = request.Query("from");
-  if (route->endpoint == Endpoint::kUploadStart && request.Query("mount") && from &&
+  if (route.endpoint == Endpoint::kUploadStart && request.Query("mount") && from &&
       !auth::Allows(granted, "repository", *from, "pull")) {
     // A mount needs pull on the source; without it, fall back to a plain upload.
     http::Request plain = request;
     std::erase_if(plain.query, [](const auto& kv) { return kv.first == "mount" || kv.first == "from"; });
-    out = entry->handle(deps_, plain, *route);
+    out = entry->handle(deps_, plain, route);
   } else {
-    out = entry->handle(deps_, request, *route);
+    out = entry->handle(deps_, request, route);
   }
   out.user = std::move(user);
   return out;

@@ -35,6 +35,8 @@ class Registry final : public http::Handler {
   static std::vector<auth::Scope> RequiredScopes(const Route& route, std::string_view method);
 
  private:
+  // Handle after routing: method, token, then the endpoint's handler.
+  http::Outcome Dispatch(const http::Request& request, const Route& route);
   // Checks the token; returns the answer to send when the request may not go on.
   std::optional<http::Response> Authorize(const http::Request& request, const Route& route,
                                           std::vector<auth::Scope>* granted, std::string* user);

@@ -73,4 +73,31 @@ Result<Route> ParseRoute(std::string_view path) {
   return r;
 }
 
+namespace {
+struct Named {
+  Endpoint endpoint;
+  std::string_view name;
+};
+constexpr Named kNames[] = {
+    {Endpoint::kBase, "base"},           {Endpoint::kCatalog, "catalog"},
+    {Endpoint::kTags, "tags"},           {Endpoint::kManifest, "manifest"},
+    {Endpoint::kBlob, "blob"},           {Endpoint::kUploadStart, "upload_start"},
+    {Endpoint::kUpload, "upload"},       {Endpoint::kReferrers, "referrers"},
+    {Endpoint::kAdminGc, "admin_gc"},    {Endpoint::kAdminUsage, "admin_usage"},
+};
+}  // namespace
+
+std::string_view EndpointName(Endpoint e) {
+  for (const auto& n : kNames) {
+    if (n.endpoint == e) return n.name;
+  }
+  return "other";
+}
+
+std::vector<std::string_view> EndpointNames() {
+  std::vector<std::string_view> out;
+  for (const auto& n : kNames) out.push_back(n.name);
+  return out;
+}
+
 }  // namespace berth::registry

@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.hpp"
 
@@ -30,6 +31,12 @@ struct Route {
   std::string name;   // repository; validated
   std::string param;  // reference, digest or upload id; not yet validated
 };
+
+// The endpoint's name in metrics ("manifest", "upload_start"); static storage.
+std::string_view EndpointName(Endpoint e);
+
+// Every name EndpointName gives, for metrics that list them up front.
+std::vector<std::string_view> EndpointNames();
 
 // kNotFound for a path that names no endpoint; kNameInvalid when the
 // repository part breaks the name grammar.

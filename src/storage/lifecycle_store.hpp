@@ -57,6 +57,15 @@ struct NamespaceUsage {
   uint64_t repositories = 0;
 };
 
+// What the store holds, for metrics.
+struct StoreTotals {
+  uint64_t repositories = 0;
+  uint64_t manifests = 0;
+  uint64_t tags = 0;
+  uint64_t blobs = 0;       // distinct blobs known to the database
+  uint64_t blob_bytes = 0;  // their sizes summed
+};
+
 // The message of a 403 DENIED for a quota: podman and skopeo show it as is.
 std::string QuotaMessage(const std::string& name_space, uint64_t used, uint64_t adding,
                          uint64_t quota);
@@ -118,6 +127,9 @@ class LifecycleStore {
 
   // Usage of one namespace; zeros when it has no repository.
   virtual Result<NamespaceUsage> Usage(const std::string& name_space) = 0;
+
+  // Counts of everything stored (a few COUNT queries: for a scrape, not a request).
+  virtual Result<StoreTotals> Totals() = 0;
 
   // Namespaces (first path component of repository names) after `last`.
   virtual Result<std::vector<std::string>> ListNamespaces(const std::string& last,

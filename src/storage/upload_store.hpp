@@ -63,6 +63,10 @@ class UploadStore {
   // sessions a request holds are kept. Returns how many were removed (with
   // dry_run: how many would be, removing nothing).
   virtual Result<uint64_t> ExpireIdle(int64_t max_age_seconds, bool dry_run) = 0;
+
+  // Upload sessions in the store now (started, neither completed, cancelled
+  // nor expired). Reads a directory: for a scrape, not a request.
+  virtual Result<uint64_t> InProgress() = 0;
 };
 
 using UploadStorePtr = std::unique_ptr<UploadStore>;

@@ -9,6 +9,10 @@ BERTH_BIN=${BERTH_BIN:-$TOP/build/src/berth}
 # These knobs are the tests', not berth's, and berth refuses unknown BERTH_*
 # variables at start-up: keep them out of its environment.
 export -n BERTH_BIN BERTH_ROLE BERTH_TEST_LOG_LEVEL 2>/dev/null
+# Every berth a suite starts (often several at once) serves metrics on a
+# port of its own choosing, unless the suite names one: the default
+# 127.0.0.1:9003 would let only one start.
+export BERTH_METRICS_PORT=${BERTH_METRICS_PORT:-0}
 PASSED=0
 FAILED=0
 BERTH_PID=""

@@ -67,9 +67,11 @@ Result<Claims> JwtVerifier::Verify(std::string_view token, int64_t now) const {
     std::lock_guard lock(mu_);
     auto it = cache_.find(std::string(token));
     if (it != cache_.end()) {
+      ++hits_;
       if (auto s = CheckTimes(it->second, now); !s.ok()) return s;
       return it->second;
     }
+    ++misses_;
   }
   auto claims = VerifyUncached(token);
   if (!claims) return claims;
@@ -81,6 +83,11 @@ Result<Claims> JwtVerifier::Verify(std::string_view token, int64_t now) const {
     cache_.emplace(std::string(token), *claims);
   }
   return claims;
+}
+
+CacheStats JwtVerifier::Stats() const {
+  std::lock_guard lock(mu_);
+  return {hits_, misses_, cache_.size()};
 }
 
 Status JwtVerifier::CheckTimes(const Claims& c, int64_t now) const {

@@ -18,6 +18,7 @@
 
 #include "auth/scope.hpp"
 #include "common/result.hpp"
+#include "common/cache_stats.hpp"
 #include "crypto/jws.hpp"
 
 namespace berth::auth::jwt {
@@ -66,6 +67,9 @@ class JwtVerifier {
   // with the reason (for logs; clients see only invalid_token) otherwise.
   Result<Claims> Verify(std::string_view token, int64_t now) const;
 
+  // Lookups of the verified-token cache.
+  CacheStats Stats() const;
+
  private:
   Result<Claims> VerifyUncached(std::string_view token) const;
   Status CheckTimes(const Claims& c, int64_t now) const;
@@ -75,6 +79,8 @@ class JwtVerifier {
   mutable std::mutex mu_;
   // Token text → its verified claims; times are rechecked on every use.
   mutable std::unordered_map<std::string, Claims> cache_;  // GUARDED_BY(mu_)
+  mutable uint64_t hits_ = 0;                              // GUARDED_BY(mu_)
+  mutable uint64_t misses_ = 0;                            // GUARDED_BY(mu_)
 };
 
 }  // namespace berth::auth::jwt

@@ -86,7 +86,12 @@ AuthResult KeystoneAuthenticator::Authenticate(const std::string& user, const Se
     flights_.emplace(*key, flight);
   }
 
+  const auto start = std::chrono::steady_clock::now();
   AuthResult result = CallKeystone(user, password);
+  if (options_.observe_call) {
+    options_.observe_call(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), result.outcome);
+  }
   // Into the cache before the flight ends, so that a caller arriving after
   // it finds one or the other. Only successes are remembered.
   if (result.outcome == AuthOutcome::kOk) cache_.Insert(*key, result.identity);

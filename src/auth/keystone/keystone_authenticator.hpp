@@ -25,6 +25,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -69,6 +70,9 @@ struct KeystoneOptions {
   int64_t cache_ttl_s = 60;
   // ... up to this many (0: no cache).
   size_t cache_max_entries = 10000;
+  // Told of each real call to Keystone (not of cache hits): its seconds and
+  // outcome, for metrics. May be empty; must be thread-safe.
+  std::function<void(double, AuthOutcome)> observe_call;
 };
 
 class KeystoneAuthenticator : public Authenticator {
@@ -88,6 +92,8 @@ class KeystoneAuthenticator : public Authenticator {
   // with {name = user as given, admin from the roles, authenticated = true}.
   // An empty user or password is kBadCredentials without asking Keystone.
   AuthResult Authenticate(const std::string& user, const Secret& password) override;
+
+  std::optional<CacheStats> LoginCacheStats() const override { return cache_.Stats(); }
 
   // The URL logins are posted to, e.g. "http://127.0.0.1:5000/v3/auth/tokens?nocatalog".
   const std::string& tokens_url() const { return tokens_url_; }

@@ -160,6 +160,12 @@ http::Response TokenService::Reject(int status, std::string_view reason) {
 }
 
 http::Outcome TokenService::Handle(const http::Request& req) {
+  http::Outcome out = Route(req);
+  if (req.path == "/token" || req.path == "/token/") out.endpoint = "token";
+  return out;
+}
+
+http::Outcome TokenService::Route(const http::Request& req) {
   if (req.path != "/token" && req.path != "/token/") {
     return http::Outcome::Reply(Error(404, "NOT_FOUND", "no such endpoint"));
   }
@@ -322,6 +328,7 @@ http::Response TokenService::Answer(const http::Request& req, const http::Fields
     case Login::kMalformed:
       return Error(400, "UNSUPPORTED", login.detail);
     case Login::kBad: {
+      counts_.denied.fetch_add(1, std::memory_order_relaxed);
       spdlog::info("audit token client={} user={} result=denied reason=\"{}\"", client,
                    LogSafe(login.identity.name), LogSafe(login.detail));
       http::Response r = Error(401, "UNAUTHORIZED", "bad credentials");
@@ -329,6 +336,7 @@ http::Response TokenService::Answer(const http::Request& req, const http::Fields
       return r;
     }
     case Login::kThrottled: {
+      counts_.throttled.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn("audit token client={} user={} result=throttled retry_after={}", client,
                    LogSafe(login.identity.name), login.retry_after);
       http::Response r = Error(429, "TOOMANYREQUESTS", "too many failed logins; retry later");
@@ -336,6 +344,7 @@ http::Response TokenService::Answer(const http::Request& req, const http::Fields
       return r;
     }
     case Login::kUnavailable:
+      counts_.unavailable.fetch_add(1, std::memory_order_relaxed);
       spdlog::error("identity backend unavailable: {}", LogSafe(login.detail, 1024));
       return Error(503, "UNAVAILABLE", "the identity service is unavailable; try again later");
   }
@@ -391,7 +400,17 @@ http::Response TokenService::Answer(const http::Request& req, const http::Fields
                     {"issued_at", Rfc3339(now)}};
   if (oauth) body["scope"] = Join(granted);
   if (refresh) body["refresh_token"] = *refresh;
+  counts_.issued.fetch_add(1, std::memory_order_relaxed);
+  if (granted.size() < requested.size()) {
+    counts_.scopes_denied.fetch_add(requested.size() - granted.size(), std::memory_order_relaxed);
+  }
   return JsonResponse(200, body);
+}
+
+TokenStats TokenService::Stats() const {
+  auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  return {get(counts_.issued), get(counts_.denied), get(counts_.throttled), get(counts_.unavailable),
+          get(counts_.scopes_denied)};
 }
 
 }  // namespace berth::auth

@@ -54,6 +54,15 @@ struct TokenServiceOptions {
   int64_t refresh_idle_seconds = 7 * 86400;
 };
 
+// Token requests answered since start, by outcome (for metrics).
+struct TokenStats {
+  uint64_t issued = 0;          // tokens signed and answered
+  uint64_t denied = 0;          // wrong credentials or refused refresh tokens (401)
+  uint64_t throttled = 0;       // refused after repeated failures (429)
+  uint64_t unavailable = 0;     // the identity backend could not be asked (503)
+  uint64_t scopes_denied = 0;   // scopes asked for and left out of a token
+};
+
 class TokenService final : public http::Handler {
  public:
   // Everything passed in must outlive the service. `now` gives Unix seconds.
@@ -64,6 +73,8 @@ class TokenService final : public http::Handler {
   http::Outcome Handle(const http::Request& request) override;
   http::Response Reject(int status, std::string_view reason) override;
 
+  TokenStats Stats() const;
+
   // Answers a token request whose parameters are already parsed (GET query
   // or POST form). Public for the POST body sink. `user_out` gets the user
   // for the access log: only one the backend vouched for, through LogSafe;
@@ -72,7 +83,11 @@ class TokenService final : public http::Handler {
                         std::string* user_out);
 
  private:
+  struct Counts {
+    std::atomic<uint64_t> issued{0}, denied{0}, throttled{0}, unavailable{0}, scopes_denied{0};
+  };
   struct Login;
+  http::Outcome Route(const http::Request& request);
   Login Authenticate(const http::Request& request, const http::Fields& params, bool oauth);
   // Checks a refresh token (store, service, age, idle time, credential
   // generation; see above) and records its use at most once a minute.
@@ -88,6 +103,7 @@ class TokenService final : public http::Handler {
   FailureLimiter& limiter_;
   const std::function<int64_t()> now_;
   const TokenServiceOptions options_;
+  Counts counts_;
   std::atomic<int64_t> next_sweep_{0};  // when expired refresh tokens are next deleted
 };
 

@@ -327,6 +327,27 @@ Result<NamespaceUsage> SqliteMetadataStore::Usage(const std::string& name_space)
   return UsageOf(**db, name_space);
 }
 
+Result<StoreTotals> SqliteMetadataStore::Totals() {
+  auto db = AcquireReader();
+  if (!db) return db.status();
+  auto st = (*db)->Prepare(
+      "SELECT (SELECT count(*) FROM repositories), (SELECT count(*) FROM manifests), "
+      "(SELECT count(*) FROM tags), (SELECT count(*) FROM blobs), "
+      "(SELECT coalesce(sum(size), 0) FROM blobs)");
+  if (!st) return st.status();
+  auto row = st->Step();
+  if (!row) return row.status();
+  StoreTotals t;
+  if (*row) {
+    t.repositories = static_cast<uint64_t>(st->Int(0));
+    t.manifests = static_cast<uint64_t>(st->Int(1));
+    t.tags = static_cast<uint64_t>(st->Int(2));
+    t.blobs = static_cast<uint64_t>(st->Int(3));
+    t.blob_bytes = static_cast<uint64_t>(st->Int(4));
+  }
+  return t;
+}
+
 Result<std::vector<std::string>> SqliteMetadataStore::ListNamespaces(const std::string& last,
                                                                      size_t limit) {
   auto db = AcquireReader();

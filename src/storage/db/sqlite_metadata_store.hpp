@@ -64,6 +64,7 @@ class SqliteMetadataStore final : public MetadataStore, public LifecycleStore {
   Status RecordPulls(const std::vector<TagPull>& pulls) override;
   Result<NamespaceUsage> Usage(const std::string& name_space) override;
   Result<std::vector<std::string>> ListNamespaces(const std::string& last, size_t limit) override;
+  Result<StoreTotals> Totals() override;
 
  private:
   // A reader connection, returned to the pool when it goes out of scope.

@@ -340,6 +340,24 @@ Result<uint64_t> FsUploadStore::ExpireIdle(int64_t max_age_seconds, bool dry_run
   return removed;
 }
 
+Result<uint64_t> FsUploadStore::InProgress() {
+  const std::string dir = layout::UploadsDir(root_);
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
+  if (!d) {
+    if (errno == ENOENT) return uint64_t{0};
+    return PosixError("opendir " + dir, errno);
+  }
+  uint64_t n = 0;
+  while (dirent* e = ::readdir(d.get())) {
+    std::string_view name(e->d_name);
+    if (name.size() == 65 && name[32] == '-' && IsUploadId(std::string(name.substr(0, 32))) &&
+        IsUploadId(std::string(name.substr(33)))) {
+      ++n;
+    }
+  }
+  return n;
+}
+
 void FsUploadStore::Forget(const std::string& id) {
   std::lock_guard lock(mu_);
   sessions_.erase(id);

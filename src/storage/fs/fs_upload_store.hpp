@@ -27,6 +27,7 @@ class FsUploadStore final : public UploadStore {
   Result<UploadPtr> Acquire(const std::string& id, const std::string& repository) override;
   Status Cancel(const std::string& id, const std::string& repository) override;
   Result<uint64_t> ExpireIdle(int64_t max_age_seconds, bool dry_run) override;
+  Result<uint64_t> InProgress() override;
 
   struct Session;  // in-memory state of one session (fs_upload_store.cpp)
 
