@@ -67,44 +67,56 @@ YML
 start_berth on true
 start_berth off false
 start_ref
-BLOB=$(printf 'metrics bench' | sha256sum | cut -d' ' -f1)
+# The empty blob: wrk's parser waits for the body of a HEAD answer that
+# announces a non-zero Content-Length (bench/run.sh does the same).
+BLOB=$(printf '' | sha256sum | cut -d' ' -f1)
 for who in on off ref; do
   loc=$(curl -s -D - -o /dev/null -X POST "${BASE[$who]}/v2/bench/m/blobs/uploads/" | awk 'tolower($1)=="location:" {print $2}' | tr -d '\r')
   [[ $loc == /* ]] && loc=${BASE[$who]}$loc
   sep='?'; [[ $loc == *\?* ]] && sep='&'
-  code=$(printf 'metrics bench' | curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary @- \
+  code=$(printf '' | curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary @- \
     -H 'Content-Type: application/octet-stream' "$loc${sep}digest=sha256:$BLOB")
   [[ $code == 201 ]] || die "blob push to $who: $code"
 done
 printf 'wrk.method = "HEAD"\n' >"$WORK/head.lua"
 
-declare -A R
-rps_of() { # WHO -> req/s
-  wrk -t2 -c32 -d"${SECONDS_EACH}s" --timeout 10s -s "$WORK/head.lua" \
-    "${BASE[$1]}/v2/bench/m/blobs/sha256:$BLOB" | awk '/^Requests\/sec/ { print $2 }'
+declare -A R U
+# Server CPU seconds (user + system) so far, from /proc.
+cpu_s() { awk -v t="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / t }' "/proc/$1/stat"; }
+run_wrk() { # WHO -> "req/s cpu_us_per_request"
+  local c0 c1 out
+  c0=$(cpu_s "${PID[$1]}")
+  out=$(wrk -t2 -c32 -d"${SECONDS_EACH}s" --timeout 10s -s "$WORK/head.lua" "${BASE[$1]}/v2/bench/m/blobs/sha256:$BLOB")
+  c1=$(cpu_s "${PID[$1]}")
+  awk -v c0="$c0" -v c1="$c1" '/requests in/ { n = $1 } /^Requests\/sec/ { r = $2 }
+    END { printf "%s %.2f\n", r, (n > 0) ? (c1 - c0) * 1e6 / n : 0 }' <<<"$out"
 }
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 for ((i = 1; i <= ROUNDS; i++)); do
   order="on off ref"; ((i % 2 == 0)) && order="off on ref"
   for who in $order; do
-    r=$(rps_of "$who"); R[$who]+=" $r"
-    log "round $i $who: $r req/s"
+    read -r r u <<<"$(run_wrk "$who")"
+    R[$who]+=" $r" U[$who]+=" $u"
+    log "round $i $who: $r req/s, $u µs CPU per request"
   done
 done
 on=$(median "${R[on]}"); off=$(median "${R[off]}"); ref=$(median "${R[ref]}")
+uon=$(median "${U[on]}"); uoff=$(median "${U[off]}"); uref=$(median "${U[ref]}")
 ratio=$(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.3f", a / b }')
 cost=$(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.1f", (1 - a / b) * 100 }')
+ucost=$(awk -v a="$uon" -v b="$uoff" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')
 mkdir -p "$HERE/results"
 {
   echo "# Metrics overhead: HEAD blob, wrk -t2 -c32, $ROUNDS alternating rounds of $SECONDS_EACH s (medians)"
   echo
   echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores."
   echo
-  echo "| server | req/s (median) | rounds |"
-  echo "|---|---:|---|"
-  echo "| berth, metrics on | $on |${R[on]} |"
-  echo "| berth, metrics off | $off |${R[off]} |"
-  echo "| reference registry | $ref |${R[ref]} |"
+  echo "| server | req/s (median) | server CPU µs per request (median) | req/s of each round |"
+  echo "|---|---:|---:|---|"
+  echo "| berth, metrics on | $on | $uon |${R[on]} |"
+  echo "| berth, metrics off | $off | $uoff |${R[off]} |"
+  echo "| reference registry | $ref | $uref |${R[ref]} |"
   echo
-  echo "metrics on / off: **$ratio** (cost $cost %); berth with metrics / reference: $(awk -v a="$on" -v b="$ref" 'BEGIN { printf "%.1f", a / b }')x"
+  echo "metrics on / off: req/s **$ratio** (cost $cost %), CPU per request +$ucost %;" \
+    "berth with metrics / reference: $(awk -v a="$on" -v b="$ref" 'BEGIN { printf "%.1f", a / b }')x req/s"
 } | tee "$HERE/results/metrics.md"
