@@ -131,6 +131,11 @@ for _ in $(seq 1 20); do
   sleep 3
 done
 BERTH_BIN=$WORK/berth.bin
+if [[ $(id -u) -ne 0 ]]; then
+  fail "docker_test runs as root (it starts dockerd and writes certs.d entries under /etc)"
+  summary
+  exit 1
+fi
 if [[ ! -x $DOCKER || ! -x $DOCKERD ]]; then
   fail "Debian's docker.io is installed ($DOCKER, $DOCKERD)"
   summary
@@ -266,8 +271,10 @@ check "  ... and alice/dk:v2 is not in berth" test $? -ne 0
 if [[ $HAVE_CTR == 1 ]]; then
   echo "# 3. containerd: ctr --hosts-dir /etc/containerd/certs.d, as printed"
   CTR=(ctr -a "$DK/exec/containerd/containerd.sock" -n berth-test)
-  run ctr-untrusted "${CTR[@]}" content fetch --user alice:alicepass "$R/alice/dk:v1"
-  check "ctr without the hosts dir refused (certificate)" grep -qi certificate "$LOGS/ctr-untrusted.err"
+  if [[ $IP != 127.* ]]; then  # (ctr speaks plain HTTP to 127.0.0.1 without a hosts.toml)
+    run ctr-untrusted "${CTR[@]}" content fetch --user alice:alicepass "$R/alice/dk:v1"
+    check "ctr without the hosts dir refused (certificate)" grep -qi certificate "$LOGS/ctr-untrusted.err"
+  fi
   check "run the printed containerd command" run_printed trust-containerd containerd
   check "  ... hosts.toml written" test -s "/etc/containerd/certs.d/$R/hosts.toml"
   check "ctr content fetch --hosts-dir /etc/containerd/certs.d alice/dk:v1" \
