@@ -10,7 +10,7 @@ build_pkgs=(
   libgtest-dev libbenchmark-dev
 )
 # clang and its runtimes (libFuzzer, sanitizers) build the fuzz targets (make fuzz-short).
-test_pkgs=(curl bc openssl skopeo podman buildah docker-registry apache2-utils jq python3 procps
+test_pkgs=(curl bc openssl skopeo podman buildah docker.io docker-registry apache2-utils jq python3 procps
   python3-keystone resource-agents golang-go clang libclang-rt-14-dev faketime prometheus)
 
 want=("${build_pkgs[@]}")

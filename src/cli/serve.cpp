@@ -341,6 +341,7 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
     });
     spdlog::info("berth serving; storage root {}", c.storage.root);
     PrintTrustHelp(c);
+    if (registry && c.auth.enabled) WarnIfRealmIsLocal(c);
     if (reg.collector) reg.collector->Start();
     runtime.Run();
     if (reg.collector) reg.collector->Stop();

@@ -3,6 +3,7 @@
 // an exit code.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -37,7 +38,23 @@ std::string Realm(const config::Config& c);
 // token.htpasswd, or <root>/htpasswd when empty.
 std::string HtpasswdPath(const config::Config& c);
 
-// Tells the operator where the certificate is and how clients trust it.
+// The name clients use for the registry in the trust hints: the first
+// tls.hosts entry (the public name the operator gave), else the host name.
+std::string ClientFacingHost(const config::Config& c);
+
+// Tells the operator where the certificate is and, one log line per client,
+// the commands that make podman/buildah, skopeo, docker and containerd (or
+// the system trust store) trust it for ClientFacingHost(c):registry.port.
 void PrintTrustHelp(const config::Config& c);
+
+// Warns (log lines) when clients on other hosts could not log in: the
+// registry listens on an address other hosts can reach (registry.addr is not
+// loopback) while the realm's host resolves only to loopback addresses
+// (localhost, 127.0.0.0/8, ::1, or a host name that /etc/hosts maps to
+// 127.0.1.1). The look-ups are bounded by `timeout` (default 2 s, paid only
+// when DNS is slow): a look-up that fails or takes longer skips the check.
+// REQUIRES: auth.enabled (the realm is only used then).
+void WarnIfRealmIsLocal(const config::Config& c,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
 }  // namespace berth::cli
