@@ -11,7 +11,7 @@ build_pkgs=(
 )
 # clang and its runtimes (libFuzzer, sanitizers) build the fuzz targets (make fuzz-short).
 test_pkgs=(curl bc openssl skopeo podman buildah docker.io docker-registry apache2-utils jq python3 procps
-  python3-keystone resource-agents golang-go clang libclang-rt-14-dev faketime prometheus)
+  python3-keystone resource-agents golang-go clang libclang-rt-14-dev faketime prometheus iproute2)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi

@@ -3,11 +3,14 @@
 # and /usr/sbin/dockerd, not any other docker on PATH) against `berth serve`
 # with token auth, set up as a client on another host would see it:
 #
-#   - berth listens on this host's first non-loopback address (IP), with
-#     tls.hosts = IP and auth.realm = https://IP:TOKEN_PORT/token. dockerd
-#     treats 127.0.0.0/8 as an insecure registry and skips certificate checks
-#     there, so only a non-loopback address tests the trust hints for real.
-#     (Without one the suite falls back to 127.0.0.1 and says so.)
+#   - berth listens on a non-loopback address (IP = 192.0.2.10, a
+#     documentation address), with tls.hosts = IP and auth.realm =
+#     https://IP:TOKEN_PORT/token. dockerd treats 127.0.0.0/8 as an insecure
+#     registry and skips certificate checks there, so only a non-loopback
+#     address tests the trust hints for real. Nothing is exposed: the suite
+#     re-runs itself in a private network namespace (unshare --net) whose
+#     only interface is lo, carrying 127.0.0.1 and IP; berth, dockerd and the
+#     clients all run there.
 #   - The trust commands that berth prints at start-up for docker, podman/
 #     skopeo and containerd are run as printed; each client then works with no
 #     certificate flag, and fails before its command is run.
@@ -27,6 +30,15 @@
 # certs.d entries for IP:PORT) are removed at exit, and dockerd is stopped.
 #
 # Environment: KEEP_WORK=1 keeps the temp dir (client logs in $WORK/logs).
+
+# Into a private network namespace first (see above). Not a BERTH_*
+# variable: berth refuses unknown ones.
+if [[ "${DOCKER_TEST_NETNS:-}" != 1 ]]; then
+  if [[ $(id -u) -eq 0 ]]; then
+    exec unshare --net -- env DOCKER_TEST_NETNS=1 bash -c \
+      'ip link set lo up && ip addr add 192.0.2.10/32 dev lo && exec bash "$0"' "$0"
+  fi
+fi
 
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/oci.sh"
@@ -144,11 +156,7 @@ fi
 need skopeo; need jq; need curl
 HAVE_CTR=1; need ctr containerd || HAVE_CTR=0
 
-IP=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+(\.[0-9]+){3}$' | grep -v '^127\.' | head -1)
-if [[ -z $IP ]]; then
-  IP=127.0.0.1
-  echo "# no non-loopback IPv4 address: using 127.0.0.1 (dockerd skips certificate checks there)"
-fi
+IP=192.0.2.10  # on lo, in this suite's own network namespace
 ROOT=$WORK/root
 PORT=$(free_port)
 TP=$(free_port)

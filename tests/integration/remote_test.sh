@@ -14,6 +14,14 @@
 #      --src-cert-dir/--dest-cert-dir for copy.
 #
 # The real clients run the printed commands in docker_test.sh.
+#
+# berth must listen on 0.0.0.0 here, so as root the suite re-runs itself in
+# a private network namespace (unshare --net) whose only interface is lo:
+# the wildcard address then reaches nothing outside this test.
+
+if [[ "${REMOTE_TEST_NETNS:-}" != 1 && $(id -u) -eq 0 ]]; then
+  exec unshare --net -- env REMOTE_TEST_NETNS=1 bash -c 'ip link set lo up && exec bash "$0"' "$0"
+fi
 
 source "$(dirname "$0")/lib.sh"
 
