@@ -20,10 +20,10 @@ test_pkgs=(
   libgtest-dev libbenchmark-dev
   curl bc openssl skopeo podman buildah docker-registry apache2-utils jq python3 procps
   python3-keystone resource-agents golang-go clang libclang-rt-14-dev faketime
-  debootstrap lintian help2man dpkg-dev fakeroot debhelper
+  debootstrap lintian help2man dpkg-dev
 )
 # `make deb` alone: the build set and the package tools.
-deb_pkgs=(help2man dpkg-dev fakeroot lintian)
+deb_pkgs=(help2man dpkg-dev lintian)
 
 want=("${build_pkgs[@]}")
 case "${1:-}" in
