@@ -4,7 +4,8 @@
 #
 #   chroot_create ROOT [debootstrap options]   debootstrap --variant=minbase bookworm ROOT
 #   chroot_mount ROOT                          /proc and a private /dev/pts inside ROOT
-#   chroot_run ROOT COMMAND...                 COMMAND inside ROOT, clean environment
+#   chroot_run ROOT COMMAND...                 COMMAND inside ROOT, clean environment,
+#                                              bounded by CHROOT_TIMEOUT seconds when set
 #   chroot_destroy ROOT                        kills what runs in ROOT, unmounts, removes it
 #
 # DEBIAN_MIRROR (default http://deb.debian.org/debian) picks the archive;
@@ -34,7 +35,7 @@ chroot_run() {
   local root=$1
   shift
   # shellcheck disable=SC2086 # CHROOT_ENV is a list of NAME=VALUE words
-  chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  timeout "${CHROOT_TIMEOUT:-0}" chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" ${CHROOT_ENV:-} "$@"
 }
 

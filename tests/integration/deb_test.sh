@@ -38,6 +38,13 @@ deb_cleanup() {
   chroot_destroy "$ROOT"
   cleanup
 }
+# The root goes before the summary, which searches $WORK for sanitizer
+# reports (and must not walk the root's /proc).
+finish() {
+  chroot_destroy "$ROOT"
+  summary
+  exit
+}
 trap deb_cleanup EXIT
 t_start=$SECONDS
 
@@ -45,7 +52,7 @@ t_start=$SECONDS
 note "build the package around $BERTH_BIN"
 deb=$("$TOP/packaging/build-deb.sh" --binary "$BERTH_BIN" --out "$WORK/out" 2>"$WORK/build-deb.err" | tail -1)
 check "packaging/build-deb.sh builds berth_<version>_amd64.deb" test -f "$deb"
-[[ -f $deb ]] || { cat "$WORK/build-deb.err"; summary; exit; }
+[[ -f $deb ]] || { cat "$WORK/build-deb.err"; finish; }
 upstream=$(sed -n 's/^project(berth VERSION \([0-9.]*\).*/\1/p' "$TOP/CMakeLists.txt")
 expect_contains "file name carries the CMake project version" "berth_${upstream}-" "$(basename "$deb")"
 
@@ -83,11 +90,11 @@ note "debootstrap --variant=minbase bookworm"
 t0=$SECONDS
 chroot_create "$ROOT" >"$WORK/debootstrap.log" 2>&1
 check "debootstrap a fresh minbase root ($((SECONDS - t0)) s)" test -x "$ROOT/usr/bin/apt-get"
-[[ -x $ROOT/usr/bin/apt-get ]] || { tail -20 "$WORK/debootstrap.log"; summary; exit; }
+[[ -x $ROOT/usr/bin/apt-get ]] || { tail -20 "$WORK/debootstrap.log"; finish; }
 chroot_mount "$ROOT"
 cp "$deb" "$ROOT/tmp/"
 t0=$SECONDS
-out=$(CHROOT_ENV=DEBIAN_FRONTEND=noninteractive timeout 600 chroot_run "$ROOT" bash -c \
+out=$(CHROOT_ENV=DEBIAN_FRONTEND=noninteractive CHROOT_TIMEOUT=600 chroot_run "$ROOT" bash -c \
   "apt-get update -qq && apt-get install -y --no-install-recommends /tmp/$(basename "$deb")" 2>&1)
 rc=$?
 expect_eq "apt-get install ./$(basename "$deb") in the root: exit 0 ($((SECONDS - t0)) s)" 0 "$rc"
@@ -141,6 +148,7 @@ berth_pid() {
   done
 }
 bpid=$(berth_pid)
+check "a process /usr/bin/berth serve runs in the root" test -n "$bpid"
 expect_eq "berth runs as user berth" "$(chroot_run "$ROOT" id -u berth)" \
   "$(awk '/^Uid:/{print $2}' "/proc/${bpid:-0}/status" 2>/dev/null)"
 expect_eq "the generated TLS key is berth's and private" "berth 600" \
@@ -149,6 +157,15 @@ expect_eq "the generated TLS key is berth's and private" "berth 600" \
 out=$(echo 'debtest-pass-1' | chroot_run "$ROOT" runuser -u berth -- \
   berth user add admin --password-stdin --config /etc/berth/berth.yaml 2>&1)
 expect_eq "berth user add admin (as berth, installed config): exit 0" 0 $?
+# The token server notices the changed user file within a second.
+login=""
+for _ in $(seq 1 50); do
+  login=$(curl -s -o /dev/null -w '%{http_code}' --noproxy '*' --max-time 5 --cacert "$CERT" \
+    -u admin:debtest-pass-1 "https://127.0.0.1:$TP/token?service=berth&scope=repository:admin/hello:push")
+  [[ $login == 200 ]] && break
+  sleep 0.1
+done
+expect_eq "the token server takes the new user's password" 200 "$login"
 use_private_container_config
 mkdir -p "$WORK/tmp" "$WORK/certs"
 cp "$CERT" "$WORK/certs/ca.crt"
@@ -176,7 +193,7 @@ expect_eq "SIGTERM: berth exits 0" 0 $?
 expect_contains "... after a graceful stop" "signal 15 received" "$(cat "$WORK/berth.log")"
 
 # ---------------------------------------------------------------- remove, purge
-out=$(CHROOT_ENV=DEBIAN_FRONTEND=noninteractive timeout 120 chroot_run "$ROOT" apt-get purge -y berth 2>&1)
+out=$(CHROOT_ENV=DEBIAN_FRONTEND=noninteractive CHROOT_TIMEOUT=120 chroot_run "$ROOT" apt-get purge -y berth 2>&1)
 expect_eq "apt-get purge berth: exit 0" 0 $?
 check "purge removes the binary, the units and /etc/berth" bash -c "
   ! test -e '$ROOT/usr/bin/berth' && ! test -e '$ROOT/lib/systemd/system/berth.service' &&
@@ -185,4 +202,4 @@ check "purge removes the binary, the units and /etc/berth" bash -c "
 check "purge keeps the images in /var/lib/berth" test -d "$ROOT/var/lib/berth/blobs"
 
 note "deb_test took $((SECONDS - t_start)) s"
-summary
+finish
