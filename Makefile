@@ -18,8 +18,8 @@ FUZZ_TARGETS       ?=
 CONFIG     ?= berth.yaml
 JOBS       ?= $(shell nproc)
 
-.PHONY: run test deps test-deps deb-deps build build-berth build-asan build-tsan build-fuzz unit unit-asan unit-tsan \
-	integration integration-asan fuzz fuzz-short deb bare-machine clean
+.PHONY: run test deps test-deps deb-deps build build-berth build-asan build-tsan build-fuzz \
+	unit unit-asan unit-tsan integration integration-asan fuzz fuzz-short deb bare-machine clean
 
 # Only the server: no unit tests, so no GoogleTest or benchmark (BERTH_TESTS=OFF).
 run: deps build-berth
