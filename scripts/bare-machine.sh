@@ -56,7 +56,7 @@ if [[ -n $(git -C "$TOP" status --porcelain --untracked-files=no) ]]; then
 fi
 
 now() { echo "$EPOCHREALTIME"; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", b - a }'; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 echo "bare-machine: [1/5] debootstrap --variant=minbase --include=git bookworm (in $WORK)"
 t0=$(now)
@@ -128,7 +128,7 @@ echo "bare-machine: times ($(nproc) CPUs, $(free -g | awk '/^Mem:/ { print $2 }'
 row() { printf '  %-40s %5s s\n' "$1" "$2"; }
 ready_s=$(secs "$t_run" "$ready")
 row "debootstrap (minbase + git)" "$(secs "$t0" "$t_boot")"
-row "./berth.sh run: install packages" "$(printf '%.0f' "${t_build:-0}")"
+row "./berth.sh run: install packages" "$(printf '%.1f' "${t_build:-0}")"
 row "./berth.sh run: configure, build berth" "$(secs "${t_build:-0}" "${t_built:-0}")"
 row "./berth.sh run: init, serve, /readyz" "$(secs "${t_built:-0}" "$ready_s")"
 row "./berth.sh run to first /readyz 200" "$ready_s"
