@@ -69,7 +69,9 @@ install -D -m 0644 deploy/systemd/berth.sysusers.conf "$P/usr/lib/sysusers.d/ber
 
 # /etc/berth/berth.yaml: the file `berth init` writes, storage under /var/lib/berth.
 mkdir -p "$W/init"
-(cd "$W/init" && "$binary" init --config berth.yaml >/dev/null 2>&1)
+# A clean environment: BERTH_* variables of the caller must not reach it.
+(cd "$W/init" && env -i PATH="$PATH" "$binary" init --config berth.yaml >init.log 2>&1) ||
+  { cat "$W/init/init.log" >&2; echo "build-deb: berth init failed" >&2; exit 1; }
 mkdir -p "$P/etc/berth"
 {
   echo "# /etc/berth/berth.yaml, installed by the berth Debian package (a conffile:"

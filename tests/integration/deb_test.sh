@@ -2,7 +2,8 @@
 # The Debian package (packaging/build-deb.sh, make deb), installed into a
 # fresh Debian 12 and serving:
 #   - built around the binary under test ($BERTH_BIN, the one `make test`
-#     built: no second compile), its contents and control fields;
+#     built: no second compile), or the .deb named by DEB_TEST_PACKAGE (e.g. the
+#     output of make deb); its contents and control fields;
 #   - lintian: no errors, no warnings;
 #   - a fresh `debootstrap --variant=minbase bookworm` root (scripts/chroot-lib.sh),
 #     `apt-get install ./berth_*.deb` there, so its Depends resolve from the
@@ -49,10 +50,16 @@ trap deb_cleanup EXIT
 t_start=$SECONDS
 
 # ------------------------------------------------------------------ the package
-note "build the package around $BERTH_BIN"
-deb=$("$TOP/packaging/build-deb.sh" --binary "$BERTH_BIN" --out "$WORK/out" 2>"$WORK/build-deb.err" | tail -1)
-check "packaging/build-deb.sh builds berth_<version>_amd64.deb" test -f "$deb"
-[[ -f $deb ]] || { cat "$WORK/build-deb.err"; finish; }
+if [[ -n ${DEB_TEST_PACKAGE:-} ]]; then
+  note "the package $DEB_TEST_PACKAGE (DEB_TEST_PACKAGE)"
+  deb=$(realpath "$DEB_TEST_PACKAGE")
+  check "DEB_TEST_PACKAGE exists" test -f "$deb"
+else
+  note "build the package around $BERTH_BIN"
+  deb=$("$TOP/packaging/build-deb.sh" --binary "$BERTH_BIN" --out "$WORK/out" 2>"$WORK/build-deb.err" | tail -1)
+  check "packaging/build-deb.sh builds berth_<version>_amd64.deb" test -f "$deb"
+fi
+[[ -f $deb ]] || { cat "$WORK/build-deb.err" 2>/dev/null; finish; }
 upstream=$(sed -n 's/^project(berth VERSION \([0-9.]*\).*/\1/p' "$TOP/CMakeLists.txt")
 expect_contains "file name carries the CMake project version" "berth_${upstream}-" "$(basename "$deb")"
 
