@@ -66,18 +66,25 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 echo "berth: installing ${#missing[@]} Debian packages and what they depend on: ${missing[*]}"
 echo "berth: [1/2] apt-get update"
-"${SUDO[@]}" apt-get update 2>&1 | awk '/^(Get|Hit|Err|W:|E:)/ { print "  " $0; fflush() }'
+"${SUDO[@]}" apt-get update 2>&1 | awk '/^(Get|Hit|Err|W:|E:)/ { print "  " $0; fflush() }' ||
+  { echo "berth: apt-get update failed (network, or the sources in /etc/apt?)" >&2; exit 1; }
 
 # One line per download, unpack and set-up, numbered against the total that
 # apt announces, so the minutes of a first install are never silent.
 echo "berth: [2/2] apt-get install"
+log=$(mktemp "${TMPDIR:-/tmp}/berth-apt.XXXXXX")
+trap 'rm -f "$log"' EXIT
 "${SUDO[@]}" apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" 2>&1 |
-  awk '
+  tee "$log" | awk '
     /newly installed/ { n = $3 + 0; print "  " $0; fflush(); next }
     /^Need to get/    { print "  " $0; fflush(); next }
     /^Get:/           { g++; printf "  download %d/%d: %s %s\n", g, n, $5, $7; fflush(); next }
     /^Unpacking /     { u++; printf "  unpack   %d/%d: %s\n", u, n, $2; fflush(); next }
     /^Setting up /    { s++; printf "  set up   %d/%d: %s\n", s, n, $3; fflush(); next }
     /^(E|W): /        { print "  " $0; fflush(); next }
-  '
+  ' || {
+  echo "berth: apt-get install failed; its last lines:" >&2
+  tail -25 "$log" >&2
+  exit 1
+}
 echo "berth: packages installed"
