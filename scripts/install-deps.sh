@@ -26,6 +26,9 @@ test_pkgs=(
 deb_pkgs=(help2man dpkg-dev lintian)
 
 want=("${build_pkgs[@]}")
+# For tests of this script only: extra package names to want.
+# shellcheck disable=SC2206
+want+=(${INSTALL_DEPS_EXTRA:-})
 case "${1:-}" in
   --test) want+=("${test_pkgs[@]}") ;;
   --deb) want+=("${deb_pkgs[@]}") ;;
