@@ -66,13 +66,16 @@ t_boot=$(now)
 echo "bare-machine: debootstrap took $(secs "$t0" "$t_boot") s"
 
 echo "bare-machine: [2/5] git clone of the committed HEAD ($(git -C "$TOP" rev-parse --short HEAD))"
-git clone -q --no-hardlinks "$TOP" "$ROOT/root/berth" &&
-  git -C "$ROOT/root/berth" checkout -q "$(git -C "$TOP" rev-parse HEAD)" || die "git clone failed"
+if ! git clone -q --no-hardlinks "$TOP" "$ROOT/root/berth" ||
+  ! git -C "$ROOT/root/berth" checkout -q "$(git -C "$TOP" rev-parse HEAD)"; then
+  die "git clone failed"
+fi
 chroot_mount "$ROOT"
 
 # The command a user types, with the listeners moved to 127.0.0.1 and free
 # ports; the token realm follows (it defaults to the host name and 9002).
 echo "bare-machine: [3/5] ./berth.sh run, as root in the root (each line: seconds since its start)"
+# shellcheck disable=SC2034 # read by chroot_run
 CHROOT_ENV="BERTH_REGISTRY_ADDR=127.0.0.1 BERTH_REGISTRY_PORT=$RP BERTH_TOKEN_ADDR=127.0.0.1
   BERTH_TOKEN_PORT=$TP BERTH_AUTH_REALM=https://127.0.0.1:$TP/token"
 t_run=$(now)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for a throw-away Debian 12 root made by debootstrap, shared by
 # scripts/bare-machine.sh and tests/integration/deb_test.sh. Source it; do not
 # run it. Needs root and debootstrap. Nothing is cached: every root is fresh.
