@@ -1,7 +1,10 @@
-# The two commands of the README:
-#   make run   install what is missing, build, write berth.yaml + data/, start berth
+# The two commands of the README (./berth.sh run|test first installs make
+# itself, on a bare Debian 12):
+#   make run   install what is missing, build berth (only), write berth.yaml + data/, start berth
 #   make test  install what is missing, build, run every test
-# Everything else here is a step of those two.
+# Everything else here is a step of those two, or:
+#   make deb           the Debian package berth_<version>_<arch>.deb (packaging/build-deb.sh)
+#   make bare-machine  the two commands in a fresh debootstrap root (slow; scripts/bare-machine.sh)
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -15,10 +18,11 @@ FUZZ_TARGETS       ?=
 CONFIG     ?= berth.yaml
 JOBS       ?= $(shell nproc)
 
-.PHONY: run test deps test-deps build build-asan build-tsan build-fuzz unit unit-asan unit-tsan \
-	integration integration-asan fuzz fuzz-short clean
+.PHONY: run test deps test-deps deb-deps build build-berth build-asan build-tsan build-fuzz \
+	unit unit-asan unit-tsan integration integration-asan fuzz fuzz-short deb bare-machine clean
 
-run: deps build
+# Only the server: no unit tests, so no GoogleTest or benchmark (BERTH_TESTS=OFF).
+run: deps build-berth
 	$(BUILD)/src/berth init --config $(CONFIG)
 	exec $(BUILD)/src/berth serve --config $(CONFIG)
 
@@ -29,6 +33,13 @@ deps:
 
 test-deps:
 	scripts/install-deps.sh --test
+
+deb-deps:
+	scripts/install-deps.sh --deb
+
+build-berth:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_TESTS=OFF >/dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target berth
 
 build:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_TESTS=ON >/dev/null
@@ -79,5 +90,11 @@ fuzz: build-fuzz
 fuzz-short: build-fuzz
 	tests/fuzz/run.sh short $(FUZZ_BUILD) $(FUZZ_SHORT_SECONDS) $(FUZZ_TARGETS)
 
+deb: deb-deps
+	packaging/build-deb.sh
+
+bare-machine: test-deps
+	scripts/bare-machine.sh
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) build-deb berth_*.deb

@@ -1,20 +1,44 @@
 #!/usr/bin/env bash
-# Installs, from Debian 12's archive, every package berth needs to build, run
-# and test. Safe to run again: apt-get skips what is already there.
+# Installs, from Debian 12's archive, the packages berth needs:
+#   install-deps.sh          to build and run berth (make run): compiler, make, cmake, libraries
+#   install-deps.sh --test   also what the tests use (make test): GoogleTest, clients, clang...
+# Safe to run again: only missing packages are installed, and nothing at all
+# (no root needed) when none is missing. Needs root, or sudo, to install.
 set -euo pipefail
 
+# make, a C++20 compiler and the libraries of the `berth` target only.
 build_pkgs=(
-  build-essential cmake pkg-config
+  build-essential make cmake pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
-  libgtest-dev libbenchmark-dev
 )
-# clang and its runtimes (libFuzzer, sanitizers) build the fuzz targets (make fuzz-short).
-test_pkgs=(curl bc openssl skopeo podman buildah docker.io docker-registry apache2-utils jq python3 procps
-  python3-keystone resource-agents golang-go clang libclang-rt-14-dev faketime prometheus iproute2)
+# The unit tests and benchmarks (BERTH_TESTS=ON), the clients and reference
+# registry of the integration tests (docker.io: its own dockerd per test;
+# prometheus: promtool and a real scraper; iproute2: private network
+# namespaces), clang and its runtimes (libFuzzer, sanitizers) for the fuzz
+# targets, and the package tools of `make deb` and tests/integration/deb_test.sh.
+test_pkgs=(
+  libgtest-dev libbenchmark-dev
+  curl bc openssl skopeo podman buildah docker.io docker-registry apache2-utils jq python3 procps
+  python3-keystone resource-agents golang-go clang libclang-rt-14-dev faketime prometheus iproute2
+  debootstrap lintian help2man dpkg-dev
+)
+# `make deb` alone: the build set and the package tools.
+deb_pkgs=(help2man dpkg-dev lintian)
 
 want=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
+# For tests of this script only: extra package names to want.
+# shellcheck disable=SC2206
+want+=(${INSTALL_DEPS_EXTRA:-})
+case "${1:-}" in
+  --test) want+=("${test_pkgs[@]}") ;;
+  --deb) want+=("${deb_pkgs[@]}") ;;
+  "") ;;
+  *)
+    echo "usage: $0 [--test | --deb]" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
@@ -22,9 +46,49 @@ for p in "${want[@]}"; do
 done
 if ((${#missing[@]} == 0)); then exit 0; fi
 
-echo "installing: ${missing[*]}"
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    SUDO=(sudo -n)
+  elif command -v sudo >/dev/null && [[ -t 0 ]]; then
+    SUDO=(sudo)
+  else
+    cat >&2 <<EOF
+berth: ${#missing[@]} Debian packages are missing, and installing them needs root:
+  ${missing[*]}
+You are not root and cannot use sudo. Either
+  - ask an administrator to run, as root, in this directory:
+      scripts/install-deps.sh ${1:-}
+    then run the same command again as yourself (nothing is installed then), or
+  - run the whole command as root (su -c '...').
+Building and running berth itself never needs root.
+EOF
+    exit 1
+  fi
+fi
+
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "berth: installing ${#missing[@]} Debian packages and what they depend on: ${missing[*]}"
+echo "berth: [1/2] apt-get update"
+"${SUDO[@]}" apt-get update 2>&1 | awk '/^(Get|Hit|Err|W:|E:)/ { print "  " $0; fflush() }' ||
+  { echo "berth: apt-get update failed (network, or the sources in /etc/apt?)" >&2; exit 1; }
+
+# One line per download, unpack and set-up, numbered against the total that
+# apt announces, so the minutes of a first install are never silent.
+echo "berth: [2/2] apt-get install"
+log=$(mktemp "${TMPDIR:-/tmp}/berth-apt.XXXXXX")
+trap 'rm -f "$log"' EXIT
+"${SUDO[@]}" apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" 2>&1 |
+  tee "$log" | awk '
+    /newly installed/ { n = $3 + 0; print "  " $0; fflush(); next }
+    /^Need to get/    { print "  " $0; fflush(); next }
+    /^Get:/           { g++; printf "  download %d/%d: %s %s\n", g, n, $5, $7; fflush(); next }
+    /^Unpacking /     { u++; printf "  unpack   %d/%d: %s\n", u, n, $2; fflush(); next }
+    /^Setting up /    { s++; printf "  set up   %d/%d: %s\n", s, n, $3; fflush(); next }
+    /^(E|W): /        { print "  " $0; fflush(); next }
+  ' || {
+  echo "berth: apt-get install failed; its last lines:" >&2
+  tail -25 "$log" >&2
+  exit 1
+}
+echo "berth: packages installed"
