@@ -19,6 +19,7 @@
 #include "auth/token/token_service.hpp"
 #include "cli/commands.hpp"
 #include "cli/setup.hpp"
+#include "events/dispatcher.hpp"
 #include "http/server.hpp"
 #include "lifecycle/collector.hpp"
 #include "lifecycle/pull_recorder.hpp"
@@ -103,6 +104,7 @@ struct RegistryPart {
   std::unique_ptr<lifecycle::QuotaPolicy> quotas;
   std::unique_ptr<lifecycle::PullRecorder> pulls;
   std::unique_ptr<lifecycle::Collector> collector;  // stopped before the stores go
+  std::unique_ptr<events::Dispatcher> events;       // null without endpoints; stopped likewise
   std::unique_ptr<auth::BearerGate> gate;
   std::unique_ptr<registry::Registry> registry;
   std::unique_ptr<ops::HealthHandler> health;
@@ -123,6 +125,37 @@ lifecycle::CollectorOptions CollectorOptionsOf(const config::Config& c) {
     o.retention.push_back(std::move(rp));
   }
   return o;
+}
+
+// The webhook dispatcher for notifications.*, or null when no endpoint is set.
+std::unique_ptr<events::Dispatcher> MakeEvents(const config::Config& c, storage::EventQueue& queue) {
+  const auto& n = c.notifications;
+  if (n.endpoints.empty()) return nullptr;
+  events::DispatcherOptions o;
+  o.blobs = n.blobs;
+  o.pulls = n.pulls;
+  o.queue_max = n.queue_max;
+  o.scheme = c.tls.enabled ? "https" : "http";
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  o.source_addr = std::string(host) + ":" + std::to_string(c.registry.port);
+  o.instance_id = events::NewUuid();
+  std::string names;
+  for (const auto& e : n.endpoints) {
+    events::EndpointOptions ep;
+    ep.name = e.name;
+    ep.url = e.url;
+    for (const auto& [k, v] : e.headers) ep.headers.emplace_back(k, v);
+    ep.timeout_ms = static_cast<int64_t>(e.timeout) * 1000;
+    ep.backoff_ms = static_cast<int64_t>(e.backoff) * 1000;
+    ep.backoff_max_ms = static_cast<int64_t>(e.backoff_max) * 1000;
+    ep.filter = {e.actions, e.media_types, e.repositories};
+    o.endpoints.push_back(std::move(ep));
+    names += (names.empty() ? "" : ", ") + e.name + " (" + e.url + ")";
+  }
+  spdlog::info("events to {}; queue_max {}, blobs {}, pulls {}", names, n.queue_max, n.blobs,
+               n.pulls);
+  return std::make_unique<events::Dispatcher>(queue, std::move(o));
 }
 
 // Everything the token half needs, alive while it serves.
@@ -182,10 +215,12 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
   p.pulls = std::make_unique<lifecycle::PullRecorder>();
   p.collector = std::make_unique<lifecycle::Collector>(*p.meta, *p.meta, *p.blobs, *p.uploads,
                                                        *p.locks, p.pulls.get(), CollectorOptionsOf(c));
+  p.events = MakeEvents(c, *p.meta);
   p.registry = std::make_unique<registry::Registry>(
       *p.blobs, *p.uploads, *p.meta, registry::Options{c.registry.max_manifest_bytes, 0},
       p.gate.get(), p.locks.get(),
-      registry::LifecycleParts{p.meta.get(), p.quotas.get(), p.pulls.get(), p.collector.get()});
+      registry::LifecycleParts{p.meta.get(), p.quotas.get(), p.pulls.get(), p.collector.get()},
+      p.events.get());
   if (c.gc.interval > 0) {
     spdlog::info("gc every {} s (links kept {} s, untagged manifests {} s)", c.gc.interval,
                  c.gc.delay, c.gc.untagged_delay);
@@ -284,6 +319,7 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
     WritePidFile(c.storage.pid_file);
     runtime.OnStop([&reg] {
       if (reg.collector) reg.collector->RequestStop();
+      if (reg.events) reg.events->RequestStop();
     });
     runtime.OnReload([&tok] {
       if (tok.cached) tok.cached->Clear();
@@ -292,8 +328,10 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
     spdlog::info("berth serving; storage root {}", c.storage.root);
     PrintTrustHelp(c);
     if (reg.collector) reg.collector->Start();
+    if (reg.events) reg.events->Start();
     runtime.Run();
     if (reg.collector) reg.collector->Stop();
+    if (reg.events) reg.events->Stop();
     if (!c.storage.pid_file.empty()) ::unlink(c.storage.pid_file.c_str());
     return 0;
   } catch (const config::ConfigError& e) {
