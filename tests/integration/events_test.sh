@@ -15,6 +15,8 @@
 #      log says so, the newest 5 arrive.
 #   6. a receiver that hangs (accepts, never answers) does not slow a push:
 #      skopeo push time with it hung vs. with the receiver up.
+#   7. notifications.blobs and .pulls: blob push events, manifest and blob
+#      pull events.
 #
 # Environment: KEEP_WORK=1 keeps the work dir.
 source "$(dirname "$0")/lib.sh"
@@ -75,10 +77,11 @@ notifications:
 YAML
 }
 START_ARGS=(-c "$WORK/berth.yaml")
-begin() {  # begin QUEUE_MAX: (re)starts berth on $ROOT
+begin() {  # begin QUEUE_MAX [ENV=VALUE...]: (re)starts berth on $ROOT
   stop_berth
   write_config "$1"
-  start_berth "$ROOT" "$PORT" || { fail "berth starts"; summary; exit 1; }
+  shift
+  start_berth "$ROOT" "$PORT" "$@" || { fail "berth starts"; summary; exit 1; }
 }
 
 # events PATH: every event received on PATH, one compact JSON a line.
@@ -188,7 +191,7 @@ for i in $(seq 1 12); do
 done
 dropped_is() { [[ $(grep -o "([0-9]* dropped since start)" "$ROOT.log" | tail -1 | tr -dc 0-9) == "$1" ]]; }
 check "the log says 7 of the oldest were dropped" wait_until 15 dropped_is 7
-grep -m1 "dropped" "$ROOT.log" | sed 's/^/   log: /'
+grep "dropped" "$ROOT.log" | sed 's/^/   log: /'
 receiver_start || fail "receiver restarts"
 check "the newest 5 arrive" wait_until 15 at_least /all '^ev/app:q' 5
 sleep 1
@@ -210,6 +213,16 @@ check "push with a hung receiver within 2x + 1 s of the push with it up" test "$
 receiver_stop
 receiver_start || fail "receiver restarts"
 check "the event of the push made while it hung arrives after" wait_until 15 has_tag /all push time/hung:v1
+
+echo "# 7. blobs and pulls"
+begin 10000 BERTH_NOTIFICATIONS_BLOBS=true BERTH_NOTIFICATIONS_PULLS=true
+MDIG4=$(make_oci "$WORK/img4" v1 "blobs and pulls")
+check "skopeo pushes bp/app:v1" skopeo_push "$WORK/img4" v1 bp/app
+check "skopeo pulls bp/app:v1" timeout 120 skopeo copy -q --src-cert-dir "$CERTDIR" "docker://$R/bp/app:v1" "oci:$WORK/pulled:v1"
+bp_events() { events /all | jq -r 'select(.target.repository == "bp/app") | .action + " " + .target.mediaType' | sort | uniq -c | awk '{print $2" "$3":"$1}' | xargs; }
+bp_complete() { [[ $(bp_events) == *"pull application/octet-stream:2"* && $(bp_events) == *"pull application/vnd.oci.image.manifest.v1+json:1"* ]]; }
+check "blob push, manifest pull and blob pull events arrive" wait_until 10 bp_complete
+expect_eq "events of bp/app" "pull application/octet-stream:2 pull application/vnd.oci.image.manifest.v1+json:1 push application/octet-stream:2 push application/vnd.oci.image.manifest.v1+json:1" "$(bp_events)"
 
 echo "# example event (README)"
 events /all | jq 'select(.target.repository == "ev/app" and .target.tag == "v1" and .action == "push")' | head -40
