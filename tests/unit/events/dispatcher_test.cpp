@@ -78,7 +78,8 @@ class DispatcherTest : public ::testing::Test {
   // The tags of the events in an envelope, in order.
   static std::vector<std::string> Tags(const std::string& envelope) {
     std::vector<std::string> out;
-    for (const auto& e : boost::json::parse(envelope).as_object().at("events").as_array()) {
+    const boost::json::value v = boost::json::parse(envelope);  // outlives the loop
+    for (const auto& e : v.as_object().at("events").as_array()) {
       out.emplace_back(e.as_object().at("target").as_object().at("tag").as_string());
     }
     return out;
