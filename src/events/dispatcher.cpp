@@ -147,9 +147,10 @@ void Dispatcher::Housekeep() {
   pending_ = pending;
   const auto now = std::chrono::steady_clock::now();
   if (unlogged_drops_ > 0 && now - last_drop_log_ >= kDropLogInterval) {
-    spdlog::warn("events: dropped {} oldest pending event(s): more than queue_max {} per endpoint "
-                 "({} dropped since start)",
-                 unlogged_drops_, options_.queue_max, dropped_.load());
+    spdlog::warn(
+        "events: dropped {} oldest pending event(s): more than queue_max {} per endpoint "
+        "({} dropped since start)",
+        unlogged_drops_, options_.queue_max, dropped_.load());
     unlogged_drops_ = 0;
     last_drop_log_ = now;
   }
@@ -237,10 +238,10 @@ bool Dispatcher::Deliver(Worker& w, const std::vector<storage::PendingEvent>& ba
   ++failed_;
   // The first failure of a streak is logged, then one line per 100 attempts.
   if (w.failures++ % 100 == 0) {
-    spdlog::warn("events: endpoint {}: delivery failed ({}); {} event(s) wait, retrying with backoff",
-                 ep.name,
-                 reply.transport_ok ? "HTTP " + std::to_string(reply.status) : reply.error,
-                 batch.size());
+    spdlog::warn(
+        "events: endpoint {}: delivery failed ({}); {} event(s) wait, retrying with backoff",
+        ep.name, reply.transport_ok ? "HTTP " + std::to_string(reply.status) : reply.error,
+        batch.size());
   }
   return false;
 }

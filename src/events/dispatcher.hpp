@@ -38,9 +38,9 @@
 namespace berth::events {
 
 struct EndpointOptions {
-  std::string name;  // the queue's key: renaming an endpoint orphans its pending rows
-  std::string url;   // http:// or https://
-  http::HeaderList headers;  // sent with every delivery (e.g. Authorization)
+  std::string name;           // the queue's key: renaming an endpoint orphans its pending rows
+  std::string url;            // http:// or https://
+  http::HeaderList headers;   // sent with every delivery (e.g. Authorization)
   int64_t timeout_ms = 5000;  // one attempt, connecting included
   int64_t backoff_ms = 1000;  // the wait after a first failure; doubles after each
   int64_t backoff_max_ms = 300000;
@@ -49,10 +49,10 @@ struct EndpointOptions {
 
 struct DispatcherOptions {
   std::vector<EndpointOptions> endpoints;
-  bool blobs = false;        // blob pushes and mounts
-  bool pulls = false;        // manifest pulls (and blob pulls with `blobs`)
-  uint64_t queue_max = 10000;  // pending events per endpoint; the oldest go first
-  size_t batch = 50;           // events per envelope
+  bool blobs = false;            // blob pushes and mounts
+  bool pulls = false;            // manifest pulls (and blob pulls with `blobs`)
+  uint64_t queue_max = 10000;    // pending events per endpoint; the oldest go first
+  size_t batch = 50;             // events per envelope
   std::string scheme = "https";  // of target.url when it is a path
   std::string source_addr;       // host:port of this registry
   std::string instance_id;       // changes at every start
@@ -110,12 +110,12 @@ class Dispatcher final : public Emitter {
   const Clock clock_;
 
   mutable std::mutex mu_;
-  std::condition_variable wake_;        // delivery threads
+  std::condition_variable wake_;  // delivery threads
   std::condition_variable housekeeping_wake_;
-  bool stop_ = false;                   // GUARDED_BY(mu_)
-  uint64_t generation_ = 0;             // GUARDED_BY(mu_): bumped when events were recorded
-  bool dirty_ = false;                  // GUARDED_BY(mu_): housekeeping has work
-  storage::EventRows posted_;           // GUARDED_BY(mu_)
+  bool stop_ = false;          // GUARDED_BY(mu_)
+  uint64_t generation_ = 0;    // GUARDED_BY(mu_): bumped when events were recorded
+  bool dirty_ = false;         // GUARDED_BY(mu_): housekeeping has work
+  storage::EventRows posted_;  // GUARDED_BY(mu_)
 
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> failed_{0};

@@ -1,7 +1,6 @@
 #include "events/event.hpp"
 
 #include <boost/json.hpp>
-
 #include <cstdio>
 #include <ctime>
 
@@ -82,7 +81,7 @@ std::string NewUuid() {
   auto hex = crypto::RandomHex(16);
   if (!hex) return "";
   std::string h = std::move(hex).value();
-  h[12] = '4';                                              // version 4
+  h[12] = '4';                                                  // version 4
   h[16] = "89ab"[std::stoi(h.substr(16, 1), nullptr, 16) & 3];  // RFC 4122 variant
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
          "-" + h.substr(20);

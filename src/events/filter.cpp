@@ -15,8 +15,9 @@ bool Accepts(const Filter& filter, const Event& e) {
   // is announced, so it lets such events through.
   if (!e.target.media_type.empty() && !in(filter.media_types, e.target.media_type)) return false;
   if (filter.repositories.empty()) return true;
-  return std::any_of(filter.repositories.begin(), filter.repositories.end(),
-                     [&](const std::string& g) { return lifecycle::GlobMatch(g, e.target.repository); });
+  return std::any_of(
+      filter.repositories.begin(), filter.repositories.end(),
+      [&](const std::string& g) { return lifecycle::GlobMatch(g, e.target.repository); });
 }
 
 }  // namespace berth::events

@@ -126,8 +126,10 @@ http::Outcome Registry::Handle(const http::Request& request) {
   // A mount needs pull on the source; without it, fall back to a plain upload.
   const bool plain = route->endpoint == Endpoint::kUploadStart && request.Query("mount") && from &&
                      !auth::Allows(granted, "repository", *from, "pull");
-  // Events name the user: the handler gets a copy that says who it is.
-  const bool named = deps_.events && !user.empty();
+  // Events name the user: the handler gets a copy that says who it is (not
+  // for reads unless pulls make events, so pulls pay no copy otherwise).
+  const bool reads = request.method == "GET" || request.method == "HEAD";
+  const bool named = deps_.events && !user.empty() && (!reads || deps_.events->pulls());
   if (plain || named) {
     http::Request copy = request;
     if (plain) {

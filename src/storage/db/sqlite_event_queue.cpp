@@ -15,7 +15,8 @@ Status SqliteMetadataStore::InsertEvents(const EventRows& rows) {
     auto st = db_->Prepare(
         "INSERT INTO event_queue(endpoint, event_id, payload, recorded_at) VALUES (?, ?, ?, ?)");
     if (!st) return st.status();
-    if (auto s = st->Bind(1, e.endpoint).Bind(2, e.id).Bind(3, e.payload).Bind(4, now).Run(); !s.ok()) {
+    if (auto s = st->Bind(1, e.endpoint).Bind(2, e.id).Bind(3, e.payload).Bind(4, now).Run();
+        !s.ok()) {
       return s;
     }
   }
@@ -38,8 +39,9 @@ Result<std::vector<PendingEvent>> SqliteMetadataStore::Pending(const std::string
   auto st = (*db)->Prepare(
       "SELECT seq, event_id, payload FROM event_queue WHERE endpoint = ? ORDER BY seq LIMIT ?");
   if (!st) return st.status();
-  st->Bind(1, endpoint).Bind(
-      2, static_cast<int64_t>(std::min<uint64_t>(limit, std::numeric_limits<int64_t>::max())));
+  st->Bind(1, endpoint)
+      .Bind(2,
+            static_cast<int64_t>(std::min<uint64_t>(limit, std::numeric_limits<int64_t>::max())));
   std::vector<PendingEvent> out;
   while (true) {
     auto row = st->Step();
@@ -85,8 +87,9 @@ Result<uint64_t> SqliteMetadataStore::Trim(const std::string& endpoint, uint64_t
       "DELETE FROM event_queue WHERE endpoint = ?1 AND seq < COALESCE(("
       "SELECT seq FROM event_queue WHERE endpoint = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2), 0)");
   if (!st) return st.status();
-  st->Bind(1, endpoint).Bind(2, static_cast<int64_t>(std::min<uint64_t>(
-                                    keep - 1, std::numeric_limits<int64_t>::max())));
+  st->Bind(1, endpoint)
+      .Bind(2, static_cast<int64_t>(
+                   std::min<uint64_t>(keep - 1, std::numeric_limits<int64_t>::max())));
   if (auto s = st->Run(); !s.ok()) return s;
   return static_cast<uint64_t>(db_->Changes());
 }

@@ -91,7 +91,8 @@ class DispatcherTest : public ::testing::Test {
 
 TEST_F(DispatcherTest, RowsFollowEachEndpointsFilter) {
   DispatcherOptions o;
-  o.endpoints = {Endpoint("all", "http://127.0.0.1:1/"), Endpoint("deletes", "http://127.0.0.1:1/")};
+  o.endpoints = {Endpoint("all", "http://127.0.0.1:1/"),
+                 Endpoint("deletes", "http://127.0.0.1:1/")};
   o.endpoints[1].filter.actions = {"delete"};
   o.source_addr = "node:9001";
   o.instance_id = "inst";
@@ -102,7 +103,8 @@ TEST_F(DispatcherTest, RowsFollowEachEndpointsFilter) {
   auto ev = boost::json::parse(rows[0].payload).as_object();
   EXPECT_EQ(ev.at("id").as_string(), rows[0].id);
   EXPECT_EQ(ev.at("source").as_object().at("instanceID").as_string(), "inst");
-  EXPECT_EQ(ev.at("target").as_object().at("url").as_string(), "https://reg:9001/v2/a/b/manifests/v1");
+  EXPECT_EQ(ev.at("target").as_object().at("url").as_string(),
+            "https://reg:9001/v2/a/b/manifests/v1");
 
   Event del;
   del.action = std::string(kDelete);
@@ -169,8 +171,9 @@ TEST_F(DispatcherTest, ADownReceiverDoesNotHoldUpAnother) {
     return FakeReply{};
   });
   DispatcherOptions o;
-  o.endpoints = {Endpoint("down", "http://127.0.0.1:" + std::to_string(FakeHttpServer::ClosedPort()) + "/"),
-                 Endpoint("up", up.url() + "/")};
+  o.endpoints = {
+      Endpoint("down", "http://127.0.0.1:" + std::to_string(FakeHttpServer::ClosedPort()) + "/"),
+      Endpoint("up", up.url() + "/")};
   Dispatcher d(*store_, o);
   d.Start();
   for (int i = 0; i < 20; ++i) Record(d, Push("x/y", "t" + std::to_string(i)));

@@ -135,7 +135,8 @@ TEST(FilterTest, Table) {
     e.action = c.action;
     e.target.media_type = c.media_type;
     e.target.repository = c.repository;
-    EXPECT_EQ(Accepts(c.filter, e), c.accepted) << c.action << " " << c.media_type << " " << c.repository;
+    EXPECT_EQ(Accepts(c.filter, e), c.accepted)
+        << c.action << " " << c.media_type << " " << c.repository;
   }
 }
 

@@ -92,7 +92,8 @@ TEST_F(NotifyTest, ManifestPushAndDeletesAreRecorded) {
 
 TEST_F(NotifyTest, FailedChangesRecordNothing) {
   UseEvents(false, false);
-  std::string manifest = ImageManifest(crypto::HashBytes(DigestAlgorithm::kSha256, "absent").str(), 6);
+  std::string manifest =
+      ImageManifest(crypto::HashBytes(DigestAlgorithm::kSha256, "absent").str(), 6);
   EXPECT_EQ(PutManifest("a/b", "v1", manifest).status, 400);
   EXPECT_EQ(Send(Req("DELETE", "/v2/a/b/manifests/nosuch")).status, 404);
   EXPECT_TRUE(Queued().empty());
@@ -115,7 +116,8 @@ TEST_F(NotifyTest, BlobAndPullEventsOnlyWhenAskedFor) {
   UseEvents(true, true);
   std::string layer = PushBlob("a/b", "layer");
   ASSERT_EQ(Send(Req("GET", "/v2/a/b/blobs/" + layer)).status, 200);
-  ASSERT_EQ(Send(Req("POST", "/v2/c/d/blobs/uploads/", {{"mount", layer}, {"from", "a/b"}})).status, 201);
+  ASSERT_EQ(Send(Req("POST", "/v2/c/d/blobs/uploads/", {{"mount", layer}, {"from", "a/b"}})).status,
+            201);
   q = Queued();
   ASSERT_EQ(q.size(), 5u);
   EXPECT_EQ(q[2].at("action").as_string(), "push");
