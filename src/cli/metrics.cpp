@@ -129,6 +129,20 @@ void AddTokenMetrics(metrics::Registry& m, const auth::TokenService& service,
   });
 }
 
+void AddEventMetrics(metrics::Registry& m, const events::Dispatcher& dispatcher) {
+  m.AddCollector([&dispatcher](metrics::Writer& w) {
+    const events::DispatcherStats s = dispatcher.Stats();
+    One(w, "berth_events_pending", "Webhook events waiting for delivery, all endpoints.", "gauge",
+        static_cast<double>(s.pending));
+    One(w, "berth_events_delivered_total", "Webhook events acknowledged with a 2xx.", "counter",
+        static_cast<double>(s.delivered));
+    One(w, "berth_events_delivery_failures_total", "Webhook delivery attempts that failed.", "counter",
+        static_cast<double>(s.failed));
+    One(w, "berth_events_dropped_total", "Webhook events dropped, oldest first, past notifications.queue_max.",
+        "counter", static_cast<double>(s.dropped));
+  });
+}
+
 void AddListenerMetrics(metrics::Registry& m, const http::Runtime& runtime) {
   m.AddCollector([&runtime](metrics::Writer& w) {
     auto stats = runtime.ListenerStats();

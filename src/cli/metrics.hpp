@@ -7,6 +7,7 @@
 #include "auth/authenticator.hpp"
 #include "auth/jwt/jwt.hpp"
 #include "auth/token/token_service.hpp"
+#include "events/dispatcher.hpp"
 #include "http/server.hpp"
 #include "lifecycle/collector.hpp"
 #include "lifecycle/quota.hpp"
@@ -24,6 +25,9 @@ void AddRegistryMetrics(metrics::Registry& m, storage::LifecycleStore& store,
 
 void AddTokenMetrics(metrics::Registry& m, const auth::TokenService& service,
                      const auth::Authenticator& authenticator, const std::string& backend);
+
+// The webhook queue and its deliveries; `dispatcher` must outlive the registry's last Render.
+void AddEventMetrics(metrics::Registry& m, const events::Dispatcher& dispatcher);
 
 void AddListenerMetrics(metrics::Registry& m, const http::Runtime& runtime);
 

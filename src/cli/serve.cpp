@@ -20,6 +20,7 @@
 #include "cli/commands.hpp"
 #include "cli/metrics.hpp"
 #include "cli/setup.hpp"
+#include "events/dispatcher.hpp"
 #include "http/server.hpp"
 #include "lifecycle/collector.hpp"
 #include "lifecycle/pull_recorder.hpp"
@@ -112,6 +113,7 @@ struct RegistryPart {
   std::unique_ptr<lifecycle::PullRecorder> pulls;
   std::unique_ptr<lifecycle::Collector> collector;  // stopped before the stores go
   std::shared_ptr<auth::jwt::JwtVerifier> verifier;
+  std::unique_ptr<events::Dispatcher> events;       // null without endpoints; stopped likewise
   std::unique_ptr<auth::BearerGate> gate;
   std::unique_ptr<registry::Registry> registry;
   std::unique_ptr<ops::HealthHandler> health;
@@ -132,6 +134,37 @@ lifecycle::CollectorOptions CollectorOptionsOf(const config::Config& c) {
     o.retention.push_back(std::move(rp));
   }
   return o;
+}
+
+// The webhook dispatcher for notifications.*, or null when no endpoint is set.
+std::unique_ptr<events::Dispatcher> MakeEvents(const config::Config& c, storage::EventQueue& queue) {
+  const auto& n = c.notifications;
+  if (n.endpoints.empty()) return nullptr;
+  events::DispatcherOptions o;
+  o.blobs = n.blobs;
+  o.pulls = n.pulls;
+  o.queue_max = n.queue_max;
+  o.scheme = c.tls.enabled ? "https" : "http";
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  o.source_addr = std::string(host) + ":" + std::to_string(c.registry.port);
+  o.instance_id = events::NewUuid();
+  std::string names;
+  for (const auto& e : n.endpoints) {
+    events::EndpointOptions ep;
+    ep.name = e.name;
+    ep.url = e.url;
+    for (const auto& [k, v] : e.headers) ep.headers.emplace_back(k, v);
+    ep.timeout_ms = static_cast<int64_t>(e.timeout) * 1000;
+    ep.backoff_ms = static_cast<int64_t>(e.backoff) * 1000;
+    ep.backoff_max_ms = static_cast<int64_t>(e.backoff_max) * 1000;
+    ep.filter = {e.actions, e.media_types, e.repositories};
+    o.endpoints.push_back(std::move(ep));
+    names += (names.empty() ? "" : ", ") + e.name + " (" + e.url + ")";
+  }
+  spdlog::info("events to {}; queue_max {}, blobs {}, pulls {}", names, n.queue_max, n.blobs,
+               n.pulls);
+  return std::make_unique<events::Dispatcher>(queue, std::move(o));
 }
 
 // Everything the token half needs, alive while it serves.
@@ -193,10 +226,12 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
   p.pulls = std::make_unique<lifecycle::PullRecorder>();
   p.collector = std::make_unique<lifecycle::Collector>(*p.meta, *p.meta, *p.blobs, *p.uploads,
                                                        *p.locks, p.pulls.get(), CollectorOptionsOf(c));
+  p.events = MakeEvents(c, *p.meta);
   p.registry = std::make_unique<registry::Registry>(
       *p.blobs, *p.uploads, *p.meta, registry::Options{c.registry.max_manifest_bytes, 0},
       p.gate.get(), p.locks.get(),
-      registry::LifecycleParts{p.meta.get(), p.quotas.get(), p.pulls.get(), p.collector.get()});
+      registry::LifecycleParts{p.meta.get(), p.quotas.get(), p.pulls.get(), p.collector.get()},
+      p.events.get());
   if (c.gc.interval > 0) {
     spdlog::info("gc every {} s (links kept {} s, untagged manifests {} s)", c.gc.interval,
                  c.gc.delay, c.gc.untagged_delay);
@@ -299,6 +334,7 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
         names.insert(names.end(), {"healthz", "readyz"});
         reg_metrics = std::make_unique<ops::HttpMetrics>(*m, "registry", names);
         AddRegistryMetrics(*m, *reg.meta, *reg.uploads, *reg.collector, *reg.quotas, reg.verifier.get());
+        if (reg.events) AddEventMetrics(*m, *reg.events);
       }
       runtime.AddListener(ListenerOf(c, "registry", c.registry.addr, c.registry.port), LimitsOf(c),
                           *reg.health, reg_metrics.get());
@@ -334,6 +370,7 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
     WritePidFile(c.storage.pid_file);
     runtime.OnStop([&reg] {
       if (reg.collector) reg.collector->RequestStop();
+      if (reg.events) reg.events->RequestStop();
     });
     runtime.OnReload([&tok] {
       if (tok.cached) tok.cached->Clear();
@@ -343,8 +380,10 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
     PrintTrustHelp(c);
     if (registry && c.auth.enabled) WarnIfRealmIsLocal(c);
     if (reg.collector) reg.collector->Start();
+    if (reg.events) reg.events->Start();
     runtime.Run();
     if (reg.collector) reg.collector->Stop();
+    if (reg.events) reg.events->Stop();
     if (!c.storage.pid_file.empty()) ::unlink(c.storage.pid_file.c_str());
     return 0;
   } catch (const config::ConfigError& e) {

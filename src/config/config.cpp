@@ -88,6 +88,96 @@ std::vector<Config::RetentionPolicy> RetentionPolicies(const YAML::Node& n) {
   return out;
 }
 
+std::vector<std::string> StringList(const std::string& key, const YAML::Node& n) {
+  std::vector<std::string> out;
+  if (n.IsNull()) return out;
+  if (!n.IsSequence()) Fail(key, "must be a list of strings");
+  for (const auto& e : n) {
+    if (!e.IsScalar()) Fail(key, "must be a list of strings");
+    out.push_back(e.as<std::string>());
+  }
+  return out;
+}
+
+// notifications.endpoints: a list of {name, url, headers, timeout, backoff,
+// backoff_max, actions, media_types, repositories}.
+std::vector<Config::NotificationEndpoint> NotificationEndpoints(const YAML::Node& n) {
+  const std::string key = "notifications.endpoints";
+  std::vector<Config::NotificationEndpoint> out;
+  if (n.IsNull()) return out;
+  if (!n.IsSequence()) Fail(key, "must be a list of endpoints");
+  for (size_t i = 0; i < n.size(); ++i) {
+    const std::string at = key + "[" + std::to_string(i) + "]";
+    if (!n[i].IsMap()) Fail(at, "must be a mapping");
+    Config::NotificationEndpoint ep;
+    for (const auto& kv : n[i]) {
+      const std::string field = kv.first.as<std::string>();
+      const std::string fk = at + "." + field;
+      if (field == "headers") {
+        if (kv.second.IsNull()) continue;
+        if (!kv.second.IsMap()) Fail(fk, "must map header names to values");
+        for (const auto& h : kv.second) {
+          if (!h.second.IsScalar()) Fail(fk, "must map header names to values");
+          const std::string name = h.first.as<std::string>();
+          const std::string value = h.second.as<std::string>();
+          auto bad = [](char c) { return c == '\r' || c == '\n' || c == '\0'; };
+          if (name.empty() || name.find_first_of(" :\t\r\n") != std::string::npos ||
+              std::any_of(value.begin(), value.end(), bad)) {
+            Fail(fk + "." + name, "is not a valid header");
+          }
+          ep.headers[name] = value;
+        }
+        continue;
+      }
+      if (field == "actions" || field == "media_types" || field == "repositories") {
+        auto list = StringList(fk, kv.second);
+        if (field == "actions") {
+          for (const auto& a : list) {
+            if (a != "push" && a != "pull" && a != "delete" && a != "mount") {
+              Fail(fk, "'" + a + "' is not one of push, pull, delete, mount");
+            }
+          }
+          ep.actions = std::move(list);
+        } else if (field == "media_types") {
+          ep.media_types = std::move(list);
+        } else {
+          ep.repositories = std::move(list);
+        }
+        continue;
+      }
+      if (!kv.second.IsScalar()) Fail(fk, "must be a single value");
+      const std::string v = kv.second.as<std::string>();
+      if (field == "name") {
+        ep.name = v;
+      } else if (field == "url") {
+        ep.url = v;
+      } else if (field == "timeout") {
+        ep.timeout = ParseUint(fk, v, 1, 300);
+      } else if (field == "backoff") {
+        ep.backoff = ParseUint(fk, v, 1, 3600);
+      } else if (field == "backoff_max") {
+        ep.backoff_max = ParseUint(fk, v, 1, 86400);
+      } else {
+        Fail(fk, "unknown key");
+      }
+    }
+    if (ep.name.empty()) Fail(at + ".name", "is required");
+    if (ep.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+        std::string::npos) {
+      Fail(at + ".name", "'" + ep.name + "' may hold only letters, digits, '.', '_' and '-'");
+    }
+    for (const auto& other : out) {
+      if (other.name == ep.name) Fail(at + ".name", "'" + ep.name + "' is used twice");
+    }
+    if (ep.url.rfind("http://", 0) != 0 && ep.url.rfind("https://", 0) != 0) {
+      Fail(at + ".url", ep.url.empty() ? "is required" : "'" + ep.url + "' is not an http:// or https:// URL");
+    }
+    if (ep.backoff_max < ep.backoff) Fail(at + ".backoff_max", "is less than backoff");
+    out.push_back(std::move(ep));
+  }
+  return out;
+}
+
 class KeyTable {
  public:
 
@@ -224,6 +314,12 @@ const std::vector<Key>& Keys() {
            [](Config& c, const YAML::Node& n) { c.retention.policies = RetentionPolicies(n); });
     t.Uint("http.min_body_rate", &C::http, &C::Http::min_body_rate, 0, uint64_t{1} << 40);
     t.Uint("http.shutdown_grace", &C::http, &C::Http::shutdown_grace, 0, 3600);
+    t.Node("notifications.endpoints", [](Config& c, const YAML::Node& n) {
+      c.notifications.endpoints = NotificationEndpoints(n);
+    });
+    t.Uint("notifications.queue_max", &C::notifications, &C::Notifications::queue_max, 1, 10000000);
+    t.Bool("notifications.blobs", &C::notifications, &C::Notifications::blobs);
+    t.Bool("notifications.pulls", &C::notifications, &C::Notifications::pulls);
     return t;
   }();
   return table.keys();
@@ -335,7 +431,10 @@ std::string DefaultYaml() {
     << "quota:\n  default: 0          # bytes per namespace; 0: none\n  namespaces: {}      # e.g. alice: 10737418240\n"
     << "retention:\n  dry_run: false\n  policies: []        # see the README: repositories, keep_last, keep_days, keep_tags\n"
     << "keystone:\n  url: \"\"\n  user_domain: Default\n  project: \"\"\n  admin_role: admin\n"
-    << "  verify_tls: true\n  cache_ttl: " << d.keystone.cache_ttl << "\n";
+    << "  verify_tls: true\n  cache_ttl: " << d.keystone.cache_ttl << "\n"
+    << "notifications:        # webhook events; see the README\n  endpoints: []       # name, url, headers, timeout, backoff, backoff_max, actions, media_types, repositories\n"
+    << "  queue_max: " << d.notifications.queue_max << "    # pending events kept per endpoint\n"
+    << "  blobs: false\n  pulls: false\n";
   return o.str();
 }
 

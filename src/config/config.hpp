@@ -118,6 +118,24 @@ struct Config {
     uint64_t min_body_rate = 1024;  // bytes/s averaged over body_timeout; 0 = off
     uint64_t shutdown_grace = 10;  // seconds
   } http;
+  // Webhook events (README "Events (webhooks)"); off while no endpoint is set.
+  struct NotificationEndpoint {
+    std::string name;  // required, unique: [A-Za-z0-9._-]; keys the endpoint's durable queue
+    std::string url;   // required: http:// or https://
+    std::map<std::string, std::string> headers;  // sent with every delivery
+    uint64_t timeout = 5;        // seconds one delivery attempt may take
+    uint64_t backoff = 1;        // seconds before the first retry; doubles after each failure
+    uint64_t backoff_max = 300;  // seconds: the cap of the doubling
+    std::vector<std::string> actions;       // push|pull|delete|mount; empty: all
+    std::vector<std::string> media_types;   // empty: all
+    std::vector<std::string> repositories;  // globs; empty: all
+  };
+  struct Notifications {
+    std::vector<NotificationEndpoint> endpoints;  // YAML only
+    uint64_t queue_max = 10000;  // pending events kept per endpoint; the oldest are dropped
+    bool blobs = false;          // also blob pushes and mounts (and blob pulls with pulls)
+    bool pulls = false;          // also manifest pulls
+  } notifications;
 };
 
 // Loads `path` (may be empty: defaults only) and applies `env` (a list of

@@ -34,6 +34,9 @@ struct Request {
   bool has_body = false;                   // Content-Length > 0 or chunked
   std::string remote;                      // client address
   std::string request_id;
+  // Who the bearer token names, set by the registry after authorization for
+  // the handlers that record it (webhook events); "" = anonymous or unknown.
+  std::string user;
 
   std::optional<std::string_view> Header(std::string_view name) const {
     return FindField(headers, name);

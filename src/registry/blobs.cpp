@@ -76,6 +76,7 @@ Outcome GetBlob(Deps& d, const Request& req, const Route& route) {
     }
     return Outcome::Reply(ErrorResponse(blob.status()));
   }
+  if (d.events && d.events->pulls()) PostBlobEvent(d, req, events::kPull, route.name, *digest, blob->size);
   uint64_t offset = 0, length = blob->size;
   if (auto h = req.Header("Range")) {
     auto range = ParseRange(*h, blob->size);

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "events/emitter.hpp"
 #include "http/message.hpp"
 #include "lifecycle/collector.hpp"
 #include "lifecycle/pull_recorder.hpp"
@@ -50,6 +51,8 @@ struct Deps {
   // Held while an upload is published and linked (GC holds it to remove).
   storage::DigestLocks& locks;
   const LifecycleParts lifecycle;
+  // Webhook events (src/events/); null when no endpoint is configured.
+  events::Emitter* const events = nullptr;
 };
 
 // The quota of `repository`'s namespace in bytes; 0 when none applies.
@@ -57,6 +60,17 @@ uint64_t QuotaFor(const Deps& d, std::string_view repository);
 
 using Outcome = http::Outcome;
 using Request = http::Request;
+
+// The event `req` makes on `repository` (request record, actor); the
+// Emitter fills in id, time and source.
+events::Event RequestEvent(const Request& req, std::string_view action,
+                           const std::string& repository);
+
+// Posts a blob event (push, pull, mount; `from` for mounts) when events are
+// on and notifications.blobs asks for blob events.
+void PostBlobEvent(Deps& d, const Request& req, std::string_view action,
+                   const std::string& repository, const Digest& digest, uint64_t size,
+                   const std::string& from = "");
 
 Outcome GetBlob(Deps& d, const Request& req, const Route& route);
 Outcome DeleteBlob(Deps& d, const Request& req, const Route& route);

@@ -14,11 +14,14 @@ namespace {
 // the process-wide manifest body budget (see body_budget.hpp).
 class ManifestSink final : public http::BodySink {
  public:
-  ManifestSink(Deps& d, Route route, Reference ref, std::string content_type)
+  // `event`: the push event to complete and record, when events are on.
+  ManifestSink(Deps& d, Route route, Reference ref, std::string content_type,
+               std::optional<events::Event> event)
       : d_(d),
         route_(std::move(route)),
         ref_(std::move(ref)),
         content_type_(std::move(content_type)),
+        event_(std::move(event)),
         body_(d.manifest_budget, d.options.max_manifest_bytes) {}
 
   // Reserves the declared Content-Length up front; see BudgetedBody::Claim.
@@ -52,7 +55,16 @@ class ManifestSink final : public http::BodySink {
     put.blob_refs = std::move(parsed->blob_refs);
     put.manifest_refs = std::move(parsed->manifest_refs);
     if (auto s = CheckQuota(); !s.ok()) return ErrorResponse(s);
+    if (event_) {  // recorded in the manifest's own transaction
+      event_->target.media_type = put.record.media_type;
+      event_->target.size = put.record.content.size();
+      event_->target.digest = digest.str();
+      event_->target.url = "/v2/" + route_.name + "/manifests/" + digest.str();
+      event_->target.tag = put.tag.value_or("");
+      put.events = d_.events->Rows(std::move(*event_));
+    }
     if (auto s = d_.meta.PutManifest(route_.name, put); !s.ok()) return ErrorResponse(s);
+    if (!put.events.empty()) d_.events->Recorded();
     http::Response r = NewResponse(201);
     r.Set("Location", "/v2/" + route_.name + "/manifests/" + digest.str());
     r.Set("Docker-Content-Digest", digest.str());
@@ -76,6 +88,7 @@ class ManifestSink final : public http::BodySink {
   const Route route_;
   const Reference ref_;
   const std::string content_type_;
+  std::optional<events::Event> event_;
   BudgetedBody body_;
 };
 
@@ -92,6 +105,15 @@ Outcome GetManifest(Deps& d, const Request& req, const Route& route) {
   if (const std::string* tag = std::get_if<std::string>(&*ref); tag && d.lifecycle.pulls) {
     // For retention's keep_days; written in batches, not per pull.
     d.lifecycle.pulls->Record(route.name, *tag, std::time(nullptr));
+  }
+  if (d.events && d.events->pulls() && req.method == "GET") {
+    events::Event e = RequestEvent(req, events::kPull, route.name);
+    e.target.media_type = m->media_type;
+    e.target.size = m->content.size();
+    e.target.digest = m->digest.str();
+    e.target.url = "/v2/" + route.name + "/manifests/" + m->digest.str();
+    if (const std::string* tag = std::get_if<std::string>(&*ref)) e.target.tag = *tag;
+    d.events->Post(std::move(e));
   }
   http::Response r = NewResponse(200);
   r.Set("Content-Type", m->media_type);
@@ -111,8 +133,11 @@ Outcome PutManifest(Deps& d, const Request& req, const Route& route) {
     Status s = ref.status();
     return Outcome::Reply(ErrorResponse(s));
   }
+  std::optional<events::Event> event;
+  if (d.events) event = RequestEvent(req, events::kPush, route.name);
   auto sink = std::make_unique<ManifestSink>(d, route, std::move(ref).value(),
-                                             std::string(req.Header("Content-Type").value_or("")));
+                                             std::string(req.Header("Content-Type").value_or("")),
+                                             std::move(event));
   // A declared length is checked (413) and reserved (429) before the body is
   // read, so the client is refused before it sends it.
   if (req.content_length) {
@@ -124,13 +149,26 @@ Outcome PutManifest(Deps& d, const Request& req, const Route& route) {
   return Outcome::Reply(sink->Finish(Status::Ok()));
 }
 
-Outcome DeleteManifest(Deps& d, const Request&, const Route& route) {
+Outcome DeleteManifest(Deps& d, const Request& req, const Route& route) {
   auto ref = ParseReference(route.param);
   if (!ref) return Outcome::Reply(ErrorResponse(ref.status()));
-  Status s = std::holds_alternative<std::string>(*ref)
-                 ? d.meta.DeleteTag(route.name, std::get<std::string>(*ref))
-                 : d.meta.DeleteManifest(route.name, std::get<Digest>(*ref));
+  const std::string* tag = std::get_if<std::string>(&*ref);
+  // The delete event is recorded in the delete's transaction: it names the
+  // tag, or the manifest's digest, as the reference registry's does.
+  storage::EventRows rows;
+  if (d.events) {
+    events::Event e = RequestEvent(req, events::kDelete, route.name);
+    if (tag) {
+      e.target.tag = *tag;
+    } else {
+      e.target.digest = std::get<Digest>(*ref).str();
+    }
+    rows = d.events->Rows(std::move(e));
+  }
+  Status s = tag ? d.meta.DeleteTag(route.name, *tag, rows)
+                 : d.meta.DeleteManifest(route.name, std::get<Digest>(*ref), rows);
   if (!s.ok()) return Outcome::Reply(ErrorResponse(s));
+  if (!rows.empty()) d.events->Recorded();
   return Outcome::Reply(NewResponse(202));
 }
 

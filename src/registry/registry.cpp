@@ -50,9 +50,10 @@ constexpr std::array kRoutes = {
 
 Registry::Registry(storage::BlobStore& blobs, storage::UploadStore& uploads,
                    storage::MetadataStore& meta, Options options, const auth::BearerGate* gate,
-                   storage::DigestLocks* locks, LifecycleParts lifecycle)
+                   storage::DigestLocks* locks, LifecycleParts lifecycle,
+                   events::Emitter* events)
     : deps_{blobs,   uploads, meta, ManifestBodyBudget(), options, locks ? *locks : own_locks_,
-            lifecycle},
+            lifecycle, events},
       gate_(gate) {}
 
 std::vector<auth::Scope> Registry::RequiredScopes(const Route& route, std::string_view method) {
@@ -128,12 +129,20 @@ http::Outcome Registry::Dispatch(const http::Request& request, const Route& rout
   }
   Outcome out;
   auto from = request.Query("from");
-  if (route.endpoint == Endpoint::kUploadStart && request.Query("mount") && from &&
-      !auth::Allows(granted, "repository", *from, "pull")) {
-    // A mount needs pull on the source; without it, fall back to a plain upload.
-    http::Request plain = request;
-    std::erase_if(plain.query, [](const auto& kv) { return kv.first == "mount" || kv.first == "from"; });
-    out = entry->handle(deps_, plain, route);
+  // A mount needs pull on the source; without it, fall back to a plain upload.
+  const bool plain = route.endpoint == Endpoint::kUploadStart && request.Query("mount") && from &&
+                     !auth::Allows(granted, "repository", *from, "pull");
+  // Events name the user: the handler gets a copy that says who it is (not
+  // for reads unless pulls make events, so pulls pay no copy otherwise).
+  const bool reads = request.method == "GET" || request.method == "HEAD";
+  const bool named = deps_.events && !user.empty() && (!reads || deps_.events->pulls());
+  if (plain || named) {
+    http::Request copy = request;
+    if (plain) {
+      std::erase_if(copy.query, [](const auto& kv) { return kv.first == "mount" || kv.first == "from"; });
+    }
+    copy.user = user;
+    out = entry->handle(deps_, copy, route);
   } else {
     out = entry->handle(deps_, request, route);
   }

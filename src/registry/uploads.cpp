@@ -39,7 +39,8 @@ http::Response Created(const Route& route, const Digest& digest) {
 
 // Publishes a finished upload and links it into the repository, holding the
 // digest's lock so that GC cannot remove the file in between.
-http::Response Complete(Deps& d, const Route& route, storage::Upload& up, const Digest& digest) {
+http::Response Complete(Deps& d, const Request& req, const Route& route, storage::Upload& up,
+                        const Digest& digest) {
   uint64_t size = up.size();
   auto guard = d.locks.Lock(digest);
   if (auto s = up.Complete(digest); !s.ok()) return ErrorResponse(s);
@@ -53,6 +54,7 @@ http::Response Complete(Deps& d, const Route& route, storage::Upload& up, const 
     }
     return ErrorResponse(s);
   }
+  PostBlobEvent(d, req, events::kPush, route.name, digest, size);
   return Created(route, digest);
 }
 
@@ -60,14 +62,21 @@ http::Response Complete(Deps& d, const Route& route, storage::Upload& up, const 
 // kept open (PATCH, POST) or completed (PUT, monolithic POST).
 class UploadSink final : public http::BodySink {
  public:
-  UploadSink(Deps& d, Route route, storage::UploadPtr up, std::optional<Digest> finish)
-      : d_(d), route_(std::move(route)), up_(std::move(up)), finish_(std::move(finish)) {}
+  // `req`: the request's head, kept for the blob push event (headers only).
+  UploadSink(Deps& d, const Request& req, Route route, storage::UploadPtr up,
+             std::optional<Digest> finish)
+      : d_(d),
+        route_(std::move(route)),
+        up_(std::move(up)),
+        finish_(std::move(finish)) {
+    if (finish_ && d.events && d.events->blobs()) req_ = req;
+  }
 
   Status Write(std::span<const char> data) override { return up_->Append(data); }
 
   http::Response Finish(const Status& body) override {
     if (!body.ok()) return ErrorResponse(body);  // dropping the lease rolls back
-    if (finish_) return Complete(d_, route_, *up_, *finish_);
+    if (finish_) return Complete(d_, req_, route_, *up_, *finish_);
     if (auto s = up_->Keep(); !s.ok()) return ErrorResponse(s);
     return SessionResponse(202, d_, route_, *up_);
   }
@@ -77,6 +86,7 @@ class UploadSink final : public http::BodySink {
   const Route route_;
   storage::UploadPtr up_;
   const std::optional<Digest> finish_;
+  Request req_;  // copied only when a blob event will need it
 };
 
 // Parses "start-end" (also "bytes=start-end" and "bytes start-end/total").
@@ -125,7 +135,7 @@ Result<Digest> DigestParam(const Request& req) {
 
 Outcome StreamOrFinish(Deps& d, const Request& req, const Route& route, storage::UploadPtr up,
                        std::optional<Digest> finish) {
-  auto sink = std::make_unique<UploadSink>(d, route, std::move(up), std::move(finish));
+  auto sink = std::make_unique<UploadSink>(d, req, route, std::move(up), std::move(finish));
   if (req.has_body) return Outcome::Stream(std::move(sink));
   return Outcome::Reply(sink->Finish(Status::Ok()));
 }
@@ -142,7 +152,10 @@ Outcome StartUpload(Deps& d, const Request& req, const Route& route) {
     auto from = req.Query("from");
     if (from && ValidateRepositoryName(*from).ok()) {
       auto mounted = d.meta.MountBlob(std::string(*from), route.name, *digest, QuotaFor(d, route.name));
-      if (mounted) return Outcome::Reply(Created(route, *digest));
+      if (mounted) {
+        PostBlobEvent(d, req, events::kMount, route.name, *digest, *mounted, std::string(*from));
+        return Outcome::Reply(Created(route, *digest));
+      }
       if (mounted.status().code() != Errc::kBlobUnknown) {
         return Outcome::Reply(ErrorResponse(mounted.status()));
       }

@@ -14,6 +14,7 @@
 #include "common/digest.hpp"
 #include "common/names.hpp"
 #include "common/result.hpp"
+#include "storage/event_queue.hpp"
 
 namespace berth::storage {
 
@@ -36,6 +37,8 @@ struct ManifestPut {
   std::optional<std::string> tag;
   std::vector<std::string> blob_refs;      // config and layers
   std::vector<std::string> manifest_refs;  // children of an index
+  // Webhook events to record in the same transaction (storage/event_queue.hpp).
+  EventRows events;
 };
 
 struct ReferrerRecord {
@@ -82,11 +85,21 @@ class MetadataStore {
   virtual Result<ManifestRecord> GetManifest(const std::string& repository,
                                              const Reference& reference) = 0;
 
-  // Removes a tag only; kManifestUnknown if absent.
-  virtual Status DeleteTag(const std::string& repository, const std::string& tag) = 0;
+  // Removes a tag only, recording `events` (storage/event_queue.hpp) in the
+  // same transaction; kManifestUnknown if absent (nothing recorded).
+  virtual Status DeleteTag(const std::string& repository, const std::string& tag,
+                           const EventRows& events) = 0;
+  Status DeleteTag(const std::string& repository, const std::string& tag) {
+    return DeleteTag(repository, tag, {});
+  }
 
-  // Removes a manifest and every tag on it; kManifestUnknown if absent.
-  virtual Status DeleteManifest(const std::string& repository, const Digest& digest) = 0;
+  // Removes a manifest and every tag on it, recording `events` in the same
+  // transaction; kManifestUnknown if absent (nothing recorded).
+  virtual Status DeleteManifest(const std::string& repository, const Digest& digest,
+                                const EventRows& events) = 0;
+  Status DeleteManifest(const std::string& repository, const Digest& digest) {
+    return DeleteManifest(repository, digest, {});
+  }
 
   // Listings are read one page at a time, in byte order of their key,
   // strictly after `last` ("" = from the start) and at most `limit` entries:

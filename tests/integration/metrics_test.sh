@@ -34,6 +34,17 @@ MP=$(free_port)
 TOKEN_URL=https://127.0.0.1:$TP/token
 METRICS=http://127.0.0.1:$MP/metrics
 
+# Webhooks to a port nobody listens on: events queue up and deliveries fail.
+DEAD=$(free_port)
+cat >"$WORK/berth.yaml" <<EOF
+notifications:
+  endpoints:
+    - name: dead
+      url: http://127.0.0.1:$DEAD/events
+      timeout: 1
+      backoff: 1
+EOF
+START_ARGS=(-c "$WORK/berth.yaml")
 mkdir -p "$ROOT"
 for u in admin alice; do
   echo "${u}pass" | timeout 30 "$BERTH_BIN" user add "$u" --password-stdin -f "$ROOT/htpasswd" >/dev/null 2>&1
@@ -119,6 +130,21 @@ check "upload body bytes received grew by the blobs' bytes ($in0 -> $in1, blobs 
 expect_eq "manifest PUT counted (201 = 2xx)" 1 \
   "$(value 'berth_http_requests_total{listener="registry",endpoint="manifest",method="PUT",status_class="2xx"}')"
 expect_eq "berth_uploads_in_progress back to 0" 0 "$(value berth_uploads_in_progress)"
+pending=0
+for _ in $(seq 1 40); do
+  pending=$(value berth_events_pending)
+  [[ ${pending%.*} -ge 1 ]] && break
+  sleep 0.1
+done
+check "berth_events_pending >= 1 (the push event, receiver down: $pending)" test "${pending%.*}" -ge 1
+failed=0
+for _ in $(seq 1 50); do
+  failed=$(value berth_events_delivery_failures_total)
+  [[ ${failed%.*} -ge 1 ]] && break
+  sleep 0.1
+done
+check "berth_events_delivery_failures_total >= 1 ($failed)" test "${failed%.*}" -ge 1
+expect_eq "berth_events_delivered_total 0" 0 "$(value berth_events_delivered_total)"
 
 # ---------------------------------------------------------------- 3. the rest
 echo "# 3. gc, quotas, connections, process"
@@ -188,6 +214,7 @@ stop_berth
 
 # ---------------------------------------------------------------- 5. config
 echo "# 5. metrics off, and a taken port"
+START_ARGS=()
 MP2=$(free_port)
 if start_berth "$WORK/root2" "$(free_port)" BERTH_METRICS_ENABLED=false BERTH_METRICS_PORT="$MP2"; then
   expect_eq "metrics.enabled false: nothing listens on the metrics port" 000 \

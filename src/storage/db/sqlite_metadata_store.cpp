@@ -68,7 +68,22 @@ ALTER TABLE tags ADD COLUMN pulled_at INTEGER NOT NULL DEFAULT 0;
 UPDATE tags SET pushed_at = strftime('%s', 'now');
 )sql";
 
-constexpr int64_t kSchemaVersion = 2;
+// Schema version 3 (webhook events, src/events/): the durable outbox, one
+// row per event and endpoint until the endpoint acknowledged it. seq is
+// AUTOINCREMENT so that a number is never reused after the newest rows
+// were delivered and deleted (a receiver may log it).
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE event_queue (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  endpoint    TEXT NOT NULL,
+  event_id    TEXT NOT NULL,
+  payload     TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL
+);
+CREATE INDEX event_queue_by_endpoint ON event_queue(endpoint, seq);
+)sql";
+
+constexpr int64_t kSchemaVersion = 3;
 
 // `limit` for a LIMIT parameter: past INT64_MAX it would turn negative,
 // which SQLite reads as no limit at all.
@@ -149,7 +164,10 @@ Result<std::unique_ptr<SqliteMetadataStore>> SqliteMetadataStore::Open(const std
     if (version < 1) {
       if (auto s = d.Exec(kSchemaV1); !s.ok()) return s;
     }
-    if (auto s = d.Exec(kSchemaV2); !s.ok()) return s;
+    if (version < 2) {
+      if (auto s = d.Exec(kSchemaV2); !s.ok()) return s;
+    }
+    if (auto s = d.Exec(kSchemaV3); !s.ok()) return s;
     if (auto s = d.Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion)); !s.ok()) return s;
     if (auto s = tx.Commit(); !s.ok()) return s;
   }
@@ -317,6 +335,7 @@ Status SqliteMetadataStore::PutManifest(const std::string& repository, const Man
       return s;
     }
   }
+  if (auto s = InsertEvents(put.events); !s.ok()) return s;
   return tx.Commit();
 }
 
@@ -345,7 +364,8 @@ Result<ManifestRecord> SqliteMetadataStore::GetManifest(const std::string& repos
                         st->OptText(4), st->OptText(5)};
 }
 
-Status SqliteMetadataStore::DeleteTag(const std::string& repository, const std::string& tag) {
+Status SqliteMetadataStore::DeleteTag(const std::string& repository, const std::string& tag,
+                                      const EventRows& events) {
   std::lock_guard lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
@@ -355,6 +375,7 @@ Status SqliteMetadataStore::DeleteTag(const std::string& repository, const std::
   auto removed = RemoveTag(**repo, tag, std::nullopt);
   if (!removed) return removed.status();
   if (!*removed) return {Errc::kManifestUnknown, "tag unknown"};
+  if (auto s = InsertEvents(events); !s.ok()) return s;
   return tx.Commit();
 }
 
@@ -377,7 +398,8 @@ Result<bool> SqliteMetadataStore::RemoveTag(int64_t repo, const std::string& tag
   return db_->Changes() > 0;
 }
 
-Status SqliteMetadataStore::DeleteManifest(const std::string& repository, const Digest& digest) {
+Status SqliteMetadataStore::DeleteManifest(const std::string& repository, const Digest& digest,
+                                           const EventRows& events) {
   std::lock_guard lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
@@ -387,6 +409,7 @@ Status SqliteMetadataStore::DeleteManifest(const std::string& repository, const 
   auto removed = RemoveManifest(**repo, digest.str());
   if (!removed) return removed.status();
   if (!*removed) return {Errc::kManifestUnknown, "manifest unknown"};
+  if (auto s = InsertEvents(events); !s.ok()) return s;
   return tx.Commit();
 }
 

@@ -16,13 +16,15 @@
 #include <vector>
 
 #include "storage/db/sqlite.hpp"
+#include "storage/event_queue.hpp"
 #include "storage/lifecycle_store.hpp"
 #include "storage/metadata_store.hpp"
 
 namespace berth::storage {
 
-// The lifecycle half (GC, retention, quotas) is in sqlite_lifecycle.cpp.
-class SqliteMetadataStore final : public MetadataStore, public LifecycleStore {
+// The lifecycle half (GC, retention, quotas) is in sqlite_lifecycle.cpp; the
+// webhook event queue (table event_queue, schema v3) in sqlite_event_queue.cpp.
+class SqliteMetadataStore final : public MetadataStore, public LifecycleStore, public EventQueue {
  public:
   // Opens or creates the database and brings its schema up to date.
   // Start-up only: kInternal on failure.
@@ -38,8 +40,12 @@ class SqliteMetadataStore final : public MetadataStore, public LifecycleStore {
   Status PutManifest(const std::string& repository, const ManifestPut& put) override;
   Result<ManifestRecord> GetManifest(const std::string& repository,
                                      const Reference& reference) override;
-  Status DeleteTag(const std::string& repository, const std::string& tag) override;
-  Status DeleteManifest(const std::string& repository, const Digest& digest) override;
+  using MetadataStore::DeleteManifest;
+  using MetadataStore::DeleteTag;
+  Status DeleteTag(const std::string& repository, const std::string& tag,
+                   const EventRows& events) override;
+  Status DeleteManifest(const std::string& repository, const Digest& digest,
+                        const EventRows& events) override;
   Result<std::vector<std::string>> ListTags(const std::string& repository, const std::string& last,
                                             size_t limit) override;
   Result<std::vector<std::string>> ListRepositories(const std::string& last, size_t limit) override;
@@ -65,6 +71,13 @@ class SqliteMetadataStore final : public MetadataStore, public LifecycleStore {
   Result<NamespaceUsage> Usage(const std::string& name_space) override;
   Result<std::vector<std::string>> ListNamespaces(const std::string& last, size_t limit) override;
   Result<StoreTotals> Totals() override;
+
+  // EventQueue
+  Status Enqueue(const EventRows& rows) override;
+  Result<std::vector<PendingEvent>> Pending(const std::string& endpoint, size_t limit) override;
+  Status Remove(const std::string& endpoint, int64_t through) override;
+  Result<uint64_t> Trim(const std::string& endpoint, uint64_t keep) override;
+  Result<uint64_t> Count(const std::string& endpoint) override;
 
  private:
   // A reader connection, returned to the pool when it goes out of scope.
@@ -96,6 +109,8 @@ class SqliteMetadataStore final : public MetadataStore, public LifecycleStore {
   // Removes a manifest, its tags and refs, touching what it referenced;
   // false when absent. REQUIRES: as EnsureRepo.
   Result<bool> RemoveManifest(int64_t repo, const std::string& digest);
+  // Appends event rows. REQUIRES: as EnsureRepo.
+  Status InsertEvents(const EventRows& rows);
   // Unix seconds: the times GC delays count from.
   static int64_t Now();
   static Result<NamespaceUsage> UsageOf(sql::Db& db, const std::string& name_space);

@@ -77,6 +77,10 @@ void ExpectDefaults(const Config& c) {
   EXPECT_TRUE(c.quota.namespaces.empty());
   EXPECT_FALSE(c.retention.dry_run);
   EXPECT_TRUE(c.retention.policies.empty());
+  EXPECT_TRUE(c.notifications.endpoints.empty());
+  EXPECT_EQ(c.notifications.queue_max, 10000u);
+  EXPECT_FALSE(c.notifications.blobs);
+  EXPECT_FALSE(c.notifications.pulls);
 }
 
 TEST_F(ConfigTest, Defaults) {
@@ -165,6 +169,82 @@ TEST_F(ConfigTest, LifecycleErrorsNameTheKey) {
   EXPECT_NE(ErrorOf(Yaml("quota:\n  namespaces: {alice: lots}\n"), {}).find("quota.namespaces.alice"),
             std::string::npos);
   EXPECT_NE(ErrorOf("", {"BERTH_QUOTA_NAMESPACES=alice"}).find("YAML"), std::string::npos);
+}
+
+TEST_F(ConfigTest, NotificationKeys) {
+  Config c = Load(Yaml(R"(
+notifications:
+  queue_max: 50
+  blobs: true
+  endpoints:
+    - name: audit
+      url: https://hooks.example/registry
+      headers: {Authorization: "Bearer s3cret", X-Env: prod}
+      timeout: 3
+      backoff: 2
+      backoff_max: 60
+      actions: [push, delete]
+      media_types: [application/vnd.oci.image.manifest.v1+json]
+      repositories: ["team/**"]
+    - {name: all, url: "http://127.0.0.1:8080/"}
+)"),
+                  {"BERTH_NOTIFICATIONS_PULLS=true"});
+  EXPECT_EQ(c.notifications.queue_max, 50u);
+  EXPECT_TRUE(c.notifications.blobs);
+  EXPECT_TRUE(c.notifications.pulls);
+  ASSERT_EQ(c.notifications.endpoints.size(), 2u);
+  const auto& a = c.notifications.endpoints[0];
+  EXPECT_EQ(a.name, "audit");
+  EXPECT_EQ(a.url, "https://hooks.example/registry");
+  EXPECT_EQ(a.headers.at("Authorization"), "Bearer s3cret");
+  EXPECT_EQ(a.headers.at("X-Env"), "prod");
+  EXPECT_EQ(a.timeout, 3u);
+  EXPECT_EQ(a.backoff, 2u);
+  EXPECT_EQ(a.backoff_max, 60u);
+  EXPECT_EQ(a.actions, (Strings{"push", "delete"}));
+  EXPECT_EQ(a.media_types, (Strings{"application/vnd.oci.image.manifest.v1+json"}));
+  EXPECT_EQ(a.repositories, (Strings{"team/**"}));
+  const auto& b = c.notifications.endpoints[1];
+  EXPECT_EQ(b.timeout, 5u);
+  EXPECT_EQ(b.backoff, 1u);
+  EXPECT_EQ(b.backoff_max, 300u);
+  EXPECT_TRUE(b.actions.empty());
+}
+
+TEST_F(ConfigTest, NotificationErrorsNameTheKey) {
+  struct Case {
+    std::string yaml;
+    std::string key;
+  };
+  const Case cases[] = {
+      {"notifications:\n  endpoints:\n    - {url: http://x/}\n", "notifications.endpoints[0].name"},
+      {"notifications:\n  endpoints:\n    - {name: a}\n", "notifications.endpoints[0].url"},
+      {"notifications:\n  endpoints:\n    - {name: a, url: ftp://x/}\n", "notifications.endpoints[0].url"},
+      {"notifications:\n  endpoints:\n    - {name: 'a b', url: http://x/}\n",
+       "notifications.endpoints[0].name"},
+      {"notifications:\n  endpoints:\n    - {name: a, url: http://x/}\n    - {name: a, url: http://y/}\n",
+       "notifications.endpoints[1].name"},
+      {"notifications:\n  endpoints:\n    - {name: a, url: http://x/, actions: [push, tag]}\n",
+       "notifications.endpoints[0].actions"},
+      {"notifications:\n  endpoints:\n    - {name: a, url: http://x/, timeout: 0}\n",
+       "notifications.endpoints[0].timeout"},
+      {"notifications:\n  endpoints:\n    - {name: a, url: http://x/, backoff: 10, backoff_max: 5}\n",
+       "notifications.endpoints[0].backoff_max"},
+      {"notifications:\n  endpoints:\n    - {name: a, url: http://x/, retries: 5}\n",
+       "notifications.endpoints[0].retries"},
+      {"notifications:\n  endpoints:\n    - {name: a, url: http://x/, headers: [a]}\n",
+       "notifications.endpoints[0].headers"},
+      {"notifications:\n  endpoints:\n    - name: a\n      url: http://x/\n      headers: {\"X-A\": \"1\\r\\nX-B: 2\"}\n",
+       "notifications.endpoints[0].headers.X-A"},
+      {"notifications:\n  endpoints: {name: a}\n", "notifications.endpoints"},
+      {"notifications:\n  queue_max: 0\n", "notifications.queue_max"},
+      {"notifications:\n  blobs: maybe\n", "notifications.blobs"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_NE(ErrorOf(Yaml(c.yaml), {}).find("'" + c.key + "'"), std::string::npos)
+        << c.yaml << " -> " << ErrorOf(Yaml(c.yaml), {});
+  }
+  EXPECT_NE(ErrorOf("", {"BERTH_NOTIFICATIONS_ENDPOINTS=x"}).find("YAML"), std::string::npos);
 }
 
 TEST_F(ConfigTest, EnvironmentWinsOverFile) {

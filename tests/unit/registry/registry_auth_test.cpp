@@ -14,6 +14,7 @@
 
 #include "../auth/test_keys.hpp"
 #include "crypto/hasher.hpp"
+#include "events/dispatcher.hpp"
 #include "storage/db/sqlite_metadata_store.hpp"
 #include "storage/fs/fs_blob_store.hpp"
 #include "storage/fs/fs_upload_store.hpp"
@@ -221,6 +222,45 @@ TEST_F(RegistryAuthHandleTest, MountNeedsPullOnTheSource) {
   EXPECT_EQ(out.response.status, 201) << out.response.body;
   EXPECT_EQ(Header(out.response, "Docker-Content-Digest"), d.str());
   EXPECT_EQ(meta_->LinkedBlobSize("alice/app", d).value(), 5u);
+}
+
+// Webhook events name the user the token names (events::Event::actor).
+TEST_F(RegistryAuthHandleTest, EventsNameTheTokensUser) {
+  events::DispatcherOptions o;
+  events::EndpointOptions ep;
+  ep.name = "hook";
+  ep.url = "http://127.0.0.1:1/";
+  o.endpoints = {ep};
+  events::Dispatcher dispatcher(*meta_, o);
+  registry_ = std::make_unique<Registry>(*blobs_, *uploads_, *meta_, Options{}, gate_.get(),
+                                         nullptr, LifecycleParts{}, &dispatcher);
+  const std::string token = Token({{"repository", "alice/app", {"pull", "push"}}});
+  const std::string config = "{}";
+  const std::string config_digest = crypto::HashBytes(DigestAlgorithm::kSha256, config).str();
+  auto send = [&](http::Request r, const std::string& body, const std::string& type) {
+    r.headers.emplace_back("Content-Type", type);
+    r.content_length = body.size();
+    r.has_body = true;
+    http::Outcome out = registry_->Handle(r);
+    if (!out.sink) return out.response.status;
+    return out.sink->Finish(out.sink->Write({body.data(), body.size()})).status;
+  };
+  ASSERT_EQ(send(Req("POST", "/v2/alice/app/blobs/uploads/", token, {{"digest", config_digest}}),
+                 config, "application/octet-stream"),
+            201);
+  const std::string manifest =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+      R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+      config_digest + R"(","size":2},"layers":[]})";
+  ASSERT_EQ(send(Req("PUT", "/v2/alice/app/manifests/v1", token), manifest,
+                 "application/vnd.oci.image.manifest.v1+json"),
+            201);
+  auto pending = meta_->Pending("hook", 10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_NE((*pending)[0].payload.find(R"("actor":{"name":"alice"})"), std::string::npos)
+      << (*pending)[0].payload;
+  registry_.reset();
 }
 
 }  // namespace
