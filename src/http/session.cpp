@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <algorithm>
 #include <memory>
 #include <type_traits>
@@ -160,14 +161,26 @@ class Session {
     auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, kTuple);
     conn_.idle = false;
     if (ec) {
+      // A head that cannot be read is still answered, and observed (with no
+      // endpoint or method: there is none to trust).
+      std::optional<Response> refusal;
       if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-        co_await Send(ctx_.handler.Reject(431, "request header fields too large"), false, false);
+        refusal = ctx_.handler.Reject(431, "request header fields too large");
       } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
                  ec != asio::error::eof && ec != asio::error::connection_reset &&
                  ec != asio::ssl::error::stream_truncated && ec != asio::error::operation_aborted &&
                  ec != asio::error::bad_descriptor) {
         spdlog::debug("{} {}: bad request: {}", ctx_.name, remote_, ec.message());
-        co_await Send(ctx_.handler.Reject(400, "malformed HTTP request"), false, false);
+        refusal = ctx_.handler.Reject(400, "malformed HTTP request");
+      }
+      if (refusal) {
+        const auto start = Clock::now();
+        uint64_t sent = 0;
+        co_await Send(std::move(*refusal), false, false, &sent);
+        if (ctx_.observer) {
+          ctx_.observer->Observe({{}, {}, last_status_, 0, sent,
+                                  std::chrono::duration<double>(Clock::now() - start).count()});
+        }
       }
       co_return false;
     }

@@ -1,0 +1,149 @@
+// Tests for registry/blobs.cpp without sockets: GET, HEAD and DELETE of
+// /v2/<name>/blobs/<digest>, single byte ranges and their refusals, and the
+// repository boundary (a blob is served only where it is linked).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "open_registry.hpp"
+
+namespace berth::registry {
+namespace {
+
+class BlobsTest : public OpenRegistryTest {
+ protected:
+  // The bytes a file-bodied response would send.
+  static std::string FileBody(const http::Response& r) {
+    if (!r.file) return "<no file>";
+    std::string out(r.file->length, '\0');
+    ssize_t n = ::pread(r.file->fd.get(), out.data(), out.size(), static_cast<off_t>(r.file->offset));
+    if (n < 0) return "<read failed>";
+    out.resize(static_cast<size_t>(n));
+    return out;
+  }
+  http::Response GetRange(const std::string& digest, const std::string& range) {
+    http::Request req = Req("GET", "/v2/a/b/blobs/" + digest);
+    req.headers.emplace_back("Range", range);
+    return Send(req);
+  }
+
+  const std::string content_ = "0123456789";
+};
+
+TEST_F(BlobsTest, GetServesTheFileWithItsHeaders) {
+  const std::string digest = PushBlob("a/b", content_);
+  http::Response r = Send(Req("GET", "/v2/a/b/blobs/" + digest));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(FileBody(r), content_);
+  EXPECT_EQ(Header(r, "Docker-Content-Digest"), digest);
+  EXPECT_EQ(Header(r, "Content-Type"), "application/octet-stream");
+  EXPECT_EQ(Header(r, "Accept-Ranges"), "bytes");
+  EXPECT_EQ(Header(r, "Etag"), "\"" + digest + "\"");
+  EXPECT_EQ(Header(r, "Docker-Distribution-Api-Version"), "registry/2.0");
+}
+
+TEST_F(BlobsTest, HeadAnnouncesTheSizeWithoutABody) {
+  const std::string digest = PushBlob("a/b", content_);
+  http::Response r = Send(Req("HEAD", "/v2/a/b/blobs/" + digest));
+  EXPECT_EQ(r.status, 200);
+  ASSERT_TRUE(r.head_length.has_value());
+  EXPECT_EQ(*r.head_length, content_.size());
+  EXPECT_FALSE(r.file.has_value());
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_EQ(Header(r, "Docker-Content-Digest"), digest);
+}
+
+TEST_F(BlobsTest, UnknownOrElsewhereIsBlobUnknown) {
+  const std::string digest = PushBlob("a/b", content_);
+  const std::string absent = "sha256:" + std::string(64, '0');
+  for (const char* method : {"GET", "HEAD"}) {
+    SCOPED_TRACE(method);
+    http::Response r = Send(Req(method, "/v2/a/b/blobs/" + absent));
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(Code(r), "BLOB_UNKNOWN");
+    // Stored, but not linked into this repository.
+    r = Send(Req(method, "/v2/other/blobs/" + digest));
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(Code(r), "BLOB_UNKNOWN");
+  }
+}
+
+TEST_F(BlobsTest, MalformedDigestIsDigestInvalid) {
+  for (const std::string bad : {"sha256:zzz", "sha256:1234", "md5:d41d8cd98f00b204e9800998ecf8427e", "nodigest"}) {
+    SCOPED_TRACE(bad);
+    for (const char* method : {"GET", "DELETE"}) {
+      http::Response r = Send(Req(method, "/v2/a/b/blobs/" + bad));
+      EXPECT_EQ(r.status, 400);
+      EXPECT_EQ(Code(r), "DIGEST_INVALID");
+    }
+  }
+}
+
+TEST_F(BlobsTest, SingleRanges) {
+  const std::string digest = PushBlob("a/b", content_);
+  struct Case {
+    std::string range, body, content_range;
+  };
+  const Case cases[] = {
+      {"bytes=0-3", "0123", "bytes 0-3/10"},  {"bytes=4-", "456789", "bytes 4-9/10"},
+      {"bytes=-3", "789", "bytes 7-9/10"},    {"bytes=8-100", "89", "bytes 8-9/10"},
+      {"bytes=-50", content_, "bytes 0-9/10"}, {"bytes=9-9", "9", "bytes 9-9/10"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.range);
+    http::Response r = GetRange(digest, c.range);
+    EXPECT_EQ(r.status, 206);
+    EXPECT_EQ(FileBody(r), c.body);
+    EXPECT_EQ(Header(r, "Content-Range"), c.content_range);
+    EXPECT_EQ(Header(r, "Docker-Content-Digest"), digest);
+  }
+}
+
+TEST_F(BlobsTest, UnsatisfiableRangeIs416WithTheSize) {
+  const std::string digest = PushBlob("a/b", content_);
+  for (const std::string range : {"bytes=10-", "bytes=10-20", "bytes=-0"}) {
+    SCOPED_TRACE(range);
+    http::Response r = GetRange(digest, range);
+    EXPECT_EQ(r.status, 416);
+    EXPECT_EQ(Header(r, "Content-Range"), "bytes */10");
+    EXPECT_FALSE(r.file.has_value());
+  }
+}
+
+TEST_F(BlobsTest, RangesWeDoNotServeSendTheWholeBlob) {
+  const std::string digest = PushBlob("a/b", content_);
+  for (const std::string range : {"items=0-1", "bytes=0-1,4-5", "bytes=5-2", "bytes=x-3", "bytes=3"}) {
+    SCOPED_TRACE(range);
+    http::Response r = GetRange(digest, range);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(FileBody(r), content_);
+    EXPECT_EQ(Header(r, "Content-Range"), "<none>");
+  }
+}
+
+TEST_F(BlobsTest, DeleteUnlinksFromThisRepositoryOnly) {
+  const std::string digest = PushBlob("a/b", content_);
+  PushBlob("c", content_);
+  http::Response r = Send(Req("DELETE", "/v2/a/b/blobs/" + digest));
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(Header(r, "Docker-Content-Digest"), digest);
+  EXPECT_EQ(Send(Req("GET", "/v2/a/b/blobs/" + digest)).status, 404);
+  r = Send(Req("DELETE", "/v2/a/b/blobs/" + digest));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(Code(r), "BLOB_UNKNOWN");
+  EXPECT_EQ(FileBody(Send(Req("GET", "/v2/c/blobs/" + digest))), content_);
+}
+
+TEST_F(BlobsTest, OtherMethodsAreUnsupported) {
+  const std::string digest = PushBlob("a/b", content_);
+  for (const char* method : {"PUT", "POST", "PATCH"}) {
+    SCOPED_TRACE(method);
+    http::Response r = Send(Req(method, "/v2/a/b/blobs/" + digest));
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(Code(r), "UNSUPPORTED");
+  }
+}
+
+}  // namespace
+}  // namespace berth::registry
