@@ -3,10 +3,11 @@
 namespace berth::ops {
 namespace {
 
-http::Response Text(int status, std::string body) {
+http::Response Text(int status, std::string body,
+                    std::string type = "text/plain; charset=utf-8") {
   http::Response r;
   r.status = status;
-  r.Set("Content-Type", "text/plain; charset=utf-8");
+  r.Set("Content-Type", std::move(type));
   r.Set("Cache-Control", "no-store");
   r.body = std::move(body);
   return r;
@@ -22,9 +23,8 @@ http::Outcome MetricsHandler::Handle(const http::Request& request) {
     r.Set("Allow", "GET, HEAD");
     return http::Outcome::Reply(std::move(r));
   }
-  http::Response r = Text(200, registry_.Render());
-  r.headers[0].second = "text/plain; version=0.0.4; charset=utf-8";
-  http::Outcome out = http::Outcome::Reply(std::move(r));
+  http::Outcome out = http::Outcome::Reply(
+      Text(200, registry_.Render(), "text/plain; version=0.0.4; charset=utf-8"));
   out.endpoint = "metrics";
   return out;
 }

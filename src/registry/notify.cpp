@@ -2,6 +2,14 @@
 #include "registry/handlers.hpp"
 
 namespace berth::registry {
+namespace {
+// Client headers copied into every queued event: a 16 KiB User-Agent on
+// each of queue_max rows would make the queue a store for the client's bytes.
+constexpr size_t kMaxHeaderCopy = 256;
+std::string Capped(std::optional<std::string_view> v) {
+  return std::string(v.value_or("").substr(0, kMaxHeaderCopy));
+}
+}  // namespace
 
 events::Event RequestEvent(const Request& req, std::string_view action,
                            const std::string& repository) {
@@ -10,9 +18,9 @@ events::Event RequestEvent(const Request& req, std::string_view action,
   e.target.repository = repository;
   e.request.id = req.request_id;
   e.request.addr = req.remote;
-  e.request.host = std::string(req.Header("Host").value_or(""));
+  e.request.host = Capped(req.Header("Host"));
   e.request.method = req.method;
-  e.request.useragent = std::string(req.Header("User-Agent").value_or(""));
+  e.request.useragent = Capped(req.Header("User-Agent"));
   e.actor = req.user;
   return e;
 }
