@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/digest.hpp"
@@ -16,10 +17,15 @@
 
 namespace berth::storage {
 
-// An open blob: the caller owns the descriptor and reads [0, size).
+// An open blob; the caller owns the descriptor. `size` is the whole blob's.
+// A seekable blob (stream false) is a regular file: the caller reads the
+// range it wants with pread or sendfile. A streamed blob (stream true; S3)
+// is the read end of a pipe that yields exactly the range asked of
+// OpenRange, in order, then EOF; fewer bytes mean the fetch failed.
 struct OpenBlob {
   UniqueFd fd;
   uint64_t size = 0;
+  bool stream = false;
 };
 
 class BlobStore {
@@ -28,6 +34,23 @@ class BlobStore {
 
   // Opens the blob for reading. kBlobUnknown when it is not stored.
   virtual Result<OpenBlob> Open(const Digest& digest) = 0;
+
+  // Opens bytes [offset, offset + length) of the blob for reading. Stores
+  // whose reads are remote answer a stream; the default opens the file.
+  virtual Result<OpenBlob> OpenRange(const Digest& digest, uint64_t offset, uint64_t length) {
+    (void)offset;
+    (void)length;
+    return Open(digest);
+  }
+
+  // A URL the client may fetch the blob from directly (an S3 presigned URL)
+  // instead of through berth, for `method` GET or HEAD; nullopt when the
+  // store serves blobs itself.
+  virtual std::optional<std::string> RedirectUrl(const Digest& digest, const std::string& method) {
+    (void)digest;
+    (void)method;
+    return std::nullopt;
+  }
 
   // Size of a stored blob. kBlobUnknown when it is not stored.
   virtual Result<uint64_t> Stat(const Digest& digest) = 0;
