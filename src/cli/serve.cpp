@@ -32,11 +32,8 @@
 #include "ops/metrics_handler.hpp"
 #include "ops/process_metrics.hpp"
 #include "registry/registry.hpp"
-#include "storage/db/sqlite_metadata_store.hpp"
-#include "storage/db/sqlite_refresh_token_store.hpp"
+#include "cli/stores.hpp"
 #include "storage/fs/dir_lock.hpp"
-#include "storage/fs/fs_blob_store.hpp"
-#include "storage/fs/fs_upload_store.hpp"
 #include "storage/fs/layout.hpp"
 
 namespace berth::cli {
@@ -104,10 +101,7 @@ auth::AuthenticatorPtr MakeAuthenticator(const config::Config& c, ops::Authentic
 
 // Everything the registry half needs, alive while it serves.
 struct RegistryPart {
-  std::unique_ptr<storage::DirLock> lock;
-  std::unique_ptr<storage::FsBlobStore> blobs;
-  std::unique_ptr<storage::FsUploadStore> uploads;
-  std::unique_ptr<storage::SqliteMetadataStore> meta;
+  RegistryStores stores;
   std::unique_ptr<storage::DigestLocks> locks;
   std::unique_ptr<lifecycle::QuotaPolicy> quotas;
   std::unique_ptr<lifecycle::PullRecorder> pulls;
@@ -177,7 +171,7 @@ struct TokenPart {
   auth::Authenticator* authenticator = nullptr;
   std::unique_ptr<auth::Policy> policy;
   std::unique_ptr<auth::jwt::JwtSigner> signer;
-  std::unique_ptr<storage::SqliteRefreshTokenStore> refresh;
+  std::unique_ptr<storage::RefreshTokenStore> refresh;
   std::unique_ptr<auth::FailureLimiter> limiter;
   std::unique_ptr<auth::TokenService> service;
   std::unique_ptr<ops::HealthHandler> health;
@@ -200,14 +194,8 @@ void WritePidFile(const std::string& path) {
 
 RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
   RegistryPart p;
-  p.lock = Lock(c.storage.root, "LOCK", wait_for_lock);
-  p.blobs = std::make_unique<storage::FsBlobStore>(c.storage.root);
-  if (auto s = p.blobs->Prepare(); !s.ok()) {
-    throw std::runtime_error("storage.root: " + s.message());
-  }
-  p.uploads = std::make_unique<storage::FsUploadStore>(c.storage.root, *p.blobs);
-  p.meta = Must(storage::SqliteMetadataStore::Open(storage::layout::MetadataDb(c.storage.root)),
-                "metadata");
+  p.stores = OpenRegistryStores(c, wait_for_lock);
+  RegistryStores& st = p.stores;
   if (c.auth.enabled) {
     auto trust = Must(crypto::TrustStore::Load(c.auth.rootcertbundle), "auth.rootcertbundle");
     auth::jwt::VerifyOptions vo;
@@ -224,30 +212,27 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
       c.quota.default_bytes,
       std::map<std::string, uint64_t, std::less<>>(c.quota.namespaces.begin(), c.quota.namespaces.end()));
   p.pulls = std::make_unique<lifecycle::PullRecorder>();
-  p.collector = std::make_unique<lifecycle::Collector>(*p.meta, *p.meta, *p.blobs, *p.uploads,
-                                                       *p.locks, p.pulls.get(), CollectorOptionsOf(c));
-  p.events = MakeEvents(c, *p.meta);
+  p.collector = std::make_unique<lifecycle::Collector>(st.meta(), st.lifecycle(), st.blobs(),
+                                                       st.uploads(), *p.locks, p.pulls.get(),
+                                                       CollectorOptionsOf(c));
+  p.events = MakeEvents(c, st.events());
   p.registry = std::make_unique<registry::Registry>(
-      *p.blobs, *p.uploads, *p.meta, registry::Options{c.registry.max_manifest_bytes, 0},
+      st.blobs(), st.uploads(), st.meta(), registry::Options{c.registry.max_manifest_bytes, 0},
       p.gate.get(), p.locks.get(),
-      registry::LifecycleParts{p.meta.get(), p.quotas.get(), p.pulls.get(), p.collector.get()},
+      registry::LifecycleParts{&st.lifecycle(), p.quotas.get(), p.pulls.get(), p.collector.get()},
       p.events.get());
   if (c.gc.interval > 0) {
     spdlog::info("gc every {} s (links kept {} s, untagged manifests {} s)", c.gc.interval,
                  c.gc.delay, c.gc.untagged_delay);
   }
-  storage::MetadataStore* meta = p.meta.get();
-  p.health = std::make_unique<ops::HealthHandler>(
-      *p.registry, std::vector<ops::ReadinessCheck>{
-                       ops::DirectoryWritable(storage::layout::UploadsDir(c.storage.root)),
-                       {"database", [meta] { return meta->Ping(); }}});
+  p.health = std::make_unique<ops::HealthHandler>(*p.registry, st.readiness());
   return p;
 }
 
 TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock,
                     metrics::Registry* metrics) {
   TokenPart p;
-  if (own_lock) p.lock = Lock(c.storage.root, "LOCK.token", wait_for_lock);
+  if (own_lock && TokenNeedsLock(c)) p.lock = Lock(c.storage.root, "LOCK.token", wait_for_lock);
   if (metrics) p.backend_metrics = std::make_unique<ops::AuthenticatorMetrics>(*metrics, c.token.backend);
   p.backend = MakeAuthenticator(c, p.backend_metrics.get());
   p.authenticator = p.backend.get();
@@ -276,7 +261,7 @@ TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock,
   p.policy = std::make_unique<auth::Policy>(po);
   auto key = Must(crypto::SigningKey::Load(c.token.key, c.token.cert), "token key");
   p.signer = std::make_unique<auth::jwt::JwtSigner>(std::move(key));
-  p.refresh = Must(storage::SqliteRefreshTokenStore::Open(c.storage.root + "/tokens.db"), "tokens.db");
+  p.refresh = OpenRefreshTokens(c);
   auth::FailureLimiterOptions lo;
   lo.free_failures = static_cast<int64_t>(c.token.max_failures);
   p.limiter = std::make_unique<auth::FailureLimiter>(lo);
@@ -333,7 +318,7 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
         auto names = registry::EndpointNames();
         names.insert(names.end(), {"healthz", "readyz"});
         reg_metrics = std::make_unique<ops::HttpMetrics>(*m, "registry", names);
-        AddRegistryMetrics(*m, *reg.meta, *reg.uploads, *reg.collector, *reg.quotas, reg.verifier.get());
+        AddRegistryMetrics(*m, reg.stores.lifecycle(), reg.stores.uploads(), *reg.collector, *reg.quotas, reg.verifier.get());
         if (reg.events) AddEventMetrics(*m, *reg.events);
       }
       runtime.AddListener(ListenerOf(c, "registry", c.registry.addr, c.registry.port), LimitsOf(c),
@@ -398,7 +383,7 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
 int RevokeTokens(const std::string& config_path, const std::string& user) {
   try {
     config::Config c = LoadConfig(config_path);
-    auto store = Must(storage::SqliteRefreshTokenStore::Open(c.storage.root + "/tokens.db"), "tokens.db");
+    auto store = OpenRefreshTokens(c);
     auto n = Must(store->Revoke(user), "revoke");
     std::printf("revoked %lld refresh token(s)%s%s\n", static_cast<long long>(n),
                 user.empty() ? "" : " of ", user.c_str());

@@ -252,6 +252,27 @@ const std::vector<Key>& Keys() {
     t.Str("log.format", &C::log, &C::Log::format, {"text", "json"});
     t.Str("storage.root", &C::storage, &C::Storage::root, {}, true);
     t.Str("storage.pid_file", &C::storage, &C::Storage::pid_file);
+    t.Str("storage.driver", &C::storage, &C::Storage::driver, {"filesystem", "s3"});
+    t.Str("s3.endpoint", &C::s3, &C::S3::endpoint);
+    t.Str("s3.region", &C::s3, &C::S3::region, {}, true);
+    t.Str("s3.bucket", &C::s3, &C::S3::bucket);
+    t.Str("s3.prefix", &C::s3, &C::S3::prefix);
+    t.Str("s3.access_key", &C::s3, &C::S3::access_key);
+    t.Str("s3.secret_key", &C::s3, &C::S3::secret_key);
+    t.Str("s3.ca_file", &C::s3, &C::S3::ca_file);
+    t.Bool("s3.redirect", &C::s3, &C::S3::redirect);
+    t.Bool("s3.create_bucket", &C::s3, &C::S3::create_bucket);
+    t.Uint("s3.part_size", &C::s3, &C::S3::part_size, 5 * 1024 * 1024, uint64_t{1} << 32);
+    t.Uint("s3.connect_timeout_ms", &C::s3, &C::S3::connect_timeout_ms, 100, 120000);
+    t.Uint("s3.request_timeout_ms", &C::s3, &C::S3::request_timeout_ms, 100, 600000);
+    t.Uint("s3.stall_timeout", &C::s3, &C::S3::stall_timeout, 1, 3600);
+    t.Uint("s3.max_fetches", &C::s3, &C::S3::max_fetches, 1, 4096);
+    t.Str("metadata.driver", &C::metadata, &C::Metadata::driver, {"sqlite", "postgres"});
+    t.Str("postgres.dsn", &C::postgres, &C::Postgres::dsn);
+    t.Uint("postgres.pool_size", &C::postgres, &C::Postgres::pool_size, 1, 1024);
+    t.Uint("postgres.connect_timeout", &C::postgres, &C::Postgres::connect_timeout, 1, 300);
+    t.Uint("postgres.statement_timeout_ms", &C::postgres, &C::Postgres::statement_timeout_ms, 100,
+           3600000);
     t.Str("registry.addr", &C::registry, &C::Registry::addr, {}, true);
     t.Uint("registry.port", &C::registry, &C::Registry::port, 0, 65535);
     t.Uint("registry.max_manifest_bytes", &C::registry, &C::Registry::max_manifest_bytes,
@@ -367,6 +388,24 @@ void Walk(const YAML::Node& node, const std::string& prefix, Config& c) {
   }
 }
 
+// Rules between keys, checked once everything is set.
+void Validate(const Config& c) {
+  if (c.storage.driver == "s3") {
+    if (c.s3.endpoint.rfind("http://", 0) != 0 && c.s3.endpoint.rfind("https://", 0) != 0) {
+      Fail("s3.endpoint", c.s3.endpoint.empty() ? "is required when storage.driver is s3"
+                                                : "'" + c.s3.endpoint + "' is not an http:// or https:// URL");
+    }
+    if (c.s3.bucket.empty()) Fail("s3.bucket", "is required when storage.driver is s3");
+    if (c.s3.access_key.empty()) Fail("s3.access_key", "is required when storage.driver is s3");
+    if (c.s3.secret_key.empty()) {
+      Fail("s3.secret_key", "is required when storage.driver is s3 (set BERTH_S3_SECRET_KEY)");
+    }
+  }
+  if (c.metadata.driver == "postgres" && c.postgres.dsn.empty()) {
+    Fail("postgres.dsn", "is required when metadata.driver is postgres (set BERTH_POSTGRES_DSN)");
+  }
+}
+
 }  // namespace
 
 Config Load(const std::string& path, const std::vector<std::string>& env) {
@@ -393,6 +432,7 @@ Config Load(const std::string& path, const std::vector<std::string>& env) {
     }
     it->set(c, value);
   }
+  Validate(c);
   return c;
 }
 

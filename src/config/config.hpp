@@ -28,7 +28,37 @@ struct Config {
   struct Storage {
     std::string root = "./data";  // storage root (blobs, uploads, metadata.db, keys)
     std::string pid_file;         // written after the lock is taken; empty: none
+    // Where blobs and uploads live: filesystem (under root) or s3 (s3.*; root
+    // then holds only keys, the user file and the local upload spool).
+    std::string driver = "filesystem";
   } storage;
+  // Blobs and upload sessions in an S3 bucket (storage.driver: s3).
+  struct S3 {
+    std::string endpoint;  // http(s)://host:port of the S3 service (Ceph RGW, AWS, MinIO)
+    std::string region = "us-east-1";
+    std::string bucket;
+    std::string prefix;  // key prefix inside the bucket, e.g. "berth/"
+    std::string access_key;
+    std::string secret_key;  // better set as BERTH_S3_SECRET_KEY
+    std::string ca_file;     // CA of an https endpoint; empty: the system's
+    bool redirect = false;   // answer blob GETs with a presigned URL instead of streaming
+    bool create_bucket = false;
+    uint64_t part_size = 8 * 1024 * 1024;  // multipart part size in bytes (S3 minimum 5 MiB)
+    uint64_t connect_timeout_ms = 3000;
+    uint64_t request_timeout_ms = 30000;
+    uint64_t stall_timeout = 30;  // seconds a stream may make no progress
+    uint64_t max_fetches = 64;    // blob reads from S3 in flight at once
+  } s3;
+  // Where repositories, manifests, tags, refresh tokens and events live.
+  struct Metadata {
+    std::string driver = "sqlite";  // sqlite (under storage.root) or postgres (postgres.*)
+  } metadata;
+  struct Postgres {
+    std::string dsn;  // libpq connection string; better set as BERTH_POSTGRES_DSN
+    uint64_t pool_size = 8;
+    uint64_t connect_timeout = 5;  // seconds
+    uint64_t statement_timeout_ms = 30000;
+  } postgres;
   struct Registry {
     std::string addr = "0.0.0.0";
     uint64_t port = 9001;

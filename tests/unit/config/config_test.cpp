@@ -247,6 +247,52 @@ TEST_F(ConfigTest, NotificationErrorsNameTheKey) {
   EXPECT_NE(ErrorOf("", {"BERTH_NOTIFICATIONS_ENDPOINTS=x"}).find("YAML"), std::string::npos);
 }
 
+TEST_F(ConfigTest, ScaleOutKeys) {
+  Config c = Load(Yaml(R"(
+storage:
+  driver: s3
+s3:
+  endpoint: http://127.0.0.1:7480
+  bucket: images
+  prefix: berth/
+  access_key: AK
+  redirect: true
+  part_size: 16777216
+metadata:
+  driver: postgres
+)"),
+                  {"BERTH_S3_SECRET_KEY=sk", "BERTH_POSTGRES_DSN=host=127.0.0.1 dbname=berth",
+                   "BERTH_POSTGRES_POOL_SIZE=4"});
+  EXPECT_EQ(c.storage.driver, "s3");
+  EXPECT_EQ(c.s3.endpoint, "http://127.0.0.1:7480");
+  EXPECT_EQ(c.s3.bucket, "images");
+  EXPECT_EQ(c.s3.prefix, "berth/");
+  EXPECT_EQ(c.s3.secret_key, "sk");
+  EXPECT_EQ(c.s3.region, "us-east-1");
+  EXPECT_TRUE(c.s3.redirect);
+  EXPECT_EQ(c.s3.part_size, 16u * 1024 * 1024);
+  EXPECT_EQ(c.metadata.driver, "postgres");
+  EXPECT_EQ(c.postgres.dsn, "host=127.0.0.1 dbname=berth");
+  EXPECT_EQ(c.postgres.pool_size, 4u);
+  // The embedded pair stays the default.
+  Config d = Load("", {});
+  EXPECT_EQ(d.storage.driver, "filesystem");
+  EXPECT_EQ(d.metadata.driver, "sqlite");
+}
+
+TEST_F(ConfigTest, ScaleOutErrorsNameTheKey) {
+  const std::string s3 = "storage:\n  driver: s3\ns3:\n  endpoint: http://h:1\n  bucket: b\n  access_key: a\n";
+  EXPECT_EQ(ErrorOf(Yaml(s3), {"BERTH_S3_SECRET_KEY=x"}), "<no error>");
+  EXPECT_NE(ErrorOf(Yaml(s3), {}).find("'s3.secret_key'"), std::string::npos);
+  EXPECT_NE(ErrorOf("", {"BERTH_STORAGE_DRIVER=s3"}).find("'s3.endpoint'"), std::string::npos);
+  EXPECT_NE(ErrorOf("", {"BERTH_STORAGE_DRIVER=s3", "BERTH_S3_ENDPOINT=ftp://x"}).find("'s3.endpoint'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("", {"BERTH_STORAGE_DRIVER=nfs"}).find("'storage.driver'"), std::string::npos);
+  EXPECT_NE(ErrorOf("", {"BERTH_METADATA_DRIVER=postgres"}).find("'postgres.dsn'"), std::string::npos);
+  EXPECT_NE(ErrorOf("", {"BERTH_METADATA_DRIVER=mysql"}).find("'metadata.driver'"), std::string::npos);
+  EXPECT_NE(ErrorOf("", {"BERTH_S3_PART_SIZE=1048576"}).find("'s3.part_size'"), std::string::npos);
+}
+
 TEST_F(ConfigTest, EnvironmentWinsOverFile) {
   std::string path = Yaml("registry:\n  port: 5000\n  addr: 10.0.0.1\n");
   Config c = Load(path, {"BERTH_REGISTRY_PORT=6000"});

@@ -1,0 +1,71 @@
+// The stores a berth process works on, opened as the configuration says:
+// the embedded pair (blobs and uploads under storage.root, SQLite metadata)
+// held by one active process through the root's LOCK, or the shared pair
+// (S3 blobs and uploads, PostgreSQL metadata) that several active berths use
+// at once, where no node locks anything for long.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "ops/health.hpp"
+#include "storage/blob_store.hpp"
+#include "storage/event_queue.hpp"
+#include "storage/fs/dir_lock.hpp"
+#include "storage/lifecycle_store.hpp"
+#include "storage/metadata_store.hpp"
+#include "storage/refresh_token_store.hpp"
+#include "storage/upload_store.hpp"
+
+namespace berth::cli {
+
+// The registry's stores. Interfaces only; the owners are kept inside.
+class RegistryStores {
+ public:
+  RegistryStores() = default;
+  RegistryStores(RegistryStores&&) = default;
+  RegistryStores& operator=(RegistryStores&&) = default;
+  ~RegistryStores();
+
+  storage::BlobStore& blobs() const { return *blobs_; }
+  storage::UploadStore& uploads() const { return *uploads_; }
+  storage::MetadataStore& meta() const { return *meta_; }
+  storage::LifecycleStore& lifecycle() const { return *lifecycle_; }
+  storage::EventQueue& events() const { return *events_; }
+  // What /readyz checks: the database answers, the blob storage is writable.
+  const std::vector<ops::ReadinessCheck>& readiness() const { return readiness_; }
+  // Whether other active berths may share these stores (S3 + PostgreSQL).
+  bool shared() const { return shared_; }
+
+ private:
+  friend RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock);
+  std::unique_ptr<storage::DirLock> lock_;
+  // Owners of the concrete stores, destroyed last-made first.
+  std::vector<std::shared_ptr<void>> owners_;
+  storage::BlobStore* blobs_ = nullptr;
+  storage::UploadStore* uploads_ = nullptr;
+  storage::MetadataStore* meta_ = nullptr;
+  storage::LifecycleStore* lifecycle_ = nullptr;
+  storage::EventQueue* events_ = nullptr;
+  std::vector<ops::ReadinessCheck> readiness_;
+  bool shared_ = false;
+};
+
+// Opens (and prepares) the registry's stores. In single-node mode the root's
+// LOCK is taken first (`wait_for_lock`: wait for it, as a standby does).
+// Throws std::runtime_error (config::ConfigError for a bad setting) naming
+// what failed: for start-up only.
+RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock);
+
+// The token server's refresh token store: tokens.db under the root, or the
+// PostgreSQL database when metadata.driver is postgres. `keep` receives what
+// must outlive the store. Throws like OpenRegistryStores.
+std::unique_ptr<storage::RefreshTokenStore> OpenRefreshTokens(const config::Config& c);
+
+// Whether the token server must hold LOCK.token (single-node metadata).
+bool TokenNeedsLock(const config::Config& c);
+
+}  // namespace berth::cli
