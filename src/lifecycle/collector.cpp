@@ -238,6 +238,7 @@ Status Collector::Blobs(GcReport& r) {
     // them waits, then finds it gone and writes it anew. Remove is a rename;
     // the unlinks come after the run (Purge), when no lock is held.
     auto guard = locks_.Lock(digests);
+    if (!guard.ok()) return guard.status();
     auto forgotten = store_.ForgetBlobs(digests);
     if (!forgotten) return forgotten.status();
     for (const auto& d : *forgotten) {
@@ -269,6 +270,7 @@ Status Collector::OrphanFiles(GcReport& r) {
     std::vector<Digest> names;
     for (const auto& u : unknown) names.push_back(u.first);
     auto guard = locks_.Lock(names);
+    if (!guard.ok()) return guard.status();
     auto again = store_.BlobsKnown(names);  // a push may have linked it meanwhile
     if (!again) return again.status();
     for (size_t i = 0; i < unknown.size(); ++i) {

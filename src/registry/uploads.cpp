@@ -43,6 +43,7 @@ http::Response Complete(Deps& d, const Request& req, const Route& route, storage
                         const Digest& digest) {
   uint64_t size = up.size();
   auto guard = d.locks.Lock(digest);
+  if (!guard.ok()) return ErrorResponse(guard.status());
   if (auto s = up.Complete(digest); !s.ok()) return ErrorResponse(s);
   if (auto s = d.meta.LinkBlob(route.name, digest, size, QuotaFor(d, route.name)); !s.ok()) {
     // Over quota: the file just published is nobody's unless another
