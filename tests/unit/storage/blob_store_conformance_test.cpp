@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ struct BlobStoreMaker {
   // not available here (the test is skipped).
   std::function<BlobStorePtr(const std::string& dir)> make;
 };
+
+// Names the parameter in test output.
+void PrintTo(const BlobStoreMaker& maker, std::ostream* os) { *os << maker.name; }
 
 std::vector<BlobStoreMaker> Stores() {
   return {

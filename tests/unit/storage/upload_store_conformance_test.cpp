@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct UploadStoreMaker {
   // null: not available here (the test is skipped).
   std::function<UploadStores(const std::string& dir)> make;
 };
+
+// Names the parameter in test output.
+void PrintTo(const UploadStoreMaker& maker, std::ostream* os) { *os << maker.name; }
 
 std::vector<UploadStoreMaker> Stores() {
   return {
