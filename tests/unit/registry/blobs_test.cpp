@@ -222,5 +222,21 @@ TEST_F(StreamingBlobsTest, RedirectsToTheStoreAfterTheAccessCheck) {
   }
 }
 
+TEST_F(StreamingBlobsTest, BlobReadsLeaveTheIoThreadWhenTheStoreIsOnTheNetwork) {
+  const std::string digest = PushBlob("a/b", content_);
+  for (const char* method : {"GET", "HEAD"}) {
+    SCOPED_TRACE(method);
+    EXPECT_TRUE(registry_->Quick(Req(method, "/v2/a/b/blobs/" + digest)));
+  }
+  Options options;
+  options.blobs_on_network = true;
+  Registry remote(*memory_blobs_, *memory_uploads_, *meta_, options, nullptr);
+  for (const char* method : {"GET", "HEAD"}) {
+    SCOPED_TRACE(method);
+    EXPECT_FALSE(remote.Quick(Req(method, "/v2/a/b/blobs/" + digest)));
+    EXPECT_TRUE(remote.Quick(Req(method, "/v2/a/b/manifests/latest")));
+  }
+}
+
 }  // namespace
 }  // namespace berth::registry
