@@ -46,11 +46,16 @@ struct Request {
   }
 };
 
-// A region of an open file to send as the body.
+// A region of an open file to send as the body. When `stream` is set, `fd`
+// is the read end of a pipe that yields exactly `length` bytes (`offset` is
+// ignored): the session reads it without blocking, closes the connection if
+// it ends early, and closes `fd` when done or when the client goes away, so
+// the producer sees EPIPE.
 struct FileRegion {
   storage::UniqueFd fd;
   uint64_t offset = 0;
   uint64_t length = 0;
+  bool stream = false;
 };
 
 struct Response {

@@ -11,6 +11,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <csignal>
 #include <functional>
 #include <list>
 #include <mutex>
@@ -233,7 +234,13 @@ void Runtime::OnReload(std::function<void()> fn) { impl_->on_reload = std::move(
 void Runtime::OnStop(std::function<void()> fn) { impl_->on_stop = std::move(fn); }
 
 Runtime::Runtime(int io_threads, int blocking_threads, std::chrono::seconds grace)
-    : impl_(std::make_unique<Impl>(io_threads, blocking_threads, grace)) {}
+    : impl_(std::make_unique<Impl>(io_threads, blocking_threads, grace)) {
+  // A peer that goes away must never kill the process. Socket writes pass
+  // MSG_NOSIGNAL, but sendfile(2) to a reset socket and a blob store writing
+  // into the pipe of a streamed blob the session closed raise SIGPIPE; with
+  // it ignored they fail with EPIPE, which every caller handles.
+  std::signal(SIGPIPE, SIG_IGN);
+}
 
 Runtime::~Runtime() {
   impl_->StopAll();

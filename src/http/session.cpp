@@ -9,26 +9,23 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
-#include <sys/sendfile.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <optional>
 #include <algorithm>
 #include <memory>
-#include <type_traits>
 #include <vector>
 
 #include "common/log_text.hpp"
 #include "http/admission.hpp"
 #include "http/blocking.hpp"
+#include "http/body_sender.hpp"
 #include "http/chunked.hpp"
 #include "http/memory_stream.hpp"
 #include "http/tls_stream.hpp"
@@ -442,118 +439,10 @@ class Session {
   asio::awaitable<bool> SendFile(Response res, Fill& fill, uint64_t* sent) {
     bhttp::response<bhttp::buffer_body> m;
     fill(m, res);
-    FileRegion& file = *res.file;
-    m.content_length(file.length);
-    m.body().data = nullptr;
-    m.body().more = true;
-    bhttp::response_serializer<bhttp::buffer_body> sr{m};
-    auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, kTuple);
-    if (ec) co_return false;
     if (!chunk_) chunk_ = ChunkPool::Take();
-    // A per-operation timeout would re-arm a timer for every TLS record
-    // (16 KiB): a timerfd_settime, an epoll_ctl and an epoll_wait each, which
-    // was most of a TLS pull's CPU. Instead a watchdog checks progress once
-    // per write_timeout and cuts a connection that made none.
-    Lowest(stream_).expires_never();
-    auto progress = std::make_shared<uint64_t>(0);
-    auto done = std::make_shared<bool>(false);
-    auto timer = std::make_shared<asio::steady_timer>(stream_.get_executor());
-    asio::co_spawn(stream_.get_executor(), Watchdog(progress, done, timer), asio::detached);
-    struct Stop {
-      std::shared_ptr<bool> done;
-      std::shared_ptr<asio::steady_timer> timer;
-      ~Stop() {
-        *done = true;
-        timer->cancel();
-      }
-    } stop{done, timer};
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      co_return co_await SendFileZeroCopy(file, *progress, sent);
-    }
-    uint64_t off = file.offset;
-    uint64_t left = file.length;
-    while (left > 0) {
-      size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, left));
-      ssize_t got = ::pread(file.fd.get(), chunk_.get(), want, static_cast<off_t>(off));
-      if (got <= 0) {
-        // The file shrank or failed under us: we cannot honour the length we
-        // announced, so the only honest thing is to cut the connection.
-        spdlog::error("{}: read failed while sending a blob", ctx_.name);
-        co_return false;
-      }
-      m.body().data = chunk_.get();
-      m.body().size = static_cast<size_t>(got);
-      m.body().more = true;
-      auto [wec, wn] = co_await bhttp::async_write(stream_, sr, kTuple);
-      if (wec == bhttp::error::need_buffer) wec = {};
-      if (wec) co_return false;
-      *progress += static_cast<uint64_t>(got);
-      off += static_cast<uint64_t>(got);
-      left -= static_cast<uint64_t>(got);
-      if (sent) *sent += static_cast<uint64_t>(got);
-    }
-    m.body().data = nullptr;
-    m.body().size = 0;
-    m.body().more = false;
-    Lowest(stream_).expires_after(ctx_.limits.write_timeout);
-    auto [fec, fn] = co_await bhttp::async_write(stream_, sr, kTuple);
-    co_return !fec;
-  }
-
-  // The body of a plain connection: sendfile(2) moves it from the page cache
-  // to the socket without passing through this process.
-  asio::awaitable<bool> SendFileZeroCopy(const FileRegion& file, uint64_t& progress, uint64_t* sent) {
-    auto& socket = Lowest(stream_).socket();
-    boost::system::error_code ec;
-    socket.non_blocking(true, ec);
-    if (ec) co_return false;
-    off_t off = static_cast<off_t>(file.offset);
-    uint64_t left = file.length;
-    while (left > 0) {
-      const size_t want = static_cast<size_t>(std::min<uint64_t>(left, size_t{1} << 30));
-      ssize_t n = ::sendfile(socket.native_handle(), file.fd.get(), &off, want);
-      if (n > 0) {
-        left -= static_cast<uint64_t>(n);
-        progress += static_cast<uint64_t>(n);
-        if (sent) *sent += static_cast<uint64_t>(n);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        auto [wec] = co_await socket.async_wait(asio::ip::tcp::socket::wait_write, kTuple);
-        if (wec) co_return false;  // closed by the watchdog, or the peer went away
-        continue;
-      }
-      if (n == 0) {
-        // The file shrank under us: the announced length cannot be honoured.
-        spdlog::error("{}: blob file ended early while sending it", ctx_.name);
-      } else if (errno != EPIPE && errno != ECONNRESET) {
-        spdlog::error("{}: sendfile failed: {}", ctx_.name, std::strerror(errno));
-      }
-      co_return false;
-    }
-    co_return true;
-  }
-
-  // Closes the socket when a file body made no progress for write_timeout.
-  // Runs on the session's strand, so it never races the writer.
-  asio::awaitable<void> Watchdog(std::shared_ptr<uint64_t> progress, std::shared_ptr<bool> done,
-                                 std::shared_ptr<asio::steady_timer> timer) {
-    uint64_t seen = 0;
-    const auto period = ctx_.limits.write_timeout;
-    while (!*done) {
-      timer->expires_after(period);
-      auto [ec] = co_await timer->async_wait(kTuple);
-      if (*done || ec == asio::error::operation_aborted) co_return;
-      if (*progress == seen) {
-        spdlog::info("{} {}: no progress sending a blob for {} s; closing", ctx_.name, remote_,
-                     period.count());
-        boost::system::error_code ignored;
-        Lowest(stream_).socket().close(ignored);
-        co_return;
-      }
-      seen = *progress;
-    }
+    const BodySendContext body{ctx_.name, remote_, ctx_.limits.write_timeout, chunk_.get(), kChunk};
+    // `res` owns the file: returning closes it (a pipe's producer then stops).
+    co_return co_await SendFileBody(stream_, m, *res.file, body, sent);
   }
 
   // Hands a piece of the body to the sink, counting it for the observer.

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <optional>
 
 #include "registry/errors.hpp"
 #include "registry/handlers.hpp"
@@ -55,6 +56,18 @@ Outcome GetBlob(Deps& d, const Request& req, const Route& route) {
   auto size = d.meta.LinkedBlobSize(route.name, *digest);
   if (!size) return Outcome::Reply(ErrorResponse(size.status()));
 
+  // A store that serves blobs itself elsewhere (S3) sends the client there;
+  // the access check above has been made all the same.
+  if (auto url = d.blobs.RedirectUrl(*digest, req.method)) {
+    http::Response r = NewResponse(307);
+    r.Set("Location", *url);
+    r.Set("Docker-Content-Digest", digest->str());
+    if (req.method == "GET" && d.events && d.events->pulls()) {
+      PostBlobEvent(d, req, events::kPull, route.name, *digest, *size);
+    }
+    return Outcome::Reply(std::move(r));
+  }
+
   http::Response r = NewResponse(200);
   r.Set("Docker-Content-Digest", digest->str());
   r.Set("Content-Type", "application/octet-stream");
@@ -69,32 +82,41 @@ Outcome GetBlob(Deps& d, const Request& req, const Route& route) {
     r.head_length = *size;
     return Outcome::Reply(std::move(r));
   }
-  auto blob = d.blobs.Open(*digest);
+  // The range is parsed against the size the metadata recorded at push, so
+  // that a store that streams can be asked for just those bytes.
+  uint64_t offset = 0, length = *size;
+  std::optional<ByteRange> range;
+  if (auto h = req.Header("Range")) {
+    auto parsed = ParseRange(*h, *size);
+    if (!parsed) {
+      if (d.events && d.events->pulls()) PostBlobEvent(d, req, events::kPull, route.name, *digest, *size);
+      http::Response e = ErrorResponse(parsed.status());
+      e.Set("Content-Range", "bytes */" + std::to_string(*size));
+      return Outcome::Reply(std::move(e));
+    }
+    range = *parsed;
+  }
+  if (range) {
+    offset = range->first;
+    length = range->length;
+  }
+  auto blob = d.blobs.OpenRange(*digest, offset, length);
   if (!blob) {
     if (blob.status().code() == Errc::kBlobUnknown) {
       spdlog::error("blob {} is linked into {} but its file is missing", digest->str(), route.name);
     }
     return Outcome::Reply(ErrorResponse(blob.status()));
   }
-  if (d.events && d.events->pulls()) PostBlobEvent(d, req, events::kPull, route.name, *digest, blob->size);
-  uint64_t offset = 0, length = blob->size;
-  if (auto h = req.Header("Range")) {
-    auto range = ParseRange(*h, blob->size);
-    if (!range) {
-      http::Response e = ErrorResponse(range.status());
-      e.Set("Content-Range", "bytes */" + std::to_string(blob->size));
-      return Outcome::Reply(std::move(e));
-    }
-    if (*range) {
-      offset = (*range)->first;
-      length = (*range)->length;
-      r.status = 206;
-      r.Set("Content-Range", "bytes " + std::to_string(offset) + "-" +
-                                 std::to_string(offset + length - 1) + "/" +
-                                 std::to_string(blob->size));
-    }
+  if (d.events && d.events->pulls()) PostBlobEvent(d, req, events::kPull, route.name, *digest, *size);
+  if (range) {
+    r.status = 206;
+    r.Set("Content-Range", "bytes " + std::to_string(offset) + "-" + std::to_string(offset + length - 1) +
+                               "/" + std::to_string(*size));
   }
-  r.file = http::FileRegion{std::move(blob->fd), offset, length};
+  http::FileRegion file{std::move(blob->fd), offset, length};
+  file.stream = blob->stream;
+  if (file.stream) file.offset = 0;  // the pipe starts at `offset` already
+  r.file = std::move(file);
   return Outcome::Reply(std::move(r));
 }
 

@@ -29,6 +29,10 @@ struct Options {
   uint64_t max_manifest_bytes = 4 * 1024 * 1024;
   // Advertised as OCI-Chunk-Min-Length when non-zero. Default 0 (none).
   uint64_t chunk_min_length = 0;
+  // The blob store waits on the network (S3): blob GET and HEAD (Stat,
+  // OpenRange) then run on the blocking pool instead of the I/O thread
+  // (Handler::Quick). Default false: files, answered from the page cache.
+  bool blobs_on_network = false;
 };
 
 // The storage lifecycle parts the registry uses (docs/lifecycle.md). Each

@@ -154,7 +154,8 @@ bool Registry::Quick(const http::Request& request) const {
   if ((request.method != "GET" && request.method != "HEAD") || request.has_body) return false;
   auto route = ParseRoute(request.path);
   // Uploads take the upload store's lock; usage sums a namespace's blobs.
-  return route && route->endpoint != Endpoint::kUpload && route->endpoint != Endpoint::kAdminUsage;
+  if (!route || route->endpoint == Endpoint::kUpload || route->endpoint == Endpoint::kAdminUsage) return false;
+  return route->endpoint != Endpoint::kBlob || !deps_.options.blobs_on_network;
 }
 
 http::Response Registry::Reject(int status, std::string_view reason) {

@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <csignal>
 #include <future>
 #include <string_view>
 #include <thread>
@@ -64,6 +65,19 @@ TEST(RuntimeTest, SessionOpenPastGracePeriodIssueUseAfterFreeAtShutdown) {
     client.join();
   }  // ~Runtime destroys the session's coroutine here
   SUCCEED();
+}
+
+// A client that resets a plain connection while sendfile(2) sends it a blob
+// raised SIGPIPE (sendfile passes no MSG_NOSIGNAL), and its default action
+// ended the process; a streamed blob's producer writing into a pipe the
+// session closed does the same. The Runtime ignores the signal, so both are
+// EPIPE errors.
+TEST(RuntimeTest, IgnoresSigpipeIssueResetDuringSendfileKilledTheProcess) {
+  std::signal(SIGPIPE, SIG_DFL);
+  { Runtime runtime(1, 1, std::chrono::seconds(0)); }
+  struct sigaction current {};
+  ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &current), 0);
+  EXPECT_EQ(current.sa_handler, SIG_IGN);
 }
 
 }  // namespace

@@ -1,12 +1,17 @@
 // Tests for registry/blobs.cpp without sockets: GET, HEAD and DELETE of
 // /v2/<name>/blobs/<digest>, single byte ranges and their refusals, and the
-// repository boundary (a blob is served only where it is linked).
+// repository boundary (a blob is served only where it is linked); over a
+// store that streams (MemoryBlobStore kStream), ranges from the pipe and
+// redirects to the store's own URL.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <string>
 
+#include "../storage/blob_reader.hpp"
 #include "open_registry.hpp"
+#include "storage/memory/memory_blob_store.hpp"
+#include "storage/memory/memory_upload_store.hpp"
 
 namespace berth::registry {
 namespace {
@@ -142,6 +147,94 @@ TEST_F(BlobsTest, OtherMethodsAreUnsupported) {
     http::Response r = Send(Req(method, "/v2/a/b/blobs/" + digest));
     EXPECT_EQ(r.status, 405);
     EXPECT_EQ(Code(r), "UNSUPPORTED");
+  }
+}
+
+// The same handlers over a store that answers pipes and may redirect, as
+// S3 would.
+class StreamingBlobsTest : public BlobsTest {
+ protected:
+  void SetUp() override {
+    BlobsTest::SetUp();
+    registry_.reset();
+    memory_blobs_ = std::make_unique<storage::MemoryBlobStore>(storage::MemoryBlobStore::Serve::kStream);
+    memory_uploads_ = std::make_unique<storage::MemoryUploadStore>(*memory_blobs_);
+    registry_ = std::make_unique<Registry>(*memory_blobs_, *memory_uploads_, *meta_, Options{}, nullptr);
+  }
+  void TearDown() override {
+    BlobsTest::TearDown();
+    memory_uploads_.reset();
+    memory_blobs_.reset();
+  }
+  // The bytes a streamed response would send (the pipe to its end).
+  static std::string StreamBody(const http::Response& r) {
+    if (!r.file) return "<no file>";
+    if (!r.file->stream) return "<not a stream>";
+    auto got = test_util::ReadBlobFd(r.file->fd.get(), true, 0, r.file->length);
+    return got ? *got : "<read failed>";
+  }
+
+  std::unique_ptr<storage::MemoryBlobStore> memory_blobs_;
+  std::unique_ptr<storage::MemoryUploadStore> memory_uploads_;
+};
+
+TEST_F(StreamingBlobsTest, GetAndRangesComeFromThePipe) {
+  const std::string digest = PushBlob("a/b", content_);
+  http::Response whole = Send(Req("GET", "/v2/a/b/blobs/" + digest));
+  EXPECT_EQ(whole.status, 200);
+  ASSERT_TRUE(whole.file.has_value());
+  EXPECT_EQ(whole.file->length, content_.size());
+  EXPECT_EQ(StreamBody(whole), content_);
+  struct Case {
+    std::string range, body, content_range;
+  };
+  const Case cases[] = {{"bytes=2-5", "2345", "bytes 2-5/10"},
+                        {"bytes=-3", "789", "bytes 7-9/10"},
+                        {"bytes=9-", "9", "bytes 9-9/10"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.range);
+    http::Response r = GetRange(digest, c.range);
+    EXPECT_EQ(r.status, 206);
+    ASSERT_TRUE(r.file.has_value());
+    EXPECT_EQ(r.file->length, c.body.size());
+    EXPECT_EQ(StreamBody(r), c.body);
+    EXPECT_EQ(Header(r, "Content-Range"), c.content_range);
+  }
+  http::Response bad = GetRange(digest, "bytes=10-");
+  EXPECT_EQ(bad.status, 416);
+  EXPECT_EQ(Header(bad, "Content-Range"), "bytes */10");
+}
+
+TEST_F(StreamingBlobsTest, RedirectsToTheStoreAfterTheAccessCheck) {
+  const std::string digest = PushBlob("a/b", content_);
+  memory_blobs_->SetRedirectBase("https://store.example/bucket");
+  for (const std::string method : {"GET", "HEAD"}) {
+    SCOPED_TRACE(method);
+    http::Response r = Send(Req(method, "/v2/a/b/blobs/" + digest));
+    EXPECT_EQ(r.status, 307);
+    EXPECT_EQ(Header(r, "Location"), "https://store.example/bucket/" + digest + "?method=" + method);
+    EXPECT_EQ(Header(r, "Docker-Content-Digest"), digest);
+    EXPECT_FALSE(r.file.has_value());
+    // Not linked into this repository: no redirect, whatever the store says.
+    r = Send(Req(method, "/v2/other/blobs/" + digest));
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(Header(r, "Location"), "<none>");
+  }
+}
+
+TEST_F(StreamingBlobsTest, BlobReadsLeaveTheIoThreadWhenTheStoreIsOnTheNetwork) {
+  const std::string digest = PushBlob("a/b", content_);
+  for (const char* method : {"GET", "HEAD"}) {
+    SCOPED_TRACE(method);
+    EXPECT_TRUE(registry_->Quick(Req(method, "/v2/a/b/blobs/" + digest)));
+  }
+  Options options;
+  options.blobs_on_network = true;
+  Registry remote(*memory_blobs_, *memory_uploads_, *meta_, options, nullptr);
+  for (const char* method : {"GET", "HEAD"}) {
+    SCOPED_TRACE(method);
+    EXPECT_FALSE(remote.Quick(Req(method, "/v2/a/b/blobs/" + digest)));
+    EXPECT_TRUE(remote.Quick(Req(method, "/v2/a/b/manifests/latest")));
   }
 }
 
