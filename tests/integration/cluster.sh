@@ -1,0 +1,142 @@
+# Helpers for the scale-out tests: a throwaway PostgreSQL and Ceph RGW
+# (tests/support/), several `berth serve` nodes sharing them, and HAProxy in
+# front. Source after lib.sh (and oci.sh when clients are used).
+#
+#   start_services            PostgreSQL + RGW under $WORK; exports S3_* and BERTH_PG_DSN
+#   start_cluster N [ENV=V..] N nodes + HAProxy on a fresh bucket and database;
+#                             sets BASE, TOKEN_URL, CACERT, CERTDIR, NODE_REG[i],
+#                             NODE_TOK[i], NODE_METRICS[i] (i = 1..N)
+#   kill_node I [SIGNAL]      stops node I (default KILL) and waits for it
+#   start_node I              starts node I again (same ports, same stores)
+#   stop_cluster              nodes, then HAProxy (the services stay up)
+#
+# Every node uses the same TLS certificate, token signing key and user file
+# (made once by `berth init` under $WORK/shared-ID),
+# as an operator would copy them to every node.
+
+SUPPORT=$TOP/tests/support
+CLUSTER_N=0
+declare -a NODE_PID NODE_REG NODE_TOK NODE_METRICS
+CLUSTER_ENV=()
+
+start_services() {
+  if ! bash "$SUPPORT/postgres.sh" start "$WORK/pg" >"$WORK/pg.out" 2>&1; then
+    cat "$WORK/pg.out"; return 1
+  fi
+  set -a; source "$WORK/pg/pg.env"; set +a
+  export -n BERTH_PG_DSN
+  if ! bash "$SUPPORT/ceph.sh" start "$WORK/ceph" >"$WORK/ceph.out" 2>&1; then
+    cat "$WORK/ceph.out"; return 1
+  fi
+  set -a; source "$WORK/ceph/s3.env"; set +a
+}
+
+stop_services() {
+  bash "$SUPPORT/ceph.sh" stop "$WORK/ceph" >/dev/null 2>&1
+  bash "$SUPPORT/postgres.sh" stop "$WORK/pg" >/dev/null 2>&1
+}
+
+# A fresh database for one cluster, so each cluster starts empty.
+new_database() {
+  local name=$1
+  psql "$BERTH_PG_DSN" -qAt -c "CREATE DATABASE $name" >/dev/null || return 1
+  # The same connection string with dbname replaced.
+  echo "$BERTH_PG_DSN" | sed -E "s/dbname=[^ ]*/dbname=$name/"
+}
+
+node_env() { # I
+  local i=$1
+  echo BERTH_STORAGE_ROOT="$WORK/node$i" BERTH_REGISTRY_ADDR=127.0.0.1 \
+    BERTH_REGISTRY_PORT="${NODE_REG[$i]}" BERTH_TOKEN_ADDR=127.0.0.1 BERTH_TOKEN_PORT="${NODE_TOK[$i]}" \
+    BERTH_METRICS_ADDR=127.0.0.1 BERTH_METRICS_PORT="${NODE_METRICS[$i]}"
+}
+
+start_node() { # I
+  local i=$1 k
+  env $(node_env "$i") "${CLUSTER_ENV[@]}" BERTH_LOG_LEVEL="${BERTH_TEST_LOG_LEVEL:-info}" \
+    "$BERTH_BIN" serve >>"$WORK/node$i.log" 2>&1 &
+  NODE_PID[$i]=$!
+  for k in $(seq 1 150); do
+    if [[ $(curl -s -o /dev/null -w '%{http_code}' --cacert "$CACERT" \
+      "https://127.0.0.1:${NODE_REG[$i]}/readyz") == 200 ]]; then
+      return 0
+    fi
+    if ! kill -0 "${NODE_PID[$i]}" 2>/dev/null; then
+      echo "node $i exited during start-up:"; tail -20 "$WORK/node$i.log"; return 1
+    fi
+    sleep 0.1
+  done
+  echo "node $i did not become ready"; tail -20 "$WORK/node$i.log"; return 1
+}
+
+kill_node() { # I [SIGNAL]
+  local i=$1 k
+  [[ -n ${NODE_PID[$i]:-} ]] || return 0
+  kill "-${2:-KILL}" "${NODE_PID[$i]}" 2>/dev/null
+  for k in $(seq 1 200); do kill -0 "${NODE_PID[$i]}" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "${NODE_PID[$i]}" 2>/dev/null
+  wait "${NODE_PID[$i]}" 2>/dev/null
+  NODE_PID[$i]=""
+}
+
+start_cluster() { # N [ENV=VALUE...]
+  local n=$1 i
+  shift
+  CLUSTER_N=$n
+  local id=c$RANDOM$RANDOM
+  local dsn
+  dsn=$(new_database "berth_$id") || { echo "cannot create database berth_$id"; return 1; }
+  local shared=$WORK/shared-$id
+  mkdir -p "$shared"
+  for u in admin alice bob; do
+    echo "${u}pass" | timeout 30 "$BERTH_BIN" user add "$u" --password-stdin -f "$shared/htpasswd" >/dev/null 2>&1
+  done
+  HR=$(free_port); HT=$(free_port)
+  TOKEN_URL=https://127.0.0.1:$HT/token
+  BASE=https://127.0.0.1:$HR
+  CLUSTER_ENV=(BERTH_AUTH_ENABLED=true BERTH_AUTH_REALM="$TOKEN_URL"
+    BERTH_TLS_CERT="$shared/keys/tls.crt" BERTH_TLS_KEY="$shared/keys/tls.key"
+    BERTH_TOKEN_KEY="$shared/keys/token.key" BERTH_TOKEN_CERT="$shared/keys/token.crt"
+    BERTH_TOKEN_HTPASSWD="$shared/htpasswd" BERTH_GC_INTERVAL=0
+    BERTH_STORAGE_DRIVER=s3 BERTH_S3_ENDPOINT="$S3_ENDPOINT" BERTH_S3_REGION="$S3_REGION"
+    BERTH_S3_BUCKET="b-$id" BERTH_S3_CREATE_BUCKET=true BERTH_S3_ACCESS_KEY="$S3_ACCESS_KEY"
+    BERTH_S3_SECRET_KEY="$S3_SECRET_KEY"
+    BERTH_METADATA_DRIVER=postgres BERTH_POSTGRES_DSN="$dsn" "$@")
+  # The keys every node shares: made once, as `berth init` would on the first.
+  env BERTH_STORAGE_ROOT="$shared" BERTH_TOKEN_HTPASSWD="$shared/htpasswd" \
+    "$BERTH_BIN" init -c "$shared/berth.yaml" >"$WORK/init.out" 2>&1 || { cat "$WORK/init.out"; return 1; }
+  CACERT=$shared/keys/tls.crt
+  CERTDIR=$shared/certs.d
+  mkdir -p "$CERTDIR" && cp "$CACERT" "$CERTDIR/ca.crt"
+  cat "$shared/keys/tls.crt" "$shared/keys/tls.key" >"$shared/haproxy.pem"
+  local regs="" toks=""
+  for i in $(seq 1 "$n"); do
+    NODE_REG[$i]=$(free_port); NODE_TOK[$i]=$(free_port); NODE_METRICS[$i]=$(free_port)
+    mkdir -p "$WORK/node$i"
+    regs+="${regs:+,}${NODE_REG[$i]}"; toks+="${toks:+,}${NODE_TOK[$i]}"
+  done
+  for i in $(seq 1 "$n"); do start_node "$i" || return 1; done
+  bash "$SUPPORT/haproxy.sh" start "$WORK/haproxy-$id" "registry:$HR:$shared/haproxy.pem:$regs" \
+    "token:$HT:$shared/haproxy.pem:$toks" || return 1
+  HAPROXY_DIR=$WORK/haproxy-$id
+  # HAProxy marks a node up after its first good health check.
+  for i in $(seq 1 50); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' --cacert "$CACERT" "$BASE/readyz") == 200 ]] && return 0
+    sleep 0.1
+  done
+  echo "haproxy did not pass requests"; tail "$HAPROXY_DIR/haproxy.log"; return 1
+}
+
+stop_cluster() {
+  local i
+  for i in $(seq 1 "$CLUSTER_N"); do kill_node "$i" TERM; done
+  [[ -n ${HAPROXY_DIR:-} ]] && bash "$SUPPORT/haproxy.sh" stop "$HAPROXY_DIR"
+  HAPROXY_DIR=""
+  CLUSTER_N=0
+}
+
+# Requests node I has answered (its own metrics).
+node_requests() { # I
+  curl -s --max-time 5 "http://127.0.0.1:${NODE_METRICS[$1]}/metrics" |
+    awk '/^berth_http_requests_total\{[^}]*listener="registry"/ { s += $2 } END { print s + 0 }'
+}
