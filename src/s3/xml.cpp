@@ -106,6 +106,10 @@ Result<Response> Parse(std::string_view body, size_t limit) {
     return Status(Errc::kTooLarge, "S3 response of " + std::to_string(body.size()) +
                                        " bytes is over the limit of " + std::to_string(limit));
   }
+  // S3 keeps a slow CompleteMultipartUpload or CopyObject alive by sending
+  // whitespace before the document, declaration included, which XML forbids.
+  size_t lead = body.find_first_not_of(" \t\r\n");
+  body.remove_prefix(lead == std::string_view::npos ? body.size() : lead);
   std::unique_ptr<XML_ParserStruct, FreeParser> parser(XML_ParserCreate(nullptr));
   if (!parser) return Status(Errc::kInternal, "out of memory creating an XML parser");
   State state;

@@ -98,6 +98,14 @@ TEST(S3Xml, ErrorInsideA200) {
   EXPECT_EQ(r->error->code, "InternalError");
 }
 
+// ... or before the declaration itself.
+TEST(S3Xml, WhitespaceBeforeTheDeclaration) {
+  auto r = Parse("\n \n\t" + std::string(kDecl) + "<Error><Code>SlowDown</Code></Error>");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_TRUE(r->error);
+  EXPECT_EQ(r->error->code, "SlowDown");
+}
+
 TEST(S3Xml, CopyObjectResult) {
   auto r = Parse("<CopyObjectResult><LastModified>t</LastModified><ETag>\"e\"</ETag>"
                  "</CopyObjectResult>");
@@ -119,7 +127,7 @@ TEST(S3Xml, RefusesTooLarge) {
 }
 
 TEST(S3Xml, Malformed) {
-  const char* bad[] = {"", "<Error>", "<Error><Code>x</Error>", "not xml", "<a></a><b></b>"};
+  const char* bad[] = {"", "  \n", "<Error>", "<Error><Code>x</Error>", "not xml", "<a></a><b></b>"};
   for (const char* b : bad) {
     auto r = Parse(b);
     EXPECT_EQ(r.status().code(), Errc::kInternal) << b;
