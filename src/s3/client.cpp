@@ -145,6 +145,19 @@ size_t OnRead(char* buf, size_t size, size_t n, void* user) {
   return static_cast<size_t>(got);
 }
 
+// Lets curl rewind the body itself when it resends a request (after a
+// redirect or a dead reused connection it detects on its own).
+int OnSeek(void* user, curl_off_t offset, int origin) {
+  auto* x = static_cast<Exchange*>(user);
+  const Body& b = *x->call->body;
+  uint64_t total = b.fd >= 0 ? b.length : b.mem.size();
+  if (origin != SEEK_SET || offset < 0 || static_cast<uint64_t>(offset) > total) {
+    return CURL_SEEKFUNC_CANTSEEK;
+  }
+  x->sent = static_cast<uint64_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
 bool Is2xx(long status) { return status >= 200 && status < 300; }
 
 // The Errc for an S3 error answer.
@@ -295,6 +308,8 @@ struct Client::Impl {
       curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(len));
       curl_easy_setopt(h, CURLOPT_READFUNCTION, OnRead);
       curl_easy_setopt(h, CURLOPT_READDATA, &x);
+      curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, OnSeek);
+      curl_easy_setopt(h, CURLOPT_SEEKDATA, &x);
       if (c.method != "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c.method.c_str());
     } else if (c.method != "GET") {
       curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c.method.c_str());
@@ -308,7 +323,10 @@ struct Client::Impl {
   // No retries, but one: a connection kept alive from an earlier call may
   // have been closed by the server just as we reused it (a reset, or nothing
   // back); that call is sent once more on a new connection when nothing of
-  // it reached the sink. Every other retry is the caller's decision.
+  // it reached the sink. (curl resends such a request itself when it sees
+  // the close before any answer, rewinding the body through OnSeek; this
+  // covers the resets it reports instead.) Every other retry is the
+  // caller's decision.
   Status Perform(const Call& c, Exchange& x) {
     CURL* h = Acquire();
     if (!h) return Status(Errc::kInternal, Where(c) + ": cannot create a curl handle");
