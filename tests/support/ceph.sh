@@ -87,8 +87,7 @@ sys.exit(0 if any(o["up"] == 1 and o["in"] == 1 for o in d["osds"]) else 1)'
 rgw_serving() { [[ $(curl -s -m 2 -o /dev/null -w '%{http_code}' "$ENDPOINT/") == 200 ]]; }
 
 start() {
-  [[ -e $DIR/ceph.conf ]] && die "$DIR already holds a cluster: stop it first"
-  local t0=$SECONDS start_ns
+  local start_ns
   start_ns=$(date +%s%N)
   mkdir -p "$DIR"/{mon,osd,rgw,run,log,crash}
   local mon_port rgw_port fsid
@@ -190,6 +189,10 @@ stop() {
 
 case $cmd in
   start)
+    if [[ -e $CONF ]]; then
+      echo "ceph.sh: $DIR already holds a cluster (stop it, then remove the directory)" >&2
+      exit 1
+    fi
     # A half-started cluster is stopped before the error is reported.
     trap 'rc=$?; if ((rc != 0)); then stop; fi' EXIT
     start
