@@ -7,9 +7,23 @@
 #include <limits>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 namespace berth::storage::pg {
+
+struct Session {
+  explicit Session(pg_conn* c) : conn(c) {}
+  ~Session() { PQfinish(conn); }
+  pg_conn* const conn;
+  std::unordered_map<std::string, std::string> prepared;  // SQL -> statement name
+};
+
 namespace {
+
+// Distinct statements prepared per connection at most; past it, statements
+// are sent unprepared (the SQL in berth is constant text, so this is only a
+// guard against a caller building SQL in a loop).
+constexpr size_t kMaxPrepared = 256;
 
 bool Retryable(std::string_view state) { return state == "40001" || state == "40P01"; }
 
@@ -80,14 +94,14 @@ std::string Rows::Bytes(int row, int col) const {
 }
 
 Conn::~Conn() {
-  if (c_) pool_->Release(c_, broken_ || PQstatus(c_) != CONNECTION_OK);
+  if (s_) pool_->Release(s_, broken_ || PQstatus(s_->conn) != CONNECTION_OK);
 }
 
 Status Conn::ErrorOf(pg_result* r, std::string_view what) {
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   std::string msg = Trimmed(r ? PQresultErrorMessage(r) : nullptr);
-  if (msg.empty()) msg = Trimmed(PQerrorMessage(c_));
-  if (PQstatus(c_) != CONNECTION_OK) broken_ = true;
+  if (msg.empty()) msg = Trimmed(PQerrorMessage(s_->conn));
+  if (PQstatus(s_->conn) != CONNECTION_OK) broken_ = true;
   last_sqlstate = state ? state : "";
   if (!state || broken_) {
     broken_ = true;
@@ -111,8 +125,27 @@ Result<Rows> Conn::Exec(std::string_view sql, const std::vector<Param>& params) 
     formats[i] = p.binary ? 1 : 0;
   }
   std::string text(sql);  // NUL-terminated
-  pg_result* r = PQexecParams(c_, text.c_str(), static_cast<int>(params.size()), nullptr,
-                              values.data(), lengths.data(), formats.data(), 0);
+  const int n = static_cast<int>(params.size());
+  pg_result* r = nullptr;
+  auto it = s_->prepared.find(text);
+  if (it == s_->prepared.end() && s_->prepared.size() < kMaxPrepared) {
+    std::string name = "b" + std::to_string(s_->prepared.size());
+    pg_result* p = PQprepare(s_->conn, name.c_str(), text.c_str(), n, nullptr);
+    if (!p || PQresultStatus(p) != PGRES_COMMAND_OK) {
+      Status s = ErrorOf(p, "prepare");
+      if (p) PQclear(p);
+      return s;
+    }
+    PQclear(p);
+    it = s_->prepared.emplace(text, std::move(name)).first;
+  }
+  if (it != s_->prepared.end()) {
+    r = PQexecPrepared(s_->conn, it->second.c_str(), n, values.data(), lengths.data(),
+                       formats.data(), 0);
+  } else {
+    r = PQexecParams(s_->conn, text.c_str(), n, nullptr, values.data(), lengths.data(),
+                     formats.data(), 0);
+  }
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Rows(r);
   Status s = ErrorOf(r, "query");
@@ -122,7 +155,7 @@ Result<Rows> Conn::Exec(std::string_view sql, const std::vector<Param>& params) 
 
 Status Conn::ExecScript(const std::string& sql) {
   last_sqlstate.clear();
-  pg_result* r = PQexec(c_, sql.c_str());
+  pg_result* r = PQexec(s_->conn, sql.c_str());
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
     PQclear(r);
@@ -151,10 +184,10 @@ Result<std::unique_ptr<Pool>> Pool::Open(const PoolOptions& options) {
 
 Pool::~Pool() {
   std::lock_guard lock(mu_);
-  for (pg_conn* c : idle_) PQfinish(c);
+  for (Session* s : idle_) delete s;
 }
 
-Result<pg_conn*> Pool::Connect() {
+Result<Session*> Pool::Connect() {
   const std::string connect_timeout = std::to_string(std::max(1, options_.connect_timeout_s));
   // Settings every connection gets: they override the same ones in the DSN.
   // client_min_messages: NOTICEs ("already exists, skipping") are noise on stderr.
@@ -175,7 +208,7 @@ Result<pg_conn*> Pool::Connect() {
     PQfinish(c);
     return Status(Errc::kUnavailable, "cannot connect to PostgreSQL: " + msg);
   }
-  return c;
+  return new Session(c);
 }
 
 Result<Conn> Pool::Acquire() {
@@ -190,9 +223,9 @@ Result<Conn> Pool::Acquire() {
     }
   }
   if (!idle_.empty()) {
-    pg_conn* c = idle_.back();
+    Session* s = idle_.back();
     idle_.pop_back();
-    return Conn(this, c);
+    return Conn(this, s);
   }
   ++open_;  // reserve the slot; connect outside the lock
   lock.unlock();
@@ -206,16 +239,16 @@ Result<Conn> Pool::Acquire() {
   return Conn(this, *c);
 }
 
-void Pool::Release(pg_conn* c, bool broken) {
+void Pool::Release(Session* s, bool broken) {
   // A connection left inside a transaction (a caller bug or a failed
   // ROLLBACK) must not be lent again.
-  if (!broken && PQtransactionStatus(c) != PQTRANS_IDLE) broken = true;
-  if (broken) PQfinish(c);
+  if (!broken && PQtransactionStatus(s->conn) != PQTRANS_IDLE) broken = true;
+  if (broken) delete s;
   std::lock_guard lock(mu_);
   if (broken) {
     --open_;
   } else {
-    idle_.push_back(c);
+    idle_.push_back(s);
   }
   cv_.notify_one();
 }

@@ -29,6 +29,9 @@ struct pg_result;
 
 namespace berth::storage::pg {
 
+// A server connection and the statements prepared on it (pg.cpp).
+struct Session;
+
 struct PoolOptions {
   // A libpq conninfo string or URI ("host=... dbname=... user=...").
   std::string dsn;
@@ -101,13 +104,15 @@ class Pool;
 // when dropped.
 class Conn {
  public:
-  Conn(Pool* pool, pg_conn* c) : pool_(pool), c_(c) {}
-  Conn(Conn&& o) noexcept : pool_(o.pool_), c_(std::exchange(o.c_, nullptr)), broken_(o.broken_) {}
+  Conn(Pool* pool, Session* s) : pool_(pool), s_(s) {}
+  Conn(Conn&& o) noexcept : pool_(o.pool_), s_(std::exchange(o.s_, nullptr)), broken_(o.broken_) {}
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
   ~Conn();
 
-  // Runs one statement with $1..$n bound to `params`.
+  // Runs one statement with $1..$n bound to `params`. The statement is
+  // prepared once per connection and reused (planning is most of a small
+  // query's cost), for the first 256 distinct SQL texts of a connection.
   Result<Rows> Exec(std::string_view sql, const std::vector<Param>& params = {});
   // Runs a statement (or several, separated by ';') without parameters:
   // only for constant SQL (BEGIN, DDL).
@@ -120,7 +125,7 @@ class Conn {
  private:
   Status ErrorOf(pg_result* r, std::string_view what);
   Pool* pool_;
-  pg_conn* c_;
+  Session* s_;
   bool broken_ = false;
 };
 
@@ -140,13 +145,13 @@ class Pool {
  private:
   friend class Conn;
   explicit Pool(PoolOptions options) : options_(std::move(options)) {}
-  Result<pg_conn*> Connect();
-  void Release(pg_conn* c, bool broken);
+  Result<Session*> Connect();
+  void Release(Session* s, bool broken);
 
   const PoolOptions options_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<pg_conn*> idle_;  // GUARDED_BY(mu_)
+  std::vector<Session*> idle_;  // GUARDED_BY(mu_)
   size_t open_ = 0;             // GUARDED_BY(mu_): idle + lent out
 };
 
