@@ -130,15 +130,15 @@ Status Migrate(Pool& pool) {
   auto conn = pool.Acquire();
   if (!conn) return conn.status();
   Conn& c = *conn;
-  // Waiting for another berth's migration may take longer than a statement
-  // may: no statement timeout on this connection until the lock is ours.
+  // Waiting for another berth's migration, and a migration that rewrites a
+  // large table, may take longer than a request's statement may: no
+  // statement timeout on this connection until the run is over.
   if (Status s = c.ExecScript("SET statement_timeout = 0"); !s.ok()) return s;
   // Keyed on the schema, so that berths using different schemas of one
   // database do not wait for each other.
   const int64_t key = AdvisoryKey("berth.migrate:" + pool.options().schema);
   if (auto r = c.Exec("SELECT pg_advisory_lock($1)", {key}); !r) return r.status();
   Status result = [&]() -> Status {
-    if (Status s = c.ExecScript("RESET statement_timeout"); !s.ok()) return s;
     if (Status s = c.ExecScript(kMigrationsTable); !s.ok()) return s;
     auto applied = AppliedVersion(c);
     if (!applied) return applied.status();
@@ -167,6 +167,7 @@ Status Migrate(Pool& pool) {
   if (auto r = c.Exec("SELECT pg_advisory_unlock($1)", {key}); !r && result.ok()) {
     return r.status();
   }
+  if (Status s = c.ExecScript("RESET statement_timeout"); !s.ok() && result.ok()) return s;
   return result;
 }
 
