@@ -56,6 +56,10 @@ fi
 
 psql_q() { timeout 20 psql "$BERTH_PG_DSN" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 
+# Each case's schema, and every GC dry-run copy (berth_copy_*), is gone.
+expect_eq "no schema left behind by the suite or by dry-run copies" 0 \
+  "$(psql_q "SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'berth\_%'")"
+
 # --- migrations twice, in the default schema (as `berth migrate` runs) ---
 check "first migration run succeeds" timeout 60 "$MIGRATE"
 first=$(psql_q "SELECT count(*), max(applied_at) FROM schema_migrations")

@@ -29,17 +29,21 @@ start() {
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   [[ -z $(ls -A "$dir") ]] || die "$dir is not empty"
-  # Every parent must be enterable by postgres (mktemp -d makes 0700 dirs).
+  # Every parent must be enterable by postgres (mktemp -d makes 0700
+  # dirs): those of our own temp dirs get search permission for others
+  # (nothing becomes listable); / and $HOME are never changed.
   local p=$dir
   while [[ $p != / ]]; do
     p=$(dirname "$p")
-    if [[ $(id -un) == root && $(stat -c %a "$p") =~ ^7[0-7]0$ ]]; then
-      # Only search permission for others: nothing becomes listable.
+    [[ $p == / || $p == "${HOME:-/}" ]] && continue
+    if [[ $(id -un) == root && $(stat -c %U "$p") == root && $(stat -c %a "$p") =~ ^7[0-7]0$ ]]; then
       chmod o+x "$p"
     fi
   done
   if [[ $(id -un) == root ]]; then chown postgres: "$dir"; fi
   chmod 0700 "$dir"
+  as_pg test -x "$dir" -a -w "$dir" ||
+    die "the postgres user cannot enter $dir: put it under /tmp (or give its parents o+x)"
 
   local port password
   port=$(free_port)
