@@ -903,6 +903,32 @@ TEST_P(MetadataConformanceTest, ClusterLockIsHeldByOneUntilDropped) {
   }
 }
 
+// A node whose database connection dies loses its lock at once (the server
+// releases it), learns so from Check(), and another node may take it.
+TEST_P(MetadataConformanceTest, ClusterLockIsLostWithItsConnection) {
+  if (GetParam() != Backend::kPostgres) GTEST_SKIP() << "a process-local lock has no connection";
+  auto held = node_.locks().TryLock("gc-lost");
+  ASSERT_TRUE(held.ok()) << held.status().message();
+  auto admin = AdminPool();
+  ASSERT_TRUE(admin.ok());
+  {
+    auto c = (*admin)->Acquire();
+    ASSERT_TRUE(c.ok());
+    auto killed = c->Exec(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' "
+        "AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1::bigint",
+        {pg::AdvisoryKey("berth.cluster:" + schema_ + ":gc-lost")});
+    ASSERT_TRUE(killed.ok()) << killed.status().message();
+    ASSERT_EQ(killed->Int(0, 0), 1);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ((*held)->Check().code(), Errc::kUnavailable);
+  Node other = OpenNode();
+  EXPECT_TRUE(other.locks().TryLock("gc-lost").ok());
+  held = Status(Errc::kInternal, "dropped");  // releasing a lost lock is harmless
+  EXPECT_TRUE(meta().Ping().ok());            // and the pool goes on
+}
+
 INSTANTIATE_TEST_SUITE_P(, MetadataConformanceTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres),
                          [](const ::testing::TestParamInfo<Backend>& info) {
