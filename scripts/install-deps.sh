@@ -10,19 +10,20 @@ set -euo pipefail
 build_pkgs=(
   build-essential make cmake pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
+  libssl-dev libsqlite3-dev libpq-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
   libcurl4-openssl-dev libexpat1-dev
 )
 # The unit tests and benchmarks (BERTH_TESTS=ON), the clients and reference
 # registry of the integration tests (docker.io: its own dockerd per test;
 # prometheus: promtool and a real scraper; iproute2: private network
 # namespaces), clang and its runtimes (libFuzzer, sanitizers) for the fuzz
-# targets, and the package tools of `make deb` and tests/integration/deb_test.sh.
+# targets, the package tools of `make deb` and tests/integration/deb_test.sh, and
+# the PostgreSQL server of tests/integration/pg_store_test.sh.
 test_pkgs=(
   libgtest-dev libbenchmark-dev
   curl bc openssl skopeo podman buildah docker.io docker-registry apache2-utils jq python3 procps
   python3-keystone resource-agents golang-go clang libclang-rt-14-dev faketime prometheus iproute2
-  debootstrap lintian help2man dpkg-dev
+  debootstrap lintian help2man dpkg-dev postgresql
 )
 # `make deb` alone: the build set and the package tools.
 deb_pkgs=(help2man dpkg-dev lintian)
