@@ -731,12 +731,11 @@ Result<uint64_t> S3UploadStore::ExpireIdle(int64_t max_age_seconds, bool dry_run
     std::optional<SessionState> state;
     if (with_state.count(id) && IsUploadId(id)) {
       auto text = client_.GetSmall(StateKey(id), kMaxStateBytes);
-      if (text) {
-        auto decoded = Decode(*text, id);
-        if (decoded) state = std::move(decoded).value();
-      } else if (text.status().code() == Errc::kBlobUnknown) {
-        continue;  // completed or cancelled meanwhile
-      }
+      // Gone meanwhile (completed, cancelled), or unreadable now: never take
+      // a live session for a leftover.
+      if (!text) continue;
+      auto decoded = Decode(*text, id);
+      if (decoded) state = std::move(decoded).value();
     }
     if (state) {
       if (state->updated >= cutoff) continue;
