@@ -1,6 +1,7 @@
 #include "storage/s3/s3_upload_store.hpp"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -249,6 +250,12 @@ struct S3UploadStore::Core {
         auto etag = store->client_.UploadPart(store->DataKey(id), uid, number, spool.get(),
                                               offset - spool_base, part_size);
         if (etag) {
+          // The part is in S3: its spool bytes are not needed again, so a
+          // large push holds about one part on local disk, not the body.
+          // A hint: where holes are not supported the file just stays whole.
+          (void)::fallocate(spool.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                            static_cast<off_t>(offset - spool_base),
+                            static_cast<off_t>(part_size));
           std::lock_guard lock(mu);
           parts.push_back({number, std::move(etag).value(), part_size});
           parts_end += part_size;

@@ -72,7 +72,9 @@ struct S3UploadStoreOptions {
   std::string prefix;
   // A local directory (it must exist) for the spool files of running
   // requests: one unlinked file per lease holding the tail it started from
-  // and what it received. Needs room for the largest body in flight.
+  // and what it received. Parts already in S3 are punched out of it
+  // (fallocate), so it holds what the uploads lag behind the bodies, at
+  // worst (a slow S3) the bodies in flight.
   std::string spool_dir;
   // Size of the multipart parts. S3's minimum is 5 MiB (smaller values are
   // raised to it); larger parts mean fewer requests but a larger tail to
