@@ -11,6 +11,7 @@ build_pkgs=(
   build-essential make cmake pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
+  libcurl4-openssl-dev libexpat1-dev
 )
 # The unit tests and benchmarks (BERTH_TESTS=ON), the clients and reference
 # registry of the integration tests (docker.io: its own dockerd per test;
