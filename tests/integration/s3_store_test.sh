@@ -6,7 +6,7 @@
 # runs the throughput measurement (256 MiB; needs ~2 GiB of RAM for RGW).
 source "$(dirname "$0")/lib.sh"
 
-UNIT_BIN=${UNIT_BIN:-$TOP/build/tests/unit/berth_unit_tests}
+UNIT_BIN=${UNIT_BIN:-$TOP/build/tests/unit/berth_storage_s3_tests}
 if [[ ! -x $UNIT_BIN ]]; then
   fail "unit test binary $UNIT_BIN not built"
   summary
