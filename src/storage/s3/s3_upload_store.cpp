@@ -207,65 +207,73 @@ struct S3UploadStore::Core {
   bool state_exists = false;
   uint64_t part_size = 0;
 
+  int max_pumps = 1;  // parts of this lease uploading at once
+
   std::mutex mu;
   std::condition_variable cv;
-  uint64_t size = 0;         // GUARDED_BY(mu): bytes received, kept and new
-  uint64_t parts_end = 0;    // GUARDED_BY(mu): session offset where the parts end
-  std::vector<Part> parts;   // GUARDED_BY(mu): all parts that count, kept and new
-  std::string upload_id;     // GUARDED_BY(mu)
-  bool pumping = false;      // GUARDED_BY(mu): a worker is uploading parts
-  bool dropped = false;      // GUARDED_BY(mu): the lease is gone
-  bool released = false;     // GUARDED_BY(mu): the release task was posted
-  Status error;              // GUARDED_BY(mu): the first failed part upload
+  uint64_t size = 0;       // GUARDED_BY(mu): bytes received, kept and new
+  uint64_t parts_end = 0;  // GUARDED_BY(mu): end of the bytes given to parts (done or in flight)
+  int next_number = 1;     // GUARDED_BY(mu): of the next part
+  // GUARDED_BY(mu): parts uploaded, kept and new, in the order they
+  // finished (Flush sorts them).
+  std::vector<Part> parts;
+  std::string upload_id;  // GUARDED_BY(mu)
+  int pumps = 0;          // GUARDED_BY(mu): workers uploading parts
+  bool dropped = false;   // GUARDED_BY(mu): the lease is gone
+  bool released = false;  // GUARDED_BY(mu): the release is done or posted
+  Status error;           // GUARDED_BY(mu): the first failed part upload
+  std::mutex create_mu;   // one CreateMultipart per lease, not one per worker
 
-  // Uploads the next full part, if there is one. Returns false when there
-  // was none (or the upload failed: then `error` says why). Runs on one
-  // thread at a time: a worker while `pumping`, else the request's.
+  // The multipart upload's id, created on first use.
+  Result<std::string> UploadId() {
+    std::lock_guard create(create_mu);
+    {
+      std::lock_guard lock(mu);
+      if (!upload_id.empty()) return upload_id;
+    }
+    auto created = store->client_.CreateMultipart(store->DataKey(id));
+    if (!created) return created.status();
+    std::lock_guard lock(mu);
+    upload_id = *created;
+    return upload_id;
+  }
+
+  // Uploads the next full part not yet taken, if there is one. Returns
+  // false when there was none (or the upload failed: then `error` says
+  // why). Workers and the request's thread may run it at once: each takes
+  // its own part.
   bool UploadNextPart() {
     uint64_t offset;
     int number;
-    std::string uid;
     {
       std::lock_guard lock(mu);
       if (!error.ok() || dropped || size - parts_end < part_size) return false;
       offset = parts_end;
-      number = static_cast<int>(parts.size()) + 1;
-      uid = upload_id;
+      number = next_number++;
+      parts_end += part_size;
     }
     Status failure;
     if (number > kMaxParts) {
       failure = Status(Errc::kTooLarge, "upload " + id + " is over 10,000 parts of S3 multipart");
+    } else if (auto uid = UploadId(); !uid) {
+      failure = uid.status();
     } else {
-      if (uid.empty()) {
-        auto created = store->client_.CreateMultipart(store->DataKey(id));
-        if (created) {
-          uid = *created;
-          std::lock_guard lock(mu);
-          upload_id = uid;
-        } else {
-          failure = created.status();
-        }
+      auto etag = store->client_.UploadPart(store->DataKey(id), *uid, number, spool.get(),
+                                            offset - spool_base, part_size);
+      if (etag) {
+        // The part is in S3: its spool bytes are not needed again, so a
+        // large push holds a few parts on local disk, not the body. A hint:
+        // where holes are not supported the file just stays whole.
+        (void)::fallocate(spool.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                          static_cast<off_t>(offset - spool_base), static_cast<off_t>(part_size));
+        std::lock_guard lock(mu);
+        parts.push_back({number, std::move(etag).value(), part_size});
+        return true;
       }
-      if (failure.ok()) {
-        auto etag = store->client_.UploadPart(store->DataKey(id), uid, number, spool.get(),
-                                              offset - spool_base, part_size);
-        if (etag) {
-          // The part is in S3: its spool bytes are not needed again, so a
-          // large push holds about one part on local disk, not the body.
-          // A hint: where holes are not supported the file just stays whole.
-          (void)::fallocate(spool.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                            static_cast<off_t>(offset - spool_base),
-                            static_cast<off_t>(part_size));
-          std::lock_guard lock(mu);
-          parts.push_back({number, std::move(etag).value(), part_size});
-          parts_end += part_size;
-          return true;
-        }
-        failure = etag.status();
-      }
+      failure = etag.status();
     }
     std::lock_guard lock(mu);
-    error = failure;
+    if (error.ok()) error = failure;
     return false;
   }
 
@@ -276,8 +284,8 @@ struct S3UploadStore::Core {
     bool release = false;
     {
       std::lock_guard lock(mu);
-      pumping = false;
-      if (dropped && !released) release = released = true;
+      --pumps;
+      if (pumps == 0 && dropped && !released) release = released = true;
     }
     cv.notify_all();
     if (release) Release();
@@ -288,11 +296,13 @@ struct S3UploadStore::Core {
   Status Flush() {
     {
       std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return !pumping; });
+      cv.wait(lock, [&] { return pumps == 0; });
     }
     while (UploadNextPart()) {
     }
     std::lock_guard lock(mu);
+    std::sort(parts.begin(), parts.end(),
+              [](const Part& a, const Part& b) { return a.number < b.number; });
     return error;
   }
 
@@ -344,7 +354,7 @@ class S3UploadStore::Lease final : public Upload {
     {
       std::lock_guard lock(core_->mu);
       core_->dropped = true;
-      if (!core_->pumping && !core_->released) post = core_->released = true;
+      if (core_->pumps == 0 && !core_->released) post = core_->released = true;
     }
     // Releasing is a network call (the lease table, maybe an abort), and
     // this may run on the I/O thread: a worker does it.
@@ -372,8 +382,9 @@ class S3UploadStore::Lease final : public Upload {
       std::lock_guard lock(core_->mu);
       core_->size = size_;
       if (!core_->error.ok()) return core_->error;
-      if (!core_->pumping && size_ - core_->parts_end >= core_->part_size) {
-        post = core_->pumping = true;
+      if (core_->pumps < core_->max_pumps && size_ - core_->parts_end >= core_->part_size) {
+        ++core_->pumps;
+        post = true;
       }
     }
     if (post) {
@@ -541,6 +552,7 @@ S3UploadStore::S3UploadStore(s3::Client& client, S3BlobStore& blobs, LeaseTable&
     : client_(client), blobs_(blobs), leases_(leases), options_([&] {
         options.part_size = std::max(options.part_size, kMinPart);
         options.workers = std::max(options.workers, 1);
+        options.parts_in_flight = std::max(options.parts_in_flight, 1);
         return std::move(options);
       }()) {
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
@@ -622,6 +634,7 @@ Result<UploadPtr> S3UploadStore::Open(const std::string& id, const std::string& 
   core->id = id;
   core->holder = *holder;
   core->part_size = options_.part_size;
+  core->max_pumps = options_.parts_in_flight;
   std::optional<crypto::Hasher> hasher;
   if (create) {
     core->kept.repository = repository;
@@ -673,6 +686,7 @@ Result<UploadPtr> S3UploadStore::Open(const std::string& id, const std::string& 
   core->size = kept.size;
   core->parts = kept.parts;
   core->parts_end = core->spool_base;
+  core->next_number = static_cast<int>(kept.parts.size()) + 1;
   core->upload_id = kept.upload_id;
   return UploadPtr(std::make_unique<Lease>(std::move(core), std::move(*hasher)));
 }

@@ -15,9 +15,9 @@
 // Append (on the network I/O thread) never touches the network: it writes
 // the local spool and feeds the hash; each time part_size bytes are complete
 // past the last part, a shared worker pool uploads that part from the spool
-// while the body still streams in. At most one part per lease is in flight,
-// and a part is described by offsets, not held in memory: what is queued is
-// bounded by the number of leases, the spool by the body.
+// while the body still streams in. At most parts_in_flight parts per lease
+// are in flight, and a part is described by offsets, not held in memory:
+// what is queued is bounded by the number of leases, the spool by the body.
 //
 // Keep waits for those parts, PUTs the new tail under a new generation, then
 // PUTs `state`, and only then returns: a crash at any point leaves the last
@@ -81,7 +81,11 @@ struct S3UploadStoreOptions {
   // carry from chunk to chunk. A session may have at most 10,000 parts.
   uint64_t part_size = uint64_t{8} << 20;
   // Threads uploading parts and releasing leases, shared by all leases.
-  int workers = 4;
+  int workers = 8;
+  // Parts of one lease uploading at once while its body streams in: S3
+  // answers each part after a round trip, so one at a time leaves the link
+  // idle in between. Each costs a worker and a connection.
+  int parts_in_flight = 4;
   // See the header comment: longer than any request may take.
   int64_t lease_ttl_seconds = 600;
 };

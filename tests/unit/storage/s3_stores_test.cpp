@@ -392,6 +392,8 @@ TEST_F(S3StoresTest, ExpireIdle) {
   EXPECT_EQ(*uploads_->InProgress(), 1u);
   EXPECT_EQ(uploads_->Acquire(ids[0], "library/idle").status().code(), Errc::kBlobUploadUnknown);
   held->reset();
+  // A lease dropped without Keep is given back by a worker, a moment later.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
 
   // A leftover without state goes on the second sighting past max age.
   const std::string orphan = prefix_ + "uploads/" + std::string(32, 'b') + "/tail-3";
