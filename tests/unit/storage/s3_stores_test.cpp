@@ -6,12 +6,14 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -234,6 +236,23 @@ TEST_F(S3StoresTest, ReaderClosingEarlyStopsTheFetch) {
   EXPECT_EQ(ReadBlob(d).size(), 8 * kMiB);
 }
 
+TEST_F(S3StoresTest, FetchLimit) {
+  Digest d = Put(Data(8 * kMiB, 17));  // more than a pipe holds: fetchers wait
+  S3BlobStoreOptions o;
+  o.prefix = prefix_;
+  o.max_fetches = 2;
+  o.fetch_wait_ms = 100;
+  S3BlobStore limited(*client_, o);
+  auto a = limited.Open(d), b = limited.Open(d);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto c = limited.Open(d);
+  EXPECT_EQ(c.status().code(), Errc::kUnavailable);
+  a->fd.Reset();  // the reader leaves: its fetcher ends and frees a slot
+  auto e = limited.Open(d);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(ReadAll(e->fd.get()).size(), 8 * kMiB);
+}
+
 TEST_F(S3StoresTest, MissingBlobAndRemove) {
   Digest missing = Sha256("never stored");
   EXPECT_EQ(blobs_->Stat(missing).status().code(), Errc::kBlobUnknown);
@@ -280,6 +299,67 @@ TEST_F(S3StoresTest, RedirectUrlIsFetchable) {
 }
 
 TEST_F(S3StoresTest, MonolithicUploadOfSeveralParts) { MonolithicPush(Data(20 * kMiB, 4)); }
+
+// Bytes of local disk the open spool files of `dir` hold: parts uploaded
+// are punched out of them, so this falls while the body is still "arriving".
+uint64_t SpoolBlocks(const std::string& dir) {
+  uint64_t bytes = 0;
+  for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = fs::read_symlink(e.path(), ec).string();
+    if (ec || target.rfind(dir + "/", 0) != 0) continue;
+    struct stat st {};
+    if (::stat(e.path().c_str(), &st) == 0) bytes += static_cast<uint64_t>(st.st_blocks) * 512;
+  }
+  return bytes;
+}
+
+// Parts go up while the body streams in, before Keep or Complete.
+TEST_F(S3StoresTest, PartsUploadWhileTheBodyArrives) {
+  const std::string content = Data(20 * kMiB, 16);
+  auto up = uploads_->Create("library/overlap");
+  ASSERT_TRUE(up.ok());
+  ASSERT_TRUE((*up)->Append(Bytes(content)).ok());
+  EXPECT_GE(SpoolBlocks(spool_), 15 * kMiB);  // the parts are local at first...
+  uint64_t held = 0;
+  for (int i = 0; i < 100; ++i) {
+    held = SpoolBlocks(spool_);
+    if (held < kMiB) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_LT(held, kMiB) << "the four full parts were not uploaded in the background";
+  auto s = (*up)->Complete(Sha256(content));
+  ASSERT_TRUE(s.ok()) << s.message();
+  up->reset();
+  EXPECT_EQ(ReadBlob(Sha256(content)), content);
+}
+
+TEST_F(S3StoresTest, CorruptStateIsRefused) {
+  auto up = uploads_->Create("library/corrupt");
+  ASSERT_TRUE(up.ok());
+  const std::string id = (*up)->id();
+  ASSERT_TRUE((*up)->Append(Bytes("abc")).ok());
+  ASSERT_TRUE((*up)->Keep().ok());
+  up->reset();
+  const std::string key = prefix_ + "uploads/" + id + "/state";
+  auto good = client_->GetSmall(key, 1 << 20);
+  ASSERT_TRUE(good.ok());
+  ASSERT_NE(good->find("\"size\":3"), std::string::npos) << *good;
+  for (const std::string& bad :
+       {std::string("not json"), std::string("{}"),
+        // sizes that do not add up
+        std::string(*good).replace(good->find("\"size\":3"), 8, "\"size\":4"),
+        // a hash state cut short
+        std::string(*good).replace(good->find("\"hash\":\"") + 8, 2, "")}) {
+    ASSERT_TRUE(client_->Put(key, Bytes(bad)).ok());
+    auto got = uploads_->Acquire(id, "library/corrupt");
+    EXPECT_EQ(got.status().code(), Errc::kInternal) << bad;
+  }
+  ASSERT_TRUE(client_->Put(key, Bytes(*good)).ok());
+  auto again = uploads_->Acquire(id, "library/corrupt");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_TRUE((*again)->Complete(Sha256("abc")).ok());
+}
 
 TEST_F(S3StoresTest, EmptyBlob) { MonolithicPush(""); }
 
