@@ -370,6 +370,11 @@ class S3UploadStore::Lease final : public Upload {
   Status Append(std::span<const char> data) override {
     if (finished_) return Status(Errc::kInternal, "upload " + core_->id + ": lease already given back");
     if (data.empty()) return Status::Ok();
+    if (size_ + data.size() > kMaxCopy) {
+      // Complete could not copy it into place (see the header): refuse now
+      // rather than after the whole body went up.
+      return Status(Errc::kTooLarge, "S3 storage takes blobs of at most 5 GiB for now");
+    }
     if (auto s = PwriteAll(core_->spool.get(), data.data(), data.size(), size_ - core_->spool_base,
                            "spool of upload " + core_->id);
         !s.ok()) {
@@ -478,10 +483,6 @@ class S3UploadStore::Lease final : public Upload {
           return s;
         }
       } else {
-        if (size_ > kMaxCopy) {
-          return Status(Errc::kUnsupported,
-                        "S3 storage cannot yet complete an upload over 5 GiB (CopyObject limit)");
-        }
         if (tail > 0) {
           const int number = static_cast<int>(parts.size()) + 1;
           auto etag = store.client_.UploadPart(store.DataKey(id), uid, number, core_->spool.get(),
