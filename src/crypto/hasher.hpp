@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "common/digest.hpp"
 
@@ -29,6 +30,18 @@ class Hasher {
   Hasher Clone() const;
 
   DigestAlgorithm algorithm() const { return algorithm_; }
+
+  // The running state as bytes, so that another process (another berth
+  // sharing an S3 bucket) can continue the hash: a version byte, the
+  // algorithm, then the context's fields in a fixed little-endian layout
+  // (never the raw struct). 110 bytes for sha256, 214 for sha512.
+  std::string SaveState() const;
+
+  // A hasher in the state `saved` (from SaveState). The bytes may come from
+  // remote storage, so they are checked, not trusted: kInternal when the
+  // version, algorithm or length is not the expected one, or when the
+  // buffered-byte count is out of bounds or disagrees with the bit count.
+  static Result<Hasher> LoadState(DigestAlgorithm algorithm, std::string_view saved);
 
  private:
   union Ctx;

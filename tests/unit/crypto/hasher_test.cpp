@@ -125,6 +125,60 @@ TEST(HasherTest, MoveKeepsState) {
   EXPECT_EQ(b.Peek().hex(), kVectors[5].hex);
 }
 
+// A hash continued from saved state, as by another berth: every split point
+// around block boundaries gives the digest of the whole.
+TEST(HasherTest, SaveLoadStateContinuesTheHash) {
+  for (auto algorithm : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha512}) {
+    std::string input;
+    for (int i = 0; i < 1000; ++i) input += static_cast<char>(i * 7 + 3);
+    const Digest whole = HashBytes(algorithm, input);
+    for (size_t split : {size_t{0}, size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{127},
+                         size_t{128}, size_t{129}, size_t{500}, size_t{1000}}) {
+      SCOPED_TRACE(split);
+      Hasher first(algorithm);
+      first.Update(Bytes(std::string_view(input).substr(0, split)));
+      std::string saved = first.SaveState();
+      EXPECT_EQ(saved.size(), algorithm == DigestAlgorithm::kSha256 ? 110u : 214u);
+      auto loaded = Hasher::LoadState(algorithm, saved);
+      ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+      EXPECT_EQ(loaded->Peek(), first.Peek());
+      loaded->Update(Bytes(std::string_view(input).substr(split)));
+      EXPECT_EQ(loaded->Peek(), whole);
+      EXPECT_EQ(loaded->SaveState().size(), saved.size());
+    }
+  }
+}
+
+TEST(HasherTest, LoadStateRefusesCorruptState) {
+  Hasher h(DigestAlgorithm::kSha256);
+  h.Update(Bytes("abcdefghij"));  // 10 bytes buffered
+  const std::string good = h.SaveState();
+  ASSERT_TRUE(Hasher::LoadState(DigestAlgorithm::kSha256, good).ok());
+
+  auto refused = [](DigestAlgorithm a, const std::string& s) {
+    auto r = Hasher::LoadState(a, s);
+    return !r.ok() && r.status().code() == Errc::kInternal;
+  };
+  EXPECT_TRUE(refused(DigestAlgorithm::kSha256, ""));
+  EXPECT_TRUE(refused(DigestAlgorithm::kSha512, good));  // another algorithm's state
+  EXPECT_TRUE(refused(DigestAlgorithm::kSha256, good.substr(0, good.size() - 1)));
+  EXPECT_TRUE(refused(DigestAlgorithm::kSha256, good + "x"));
+  std::string bad_version = good;
+  bad_version[0] = 2;
+  EXPECT_TRUE(refused(DigestAlgorithm::kSha256, bad_version));
+  // num (at 2 + 10 * 4) out of bounds: 64 would let Final write past the block.
+  std::string big_num = good;
+  big_num[42] = 64;
+  EXPECT_TRUE(refused(DigestAlgorithm::kSha256, big_num));
+  // num in bounds but disagreeing with the bit count Nl (80 bits = 10 bytes).
+  std::string wrong_num = good;
+  wrong_num[42] = 11;
+  EXPECT_TRUE(refused(DigestAlgorithm::kSha256, wrong_num));
+  std::string high_num = good;
+  high_num[45] = 1;  // num's top byte
+  EXPECT_TRUE(refused(DigestAlgorithm::kSha256, high_num));
+}
+
 TEST(ToHexTest, EncodesLowerCase) {
   const unsigned char bytes[] = {0x00, 0x0f, 0xa0, 0xff, 0x5c};
   EXPECT_EQ(ToHex(bytes), "000fa0ff5c");

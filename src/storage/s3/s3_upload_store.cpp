@@ -1,0 +1,812 @@
+#include "storage/s3/s3_upload_store.hpp"
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+#include <optional>
+#include <set>
+
+#include "crypto/hasher.hpp"
+#include "crypto/random.hpp"
+
+namespace berth::storage {
+
+namespace {
+
+constexpr uint64_t kMinPart = uint64_t{5} << 20;   // S3's smallest non-final part
+constexpr uint64_t kMaxCopy = uint64_t{5} << 30;   // S3's largest CopyObject
+constexpr int kMaxParts = 10000;                    // S3's part number limit
+constexpr size_t kMaxStateBytes = size_t{2} << 20;  // 10,000 parts fit with room
+
+bool IsUploadId(std::string_view id) {
+  if (id.size() != 32) return false;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+std::string LeaseKey(const std::string& id) { return "upload:" + id; }
+
+struct Part {
+  int number = 0;
+  std::string etag;
+  uint64_t size = 0;
+};
+
+// The state object's content. See the header comment.
+struct SessionState {
+  std::string repository;
+  uint64_t size = 0;
+  std::vector<Part> parts;
+  std::string hash;  // Hasher::SaveState bytes
+  uint64_t tail = 0;
+  uint64_t generation = 0;  // of the tail object, tail-<generation>
+  std::string upload_id;    // "" until a part was uploaded
+  int64_t created = 0;
+  int64_t updated = 0;
+};
+
+std::string Encode(const SessionState& s) {
+  boost::json::array parts;
+  for (const auto& p : s.parts) parts.push_back(boost::json::array{p.number, p.etag, p.size});
+  const auto* h = reinterpret_cast<const unsigned char*>(s.hash.data());
+  boost::json::object o{{"version", 1},
+                        {"repository", s.repository},
+                        {"size", s.size},
+                        {"parts", std::move(parts)},
+                        {"hash", crypto::ToHex({h, s.hash.size()})},
+                        {"tail", s.tail},
+                        {"generation", s.generation},
+                        {"upload_id", s.upload_id},
+                        {"created", s.created},
+                        {"updated", s.updated}};
+  return boost::json::serialize(o);
+}
+
+std::optional<uint64_t> GetU64(const boost::json::object& o, const char* name) {
+  const auto* v = o.if_contains(name);
+  if (!v) return std::nullopt;
+  if (const auto* u = v->if_uint64()) return *u;
+  if (const auto* i = v->if_int64(); i && *i >= 0) return static_cast<uint64_t>(*i);
+  return std::nullopt;
+}
+
+std::optional<std::string> GetString(const boost::json::object& o, const char* name) {
+  const auto* v = o.if_contains(name);
+  if (!v || !v->is_string()) return std::nullopt;
+  return std::string(v->get_string());
+}
+
+std::optional<std::string> FromHex(std::string_view hex) {
+  if (hex.size() % 2) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int v = 0;
+    for (char c : hex.substr(i, 2)) {
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= c - '0';
+      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+      else return std::nullopt;
+    }
+    out += static_cast<char>(v);
+  }
+  return out;
+}
+
+// Parses and checks a state object read back from S3: it is not trusted,
+// any inconsistency is kInternal naming the session.
+Result<SessionState> Decode(std::string_view text, const std::string& id) {
+  auto bad = [&](const std::string& what) {
+    return Status(Errc::kInternal, "upload " + id + ": corrupt state object (" + what + ")");
+  };
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) return bad("not a JSON object");
+  const auto& o = v.get_object();
+  SessionState s;
+  auto version = GetU64(o, "version");
+  auto repository = GetString(o, "repository");
+  auto size = GetU64(o, "size");
+  auto hash = GetString(o, "hash");
+  auto tail = GetU64(o, "tail");
+  auto generation = GetU64(o, "generation");
+  auto upload_id = GetString(o, "upload_id");
+  auto created = GetU64(o, "created");
+  auto updated = GetU64(o, "updated");
+  const auto* parts = o.if_contains("parts");
+  if (!version || *version != 1) return bad("unknown version");
+  if (!repository || repository->empty() || !size || !hash || !tail || !generation ||
+      !upload_id || !created || !updated || !parts || !parts->is_array()) {
+    return bad("missing field");
+  }
+  auto raw_hash = FromHex(*hash);
+  if (!raw_hash) return bad("hash");
+  s.repository = *repository;
+  s.size = *size;
+  s.hash = std::move(*raw_hash);
+  s.tail = *tail;
+  s.generation = *generation;
+  s.upload_id = *upload_id;
+  s.created = static_cast<int64_t>(*created);
+  s.updated = static_cast<int64_t>(*updated);
+  uint64_t sum = 0;
+  for (const auto& pv : parts->get_array()) {
+    const auto* pa = pv.if_array();
+    if (!pa || pa->size() != 3 || !(*pa)[1].is_string()) return bad("part");
+    Part p;
+    const auto& n = (*pa)[0];
+    const auto& sz = (*pa)[2];
+    if (n.is_int64()) p.number = static_cast<int>(std::clamp<int64_t>(n.get_int64(), -1, kMaxParts + 1));
+    else if (n.is_uint64()) p.number = static_cast<int>(std::min<uint64_t>(n.get_uint64(), kMaxParts + 1));
+    else return bad("part number");
+    if (sz.is_uint64()) p.size = sz.get_uint64();
+    else if (sz.is_int64() && sz.get_int64() >= 0) p.size = static_cast<uint64_t>(sz.get_int64());
+    else return bad("part size");
+    p.etag = std::string((*pa)[1].get_string());
+    if (p.number != static_cast<int>(s.parts.size()) + 1 || p.etag.empty() ||
+        p.etag.size() > 256 || p.size < kMinPart || p.size > kMaxCopy) {
+      return bad("part " + std::to_string(s.parts.size() + 1));
+    }
+    sum += p.size;
+    s.parts.push_back(std::move(p));
+  }
+  if (sum > s.size || s.size - sum != s.tail) return bad("sizes do not add up");
+  if (!s.parts.empty() && s.upload_id.empty()) return bad("parts without an upload id");
+  if (s.upload_id.size() > 1024) return bad("upload id");
+  return s;
+}
+
+// Writes all of `data` at `offset` of `fd`.
+Status PwriteAll(int fd, const char* data, size_t size, uint64_t offset, const std::string& context) {
+  while (size > 0) {
+    ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return PosixError("write " + context, errno);
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return Status::Ok();
+}
+
+// An unlinked file in `dir`: nothing to clean up after a crash.
+Result<UniqueFd> OpenSpool(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (fd.valid()) return fd;
+  // A filesystem without O_TMPFILE: a named file, unlinked at once.
+  std::string path = dir + "/spool-XXXXXX";
+  int raw = ::mkostemp(path.data(), O_CLOEXEC);
+  if (raw < 0) return PosixError("create spool file in " + dir, errno);
+  ::unlink(path.c_str());
+  return UniqueFd(raw);
+}
+
+}  // namespace
+
+// One lease's state, shared between the request's thread and the worker
+// uploading its parts. The fields under `mu` are those both touch.
+struct S3UploadStore::Core {
+  S3UploadStore* store = nullptr;
+  std::string id;
+  std::string holder;  // our name in the lease table
+  UniqueFd spool;
+  uint64_t spool_base = 0;  // session offset of the spool's first byte
+  SessionState kept;        // the state object as last read or written
+  bool state_exists = false;
+  uint64_t part_size = 0;
+
+  int max_pumps = 1;  // parts of this lease uploading at once
+
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t size = 0;       // GUARDED_BY(mu): bytes received, kept and new
+  uint64_t parts_end = 0;  // GUARDED_BY(mu): end of the bytes given to parts (done or in flight)
+  int next_number = 1;     // GUARDED_BY(mu): of the next part
+  // GUARDED_BY(mu): parts uploaded, kept and new, in the order they
+  // finished (Flush sorts them).
+  std::vector<Part> parts;
+  std::string upload_id;  // GUARDED_BY(mu)
+  int pumps = 0;          // GUARDED_BY(mu): workers uploading parts
+  bool dropped = false;   // GUARDED_BY(mu): the lease is gone
+  bool released = false;  // GUARDED_BY(mu): the release is done or posted
+  Status error;           // GUARDED_BY(mu): the first failed part upload
+  std::mutex create_mu;   // one CreateMultipart per lease, not one per worker
+
+  // The multipart upload's id, created on first use.
+  Result<std::string> UploadId() {
+    std::lock_guard create(create_mu);
+    {
+      std::lock_guard lock(mu);
+      if (!upload_id.empty()) return upload_id;
+    }
+    auto created = store->client_.CreateMultipart(store->DataKey(id));
+    if (!created) return created.status();
+    std::lock_guard lock(mu);
+    upload_id = *created;
+    return upload_id;
+  }
+
+  // Uploads the next full part not yet taken, if there is one. Returns
+  // false when there was none (or the upload failed: then `error` says
+  // why). Workers and the request's thread may run it at once: each takes
+  // its own part.
+  bool UploadNextPart() {
+    uint64_t offset;
+    int number;
+    {
+      std::lock_guard lock(mu);
+      if (!error.ok() || dropped || size - parts_end < part_size) return false;
+      offset = parts_end;
+      number = next_number++;
+      parts_end += part_size;
+    }
+    Status failure;
+    if (number > kMaxParts) {
+      failure = Status(Errc::kTooLarge, "upload " + id + " is over 10,000 parts of S3 multipart");
+    } else if (auto uid = UploadId(); !uid) {
+      failure = uid.status();
+    } else {
+      auto etag = store->client_.UploadPart(store->DataKey(id), *uid, number, spool.get(),
+                                            offset - spool_base, part_size);
+      if (etag) {
+        // The part is in S3: its spool bytes are not needed again, so a
+        // large push holds a few parts on local disk, not the body. A hint:
+        // where holes are not supported the file just stays whole.
+        (void)::fallocate(spool.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                          static_cast<off_t>(offset - spool_base), static_cast<off_t>(part_size));
+        std::lock_guard lock(mu);
+        parts.push_back({number, std::move(etag).value(), part_size});
+        return true;
+      }
+      failure = etag.status();
+    }
+    std::lock_guard lock(mu);
+    if (error.ok()) error = failure;
+    return false;
+  }
+
+  // A worker's loop: parts while there are full ones, then hand back.
+  void Pump() {
+    while (UploadNextPart()) {
+    }
+    bool release = false;
+    {
+      std::lock_guard lock(mu);
+      --pumps;
+      if (pumps == 0 && dropped && !released) release = released = true;
+    }
+    cv.notify_all();
+    if (release) Release();
+  }
+
+  // Waits until no worker uploads for this lease, then uploads the full
+  // parts left, on this thread. The first failure of any part upload.
+  Status Flush() {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return pumps == 0; });
+    }
+    while (UploadNextPart()) {
+    }
+    std::lock_guard lock(mu);
+    std::sort(parts.begin(), parts.end(),
+              [](const Part& a, const Part& b) { return a.number < b.number; });
+    return error;
+  }
+
+  // After the lease is gone: aborts a multipart upload no state names (this
+  // lease created it and never kept it), then gives the lease back.
+  void Release() {
+    std::string uid;
+    {
+      std::lock_guard lock(mu);
+      uid = upload_id;
+    }
+    if (!uid.empty() && uid != kept.upload_id) {
+      (void)store->client_.AbortMultipart(store->DataKey(id), uid);
+    }
+    (void)store->leases_.Release(LeaseKey(id), holder);
+  }
+
+  // Releases at once, on this thread, unless already done or posted. Keep
+  // and Complete end with it, so that the client's next request, sent as
+  // soon as it has the answer, finds the session free.
+  void ReleaseNow() {
+    {
+      std::lock_guard lock(mu);
+      if (released) return;
+      released = true;
+    }
+    Release();
+  }
+
+  // Takes the lease again before writing: false when it lapsed and another
+  // request holds it now.
+  Status Renew() {
+    auto taken = store->leases_.TryAcquire(LeaseKey(id), holder, store->options_.lease_ttl_seconds);
+    if (!taken) return taken.status();
+    if (!*taken) {
+      return Status(Errc::kBusy, "upload " + id + ": the lease lapsed and another request holds it");
+    }
+    return Status::Ok();
+  }
+};
+
+class S3UploadStore::Lease final : public Upload {
+ public:
+  Lease(std::shared_ptr<Core> core, crypto::Hasher hasher)
+      : core_(std::move(core)), hasher_(std::move(hasher)) {}
+
+  ~Lease() override {
+    bool post = false;
+    {
+      std::lock_guard lock(core_->mu);
+      core_->dropped = true;
+      if (core_->pumps == 0 && !core_->released) post = core_->released = true;
+    }
+    // Releasing is a network call (the lease table, maybe an abort), and
+    // this may run on the I/O thread: a worker does it.
+    if (post) {
+      auto core = core_;
+      core->store->Post([core] { core->Release(); });
+    }
+  }
+
+  const std::string& id() const override { return core_->id; }
+  uint64_t size() const override { return size_; }
+
+  Status Append(std::span<const char> data) override {
+    if (finished_) return Status(Errc::kInternal, "upload " + core_->id + ": lease already given back");
+    if (data.empty()) return Status::Ok();
+    if (size_ + data.size() > kMaxCopy) {
+      // Complete could not copy it into place (see the header): refuse now
+      // rather than after the whole body went up.
+      return Status(Errc::kTooLarge, "S3 storage takes blobs of at most 5 GiB for now");
+    }
+    if (auto s = PwriteAll(core_->spool.get(), data.data(), data.size(), size_ - core_->spool_base,
+                           "spool of upload " + core_->id);
+        !s.ok()) {
+      return s;
+    }
+    hasher_.Update(data);
+    size_ += data.size();
+    bool post = false;
+    {
+      std::lock_guard lock(core_->mu);
+      core_->size = size_;
+      if (!core_->error.ok()) return core_->error;
+      if (core_->pumps < core_->max_pumps && size_ - core_->parts_end >= core_->part_size) {
+        ++core_->pumps;
+        post = true;
+      }
+    }
+    if (post) {
+      auto core = core_;
+      core->store->Post([core] { core->Pump(); });
+    }
+    return Status::Ok();
+  }
+
+  Status Keep() override {
+    if (finished_) return Status::Ok();
+    if (auto s = core_->Flush(); !s.ok()) return s;
+    if (kept_size_ == size_ && core_->state_exists) {  // nothing new
+      Finished();
+      return Status::Ok();
+    }
+    if (auto s = core_->Renew(); !s.ok()) return s;
+    S3UploadStore& store = *core_->store;
+    SessionState next = core_->kept;
+    {
+      std::lock_guard lock(core_->mu);
+      next.parts = core_->parts;
+      next.upload_id = core_->upload_id;
+      next.tail = size_ - core_->parts_end;
+    }
+    next.size = size_;
+    next.hash = hasher_.SaveState();
+    next.generation = core_->kept.generation + 1;
+    next.updated = Now();
+    if (next.created == 0) next.created = next.updated;
+    // The new tail under a new name first, the state naming it last: until
+    // the state is written the old state and its tail stay intact.
+    if (next.tail > 0) {
+      const uint64_t from = size_ - next.tail - core_->spool_base;
+      if (auto s = store.client_.PutFile(store.TailKey(core_->id, next.generation),
+                                         core_->spool.get(), from, next.tail);
+          !s.ok()) {
+        return s;
+      }
+    }
+    const std::string body = Encode(next);
+    if (auto s = store.client_.Put(store.StateKey(core_->id), {body.data(), body.size()}); !s.ok()) {
+      return s;
+    }
+    if (core_->kept.tail > 0) {
+      // Garbage now; a failure leaves it to Complete, Cancel or ExpireIdle.
+      (void)store.client_.Delete(store.TailKey(core_->id, core_->kept.generation));
+    }
+    core_->kept = std::move(next);
+    core_->state_exists = true;
+    kept_size_ = size_;
+    Finished();
+    return Status::Ok();
+  }
+
+  Status Complete(const Digest& expected) override {
+    if (finished_) return Status(Errc::kInternal, "upload " + core_->id + ": lease already given back");
+    if (expected.algorithm() != DigestAlgorithm::kSha256) {
+      return Status(Errc::kUnsupported, "S3 storage completes sha256 uploads only");
+    }
+    if (auto s = core_->Flush(); !s.ok()) return s;
+    S3UploadStore& store = *core_->store;
+    const std::string& id = core_->id;
+    std::vector<Part> parts;
+    std::string uid;
+    uint64_t parts_end;
+    {
+      std::lock_guard lock(core_->mu);
+      parts = core_->parts;
+      uid = core_->upload_id;
+      parts_end = core_->parts_end;
+    }
+    const Digest actual = hasher_.Peek();
+    if (actual != expected) {
+      (void)store.DiscardSession(id, uid);
+      Closed();
+      return {Errc::kDigestInvalid,
+              "content digest is " + actual.str() + ", not " + expected.str()};
+    }
+    if (auto s = core_->Renew(); !s.ok()) return s;
+    const std::string blob_key = store.blobs_.Key(expected);
+    auto existing = store.client_.Head(blob_key);
+    if (!existing && existing.status().code() != Errc::kBlobUnknown) return existing.status();
+    if (!existing) {
+      const uint64_t tail = size_ - parts_end;
+      if (parts.empty()) {
+        // Small enough to have no full part: one PUT from the spool.
+        if (auto s = store.client_.PutFile(blob_key, core_->spool.get(),
+                                           parts_end - core_->spool_base, tail);
+            !s.ok()) {
+          return s;
+        }
+      } else {
+        if (tail > 0) {
+          const int number = static_cast<int>(parts.size()) + 1;
+          auto etag = store.client_.UploadPart(store.DataKey(id), uid, number, core_->spool.get(),
+                                               parts_end - core_->spool_base, tail);
+          if (!etag) return etag.status();
+          parts.push_back({number, std::move(etag).value(), tail});
+        }
+        std::vector<s3::CompletedPart> done;
+        done.reserve(parts.size());
+        for (const auto& p : parts) done.push_back({p.number, p.etag});
+        if (auto s = store.client_.CompleteMultipart(store.DataKey(id), uid, done); !s.ok()) {
+          return s;
+        }
+        // The upload id is spent: nothing to abort from here on.
+        uid.clear();
+        {
+          std::lock_guard lock(core_->mu);
+          core_->upload_id.clear();
+        }
+        core_->kept.upload_id.clear();
+        if (auto s = store.client_.Copy(store.DataKey(id), blob_key); !s.ok()) return s;
+      }
+    }
+    (void)store.DiscardSession(id, uid);
+    Closed();
+    return Status::Ok();
+  }
+
+  // Cancel: the session and everything it holds in S3 goes.
+  Status Discard() {
+    if (auto s = core_->Flush(); !s.ok()) return s;
+    std::string uid;
+    {
+      std::lock_guard lock(core_->mu);
+      uid = core_->upload_id;
+    }
+    if (auto s = core_->store->DiscardSession(core_->id, uid); !s.ok()) return s;
+    Closed();
+    return Status::Ok();
+  }
+
+ private:
+  // The session is gone from S3: the release must not abort anything more.
+  void Closed() {
+    {
+      std::lock_guard lock(core_->mu);
+      core_->upload_id.clear();
+    }
+    core_->kept.upload_id.clear();
+    Finished();
+  }
+
+  // The lease is given back now; the Upload answers only id() and size().
+  void Finished() {
+    finished_ = true;
+    core_->ReleaseNow();
+  }
+
+  std::shared_ptr<Core> core_;
+  crypto::Hasher hasher_;
+  uint64_t size_ = core_->size;
+  uint64_t kept_size_ = core_->size;
+  bool finished_ = false;
+};
+
+S3UploadStore::S3UploadStore(s3::Client& client, S3BlobStore& blobs, LeaseTable& leases,
+                             S3UploadStoreOptions options)
+    : client_(client), blobs_(blobs), leases_(leases), options_([&] {
+        options.part_size = std::max(options.part_size, kMinPart);
+        options.workers = std::max(options.workers, 1);
+        options.parts_in_flight = std::max(options.parts_in_flight, 1);
+        return std::move(options);
+      }()) {
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
+}
+
+S3UploadStore::~S3UploadStore() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void S3UploadStore::Post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mu_);
+    tasks_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+}
+
+void S3UploadStore::Work() {
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
+      // Drain before stopping: a queued release must still happen.
+      if (tasks_.empty()) return;
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
+    task();
+  }
+}
+
+std::string S3UploadStore::SessionPrefix(const std::string& id) const {
+  return options_.prefix + "uploads/" + id + "/";
+}
+std::string S3UploadStore::StateKey(const std::string& id) const { return SessionPrefix(id) + "state"; }
+std::string S3UploadStore::DataKey(const std::string& id) const { return SessionPrefix(id) + "data"; }
+std::string S3UploadStore::TailKey(const std::string& id, uint64_t generation) const {
+  return SessionPrefix(id) + "tail-" + std::to_string(generation);
+}
+
+Result<UploadPtr> S3UploadStore::Create(const std::string& repository) {
+  auto random = crypto::RandomHex(16);
+  if (!random) return random.status();
+  return Open(*random, repository, true);
+}
+
+Result<UploadPtr> S3UploadStore::Acquire(const std::string& id, const std::string& repository) {
+  if (!IsUploadId(id)) return Status(Errc::kBlobUploadUnknown, "upload session not found");
+  return Open(id, repository, false);
+}
+
+Result<UploadPtr> S3UploadStore::Open(const std::string& id, const std::string& repository,
+                                      bool create) {
+  auto holder = crypto::RandomHex(16);
+  if (!holder) return holder.status();
+  auto taken = leases_.TryAcquire(LeaseKey(id), *holder, options_.lease_ttl_seconds);
+  // A lease dropped without Keep is given back by a worker, a moment after
+  // the answer went out: a client's next request may come first. Wait a
+  // little for it rather than answer 409 at once.
+  for (int i = 0; i < 10 && taken && !*taken; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    taken = leases_.TryAcquire(LeaseKey(id), *holder, options_.lease_ttl_seconds);
+  }
+  if (!taken) return taken.status();
+  if (!*taken) return Status(Errc::kBusy, "another request is using this upload session");
+  auto fail = [&](Status s) -> Result<UploadPtr> {
+    (void)leases_.Release(LeaseKey(id), *holder);
+    return s;
+  };
+
+  auto core = std::make_shared<Core>();
+  core->store = this;
+  core->id = id;
+  core->holder = *holder;
+  core->part_size = options_.part_size;
+  core->max_pumps = options_.parts_in_flight;
+  std::optional<crypto::Hasher> hasher;
+  if (create) {
+    core->kept.repository = repository;
+    core->kept.hash = crypto::Hasher(DigestAlgorithm::kSha256).SaveState();
+    hasher.emplace(DigestAlgorithm::kSha256);
+  } else {
+    auto text = client_.GetSmall(StateKey(id), kMaxStateBytes);
+    if (!text) {
+      if (text.status().code() == Errc::kBlobUnknown) {
+        return fail(Status(Errc::kBlobUploadUnknown, "upload session not found"));
+      }
+      return fail(text.status());
+    }
+    auto state = Decode(*text, id);
+    if (!state) return fail(state.status());
+    if (state->repository != repository) {
+      return fail(Status(Errc::kBlobUploadUnknown, "upload session not found in this repository"));
+    }
+    auto h = crypto::Hasher::LoadState(DigestAlgorithm::kSha256, state->hash);
+    if (!h) return fail(Status(Errc::kInternal, "upload " + id + ": " + h.status().message()));
+    hasher.emplace(std::move(h).value());
+    core->kept = std::move(state).value();
+    core->state_exists = true;
+  }
+  auto spool = OpenSpool(options_.spool_dir);
+  if (!spool) return fail(spool.status());
+  core->spool = std::move(spool).value();
+  const SessionState& kept = core->kept;
+  core->spool_base = kept.size - kept.tail;
+  if (kept.tail > 0) {
+    // The tail comes back into the spool: the next part starts with it.
+    uint64_t got = 0;
+    Status werr;
+    auto s = client_.Get(TailKey(id, kept.generation), 0, kept.tail, [&](std::span<const char> d) {
+      if (got + d.size() > kept.tail) {
+        werr = Status(Errc::kInternal, "upload " + id + ": tail object longer than its state says");
+        return false;
+      }
+      werr = PwriteAll(core->spool.get(), d.data(), d.size(), got, "spool of upload " + id);
+      got += d.size();
+      return werr.ok();
+    });
+    if (!werr.ok()) return fail(werr);
+    if (!s.ok()) return fail(s);
+    if (got != kept.tail) {
+      return fail(Status(Errc::kInternal, "upload " + id + ": tail object shorter than its state says"));
+    }
+  }
+  core->size = kept.size;
+  core->parts = kept.parts;
+  core->parts_end = core->spool_base;
+  core->next_number = static_cast<int>(kept.parts.size()) + 1;
+  core->upload_id = kept.upload_id;
+  return UploadPtr(std::make_unique<Lease>(std::move(core), std::move(*hasher)));
+}
+
+Status S3UploadStore::DiscardSession(const std::string& id, const std::string& upload_id) {
+  if (!upload_id.empty()) {
+    if (auto s = client_.AbortMultipart(DataKey(id), upload_id);
+        !s.ok() && s.code() != Errc::kBlobUploadUnknown) {
+      return s;
+    }
+  }
+  const std::string prefix = SessionPrefix(id);
+  std::vector<std::string> keys;
+  std::string token;
+  do {
+    auto page = client_.List(prefix, token, 1000);
+    if (!page) return page.status();
+    for (auto& [key, size] : page->objects) {
+      if (key != StateKey(id)) keys.push_back(key);
+    }
+    token = page->next_token;
+  } while (!token.empty());
+  for (const auto& key : keys) {
+    if (auto s = client_.Delete(key); !s.ok()) return s;
+  }
+  // Last: while anything of the session is left, its state lets a later
+  // Cancel or ExpireIdle find it.
+  return client_.Delete(StateKey(id));
+}
+
+Status S3UploadStore::Cancel(const std::string& id, const std::string& repository) {
+  if (!IsUploadId(id)) return {Errc::kBlobUploadUnknown, "upload session not found"};
+  auto lease = Open(id, repository, false);
+  if (!lease) return lease.status();
+  return static_cast<Lease&>(**lease).Discard();
+}
+
+Result<uint64_t> S3UploadStore::ExpireIdle(int64_t max_age_seconds, bool dry_run) {
+  const std::string prefix = options_.prefix + "uploads/";
+  // id -> keys of its objects; whether it has a state object.
+  std::map<std::string, std::vector<std::string>> sessions;
+  std::set<std::string> with_state;
+  std::string token;
+  do {
+    auto page = client_.List(prefix, token, 1000);
+    if (!page) return page.status();
+    for (auto& [key, size] : page->objects) {
+      std::string_view rest(key);
+      if (rest.substr(0, prefix.size()) != prefix) continue;
+      rest.remove_prefix(prefix.size());
+      auto slash = rest.find('/');
+      std::string id(rest.substr(0, slash));
+      if (slash != rest.npos && rest.substr(slash + 1) == "state") with_state.insert(id);
+      sessions[id].push_back(key);
+    }
+    token = page->next_token;
+  } while (!token.empty());
+
+  const int64_t now = Now();
+  const int64_t cutoff = now - max_age_seconds;
+  uint64_t removed = 0;
+  for (const auto& [id, keys] : sessions) {
+    std::optional<SessionState> state;
+    if (with_state.count(id) && IsUploadId(id)) {
+      auto text = client_.GetSmall(StateKey(id), kMaxStateBytes);
+      // Gone meanwhile (completed, cancelled), or unreadable now: never take
+      // a live session for a leftover.
+      if (!text) continue;
+      auto decoded = Decode(*text, id);
+      if (decoded) state = std::move(decoded).value();
+    }
+    if (state) {
+      if (state->updated >= cutoff) continue;
+    } else {
+      // A leftover: S3 lists no time, so age it by when we first saw it.
+      std::lock_guard lock(mu_);
+      auto [it, inserted] = leftovers_.emplace(prefix + id, now);
+      if (inserted || it->second > cutoff) continue;
+    }
+    auto holder = crypto::RandomHex(16);
+    if (!holder) return holder.status();
+    auto taken = leases_.TryAcquire(LeaseKey(id), *holder, 60);
+    if (!taken) return taken.status();
+    if (!*taken) continue;  // a request is using it
+    if (dry_run) {
+      ++removed;
+    } else {
+      Status s;
+      if (state) {
+        s = DiscardSession(id, state->upload_id);
+      } else {
+        for (const auto& key : keys) {
+          if (s = client_.Delete(key); !s.ok()) break;
+        }
+      }
+      if (s.ok()) {
+        ++removed;
+        std::lock_guard lock(mu_);
+        leftovers_.erase(prefix + id);
+      }
+    }
+    (void)leases_.Release(LeaseKey(id), *holder);
+  }
+  return removed;
+}
+
+Result<uint64_t> S3UploadStore::InProgress() {
+  const std::string prefix = options_.prefix + "uploads/";
+  uint64_t n = 0;
+  std::string token;
+  do {
+    auto page = client_.List(prefix, token, 1000);
+    if (!page) return page.status();
+    for (const auto& [key, size] : page->objects) {
+      if (key.size() > prefix.size() + 6 && key.compare(key.size() - 6, 6, "/state") == 0) ++n;
+    }
+    token = page->next_token;
+  } while (!token.empty());
+  return n;
+}
+
+}  // namespace berth::storage
