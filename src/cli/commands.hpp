@@ -67,4 +67,9 @@ int Gc(const admin::AdminOptions& options, bool dry_run);
 // `berth usage [NAMESPACE]`: usage and quota per namespace.
 int Usage(const admin::AdminOptions& options, const std::string& ns);
 
+// `berth migrate`: applies the PostgreSQL schema migrations and exits
+// (berth also applies them at start-up). 0 done, 2 bad config or not
+// PostgreSQL, 3 database unreachable, 1 a migration failed.
+int Migrate(const std::string& config_path);
+
 }  // namespace berth::cli

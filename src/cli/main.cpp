@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   std::string revoke_user;
   revoke->add_option("--user", revoke_user, "only this user's tokens");
 
+  auto* migrate = add("migrate", "apply the PostgreSQL schema migrations and exit (metadata.driver: postgres)");
   auto* fsck = add("fsck", "check every blob and metadata row (runs while berth serves)");
   bool repair = false;
   fsck->add_flag("--repair", repair, "quarantine corrupted blobs and drop dangling rows");
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
   if (*init) return berth::cli::Init(config);
   if (*revoke) return berth::cli::RevokeTokens(config, revoke_user);
   if (*fsck) return berth::cli::Fsck(config, repair);
+  if (*migrate) return berth::cli::Migrate(config);
   if (*user) return berth::cli::User(config, action, file, name, password_stdin, cost);
   if (*images_list) return berth::cli::ImagesList(admin, ns);
   if (*images_tags) return berth::cli::ImagesTags(admin, repo);

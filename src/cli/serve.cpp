@@ -207,17 +207,20 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
   } else {
     spdlog::warn("auth.enabled is false: the registry is open to anyone who can reach it");
   }
-  p.locks = std::make_unique<storage::DigestLocks>();
+  // On shared stores a digest's lock must hold on every node (a push here,
+  // GC there): the leases in the shared database extend it.
+  p.locks = std::make_unique<storage::DigestLocks>(st.leases());
   p.quotas = std::make_unique<lifecycle::QuotaPolicy>(
       c.quota.default_bytes,
       std::map<std::string, uint64_t, std::less<>>(c.quota.namespaces.begin(), c.quota.namespaces.end()));
   p.pulls = std::make_unique<lifecycle::PullRecorder>();
+  lifecycle::CollectorOptions co = CollectorOptionsOf(c);
+  if (st.shared()) co.cluster = st.cluster_locks();
   p.collector = std::make_unique<lifecycle::Collector>(st.meta(), st.lifecycle(), st.blobs(),
-                                                       st.uploads(), *p.locks, p.pulls.get(),
-                                                       CollectorOptionsOf(c));
+                                                       st.uploads(), *p.locks, p.pulls.get(), co);
   p.events = MakeEvents(c, st.events());
   p.registry = std::make_unique<registry::Registry>(
-      st.blobs(), st.uploads(), st.meta(), registry::Options{c.registry.max_manifest_bytes, 0},
+      st.blobs(), st.uploads(), st.meta(), registry::Options{c.registry.max_manifest_bytes, 0, st.blobs_on_network()},
       p.gate.get(), p.locks.get(),
       registry::LifecycleParts{&st.lifecycle(), p.quotas.get(), p.pulls.get(), p.collector.get()},
       p.events.get());

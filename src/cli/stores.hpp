@@ -13,6 +13,8 @@
 #include "config/config.hpp"
 #include "ops/health.hpp"
 #include "storage/blob_store.hpp"
+#include "storage/cluster_lock.hpp"
+#include "storage/lease_table.hpp"
 #include "storage/event_queue.hpp"
 #include "storage/fs/dir_lock.hpp"
 #include "storage/lifecycle_store.hpp"
@@ -39,6 +41,13 @@ class RegistryStores {
   const std::vector<ops::ReadinessCheck>& readiness() const { return readiness_; }
   // Whether other active berths may share these stores (S3 + PostgreSQL).
   bool shared() const { return shared_; }
+  // Leases and "one node acts alone" locks shared by every node on these
+  // stores; null when this process is the only one (single-node mode).
+  storage::LeaseTable* leases() const { return shared_ ? leases_ : nullptr; }
+  storage::ClusterLocks* cluster_locks() const { return cluster_locks_; }
+  // Whether reading a blob waits on the network (S3): blob GETs then run on
+  // the blocking pool (registry::Options::blobs_on_network).
+  bool blobs_on_network() const { return blobs_on_network_; }
 
  private:
   friend RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock);
@@ -50,8 +59,11 @@ class RegistryStores {
   storage::MetadataStore* meta_ = nullptr;
   storage::LifecycleStore* lifecycle_ = nullptr;
   storage::EventQueue* events_ = nullptr;
+  storage::LeaseTable* leases_ = nullptr;
+  storage::ClusterLocks* cluster_locks_ = nullptr;
   std::vector<ops::ReadinessCheck> readiness_;
   bool shared_ = false;
+  bool blobs_on_network_ = false;
 };
 
 // Opens (and prepares) the registry's stores. In single-node mode the root's
@@ -61,8 +73,8 @@ class RegistryStores {
 RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock);
 
 // The token server's refresh token store: tokens.db under the root, or the
-// PostgreSQL database when metadata.driver is postgres. `keep` receives what
-// must outlive the store. Throws like OpenRegistryStores.
+// PostgreSQL database when metadata.driver is postgres. Throws like
+// OpenRegistryStores.
 std::unique_ptr<storage::RefreshTokenStore> OpenRefreshTokens(const config::Config& c);
 
 // Whether the token server must hold LOCK.token (single-node metadata).

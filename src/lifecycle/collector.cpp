@@ -39,6 +39,24 @@ Collector::~Collector() { Stop(); }
 
 Result<GcReport> Collector::Run(bool dry_run) {
   std::lock_guard run(run_mu_);
+  storage::ClusterLockPtr alone;
+  if (options_.cluster && !dry_run) {
+    auto held = options_.cluster->TryLock("gc");
+    if (!held) {
+      if (held.status().code() == Errc::kBusy) {
+        spdlog::info("gc: another registry node is collecting; this run is skipped");
+        return Status(Errc::kBusy, "another registry node is collecting garbage now; try again later");
+      }
+      spdlog::error("gc: cannot take the cluster lock: {}", held.status().message());
+      return held.status();
+    }
+    alone = std::move(held).value();
+  }
+  cluster_lock_ = alone.get();
+  struct Forget {
+    storage::ClusterLock*& lock;
+    ~Forget() { lock = nullptr; }
+  } forget{cluster_lock_};
   const auto start = std::chrono::steady_clock::now();
   // Retention reads pull times: bring them up to date first.
   if (pulls_) {
@@ -138,9 +156,13 @@ Result<GcReport> Collector::Collect(bool simulate) {
   // with a delay of 0, and goes in this run rather than the next.
   // Retention in report-only mode (retention.dry_run) deletes no tag even here.
   Status s = Retention(now, r);
+  if (s.ok()) s = MayContinue();
   if (s.ok()) s = Manifests(r);
+  if (s.ok()) s = MayContinue();
   if (s.ok()) s = Links(UnixNow(), r);
+  if (s.ok()) s = MayContinue();
   if (s.ok()) s = Blobs(r);
+  if (s.ok()) s = MayContinue();
   if (s.ok()) s = OrphanFiles(r);
   if (s.ok() && !simulate) {
     auto purged = blobs_.Purge();  // the slow unlinks, with no lock held
@@ -225,9 +247,19 @@ Status Collector::Links(int64_t now, GcReport& r) {
   return Status::Ok();
 }
 
+Status Collector::MayContinue() {
+  if (cluster_lock_) {
+    if (auto s = cluster_lock_->Check(); !s.ok()) {
+      return Status(s.code(), "lost the cluster lock of gc (" + s.message() + "); stopped");
+    }
+  }
+  return Status::Ok();
+}
+
 Status Collector::Blobs(GcReport& r) {
   std::string after;
   while (!Stopping()) {
+    if (auto s = MayContinue(); !s.ok()) return s;
     auto batch = store_.UnlinkedBlobs(after, options_.batch);
     if (!batch) return batch.status();
     if (batch->empty()) break;

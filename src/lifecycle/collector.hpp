@@ -19,6 +19,7 @@
 #include "lifecycle/pull_recorder.hpp"
 #include "lifecycle/retention.hpp"
 #include "storage/blob_store.hpp"
+#include "storage/cluster_lock.hpp"
 #include "storage/digest_locks.hpp"
 #include "storage/lifecycle_store.hpp"
 #include "storage/metadata_store.hpp"
@@ -38,6 +39,10 @@ struct CollectorOptions {
   // Where a dry run writes its private copy of the metadata (same
   // filesystem as the store); empty: dry runs are refused.
   std::string dry_run_path;
+  // Several berths on shared stores: a run collects only while it holds the
+  // cluster lock "gc" (one node at a time; the others skip with kBusy).
+  // Null: this process is the only one.
+  storage::ClusterLocks* cluster = nullptr;
 };
 
 struct TagRef {
@@ -79,7 +84,8 @@ class Collector {
             PullRecorder* pulls, CollectorOptions options);
   ~Collector();
 
-  // One collection now. Errors end the run early; what was done stays done
+  // One collection now. kBusy when another node is collecting (a shared
+  // store's cluster lock); nothing is done then. Errors end the run early; what was done stays done
   // (the next run goes on from there). A dry run collects on a copy of the
   // metadata with the same code, removing no file: its counts are exact.
   Result<GcReport> Run(bool dry_run);
@@ -105,6 +111,9 @@ class Collector {
   Status Links(int64_t now, GcReport& r);
   Status Blobs(GcReport& r);
   Status OrphanFiles(GcReport& r);
+  // OK while this run may go on: not stopping, and still the only node
+  // collecting (its cluster lock held).
+  Status MayContinue();
   void Loop();
   bool Stopping();
 
@@ -117,6 +126,7 @@ class Collector {
   const CollectorOptions options_;
 
   std::mutex run_mu_;  // one run at a time
+  storage::ClusterLock* cluster_lock_ = nullptr;  // GUARDED_BY(run_mu_): the run's, if any
   mutable std::mutex totals_mu_;
   GcTotals totals_;  // GUARDED_BY(totals_mu_)
   std::mutex mu_;
