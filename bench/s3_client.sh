@@ -28,7 +28,6 @@ head -c $((SIZE << 20)) /dev/urandom >"$WORK/object"
 url=$S3_ENDPOINT/$S3_BUCKET
 sig=(--aws-sigv4 "aws:amz:$S3_REGION:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY"
   -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD')
-curl -sf "${sig[@]}" -X PUT "$url" >/dev/null
 
 mibs() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
 median() { tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

@@ -217,10 +217,13 @@ struct Client::Impl {
   // Parses a 2xx XML body; an <Error> in it is a failure.
   Result<xml::Response> ParseOk(const Call& c, const Exchange& x) {
     auto parsed = xml::Parse(x.body);
-    if (!parsed.ok())
+    if (!parsed.ok()) {
       return Status(parsed.status().code(), Where(c) + ": " + parsed.status().message());
+    }
     if (parsed->error) {
-      return Status(detail::MapS3Error(500, parsed->error->code),
+      // By its code alone: InternalError or SlowDown may be retried, an
+      // InvalidPart may not.
+      return Status(detail::MapS3Error(x.status, parsed->error->code),
                     Where(c) + ": HTTP " + std::to_string(x.status) + " with error " +
                         parsed->error->code + " (" + parsed->error->message + ")");
     }

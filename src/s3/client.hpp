@@ -77,9 +77,9 @@ class Client {
   Result<std::string> GetSmall(const std::string& key, size_t max_bytes);
   // Streams bytes [offset, offset+length) of the object to `sink` as they
   // arrive; `sink` returns false to abort (kInternal "aborted"). `length`
-  // UINT64_MAX means "to the end"; otherwise fewer bytes than `length` (the
-  // object is shorter) is kInternal, after the sink has seen them. A sink
-  // that blocks counts against the low-speed limit.
+  // UINT64_MAX means "to the end"; 0 makes no call at all; otherwise fewer
+  // bytes than `length` (the object is shorter) is kInternal, after the sink
+  // has seen them. A sink that blocks counts against the low-speed limit.
   Status Get(const std::string& key, uint64_t offset, uint64_t length,
              const std::function<bool(std::span<const char>)>& sink);
   Status Delete(const std::string& key);  // OK when already gone

@@ -5,7 +5,9 @@
 #
 #   ceph.sh start DIR   mon + memstore OSD + RGW on free 127.0.0.1 ports, an
 #                       S3 user; writes DIR/s3.env (S3_ENDPOINT, S3_ACCESS_KEY,
-#                       S3_SECRET_KEY, S3_REGION, S3_BUCKET) and prints it.
+#                       S3_SECRET_KEY, S3_REGION, S3_BUCKET; the bucket
+#                       exists) and prints it. Start-up takes ~3 s; the
+#                       three daemons use ~145 MiB RSS when idle.
 #                       Exits non-zero with the logs' tails when a step does
 #                       not finish within CEPH_WAIT seconds (default 60).
 #   ceph.sh stop DIR    stops what `start DIR` started (PIDs from DIR/*.pid),
@@ -162,6 +164,12 @@ CONF
   timeout 30 radosgw-admin -c "$CONF" -n client.admin user create --uid=berth-test \
     --display-name=berth-test --access-key="$access" --secret-key="$secret" >"$DIR/user.json" \
     2>"$DIR/user.out" || die "radosgw-admin user create failed"
+
+  # The bucket exists from the start: code under test may still create it
+  # (it is then already ours, which S3 treats as success).
+  curl -sf -m 20 --aws-sigv4 "aws:amz:us-east-1:s3" --user "$access:$secret" \
+    -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -X PUT "$ENDPOINT/berth-test" >/dev/null ||
+    die "creating the bucket berth-test failed"
 
   cat >"$DIR/s3.env" <<ENV
 S3_ENDPOINT=$ENDPOINT

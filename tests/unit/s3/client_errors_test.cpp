@@ -176,6 +176,13 @@ TEST(S3ClientErrors, ErrorInsideA200) {
   EXPECT_NE(done.message().find("InternalError"), std::string::npos);
 }
 
+TEST(S3ClientErrors, PermanentErrorInsideA200) {
+  CannedServer server(Answer(200, ErrorBody("InvalidPart")));
+  Status done = Client(Options(server.port())).CompleteMultipart("k", "id", {{1, "\"e\""}});
+  EXPECT_EQ(done.code(), Errc::kInternal) << done.message();
+  EXPECT_NE(done.message().find("InvalidPart"), std::string::npos) << done.message();
+}
+
 TEST(S3ClientErrors, MalformedOkAnswer) {
   CannedServer server(Answer(200, "<ListBucketResult><Contents>"));
   Client client(Options(server.port()));
