@@ -8,8 +8,9 @@
 # The target is whatever target_config / start_target make of it. Default:
 # another filesystem + SQLite root. Set MIGRATE_TARGET_LIB to a script that
 # redefines both (e.g. S3 + PostgreSQL from cluster.sh) to run the same
-# checks against other stores; it may also redefine corrupt_target_blob
-# (return 1 to skip that check) and fresh_target (a second, empty target).
+# checks against other stores (target names: B, then an empty one named
+# $FRESH_TARGET, default C); it may also redefine corrupt_target_blob
+# (return 1 to skip that check).
 source "$(dirname "$0")/lib.sh"
 
 # target_config NAME: writes a config for the target NAME (an empty store

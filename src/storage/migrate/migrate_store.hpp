@@ -7,7 +7,11 @@
 // Online-safe and idempotent: the source metadata is read as one snapshot
 // (snapshot.hpp) while a berth may keep serving it; what the target already
 // holds is skipped. A cut-over is: run while serving, stop the source, run
-// again (copies only what came since), start the new nodes.
+// again (copies only what came since), start the new nodes. A run while the
+// source serves may report a blob its GC removed after the snapshot
+// (missing_source); the run after the source stopped is the one that counts.
+// Tags moved between runs are moved in the target too; tags and manifests
+// deleted from the source between runs stay in the target.
 //
 // Not copied: refresh tokens (tokens.db; users log in again), pending
 // webhook events (the old node delivers them before it stops), upload
