@@ -41,6 +41,17 @@ int Fsck(const std::string& config_path, bool repair);
 
 }  // namespace berth::cli
 
+namespace berth::cli {
+
+// `berth migrate-store --from ROOT [--verify] [--jobs N]`: copies the
+// filesystem + SQLite root `from` into the stores the configuration names
+// (storage/migrate/migrate_store.hpp). Exit 0 when everything copied and
+// verified, 1 when something did not (listed on stderr), 2 bad command line
+// or configuration, 3 when the source or target could not be opened.
+int MigrateStore(const std::string& config_path, const std::string& from, bool verify, int jobs);
+
+}  // namespace berth::cli
+
 #include "cli/admin/connection.hpp"
 
 namespace berth::cli {

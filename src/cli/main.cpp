@@ -35,6 +35,22 @@ int main(int argc, char** argv) {
   bool repair = false;
   fsck->add_flag("--repair", repair, "quarantine corrupted blobs and drop dangling rows");
 
+  auto* migrate_store = add(
+      "migrate-store",
+      "copy a filesystem + SQLite storage root into the stores the config names (e.g. S3 + "
+      "PostgreSQL); runs while the source serves, and a rerun copies only what is missing. "
+      "Not copied: refresh tokens (users log in again) and pending webhook events (the old "
+      "node delivers them before it stops)");
+  std::string migrate_from;
+  bool migrate_verify = false;
+  int migrate_jobs = 4;
+  migrate_store->add_option("--from", migrate_from, "the source storage root (blobs/, metadata.db)")
+      ->required();
+  migrate_store->add_flag("--verify", migrate_verify,
+                          "also read back and hash the blobs the target already holds");
+  migrate_store->add_option("--jobs", migrate_jobs, "blobs copied at once (default 4)")
+      ->check(CLI::Range(1, 64));
+
   auto* user = add("user", "manage the local user file (htpasswd, bcrypt)");
   std::string action, name, file;
   bool password_stdin = false;
@@ -96,6 +112,9 @@ int main(int argc, char** argv) {
   if (*revoke) return berth::cli::RevokeTokens(config, revoke_user);
   if (*fsck) return berth::cli::Fsck(config, repair);
   if (*migrate) return berth::cli::Migrate(config);
+  if (*migrate_store) {
+    return berth::cli::MigrateStore(config, migrate_from, migrate_verify, migrate_jobs);
+  }
   if (*user) return berth::cli::User(config, action, file, name, password_stdin, cost);
   if (*images_list) return berth::cli::ImagesList(admin, ns);
   if (*images_tags) return berth::cli::ImagesTags(admin, repo);

@@ -78,6 +78,18 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   return std::unique_ptr<Db>(new Db(db));
 }
 
+Result<std::unique_ptr<Db>> Db::OpenReadOnly(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = FromCode(rc, "open " + path + " read-only", db);
+    sqlite3_close(db);
+    return s;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  return std::unique_ptr<Db>(new Db(db));
+}
+
 Db::~Db() {
   for (auto& [sql, c] : cache_) sqlite3_finalize(c->stmt);
   sqlite3_close(db_);

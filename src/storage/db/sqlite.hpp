@@ -57,6 +57,9 @@ class Db {
  public:
   // Opens (creating) the database file. Start-up only: kInternal on failure.
   static Result<std::unique_ptr<Db>> Open(const std::string& path);
+  // Opens an existing database for reading only (no file is created; in WAL
+  // mode it reads beside a process that writes). kInternal on failure.
+  static Result<std::unique_ptr<Db>> OpenReadOnly(const std::string& path);
   ~Db();
 
   // A statement for `sql`, from the cache when one is free (statements are
