@@ -18,12 +18,14 @@ build_pkgs=(
 # prometheus: promtool and a real scraper; iproute2: private network
 # namespaces), clang and its runtimes (libFuzzer, sanitizers) for the fuzz
 # targets, the package tools of `make deb` and tests/integration/deb_test.sh, and
-# the PostgreSQL server of tests/integration/pg_store_test.sh.
+# the PostgreSQL server of tests/integration/pg_store_test.sh, and the Ceph
+# RGW and HAProxy of the S3 and scale-out suites (tests/support/).
 test_pkgs=(
   libgtest-dev libbenchmark-dev
   curl bc openssl skopeo podman buildah docker.io docker-registry apache2-utils jq python3 procps
   python3-keystone resource-agents golang-go clang libclang-rt-14-dev faketime prometheus iproute2
   debootstrap lintian help2man dpkg-dev postgresql
+  ceph-mon ceph-osd radosgw ceph-common haproxy
 )
 # `make deb` alone: the build set and the package tools.
 deb_pkgs=(help2man dpkg-dev lintian)

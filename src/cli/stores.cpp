@@ -13,7 +13,7 @@
 #include "storage/fs/fs_blob_store.hpp"
 #include "storage/fs/fs_upload_store.hpp"
 #include "storage/fs/layout.hpp"
-#include "storage/memory_lease_table.hpp"
+#include "storage/memory/memory_lease_table.hpp"
 #include "storage/pg/pg_stores.hpp"
 #include "storage/s3/s3_blob_store.hpp"
 #include "storage/s3/s3_upload_store.hpp"

@@ -24,7 +24,7 @@ start_services() {
     cat "$WORK/pg.out"; return 1
   fi
   set -a; source "$WORK/pg/pg.env"; set +a
-  export -n BERTH_PG_DSN
+  export -n BERTH_PG_DSN BERTH_PG_PORT BERTH_PG_SOCKET_DIR
   if ! bash "$SUPPORT/ceph.sh" start "$WORK/ceph" >"$WORK/ceph.out" 2>&1; then
     cat "$WORK/ceph.out"; return 1
   fi

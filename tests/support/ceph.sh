@@ -154,8 +154,23 @@ CONF
   echo $! >"$DIR/osd.pid"
   wait_for "the OSD to be up and in" osd_up_in
 
-  radosgw -c "$CONF" -n client.rgw.a -f >"$DIR/rgw.out" 2>&1 &
-  echo $! >"$DIR/rgw.pid"
+  # The free port may be taken between choosing it and RGW binding it
+  # (other tests run at the same time): then RGW exits, and gets another.
+  local try
+  for try in 1 2 3; do
+    radosgw -c "$CONF" -n client.rgw.a -f >"$DIR/rgw.out" 2>&1 &
+    echo $! >"$DIR/rgw.pid"
+    for _ in $(seq 1 30); do
+      rgw_serving && break
+      kill -0 "$(cat "$DIR/rgw.pid")" 2>/dev/null || break
+      sleep 0.1
+    done
+    grep -q "failed to bind" "$DIR/rgw.out" || break
+    stop_pid "$DIR/rgw.pid" TERM 5
+    rgw_port=$(free_port)
+    ENDPOINT=http://127.0.0.1:$rgw_port
+    sed -i "s|^rgw frontends = .*|rgw frontends = beast endpoint=127.0.0.1:$rgw_port|" "$CONF"
+  done
   wait_for "RGW to serve GET /" rgw_serving
 
   local access secret

@@ -7,7 +7,7 @@
 # DIR must not exist yet, or be empty; the script makes it and hands it to
 # the `postgres` user (initdb refuses to run as root), with 0711 on its
 # parents so that user can enter it. The server listens on a Unix socket in
-# DIR and on 127.0.0.1 on a free port; database `berth`, role `berth` with a
+# DIR and on 127.0.0.1 on a free port; database `berth`, role `berth` (may create databases: a test cluster each) with a
 # random password. fsync stays on: the tests rely on durability. Every wait
 # is bounded. Run as root (runuser) or as the postgres user itself.
 set -euo pipefail
@@ -66,7 +66,7 @@ EOF
   # Role and database over the socket (trust for local connections only).
   as_pg "$PGBIN/psql" -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
     -v pw="$password" >/dev/null <<'EOF'
-CREATE ROLE berth LOGIN PASSWORD :'pw';
+CREATE ROLE berth LOGIN CREATEDB PASSWORD :'pw';
 CREATE DATABASE berth OWNER berth;
 EOF
   rm -f "$dir/.pw.tmp"
