@@ -21,7 +21,7 @@
 #include "crypto/hasher.hpp"
 #include "crypto/random.hpp"
 #include "s3/client.hpp"
-#include "storage/memory_lease_table.hpp"
+#include "storage/memory/memory_lease_table.hpp"
 #include "storage/s3/s3_blob_store.hpp"
 #include "storage/s3/s3_upload_store.hpp"
 
