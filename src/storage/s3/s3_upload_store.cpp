@@ -462,6 +462,9 @@ class S3UploadStore::Lease final : public Upload {
       uid = core_->upload_id;
       parts_end = core_->parts_end;
     }
+    // Before the hash check: a mismatch deletes the session, which a lapsed
+    // lease may no longer do.
+    if (auto s = core_->Renew(); !s.ok()) return s;
     const Digest actual = hasher_.Peek();
     if (actual != expected) {
       (void)store.DiscardSession(id, uid);
@@ -469,7 +472,6 @@ class S3UploadStore::Lease final : public Upload {
       return {Errc::kDigestInvalid,
               "content digest is " + actual.str() + ", not " + expected.str()};
     }
-    if (auto s = core_->Renew(); !s.ok()) return s;
     const std::string blob_key = store.blobs_.Key(expected);
     auto existing = store.client_.Head(blob_key);
     if (!existing && existing.status().code() != Errc::kBlobUnknown) return existing.status();

@@ -437,6 +437,39 @@ TEST_F(S3StoresTest, BusyWhileLeasedElsewhereAndWrongRepository) {
   EXPECT_TRUE(other->Acquire(id, "library/busy").ok());  // free again
 }
 
+// A request that outlived its lease may not write over the one that took
+// the session next.
+TEST_F(S3StoresTest, KeepAfterTheLeaseLapsedIsRefused) {
+  S3UploadStoreOptions o;
+  o.prefix = prefix_;
+  o.spool_dir = spool_;
+  o.part_size = kPart;
+  o.lease_ttl_seconds = 1;
+  S3UploadStore short_lived(*client_, *blobs_, leases_, o);
+  auto up = short_lived.Create("library/lapse");
+  ASSERT_TRUE(up.ok());
+  const std::string id = (*up)->id();
+  ASSERT_TRUE((*up)->Keep().ok());
+  up->reset();
+  auto slow = short_lived.Acquire(id, "library/lapse");
+  ASSERT_TRUE(slow.ok());
+  ASSERT_TRUE((*slow)->Append(Bytes("late")).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto other = uploads_->Acquire(id, "library/lapse");
+  ASSERT_TRUE(other.ok()) << other.status().message();
+  ASSERT_TRUE((*other)->Append(Bytes("first")).ok());
+  EXPECT_EQ((*slow)->Keep().code(), Errc::kBusy);
+  EXPECT_EQ((*slow)->Complete(Sha256("late")).code(), Errc::kBusy);
+  EXPECT_EQ((*slow)->Complete(Sha256("wrong")).code(), Errc::kBusy);  // deletes nothing
+  ASSERT_TRUE((*other)->Keep().ok());
+  other->reset();
+  slow->reset();
+  auto last = uploads_->Acquire(id, "library/lapse");
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ((*last)->size(), 5u);
+  EXPECT_TRUE((*last)->Complete(Sha256("first")).ok());
+}
+
 TEST_F(S3StoresTest, Cancel) {
   auto up = uploads_->Create("library/cancel");
   ASSERT_TRUE(up.ok());
