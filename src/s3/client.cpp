@@ -2,185 +2,27 @@
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <charconv>
-#include <cerrno>
 #include <cstring>
 #include <mutex>
 
+#include "s3/exchange.hpp"
 #include "s3/sigv4.hpp"
 #include "s3/xml.hpp"
 
 namespace berth::s3 {
 namespace {
 
-// Non-2xx bodies are read only to find the S3 error code.
-constexpr size_t kErrorBodyLimit = 64 * 1024;
+using detail::Body;
+using detail::Call;
+using detail::Exchange;
+using detail::Is2xx;
+using detail::kErrorBodyLimit;
+
 // Idle handles kept for reuse; each holds its connection open.
 constexpr size_t kMaxIdleHandles = 16;
 
 std::once_flag curl_init_once;
-
-struct Body {
-  // Either in memory (`mem`) or `length` bytes of `fd` from `offset`.
-  std::string_view mem{};
-  int fd = -1;
-  uint64_t offset = 0;
-  uint64_t length = 0;
-};
-
-// One S3 call: what to send and how to read the answer.
-struct Call {
-  const char* op = "";  // S3 operation name, for messages: "PutObject"
-  std::string method{};
-  std::string key{};  // "" for bucket calls
-  sigv4::Params query{};
-  sigv4::Params signed_headers{};          // x-amz-copy-source...
-  std::vector<std::string> raw_headers{};  // unsigned: "Range: bytes=0-9"
-  std::optional<Body> body{};
-  bool stream = false;  // low-speed limit instead of the total timeout
-  // 2xx bodies go to `sink` when set, else are kept up to `keep_limit`.
-  const std::function<bool(std::span<const char>)>* sink = nullptr;
-  size_t keep_limit = xml::kMaxResponseBytes;
-  bool want_partial = false;  // a 200 (not 206) answer is refused
-};
-
-struct Exchange {
-  CURL* h = nullptr;
-  const Call* call = nullptr;
-  // Response.
-  long status = 0;
-  std::string body;
-  std::string etag;
-  std::optional<uint64_t> content_length;
-  uint64_t delivered = 0;  // bytes given to the sink
-  bool sink_aborted = false;
-  bool too_large = false;
-  bool not_partial = false;
-  // Request body position.
-  uint64_t sent = 0;
-  int read_errno = 0;
-};
-
-size_t OnWrite(char* data, size_t size, size_t n, void* user) {
-  auto* x = static_cast<Exchange*>(user);
-  size_t len = size * n;
-  if (x->status == 0) curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
-  bool ok = x->status >= 200 && x->status < 300;
-  if (ok && x->call->want_partial && x->status != 206) {
-    x->not_partial = true;
-    return 0;
-  }
-  if (ok && x->call->sink) {
-    if (!(*x->call->sink)(std::span<const char>(data, len))) {
-      x->sink_aborted = true;
-      return 0;
-    }
-    x->delivered += len;
-    return len;
-  }
-  size_t limit = ok ? x->call->keep_limit : kErrorBodyLimit;
-  if (x->body.size() + len > limit) {
-    x->too_large = true;
-    return 0;
-  }
-  x->body.append(data, len);
-  return len;
-}
-
-// The trimmed value of header line `line` when its name is `name` (with the
-// colon, lower-case).
-std::optional<std::string_view> HeaderValue(std::string_view line, std::string_view name) {
-  if (line.size() < name.size() || strncasecmp(line.data(), name.data(), name.size()) != 0) {
-    return std::nullopt;
-  }
-  std::string_view v = line.substr(name.size());
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
-  return v;
-}
-
-size_t OnHeader(char* data, size_t size, size_t n, void* user) {
-  auto* x = static_cast<Exchange*>(user);
-  size_t len = size * n;
-  std::string_view line(data, len);
-  if (line.starts_with("HTTP/")) {
-    // A new response (after a 100 Continue, say): forget the last one's.
-    x->status = 0;
-    x->etag.clear();
-    x->content_length.reset();
-  } else if (auto v = HeaderValue(line, "etag:")) {
-    x->etag = *v;
-  } else if (auto v = HeaderValue(line, "content-length:")) {
-    uint64_t n = 0;
-    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-    if (ec == std::errc() && end == v->data() + v->size()) x->content_length = n;
-  }
-  return len;
-}
-
-size_t OnRead(char* buf, size_t size, size_t n, void* user) {
-  auto* x = static_cast<Exchange*>(user);
-  const Body& b = *x->call->body;
-  uint64_t total = b.fd >= 0 ? b.length : b.mem.size();
-  size_t want = static_cast<size_t>(std::min<uint64_t>(size * n, total - x->sent));
-  if (want == 0) return 0;
-  if (b.fd < 0) {
-    std::memcpy(buf, b.mem.data() + x->sent, want);
-    x->sent += want;
-    return want;
-  }
-  // pread, so the caller's file offset never moves and a retry can rewind.
-  ssize_t got;
-  do {
-    got = ::pread(b.fd, buf, want, static_cast<off_t>(b.offset + x->sent));
-  } while (got < 0 && errno == EINTR);
-  if (got <= 0) {
-    x->read_errno = got < 0 ? errno : EIO;  // 0: the file is shorter than promised
-    return CURL_READFUNC_ABORT;
-  }
-  x->sent += static_cast<uint64_t>(got);
-  return static_cast<size_t>(got);
-}
-
-bool Is2xx(long status) { return status >= 200 && status < 300; }
-
-// The Errc for an S3 error answer.
-Errc MapS3Error(long status, const std::string& code) {
-  if (code == "NoSuchKey") return Errc::kBlobUnknown;
-  if (code == "NoSuchUpload") return Errc::kBlobUploadUnknown;
-  if (code == "QuotaExceeded" || code == "EntityTooLarge" || code == "InsufficientCapacity" ||
-      status == 507) {
-    return Errc::kNoSpace;
-  }
-  if (code == "SlowDown" || code == "InternalError" || code == "ServiceUnavailable" ||
-      code == "RequestTimeout" || status >= 500) {
-    return Errc::kUnavailable;
-  }
-  if (status == 404 && code.empty()) return Errc::kBlobUnknown;  // HEAD has no body
-  return Errc::kInternal;
-}
-
-Errc MapCurlError(CURLcode rc) {
-  switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-      return Errc::kUnavailable;
-    default:
-      return Errc::kInternal;
-  }
-}
 
 }  // namespace
 
@@ -282,9 +124,9 @@ struct Client::Impl {
     }
     if (!o.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, o.ca_file.c_str());
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnWrite);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, detail::OnWrite);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, detail::OnHeader);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
     if (c.method == "HEAD") {
       curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
@@ -293,8 +135,10 @@ struct Client::Impl {
       curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
       curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(len));
-      curl_easy_setopt(h, CURLOPT_READFUNCTION, OnRead);
+      curl_easy_setopt(h, CURLOPT_READFUNCTION, detail::OnRead);
       curl_easy_setopt(h, CURLOPT_READDATA, &x);
+      curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, detail::OnSeek);
+      curl_easy_setopt(h, CURLOPT_SEEKDATA, &x);
       if (c.method != "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c.method.c_str());
     } else if (c.method != "GET") {
       curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c.method.c_str());
@@ -308,7 +152,10 @@ struct Client::Impl {
   // No retries, but one: a connection kept alive from an earlier call may
   // have been closed by the server just as we reused it (a reset, or nothing
   // back); that call is sent once more on a new connection when nothing of
-  // it reached the sink. Every other retry is the caller's decision.
+  // it reached the sink. (curl resends such a request itself when it sees
+  // the close before any answer, rewinding the body through OnSeek; this
+  // covers the resets it reports instead.) Every other retry is the
+  // caller's decision.
   Status Perform(const Call& c, Exchange& x) {
     CURL* h = Acquire();
     if (!h) return Status(Errc::kInternal, Where(c) + ": cannot create a curl handle");
@@ -340,14 +187,16 @@ struct Client::Impl {
     if (x.too_large) {
       return Status(Is2xx(x.status) ? Errc::kTooLarge : Errc::kInternal,
                     Where(c) + ": response larger than " +
-                        std::to_string(Is2xx(x.status) ? c.keep_limit : kErrorBodyLimit) + " bytes");
+                        std::to_string(Is2xx(x.status) ? c.keep_limit : kErrorBodyLimit) +
+                        " bytes");
     }
     if (x.read_errno != 0) {
       return Status(Errc::kInternal,
                     Where(c) + ": reading the local file: " + std::strerror(x.read_errno));
     }
     if (rc != CURLE_OK) {
-      return Status(MapCurlError(rc), Where(c) + " via " + host + ": " + curl_easy_strerror(rc));
+      return Status(detail::MapCurlError(rc),
+                    Where(c) + " via " + host + ": " + curl_easy_strerror(rc));
     }
     if (!Is2xx(x.status)) {
       std::string code, message;
@@ -360,7 +209,7 @@ struct Client::Impl {
       std::string text = Where(c) + ": HTTP " + std::to_string(x.status);
       if (!code.empty()) text += " " + code;
       if (!message.empty()) text += " (" + message + ")";
-      return Status(MapS3Error(x.status, code), text);
+      return Status(detail::MapS3Error(x.status, code), text);
     }
     return Status::Ok();
   }
@@ -368,9 +217,13 @@ struct Client::Impl {
   // Parses a 2xx XML body; an <Error> in it is a failure.
   Result<xml::Response> ParseOk(const Call& c, const Exchange& x) {
     auto parsed = xml::Parse(x.body);
-    if (!parsed.ok()) return Status(parsed.status().code(), Where(c) + ": " + parsed.status().message());
+    if (!parsed.ok()) {
+      return Status(parsed.status().code(), Where(c) + ": " + parsed.status().message());
+    }
     if (parsed->error) {
-      return Status(MapS3Error(500, parsed->error->code),
+      // By its code alone: InternalError or SlowDown may be retried, an
+      // InvalidPart may not.
+      return Status(detail::MapS3Error(x.status, parsed->error->code),
                     Where(c) + ": HTTP " + std::to_string(x.status) + " with error " +
                         parsed->error->code + " (" + parsed->error->message + ")");
     }
@@ -399,7 +252,8 @@ Status Client::CheckBucket(bool create) {
   }
   put.body = Body{.mem = body};
   s = impl_->Perform(put, x);
-  if (!s.ok() && s.message().find("BucketAlreadyOwnedByYou") != std::string::npos) return Status::Ok();
+  if (!s.ok() && s.message().find("BucketAlreadyOwnedByYou") != std::string::npos)
+    return Status::Ok();
   return s;
 }
 
@@ -486,7 +340,8 @@ Result<ListPage> Client::List(const std::string& prefix, const std::string& toke
     return Status(Errc::kInternal, impl_->Where(c) + ": unexpected <" + parsed->root + "> answer");
   }
   if (parsed->truncated && parsed->next_token.empty()) {
-    return Status(Errc::kInternal, impl_->Where(c) + ": truncated listing without a continuation token");
+    return Status(Errc::kInternal,
+                  impl_->Where(c) + ": truncated listing without a continuation token");
   }
   ListPage page;
   page.objects = std::move(parsed->contents);

@@ -61,26 +61,40 @@ class Client {
   explicit Client(ClientOptions options);
   ~Client();
 
-  // HEAD bucket; creates it when `create` and it is missing.
+  // HEAD bucket; creates it when `create` and it is missing (a bucket that
+  // already exists and is ours is fine). Without `create`, a missing bucket
+  // is kNotFound.
   Status CheckBucket(bool create);
 
+  // Size and ETag (as the server sent it, quotes included).
   Result<ObjectInfo> Head(const std::string& key);
+  // One PUT of a small in-memory body, signed with its SHA-256.
   Status Put(const std::string& key, std::span<const char> body);
-  // Uploads `length` bytes of `fd` from `offset` (pread; the fd is not moved).
+  // Uploads `length` bytes of `fd` from `offset` (pread; the fd is not moved),
+  // as UNSIGNED-PAYLOAD. A file shorter than promised fails (kInternal).
   Status PutFile(const std::string& key, int fd, uint64_t offset, uint64_t length);
+  // The whole object; kTooLarge when it is over `max_bytes`.
   Result<std::string> GetSmall(const std::string& key, size_t max_bytes);
   // Streams bytes [offset, offset+length) of the object to `sink` as they
-  // arrive; `sink` returns false to abort (kInternal "aborted").
+  // arrive; `sink` returns false to abort (kInternal "aborted"). `length`
+  // UINT64_MAX means "to the end"; 0 makes no call at all; otherwise fewer
+  // bytes than `length` (the object is shorter) is kInternal, after the sink
+  // has seen them. A sink that blocks counts against the low-speed limit.
   Status Get(const std::string& key, uint64_t offset, uint64_t length,
              const std::function<bool(std::span<const char>)>& sink);
   Status Delete(const std::string& key);  // OK when already gone
+  // Server-side copy within the bucket; an <Error> inside a 200 is an error.
   Status Copy(const std::string& from_key, const std::string& to_key);
 
+  // One ListObjectsV2 page of keys under `prefix`, from `token` ("" = first).
   Result<ListPage> List(const std::string& prefix, const std::string& token, int max_keys);
 
   Result<std::string> CreateMultipart(const std::string& key);  // upload id
+  // Uploads a part like PutFile; returns its ETag (quotes included), to be
+  // passed as is to CompleteMultipart.
   Result<std::string> UploadPart(const std::string& key, const std::string& upload_id, int number,
                                  int fd, uint64_t offset, uint64_t length);  // ETag
+  // An <Error> body inside a 200 is an error too (S3 may send one).
   Status CompleteMultipart(const std::string& key, const std::string& upload_id,
                            const std::vector<CompletedPart>& parts);
   Status AbortMultipart(const std::string& key, const std::string& upload_id);

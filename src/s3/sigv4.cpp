@@ -34,9 +34,7 @@ Mac HmacSha256(std::string_view key, std::string_view data) {
   return out;
 }
 
-std::string_view View(const Mac& m) {
-  return {reinterpret_cast<const char*>(m.data()), m.size()};
-}
+std::string_view View(const Mac& m) { return {reinterpret_cast<const char*>(m.data()), m.size()}; }
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -91,7 +89,8 @@ std::string UriEncode(std::string_view s, bool keep_slash) {
   out.reserve(s.size() * 3 / 2);
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        (keep_slash && c == '/')) {
       out.push_back(ch);
     } else {
       out.push_back('%');

@@ -90,11 +90,20 @@ struct FreeParser {
 void AppendEscaped(std::string& out, std::string_view s) {
   for (char ch : s) {
     switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(ch);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(ch);
     }
   }
 }
@@ -106,6 +115,10 @@ Result<Response> Parse(std::string_view body, size_t limit) {
     return Status(Errc::kTooLarge, "S3 response of " + std::to_string(body.size()) +
                                        " bytes is over the limit of " + std::to_string(limit));
   }
+  // S3 keeps a slow CompleteMultipartUpload or CopyObject alive by sending
+  // whitespace before the document, declaration included, which XML forbids.
+  size_t lead = body.find_first_not_of(" \t\r\n");
+  body.remove_prefix(lead == std::string_view::npos ? body.size() : lead);
   std::unique_ptr<XML_ParserStruct, FreeParser> parser(XML_ParserCreate(nullptr));
   if (!parser) return Status(Errc::kInternal, "out of memory creating an XML parser");
   State state;
@@ -114,12 +127,13 @@ Result<Response> Parse(std::string_view body, size_t limit) {
   XML_SetCharacterDataHandler(parser.get(), OnText);
   if (XML_Parse(parser.get(), body.data(), static_cast<int>(body.size()), XML_TRUE) !=
       XML_STATUS_OK) {
-    return Status(Errc::kInternal,
-                  std::string("malformed S3 XML response: ") +
-                      XML_ErrorString(XML_GetErrorCode(parser.get())) + " at line " +
-                      std::to_string(XML_GetCurrentLineNumber(parser.get())));
+    return Status(Errc::kInternal, std::string("malformed S3 XML response: ") +
+                                       XML_ErrorString(XML_GetErrorCode(parser.get())) +
+                                       " at line " +
+                                       std::to_string(XML_GetCurrentLineNumber(parser.get())));
   }
-  if (state.bad_number) return Status(Errc::kInternal, "S3 listing has a Contents without a numeric Size");
+  if (state.bad_number)
+    return Status(Errc::kInternal, "S3 listing has a Contents without a numeric Size");
   return std::move(state.out);
 }
 

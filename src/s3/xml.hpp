@@ -30,13 +30,13 @@ struct S3Error {
 };
 
 struct Response {
-  std::string root;                    // name of the document element
-  std::optional<S3Error> error;        // set when the root is <Error>
-  std::string upload_id;               // InitiateMultipartUploadResult
+  std::string root;                                        // name of the document element
+  std::optional<S3Error> error;                            // set when the root is <Error>
+  std::string upload_id;                                   // InitiateMultipartUploadResult
   std::vector<std::pair<std::string, uint64_t>> contents;  // ListBucketResult: key, size
-  std::string next_token;              // ListBucketResult
-  bool truncated = false;              // ListBucketResult
-  std::string etag;                    // CompleteMultipartUploadResult, CopyObjectResult
+  std::string next_token;                                  // ListBucketResult
+  bool truncated = false;                                  // ListBucketResult
+  std::string etag;  // CompleteMultipartUploadResult, CopyObjectResult
 };
 
 // Parses `body`. Errors: kTooLarge when body.size() > limit, kInternal for

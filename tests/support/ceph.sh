@@ -5,7 +5,9 @@
 #
 #   ceph.sh start DIR   mon + memstore OSD + RGW on free 127.0.0.1 ports, an
 #                       S3 user; writes DIR/s3.env (S3_ENDPOINT, S3_ACCESS_KEY,
-#                       S3_SECRET_KEY, S3_REGION, S3_BUCKET) and prints it.
+#                       S3_SECRET_KEY, S3_REGION, S3_BUCKET; the bucket
+#                       exists) and prints it. Start-up takes ~3 s; the
+#                       three daemons use ~145 MiB RSS when idle.
 #                       Exits non-zero with the logs' tails when a step does
 #                       not finish within CEPH_WAIT seconds (default 60).
 #   ceph.sh stop DIR    stops what `start DIR` started (PIDs from DIR/*.pid),
@@ -87,8 +89,7 @@ sys.exit(0 if any(o["up"] == 1 and o["in"] == 1 for o in d["osds"]) else 1)'
 rgw_serving() { [[ $(curl -s -m 2 -o /dev/null -w '%{http_code}' "$ENDPOINT/") == 200 ]]; }
 
 start() {
-  [[ -e $DIR/ceph.conf ]] && die "$DIR already holds a cluster: stop it first"
-  local t0=$SECONDS start_ns
+  local start_ns
   start_ns=$(date +%s%N)
   mkdir -p "$DIR"/{mon,osd,rgw,run,log,crash}
   local mon_port rgw_port fsid
@@ -164,6 +165,12 @@ CONF
     --display-name=berth-test --access-key="$access" --secret-key="$secret" >"$DIR/user.json" \
     2>"$DIR/user.out" || die "radosgw-admin user create failed"
 
+  # The bucket exists from the start: code under test may still create it
+  # (it is then already ours, which S3 treats as success).
+  curl -sf -m 20 --aws-sigv4 "aws:amz:us-east-1:s3" --user "$access:$secret" \
+    -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -X PUT "$ENDPOINT/berth-test" >/dev/null ||
+    die "creating the bucket berth-test failed"
+
   cat >"$DIR/s3.env" <<ENV
 S3_ENDPOINT=$ENDPOINT
 S3_ACCESS_KEY=$access
@@ -190,6 +197,10 @@ stop() {
 
 case $cmd in
   start)
+    if [[ -e $CONF ]]; then
+      echo "ceph.sh: $DIR already holds a cluster (stop it, then remove the directory)" >&2
+      exit 1
+    fi
     # A half-started cluster is stopped before the error is reported.
     trap 'rc=$?; if ((rc != 0)); then stop; fi' EXIT
     start

@@ -4,8 +4,6 @@
 // throwaway RGW (tests/support/ceph.sh) and runs them, refusing skips.
 // The timeout tests need no RGW: they run against local sockets.
 
-#include "s3/client.hpp"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -23,6 +21,8 @@
 #include <random>
 #include <string>
 #include <thread>
+
+#include "s3/client.hpp"
 
 namespace berth::s3 {
 namespace {
@@ -144,7 +144,7 @@ TEST_F(S3ClientTest, MissingKey) {
 
 TEST_F(S3ClientTest, AwkwardKeys) {
   const std::string keys[] = {"a key with spaces", "plus+equals=amp&", "\xc3\xbc\xe6\xbc\xa2",
-                              "dots/../x", "double//slash", "pct%20q?#"};
+                              "dots/../x",         "double//slash",    "pct%20q?#"};
   for (const auto& k : keys) {
     std::string key = prefix_ + k;
     Status put = client_->Put(key, Bytes(k));
@@ -299,17 +299,23 @@ TEST_F(S3ClientTest, Multipart) {
   ASSERT_TRUE(done.ok()) << done.message();
   EXPECT_EQ(client_->Head(key)->size, data.size());
   std::string got;
-  ASSERT_TRUE(client_->Get(key, 0, data.size(), [&](std::span<const char> b) {
-    got.append(b.data(), b.size());
-    return true;
-  }).ok());
+  ASSERT_TRUE(client_
+                  ->Get(key, 0, data.size(),
+                        [&](std::span<const char> b) {
+                          got.append(b.data(), b.size());
+                          return true;
+                        })
+                  .ok());
   EXPECT_TRUE(got == data);
   // A range across the parts' boundary.
   got.clear();
-  ASSERT_TRUE(client_->Get(key, kPart - 10, 20, [&](std::span<const char> b) {
-    got.append(b.data(), b.size());
-    return true;
-  }).ok());
+  ASSERT_TRUE(client_
+                  ->Get(key, kPart - 10, 20,
+                        [&](std::span<const char> b) {
+                          got.append(b.data(), b.size());
+                          return true;
+                        })
+                  .ok());
   EXPECT_EQ(got, data.substr(kPart - 10, 20));
 }
 

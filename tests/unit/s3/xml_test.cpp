@@ -59,8 +59,9 @@ TEST(S3Xml, ListBucketResultPage) {
 }
 
 TEST(S3Xml, ListBucketResultLastPage) {
-  auto r = Parse("<ListBucketResult><IsTruncated>false</IsTruncated><KeyCount>0</KeyCount>"
-                 "</ListBucketResult>");
+  auto r = Parse(
+      "<ListBucketResult><IsTruncated>false</IsTruncated><KeyCount>0</KeyCount>"
+      "</ListBucketResult>");
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->truncated);
   EXPECT_TRUE(r->contents.empty());
@@ -80,8 +81,9 @@ TEST(S3Xml, ListBadSizeIsAnError) {
 }
 
 TEST(S3Xml, CompleteMultipartResult) {
-  auto r = Parse("<CompleteMultipartUploadResult><Location>l</Location><Bucket>b</Bucket>"
-                 "<Key>k</Key><ETag>\"abc-3\"</ETag></CompleteMultipartUploadResult>");
+  auto r = Parse(
+      "<CompleteMultipartUploadResult><Location>l</Location><Bucket>b</Bucket>"
+      "<Key>k</Key><ETag>\"abc-3\"</ETag></CompleteMultipartUploadResult>");
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->error);
   EXPECT_EQ(r->etag, "\"abc-3\"");
@@ -90,17 +92,27 @@ TEST(S3Xml, CompleteMultipartResult) {
 // S3 may start a 200 for CompleteMultipartUpload or CopyObject, send
 // whitespace to keep the connection alive, then fail with an Error body.
 TEST(S3Xml, ErrorInsideA200) {
-  auto r = Parse(std::string(kDecl) + "\n\n   \n<Error><Code>InternalError</Code>"
-                                      "<Message>We encountered an internal error.</Message></Error>");
+  auto r = Parse(std::string(kDecl) +
+                 "\n\n   \n<Error><Code>InternalError</Code>"
+                 "<Message>We encountered an internal error.</Message></Error>");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->root, "Error");
   ASSERT_TRUE(r->error);
   EXPECT_EQ(r->error->code, "InternalError");
 }
 
+// ... or before the declaration itself.
+TEST(S3Xml, WhitespaceBeforeTheDeclaration) {
+  auto r = Parse("\n \n\t" + std::string(kDecl) + "<Error><Code>SlowDown</Code></Error>");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_TRUE(r->error);
+  EXPECT_EQ(r->error->code, "SlowDown");
+}
+
 TEST(S3Xml, CopyObjectResult) {
-  auto r = Parse("<CopyObjectResult><LastModified>t</LastModified><ETag>\"e\"</ETag>"
-                 "</CopyObjectResult>");
+  auto r = Parse(
+      "<CopyObjectResult><LastModified>t</LastModified><ETag>\"e\"</ETag>"
+      "</CopyObjectResult>");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->etag, "\"e\"");
   EXPECT_FALSE(r->error);
@@ -119,7 +131,8 @@ TEST(S3Xml, RefusesTooLarge) {
 }
 
 TEST(S3Xml, Malformed) {
-  const char* bad[] = {"", "<Error>", "<Error><Code>x</Error>", "not xml", "<a></a><b></b>"};
+  const char* bad[] = {"",        "  \n",          "<Error>", "<Error><Code>x</Error>",
+                       "not xml", "<a></a><b></b>"};
   for (const char* b : bad) {
     auto r = Parse(b);
     EXPECT_EQ(r.status().code(), Errc::kInternal) << b;
