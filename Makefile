@@ -47,11 +47,11 @@ build:
 
 build-asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=ON -DBERTH_TESTS=ON >/dev/null
-	cmake --build $(ASAN_BUILD) -j $(JOBS) --target berth_unit_tests berth_s3_tests berth
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target berth_unit_tests berth_s3_tests berth_storage_s3_tests berth
 
 build-tsan:
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBERTH_TSAN=ON -DBERTH_TESTS=ON >/dev/null
-	cmake --build $(TSAN_BUILD) -j $(JOBS) --target berth_unit_tests berth_s3_tests
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target berth_unit_tests berth_s3_tests berth_storage_s3_tests
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure
