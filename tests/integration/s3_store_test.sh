@@ -38,7 +38,8 @@ expect_eq "S3 store unit tests exit 0" 0 "$rc"
 ran=$(echo "$out" | grep -cE '^\[ +OK +\]')
 skipped=$(echo "$out" | grep -cE '^\[ +SKIPPED +\]')
 failed=$(echo "$out" | grep -cE '^\[ +FAILED +\] S3StoresTest\.')
-check "S3 store cases ran ($ran)" test "$ran" -ge 14
+listed=$("$UNIT_BIN" --gtest_filter="$filter" --gtest_list_tests | grep -c '^  ')
+check "every listed S3 store case ran ($ran of $listed)" test "$ran" -eq "$listed" -a "$listed" -ge 18
 expect_eq "no S3 store case skipped" 0 "$skipped"
 expect_eq "no S3 store case failed" 0 "$failed"
 

@@ -142,7 +142,8 @@ void S3BlobStore::RunFetch(S3BlobStore* store, std::string key, uint64_t offset,
   store->cv_.notify_all();
 }
 
-std::optional<std::string> S3BlobStore::RedirectUrl(const Digest& digest, const std::string& method) {
+std::optional<std::string> S3BlobStore::RedirectUrl(const Digest& digest,
+                                                    const std::string& method) {
   if (!options_.redirect) return std::nullopt;
   return client_.Presign(method, Key(digest), options_.redirect_expires_seconds);
 }
@@ -162,7 +163,8 @@ Status S3BlobStore::Publish(const std::string& staged_path, const Digest& digest
   if (::fstat(fd.get(), &st) != 0) return PosixError("stat " + staged_path, errno);
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size > kMaxSinglePut) {
-    return Status(Errc::kUnsupported, "blob " + digest.str() + " is over 5 GiB, S3's single PUT limit");
+    return Status(Errc::kUnsupported,
+                  "blob " + digest.str() + " is over 5 GiB, S3's single PUT limit");
   }
   if (auto s = client_.PutFile(key, fd.get(), 0, size); !s.ok()) return s;
   ::unlink(staged_path.c_str());

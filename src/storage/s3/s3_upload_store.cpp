@@ -5,9 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <boost/json.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <optional>
@@ -15,14 +14,12 @@
 
 #include "crypto/hasher.hpp"
 #include "crypto/random.hpp"
+#include "storage/s3/upload_state.hpp"
 
 namespace berth::storage {
 
 namespace {
 
-constexpr uint64_t kMinPart = uint64_t{5} << 20;   // S3's smallest non-final part
-constexpr uint64_t kMaxCopy = uint64_t{5} << 30;   // S3's largest CopyObject
-constexpr int kMaxParts = 10000;                    // S3's part number limit
 constexpr size_t kMaxStateBytes = size_t{2} << 20;  // 10,000 parts fit with room
 
 bool IsUploadId(std::string_view id) {
@@ -37,137 +34,9 @@ int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 std::string LeaseKey(const std::string& id) { return "upload:" + id; }
 
-struct Part {
-  int number = 0;
-  std::string etag;
-  uint64_t size = 0;
-};
-
-// The state object's content. See the header comment.
-struct SessionState {
-  std::string repository;
-  uint64_t size = 0;
-  std::vector<Part> parts;
-  std::string hash;  // Hasher::SaveState bytes
-  uint64_t tail = 0;
-  uint64_t generation = 0;  // of the tail object, tail-<generation>
-  std::string upload_id;    // "" until a part was uploaded
-  int64_t created = 0;
-  int64_t updated = 0;
-};
-
-std::string Encode(const SessionState& s) {
-  boost::json::array parts;
-  for (const auto& p : s.parts) parts.push_back(boost::json::array{p.number, p.etag, p.size});
-  const auto* h = reinterpret_cast<const unsigned char*>(s.hash.data());
-  boost::json::object o{{"version", 1},
-                        {"repository", s.repository},
-                        {"size", s.size},
-                        {"parts", std::move(parts)},
-                        {"hash", crypto::ToHex({h, s.hash.size()})},
-                        {"tail", s.tail},
-                        {"generation", s.generation},
-                        {"upload_id", s.upload_id},
-                        {"created", s.created},
-                        {"updated", s.updated}};
-  return boost::json::serialize(o);
-}
-
-std::optional<uint64_t> GetU64(const boost::json::object& o, const char* name) {
-  const auto* v = o.if_contains(name);
-  if (!v) return std::nullopt;
-  if (const auto* u = v->if_uint64()) return *u;
-  if (const auto* i = v->if_int64(); i && *i >= 0) return static_cast<uint64_t>(*i);
-  return std::nullopt;
-}
-
-std::optional<std::string> GetString(const boost::json::object& o, const char* name) {
-  const auto* v = o.if_contains(name);
-  if (!v || !v->is_string()) return std::nullopt;
-  return std::string(v->get_string());
-}
-
-std::optional<std::string> FromHex(std::string_view hex) {
-  if (hex.size() % 2) return std::nullopt;
-  std::string out;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int v = 0;
-    for (char c : hex.substr(i, 2)) {
-      v <<= 4;
-      if (c >= '0' && c <= '9') v |= c - '0';
-      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-      else return std::nullopt;
-    }
-    out += static_cast<char>(v);
-  }
-  return out;
-}
-
-// Parses and checks a state object read back from S3: it is not trusted,
-// any inconsistency is kInternal naming the session.
-Result<SessionState> Decode(std::string_view text, const std::string& id) {
-  auto bad = [&](const std::string& what) {
-    return Status(Errc::kInternal, "upload " + id + ": corrupt state object (" + what + ")");
-  };
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec);
-  if (ec || !v.is_object()) return bad("not a JSON object");
-  const auto& o = v.get_object();
-  SessionState s;
-  auto version = GetU64(o, "version");
-  auto repository = GetString(o, "repository");
-  auto size = GetU64(o, "size");
-  auto hash = GetString(o, "hash");
-  auto tail = GetU64(o, "tail");
-  auto generation = GetU64(o, "generation");
-  auto upload_id = GetString(o, "upload_id");
-  auto created = GetU64(o, "created");
-  auto updated = GetU64(o, "updated");
-  const auto* parts = o.if_contains("parts");
-  if (!version || *version != 1) return bad("unknown version");
-  if (!repository || repository->empty() || !size || !hash || !tail || !generation ||
-      !upload_id || !created || !updated || !parts || !parts->is_array()) {
-    return bad("missing field");
-  }
-  auto raw_hash = FromHex(*hash);
-  if (!raw_hash) return bad("hash");
-  s.repository = *repository;
-  s.size = *size;
-  s.hash = std::move(*raw_hash);
-  s.tail = *tail;
-  s.generation = *generation;
-  s.upload_id = *upload_id;
-  s.created = static_cast<int64_t>(*created);
-  s.updated = static_cast<int64_t>(*updated);
-  uint64_t sum = 0;
-  for (const auto& pv : parts->get_array()) {
-    const auto* pa = pv.if_array();
-    if (!pa || pa->size() != 3 || !(*pa)[1].is_string()) return bad("part");
-    Part p;
-    const auto& n = (*pa)[0];
-    const auto& sz = (*pa)[2];
-    if (n.is_int64()) p.number = static_cast<int>(std::clamp<int64_t>(n.get_int64(), -1, kMaxParts + 1));
-    else if (n.is_uint64()) p.number = static_cast<int>(std::min<uint64_t>(n.get_uint64(), kMaxParts + 1));
-    else return bad("part number");
-    if (sz.is_uint64()) p.size = sz.get_uint64();
-    else if (sz.is_int64() && sz.get_int64() >= 0) p.size = static_cast<uint64_t>(sz.get_int64());
-    else return bad("part size");
-    p.etag = std::string((*pa)[1].get_string());
-    if (p.number != static_cast<int>(s.parts.size()) + 1 || p.etag.empty() ||
-        p.etag.size() > 256 || p.size < kMinPart || p.size > kMaxCopy) {
-      return bad("part " + std::to_string(s.parts.size() + 1));
-    }
-    sum += p.size;
-    s.parts.push_back(std::move(p));
-  }
-  if (sum > s.size || s.size - sum != s.tail) return bad("sizes do not add up");
-  if (!s.parts.empty() && s.upload_id.empty()) return bad("parts without an upload id");
-  if (s.upload_id.size() > 1024) return bad("upload id");
-  return s;
-}
-
 // Writes all of `data` at `offset` of `fd`.
-Status PwriteAll(int fd, const char* data, size_t size, uint64_t offset, const std::string& context) {
+Status PwriteAll(int fd, const char* data, size_t size, uint64_t offset,
+                 const std::string& context) {
   while (size > 0) {
     ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
     if (n < 0) {
@@ -203,7 +72,7 @@ struct S3UploadStore::Core {
   std::string holder;  // our name in the lease table
   UniqueFd spool;
   uint64_t spool_base = 0;  // session offset of the spool's first byte
-  SessionState kept;        // the state object as last read or written
+  UploadState kept;         // the state object as last read or written
   bool state_exists = false;
   uint64_t part_size = 0;
 
@@ -216,7 +85,7 @@ struct S3UploadStore::Core {
   int next_number = 1;     // GUARDED_BY(mu): of the next part
   // GUARDED_BY(mu): parts uploaded, kept and new, in the order they
   // finished (Flush sorts them).
-  std::vector<Part> parts;
+  std::vector<UploadPart> parts;
   std::string upload_id;  // GUARDED_BY(mu)
   int pumps = 0;          // GUARDED_BY(mu): workers uploading parts
   bool dropped = false;   // GUARDED_BY(mu): the lease is gone
@@ -253,7 +122,7 @@ struct S3UploadStore::Core {
       parts_end += part_size;
     }
     Status failure;
-    if (number > kMaxParts) {
+    if (number > kS3MaxParts) {
       failure = Status(Errc::kTooLarge, "upload " + id + " is over 10,000 parts of S3 multipart");
     } else if (auto uid = UploadId(); !uid) {
       failure = uid.status();
@@ -302,7 +171,7 @@ struct S3UploadStore::Core {
     }
     std::lock_guard lock(mu);
     std::sort(parts.begin(), parts.end(),
-              [](const Part& a, const Part& b) { return a.number < b.number; });
+              [](const UploadPart& a, const UploadPart& b) { return a.number < b.number; });
     return error;
   }
 
@@ -338,7 +207,8 @@ struct S3UploadStore::Core {
     auto taken = store->leases_.TryAcquire(LeaseKey(id), holder, store->options_.lease_ttl_seconds);
     if (!taken) return taken.status();
     if (!*taken) {
-      return Status(Errc::kBusy, "upload " + id + ": the lease lapsed and another request holds it");
+      return Status(Errc::kBusy,
+                    "upload " + id + ": the lease lapsed and another request holds it");
     }
     return Status::Ok();
   }
@@ -368,9 +238,10 @@ class S3UploadStore::Lease final : public Upload {
   uint64_t size() const override { return size_; }
 
   Status Append(std::span<const char> data) override {
-    if (finished_) return Status(Errc::kInternal, "upload " + core_->id + ": lease already given back");
+    if (finished_)
+      return Status(Errc::kInternal, "upload " + core_->id + ": lease already given back");
     if (data.empty()) return Status::Ok();
-    if (size_ + data.size() > kMaxCopy) {
+    if (size_ + data.size() > kS3MaxCopySize) {
       // Complete could not copy it into place (see the header): refuse now
       // rather than after the whole body went up.
       return Status(Errc::kTooLarge, "S3 storage takes blobs of at most 5 GiB for now");
@@ -408,7 +279,7 @@ class S3UploadStore::Lease final : public Upload {
     }
     if (auto s = core_->Renew(); !s.ok()) return s;
     S3UploadStore& store = *core_->store;
-    SessionState next = core_->kept;
+    UploadState next = core_->kept;
     {
       std::lock_guard lock(core_->mu);
       next.parts = core_->parts;
@@ -430,8 +301,9 @@ class S3UploadStore::Lease final : public Upload {
         return s;
       }
     }
-    const std::string body = Encode(next);
-    if (auto s = store.client_.Put(store.StateKey(core_->id), {body.data(), body.size()}); !s.ok()) {
+    const std::string body = EncodeUploadState(next);
+    if (auto s = store.client_.Put(store.StateKey(core_->id), {body.data(), body.size()});
+        !s.ok()) {
       return s;
     }
     if (core_->kept.tail > 0) {
@@ -446,14 +318,15 @@ class S3UploadStore::Lease final : public Upload {
   }
 
   Status Complete(const Digest& expected) override {
-    if (finished_) return Status(Errc::kInternal, "upload " + core_->id + ": lease already given back");
+    if (finished_)
+      return Status(Errc::kInternal, "upload " + core_->id + ": lease already given back");
     if (expected.algorithm() != DigestAlgorithm::kSha256) {
       return Status(Errc::kUnsupported, "S3 storage completes sha256 uploads only");
     }
     if (auto s = core_->Flush(); !s.ok()) return s;
     S3UploadStore& store = *core_->store;
     const std::string& id = core_->id;
-    std::vector<Part> parts;
+    std::vector<UploadPart> parts;
     std::string uid;
     uint64_t parts_end;
     {
@@ -462,6 +335,9 @@ class S3UploadStore::Lease final : public Upload {
       uid = core_->upload_id;
       parts_end = core_->parts_end;
     }
+    // Before the hash check: a mismatch deletes the session, which a lapsed
+    // lease may no longer do.
+    if (auto s = core_->Renew(); !s.ok()) return s;
     const Digest actual = hasher_.Peek();
     if (actual != expected) {
       (void)store.DiscardSession(id, uid);
@@ -469,7 +345,6 @@ class S3UploadStore::Lease final : public Upload {
       return {Errc::kDigestInvalid,
               "content digest is " + actual.str() + ", not " + expected.str()};
     }
-    if (auto s = core_->Renew(); !s.ok()) return s;
     const std::string blob_key = store.blobs_.Key(expected);
     auto existing = store.client_.Head(blob_key);
     if (!existing && existing.status().code() != Errc::kBlobUnknown) return existing.status();
@@ -551,7 +426,7 @@ class S3UploadStore::Lease final : public Upload {
 S3UploadStore::S3UploadStore(s3::Client& client, S3BlobStore& blobs, LeaseTable& leases,
                              S3UploadStoreOptions options)
     : client_(client), blobs_(blobs), leases_(leases), options_([&] {
-        options.part_size = std::max(options.part_size, kMinPart);
+        options.part_size = std::max(options.part_size, kS3MinPartSize);
         options.workers = std::max(options.workers, 1);
         options.parts_in_flight = std::max(options.parts_in_flight, 1);
         return std::move(options);
@@ -594,8 +469,12 @@ void S3UploadStore::Work() {
 std::string S3UploadStore::SessionPrefix(const std::string& id) const {
   return options_.prefix + "uploads/" + id + "/";
 }
-std::string S3UploadStore::StateKey(const std::string& id) const { return SessionPrefix(id) + "state"; }
-std::string S3UploadStore::DataKey(const std::string& id) const { return SessionPrefix(id) + "data"; }
+std::string S3UploadStore::StateKey(const std::string& id) const {
+  return SessionPrefix(id) + "state";
+}
+std::string S3UploadStore::DataKey(const std::string& id) const {
+  return SessionPrefix(id) + "data";
+}
 std::string S3UploadStore::TailKey(const std::string& id, uint64_t generation) const {
   return SessionPrefix(id) + "tail-" + std::to_string(generation);
 }
@@ -649,7 +528,7 @@ Result<UploadPtr> S3UploadStore::Open(const std::string& id, const std::string& 
       }
       return fail(text.status());
     }
-    auto state = Decode(*text, id);
+    auto state = DecodeUploadState(*text, id);
     if (!state) return fail(state.status());
     if (state->repository != repository) {
       return fail(Status(Errc::kBlobUploadUnknown, "upload session not found in this repository"));
@@ -663,7 +542,7 @@ Result<UploadPtr> S3UploadStore::Open(const std::string& id, const std::string& 
   auto spool = OpenSpool(options_.spool_dir);
   if (!spool) return fail(spool.status());
   core->spool = std::move(spool).value();
-  const SessionState& kept = core->kept;
+  const UploadState& kept = core->kept;
   core->spool_base = kept.size - kept.tail;
   if (kept.tail > 0) {
     // The tail comes back into the spool: the next part starts with it.
@@ -681,7 +560,8 @@ Result<UploadPtr> S3UploadStore::Open(const std::string& id, const std::string& 
     if (!werr.ok()) return fail(werr);
     if (!s.ok()) return fail(s);
     if (got != kept.tail) {
-      return fail(Status(Errc::kInternal, "upload " + id + ": tail object shorter than its state says"));
+      return fail(
+          Status(Errc::kInternal, "upload " + id + ": tail object shorter than its state says"));
     }
   }
   core->size = kept.size;
@@ -750,13 +630,13 @@ Result<uint64_t> S3UploadStore::ExpireIdle(int64_t max_age_seconds, bool dry_run
   const int64_t cutoff = now - max_age_seconds;
   uint64_t removed = 0;
   for (const auto& [id, keys] : sessions) {
-    std::optional<SessionState> state;
+    std::optional<UploadState> state;
     if (with_state.count(id) && IsUploadId(id)) {
       auto text = client_.GetSmall(StateKey(id), kMaxStateBytes);
       // Gone meanwhile (completed, cancelled), or unreadable now: never take
       // a live session for a leftover.
       if (!text) continue;
-      auto decoded = Decode(*text, id);
+      auto decoded = DecodeUploadState(*text, id);
       if (decoded) state = std::move(decoded).value();
     }
     if (state) {

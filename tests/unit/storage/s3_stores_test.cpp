@@ -70,7 +70,8 @@ class S3StoresTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (Env("S3_ENDPOINT").empty() || Env("S3_BUCKET").empty()) {
-      GTEST_SKIP() << "S3_ENDPOINT / S3_BUCKET not set (tests/integration/s3_store_test.sh sets them)";
+      GTEST_SKIP()
+          << "S3_ENDPOINT / S3_BUCKET not set (tests/integration/s3_store_test.sh sets them)";
     }
     s3::ClientOptions o;
     o.endpoint = Env("S3_ENDPOINT");
@@ -394,7 +395,8 @@ TEST_F(S3StoresTest, WrongDigestIsRefusedAndCleanedUp) {
 // A request that uploaded a part in the background and then failed leaves
 // the session where it was; the next one's parts replace the stray one.
 TEST_F(S3StoresTest, LeaseDroppedWithoutKeepRollsBack) {
-  const std::string first = Data(3 * kMiB, 10), lost = Data(8 * kMiB, 11), rest = Data(4 * kMiB, 12);
+  const std::string first = Data(3 * kMiB, 10), lost = Data(8 * kMiB, 11),
+                    rest = Data(4 * kMiB, 12);
   auto up = uploads_->Create("library/rollback");
   ASSERT_TRUE(up.ok());
   const std::string id = (*up)->id();
@@ -406,7 +408,7 @@ TEST_F(S3StoresTest, LeaseDroppedWithoutKeepRollsBack) {
     ASSERT_TRUE(bad.ok()) << bad.status().message();
     ASSERT_TRUE((*bad)->Append(Bytes(lost)).ok());
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let its part go up
-  }  // dropped: no Keep
+  }                                                               // dropped: no Keep
   auto node = MakeUploads();
   auto next = node->Acquire(id, "library/rollback");
   ASSERT_TRUE(next.ok()) << next.status().message();
@@ -435,6 +437,39 @@ TEST_F(S3StoresTest, BusyWhileLeasedElsewhereAndWrongRepository) {
             Errc::kBlobUploadUnknown);
   EXPECT_EQ(other->Acquire("../../x", "library/busy").status().code(), Errc::kBlobUploadUnknown);
   EXPECT_TRUE(other->Acquire(id, "library/busy").ok());  // free again
+}
+
+// A request that outlived its lease may not write over the one that took
+// the session next.
+TEST_F(S3StoresTest, KeepAfterTheLeaseLapsedIsRefused) {
+  S3UploadStoreOptions o;
+  o.prefix = prefix_;
+  o.spool_dir = spool_;
+  o.part_size = kPart;
+  o.lease_ttl_seconds = 1;
+  S3UploadStore short_lived(*client_, *blobs_, leases_, o);
+  auto up = short_lived.Create("library/lapse");
+  ASSERT_TRUE(up.ok());
+  const std::string id = (*up)->id();
+  ASSERT_TRUE((*up)->Keep().ok());
+  up->reset();
+  auto slow = short_lived.Acquire(id, "library/lapse");
+  ASSERT_TRUE(slow.ok());
+  ASSERT_TRUE((*slow)->Append(Bytes("late")).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto other = uploads_->Acquire(id, "library/lapse");
+  ASSERT_TRUE(other.ok()) << other.status().message();
+  ASSERT_TRUE((*other)->Append(Bytes("first")).ok());
+  EXPECT_EQ((*slow)->Keep().code(), Errc::kBusy);
+  EXPECT_EQ((*slow)->Complete(Sha256("late")).code(), Errc::kBusy);
+  EXPECT_EQ((*slow)->Complete(Sha256("wrong")).code(), Errc::kBusy);  // deletes nothing
+  ASSERT_TRUE((*other)->Keep().ok());
+  other->reset();
+  slow->reset();
+  auto last = uploads_->Acquire(id, "library/lapse");
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ((*last)->size(), 5u);
+  EXPECT_TRUE((*last)->Complete(Sha256("first")).ok());
 }
 
 TEST_F(S3StoresTest, Cancel) {
@@ -556,10 +591,13 @@ TEST_F(S3StoresTest, Throughput) {
   auto t6 = Clock::now();
   EXPECT_EQ(got, total);
   uint64_t got2 = 0;
-  ASSERT_TRUE(client_->Get(prefix_ + "plain", 0, total, [&](std::span<const char> p) {
-    got2 += p.size();
-    return true;
-  }).ok());
+  ASSERT_TRUE(client_
+                  ->Get(prefix_ + "plain", 0, total,
+                        [&](std::span<const char> p) {
+                          got2 += p.size();
+                          return true;
+                        })
+                  .ok());
   auto t7 = Clock::now();
   EXPECT_EQ(got2, total);
   std::printf(
