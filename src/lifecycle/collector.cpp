@@ -269,9 +269,12 @@ Status Collector::Blobs(GcReport& r) {
     // Row, then file, under the digests' locks: a push publishing one of
     // them waits, then finds it gone and writes it anew. Remove is a rename;
     // the unlinks come after the run (Purge), when no lock is held.
-    auto guard = locks_.Lock(digests);
+    // A blob another node is publishing right now is skipped: it is about to
+    // be linked, and if not, the next run collects it.
+    auto guard = locks_.LockAvailable(digests);
     if (!guard.ok()) return guard.status();
-    auto forgotten = store_.ForgetBlobs(digests);
+    if (guard.held().empty()) continue;
+    auto forgotten = store_.ForgetBlobs(guard.held());
     if (!forgotten) return forgotten.status();
     for (const auto& d : *forgotten) {
       auto it = std::find_if(batch->begin(), batch->end(), [&](const auto& b) { return b.digest == d; });
@@ -301,15 +304,18 @@ Status Collector::OrphanFiles(GcReport& r) {
     if (unknown.empty()) return Status::Ok();
     std::vector<Digest> names;
     for (const auto& u : unknown) names.push_back(u.first);
-    auto guard = locks_.Lock(names);
+    auto guard = locks_.LockAvailable(names);
     if (!guard.ok()) return guard.status();
-    auto again = store_.BlobsKnown(names);  // a push may have linked it meanwhile
+    const auto& held = guard.held();
+    if (held.empty()) return Status::Ok();
+    auto again = store_.BlobsKnown(held);  // a push may have linked it meanwhile
     if (!again) return again.status();
-    for (size_t i = 0; i < unknown.size(); ++i) {
+    for (size_t i = 0; i < held.size(); ++i) {
       if ((*again)[i]) continue;
-      if (auto s = blobs_.Remove(unknown[i].first); !s.ok()) return s;
+      if (auto s = blobs_.Remove(held[i]); !s.ok()) return s;
       ++r.orphan_files_deleted;
-      r.bytes_freed += unknown[i].second;
+      auto it = std::find_if(unknown.begin(), unknown.end(), [&](const auto& u) { return u.first == held[i]; });
+      if (it != unknown.end()) r.bytes_freed += it->second;
     }
     return Status::Ok();
   };

@@ -22,14 +22,17 @@ std::string DigestLocks::NewHolder() {
 
 
 void DigestLocks::Guard::TakeLeases(const std::vector<Digest>& digests) {
-  std::vector<std::string> keys;
-  for (const auto& d : digests) keys.push_back("blob:" + d.str());
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::vector<std::pair<std::string, const Digest*>> keys;
+  for (const auto& d : digests) keys.emplace_back("blob:" + d.str(), &d);
+  std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  keys.erase(std::unique(keys.begin(), keys.end(),
+                         [](const auto& a, const auto& b) { return a.first == b.first; }),
+             keys.end());
   holder_ = locks_.NewHolder();
   const auto deadline = std::chrono::steady_clock::now() + locks_.lease_wait_;
-  for (const auto& key : keys) {
+  for (const auto& [key, digest] : keys) {
     auto pause = std::chrono::milliseconds(5);
+    bool skipped = false;
     while (true) {
       auto got = locks_.leases_->TryAcquire(key, holder_, kLeaseTtlSeconds);
       if (!got) {
@@ -37,6 +40,10 @@ void DigestLocks::Guard::TakeLeases(const std::vector<Digest>& digests) {
         break;
       }
       if (*got) break;
+      if (!wait_) {
+        skipped = true;
+        break;
+      }
       if (std::chrono::steady_clock::now() > deadline) {
         status_ = Status(Errc::kBusy, "another registry node holds " + key + "; retry");
         break;
@@ -45,9 +52,12 @@ void DigestLocks::Guard::TakeLeases(const std::vector<Digest>& digests) {
       pause = std::min(pause * 2, std::chrono::milliseconds(200));
     }
     if (!status_.ok()) break;
+    if (skipped) continue;
     leased_.push_back(key);
+    held_.push_back(*digest);
   }
   if (status_.ok()) return;
+  held_.clear();
   // A guard that failed holds no lease: other nodes need not wait for it.
   for (const auto& k : leased_) (void)locks_.leases_->Release(k, holder_);
   leased_.clear();

@@ -47,12 +47,19 @@ class DigestLocks {
   // Holds the stripes of some digests until destroyed.
   class Guard {
    public:
-    Guard(DigestLocks& locks, const std::vector<Digest>& digests) : locks_(locks) {
+    // `wait` false: a digest whose lease another node holds is left out
+    // (see held()) instead of waited for.
+    Guard(DigestLocks& locks, const std::vector<Digest>& digests, bool wait = true)
+        : locks_(locks), wait_(wait) {
       for (const auto& d : digests) stripes_.push_back(locks.StripeOf(d));
       std::sort(stripes_.begin(), stripes_.end());
       stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
       for (size_t s : stripes_) locks_.mu_[s].lock();
-      if (locks_.leases_) TakeLeases(digests);
+      if (locks_.leases_) {
+        TakeLeases(digests);
+      } else {
+        held_ = digests;
+      }
     }
     ~Guard() {
       for (auto it = leased_.rbegin(); it != leased_.rend(); ++it) {
@@ -64,6 +71,9 @@ class DigestLocks {
     // lease table failed: the caller must not act on the digests.
     bool ok() const { return status_.ok(); }
     const Status& status() const { return status_; }
+    // The digests this guard holds: all of them, except those a guard made
+    // with `wait` false left to another node.
+    const std::vector<Digest>& held() const { return held_; }
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
 
@@ -72,13 +82,18 @@ class DigestLocks {
 
     DigestLocks& locks_;
     std::vector<size_t> stripes_;
+    const bool wait_ = true;
     std::vector<std::string> leased_;
+    std::vector<Digest> held_;
     std::string holder_;
     Status status_;
   };
 
   Guard Lock(const Digest& digest) { return Guard(*this, {digest}); }
   Guard Lock(const std::vector<Digest>& digests) { return Guard(*this, digests); }
+  // For GC: what another node is publishing right now is not garbage; the
+  // guard holds the rest (Guard::held) and waits for no lease.
+  Guard LockAvailable(const std::vector<Digest>& digests) { return Guard(*this, digests, false); }
 
  private:
   size_t StripeOf(const Digest& d) const { return std::hash<std::string_view>()(d.hex()) % kStripes; }

@@ -69,7 +69,7 @@ class DispatcherTest : public ::testing::Test {
   // Waits up to 5 s for `pred`.
   template <typename Pred>
   static bool Eventually(Pred pred) {
-    for (int i = 0; i < 500; ++i) {
+    for (int i = 0; i < 1500; ++i) {
       if (pred()) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

@@ -82,6 +82,21 @@ TEST(DigestLocksTest, GivesUpAfterTheWait) {
   EXPECT_EQ(leases.Held(), 1u) << "a failed guard keeps no lease";
 }
 
+TEST(DigestLocksTest, LockAvailableSkipsWhatAnotherNodeHolds) {
+  FakeLeases leases;
+  DigestLocks node_a(&leases), node_b(&leases);
+  auto g = node_a.Lock(D('b'));
+  const auto start = std::chrono::steady_clock::now();
+  auto gb = node_b.LockAvailable(std::vector<Digest>{D('a'), D('b'), D('c')});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1)) << "it must not wait";
+  ASSERT_TRUE(gb.ok());
+  ASSERT_EQ(gb.held().size(), 2u);
+  EXPECT_EQ(gb.held()[0], D('a'));
+  EXPECT_EQ(gb.held()[1], D('c'));
+  DigestLocks alone;
+  EXPECT_EQ(alone.LockAvailable(std::vector<Digest>{D('a'), D('b')}).held().size(), 2u);
+}
+
 TEST(DigestLocksTest, FailingLeaseTableFailsTheGuard) {
   FakeLeases leases;
   leases.broken = true;
