@@ -72,7 +72,7 @@ done
 expect_eq "/etc/berth/berth.yaml is a conffile" "/etc/berth/berth.yaml" \
   "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)"
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libc6 libssl3 libsqlite3-0 libyaml-cpp0.7 libspdlog1.10 'systemd | systemd-standalone-sysusers'; do
+for lib in libc6 libssl3 libsqlite3-0 libyaml-cpp0.7 libspdlog1.10 libpq5 libcurl4 libexpat1 'systemd | systemd-standalone-sysusers'; do
   expect_contains "Depends names $lib" "$lib" "$depends"
 done
 mkdir -p "$WORK/x"
