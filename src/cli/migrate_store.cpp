@@ -3,6 +3,9 @@
 // rules). Progress and problems on stderr, one JSON summary line on stdout.
 #include <boost/json.hpp>
 #include <chrono>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -41,6 +44,8 @@ int MigrateStore(const std::string& config_path, const std::string& from, bool v
   auto loaded = LoadConfigOrReport(config_path);
   if (!loaded) return 2;
   config::Config c = std::move(*loaded);
+  // Stdout carries only the JSON summary: logs of the stores go to stderr.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("migrate-store"));
   const bool local_target = c.storage.driver == "filesystem" || c.metadata.driver == "sqlite";
   if (local_target && SameDirectory(c.storage.root, from)) {
     std::fprintf(stderr, "berth migrate-store: the target's storage.root is the source (%s)\n",

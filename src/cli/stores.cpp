@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <stdexcept>
 
 #include "cli/setup.hpp"
@@ -123,9 +124,9 @@ RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock) {
     uo.part_size = c.s3.part_size;
     // Spool files are unlinked at once; the directory only has to exist.
     uo.spool_dir = c.storage.root + "/spool";
-    if (::mkdir(uo.spool_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      throw std::runtime_error("cannot make " + uo.spool_dir);
-    }
+    std::error_code ec;
+    std::filesystem::create_directories(uo.spool_dir, ec);
+    if (ec) throw std::runtime_error("cannot make " + uo.spool_dir + ": " + ec.message());
     auto uploads = std::make_shared<storage::S3UploadStore>(*client, *blobs, *s.leases_, uo);
     s.owners_.push_back(uploads);
     s.blobs_ = blobs.get();

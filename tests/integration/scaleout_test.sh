@@ -11,6 +11,8 @@
 #   6. kill -9 of nodes in a loop under pushing clients: nothing acknowledged is lost
 #   7. GC runs on one node at a time (the cluster lock) and, run in a loop on
 #      one node while the other takes pushes, loses nothing acknowledged
+#   8. migrate-store copies a filesystem + SQLite store, while it serves,
+#      into the cluster's stores, where the nodes serve it
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/oci.sh"
 source "$(dirname "$0")/cluster.sh"
@@ -301,5 +303,42 @@ wait $p3
 acked3=$(grep -c '^alice/loop3 ' "$ACKED")
 check "$gcs collections on node 2 while node 1 took $acked3 pushes" test "$gcs" -gt 0 -a "$acked3" -gt 0
 expect_eq "every acknowledged push is still whole after them" 0 "$(verify_acked)"
+
+# ------------------------------------------------------------ 8. migrate-store
+echo "# 8. migrate-store into the cluster's stores"
+SRC=$WORK/src-root
+mkdir -p "$SRC"
+# start_berth sets BASE, CACERT and CERTDIR for the berth it starts.
+CL_BASE=$BASE CL_CACERT=$CACERT CL_CERTDIR=$CERTDIR
+if start_berth "$SRC" "$(free_port)" BERTH_TLS_ENABLED=false; then
+  DM=$(make_oci "$WORK/mig" v1 "migrated from a filesystem store")
+  run mig_push skopeo copy --dest-tls-verify=false "oci:$WORK/mig:v1" \
+    "docker://${BASE#http://}/alice/migrated:v1"
+  check "an image is pushed to the filesystem berth" test $? = 0
+  mig() { # LABEL: migrate-store from the serving filesystem berth into the cluster's stores
+    env "${CLUSTER_ENV[@]}" BERTH_STORAGE_ROOT="$WORK/migrate-root" BERTH_METRICS_PORT=0 \
+      "$BERTH_BIN" migrate-store --from "$SRC" >"$LOGS/$1.out" 2>"$LOGS/$1.err"
+  }
+  mkdir -p "$WORK/migrate-root"
+  mig mig1
+  rc=$?
+  expect_eq "migrate-store exits 0 while the source serves ($(tail -1 "$LOGS/mig1.err"))" 0 "$rc"
+  expect_eq "it copied the image's 2 blobs" 2 "$(jq -r .blobs_copied "$LOGS/mig1.out")"
+  mig mig2
+  expect_eq "a second run copies nothing" "0 0" \
+    "$(jq -r '"\(.blobs_copied) \(.manifests_new)"' "$LOGS/mig2.out")"
+  stop_berth
+  BASE=$CL_BASE CACERT=$CL_CACERT CERTDIR=$CL_CERTDIR
+  if run mig_pull skopeo copy --src-cert-dir "$CERTDIR" --src-creds alice:alicepass \
+    "docker://$REG/alice/migrated:v1" "oci:$WORK/mig-back:v1"; then
+    expect_eq "the cluster serves the migrated image with its digest" "$DM" \
+      "$(jq -r '.manifests[0].digest' "$WORK/mig-back/index.json")"
+  else
+    fail "pull of the migrated image through HAProxy: $(tail -2 "$LOGS/mig_pull.err")"
+  fi
+else
+  fail "a filesystem berth starts as the migration source"
+  BASE=$CL_BASE CACERT=$CL_CACERT CERTDIR=$CL_CERTDIR
+fi
 
 summary

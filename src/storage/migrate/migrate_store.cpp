@@ -167,11 +167,17 @@ Run::BlobOutcome Run::CopyBlob(FsBlobStore& source, const SnapshotBlob& b, std::
     *bytes += *n;
     since_keep += *n;
     if (since_keep >= options_.keep_bytes) {
+      // A Keep ends a lease, as it ends a PATCH (the S3 store gives the
+      // lease back in it): the next bytes go through a new one.
       if (auto s = upload->Keep(); !s.ok()) return abandon("copy_failed", "target keep: " + s.message());
+      upload.reset();
+      auto again = target_.uploads.Acquire(id, b.repository);
+      if (!again) return abandon("copy_failed", "target upload: " + again.status().message());
+      upload = std::move(again).value();
       since_keep = 0;
     }
   }
-  if (auto s = upload->Keep(); !s.ok()) return abandon("copy_failed", "target keep: " + s.message());
+  // Like a PUT with the last bytes: Complete makes them durable itself.
   if (auto s = upload->Complete(b.digest); !s.ok()) {
     // Complete hashed exactly the source's bytes: a mismatch is the source's.
     const bool corrupt = s.code() == Errc::kDigestInvalid;
