@@ -27,7 +27,8 @@
 # Knobs: BENCH_BERTH_BIN (else a Release build in build-bench/),
 # BENCH_SCALEOUT_WRK_SECONDS (5), BENCH_SCALEOUT_PART_SIZE2 (33554432),
 # BENCH_SCALEOUT_REF (1: the reference rows), BENCH_RESULTS
-# (bench/results/scaleout.md). Needs root (PostgreSQL runs as `postgres`).
+# (bench/results/scaleout.md), BENCH_KEEP_WORK=1 (keep the temp directory
+# with the server logs). Needs root (PostgreSQL runs as `postgres`).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
@@ -56,7 +57,12 @@ cleanup() {
   wait 2>/dev/null
   bash "$SUPPORT/ceph.sh" stop "$WORK/ceph" >/dev/null 2>&1
   bash "$SUPPORT/postgres.sh" stop "$WORK/pg" >/dev/null 2>&1
-  rm -rf "$WORK"
+  if [[ ${BENCH_KEEP_WORK:-0} == 1 ]]; then
+    rm -rf "$WORK/ceph/osd" "$WORK/blob"
+    log "kept $WORK (server logs)"
+  else
+    rm -rf "$WORK"
+  fi
 }
 trap cleanup EXIT
 
@@ -109,8 +115,8 @@ start_berth() { # NAME [ENV=VALUE...]
   wait_ready "${BASE[$name]}/readyz" "${PID[$name]}"
 }
 s3_env() { # ARRAY BUCKET DSN: the environment of a berth on S3 + PostgreSQL
-  # shellcheck disable=SC2034  # a nameref: it sets the caller's array
   local -n env_=$1
+  # shellcheck disable=SC2034  # a nameref: it sets the caller's array
   env_=(BERTH_STORAGE_DRIVER=s3 "BERTH_S3_ENDPOINT=$S3_ENDPOINT" "BERTH_S3_REGION=$S3_REGION"
     "BERTH_S3_BUCKET=$2" BERTH_S3_CREATE_BUCKET=true "BERTH_S3_ACCESS_KEY=$S3_ACCESS_KEY"
     "BERTH_S3_SECRET_KEY=$S3_SECRET_KEY" BERTH_METADATA_DRIVER=postgres "BERTH_POSTGRES_DSN=$3")
@@ -281,7 +287,7 @@ run_load() {
     read -r n r p <"$WORK/o1"
   fi
   W[$kind.$who.rps]+=" $r" W[$kind.$who.p99]+=" $p" W[$kind.$who.us]+=" $(calc %.1f "($c1 - $c0) * 1e6 / $n")"
-  log "$kind $who: $r req/s, p99 $p ms, $(calc %.1f "($c1 - $c0) * 1e6 / $n") µs berth CPU per request" \
+  log "$kind $who: $r req/s, p99 $p ms, $(calc %.1f "($c1 - $c0) * 1e6 / $n") µs server CPU per request" \
     "$([[ $who == pg ]] && echo ", $(calc %.1f "($q1 - $q0) * 1e6 / $n") µs PostgreSQL CPU")"
 }
 LOAD=(pg sqlite)
