@@ -220,7 +220,8 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
                                                        st.uploads(), *p.locks, p.pulls.get(), co);
   p.events = MakeEvents(c, st.events());
   p.registry = std::make_unique<registry::Registry>(
-      st.blobs(), st.uploads(), st.meta(), registry::Options{c.registry.max_manifest_bytes, 0, st.blobs_on_network()},
+      st.blobs(), st.uploads(), st.meta(), registry::Options{c.registry.max_manifest_bytes, 0, st.blobs_on_network(),
+                        st.metadata_on_network()},
       p.gate.get(), p.locks.get(),
       registry::LifecycleParts{&st.lifecycle(), p.quotas.get(), p.pulls.get(), p.collector.get()},
       p.events.get());

@@ -89,6 +89,7 @@ RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock) {
     s.events_ = stores->metadata.get();
     s.leases_ = stores->leases.get();
     s.cluster_locks_ = stores->cluster_locks.get();
+    s.metadata_on_network_ = true;
     spdlog::info("metadata in PostgreSQL ({}), pool of {}", Redacted(c.postgres.dsn), c.postgres.pool_size);
   } else {
     std::shared_ptr<storage::SqliteMetadataStore> meta = Must(

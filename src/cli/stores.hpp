@@ -48,6 +48,8 @@ class RegistryStores {
   // Whether reading a blob waits on the network (S3): blob GETs then run on
   // the blocking pool (registry::Options::blobs_on_network).
   bool blobs_on_network() const { return blobs_on_network_; }
+  // Likewise for metadata reads (PostgreSQL): registry::Options::metadata_on_network.
+  bool metadata_on_network() const { return metadata_on_network_; }
 
  private:
   friend RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock);
@@ -64,6 +66,7 @@ class RegistryStores {
   std::vector<ops::ReadinessCheck> readiness_;
   bool shared_ = false;
   bool blobs_on_network_ = false;
+  bool metadata_on_network_ = false;
 };
 
 // Opens (and prepares) the registry's stores. In single-node mode the root's

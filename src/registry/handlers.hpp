@@ -33,6 +33,11 @@ struct Options {
   // OpenRange) then run on the blocking pool instead of the I/O thread
   // (Handler::Quick). Default false: files, answered from the page cache.
   bool blobs_on_network = false;
+  // The metadata store waits on the network (PostgreSQL): every request but
+  // GET /v2/ runs on the blocking pool, so a slow query never stalls the
+  // connections of an I/O thread. Default false: SQLite, answered from the
+  // page cache.
+  bool metadata_on_network = false;
 };
 
 // The storage lifecycle parts the registry uses (docs/lifecycle.md). Each

@@ -155,6 +155,7 @@ bool Registry::Quick(const http::Request& request) const {
   auto route = ParseRoute(request.path);
   // Uploads take the upload store's lock; usage sums a namespace's blobs.
   if (!route || route->endpoint == Endpoint::kUpload || route->endpoint == Endpoint::kAdminUsage) return false;
+  if (deps_.options.metadata_on_network) return route->endpoint == Endpoint::kBase;
   return route->endpoint != Endpoint::kBlob || !deps_.options.blobs_on_network;
 }
 

@@ -236,6 +236,11 @@ TEST_F(StreamingBlobsTest, BlobReadsLeaveTheIoThreadWhenTheStoreIsOnTheNetwork) 
     EXPECT_FALSE(remote.Quick(Req(method, "/v2/a/b/blobs/" + digest)));
     EXPECT_TRUE(remote.Quick(Req(method, "/v2/a/b/manifests/latest")));
   }
+  options.metadata_on_network = true;
+  Registry shared(*memory_blobs_, *memory_uploads_, *meta_, options, nullptr);
+  EXPECT_FALSE(shared.Quick(Req("GET", "/v2/a/b/manifests/latest")));
+  EXPECT_FALSE(shared.Quick(Req("GET", "/v2/a/b/tags/list")));
+  EXPECT_TRUE(shared.Quick(Req("GET", "/v2/")));
 }
 
 }  // namespace
