@@ -69,12 +69,6 @@ http::ListenerOptions ListenerOf(const config::Config& c, const char* name, cons
   return lo;
 }
 
-template <typename T>
-T Must(Result<T> r, const std::string& what) {
-  if (!r) throw std::runtime_error(what + ": " + r.status().message());
-  return std::move(r).value();
-}
-
 // `metrics` is null when metrics are off.
 auth::AuthenticatorPtr MakeAuthenticator(const config::Config& c, ops::AuthenticatorMetrics* metrics) {
   if (c.token.backend == "keystone") {

@@ -5,11 +5,20 @@
 
 #include <chrono>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
+#include "common/result.hpp"
 #include "config/config.hpp"
 
 namespace berth::cli {
+
+// The value of `r`, or a std::runtime_error "<what>: <why>" (start-up only).
+template <typename T>
+T Must(Result<T> r, const std::string& what) {
+  if (!r) throw std::runtime_error(what + ": " + r.status().message());
+  return std::move(r).value();
+}
 
 // Loads the config from `path` and the environment. Throws ConfigError.
 config::Config LoadConfig(const std::string& path);

@@ -22,12 +22,6 @@
 namespace berth::cli {
 namespace {
 
-template <typename T>
-T Must(Result<T> r, const std::string& what) {
-  if (!r) throw std::runtime_error(what + ": " + r.status().message());
-  return std::move(r).value();
-}
-
 storage::PgOptions PgOptionsOf(const config::Config& c, bool migrate) {
   storage::PgOptions o;
   o.dsn = c.postgres.dsn;
@@ -52,13 +46,23 @@ s3::ClientOptions S3OptionsOf(const config::Config& c) {
   return o;
 }
 
-// The database named in the log without its password.
-std::string Redacted(const std::string& dsn) {
-  auto at = dsn.find("password=");
-  if (at == std::string::npos) return dsn;
-  auto end = dsn.find(' ', at);
-  return dsn.substr(0, at) + "password=" + Secret::kPrintable +
-         (end == std::string::npos ? "" : dsn.substr(end));
+// The database named in the log without its password, in either form
+// libpq takes: "key=value ..." and "postgresql://user:password@host/db?password=...".
+std::string Redacted(std::string dsn) {
+  if (auto scheme = dsn.find("://"); scheme != std::string::npos) {
+    auto at = dsn.find('@', scheme);
+    auto colon = dsn.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) {
+      dsn.replace(colon + 1, at - colon - 1, Secret::kPrintable);
+    }
+  }
+  for (size_t at = dsn.find("password="); at != std::string::npos;
+       at = dsn.find("password=", at + 1)) {
+    const size_t value = at + 9;
+    const size_t end = dsn.find_first_of(" &", value);
+    dsn.replace(value, (end == std::string::npos ? dsn.size() : end) - value, Secret::kPrintable);
+  }
+  return dsn;
 }
 
 }  // namespace

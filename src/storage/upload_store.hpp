@@ -15,11 +15,23 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "common/digest.hpp"
 #include "common/result.hpp"
 
 namespace berth::storage {
+
+// Whether `id` has the form every UploadStore gives its sessions: 32
+// lower-case hex digits. Ids come from clients (the upload URL); a store
+// checks this before it builds a file name or an object key from one.
+inline bool IsUploadId(std::string_view id) {
+  if (id.size() != 32) return false;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
 
 class Upload {
  public:

@@ -27,14 +27,6 @@ struct FsUploadStore::Session {
 
 namespace {
 
-bool IsUploadId(const std::string& id) {
-  if (id.size() != 32) return false;
-  for (char c : id) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 // The session file of upload `id` in `repository`. The name carries a key of
 // the repository (a name may hold '/' and be long, so not the name itself):
 // after a restart a session is found only under the repository it was

@@ -22,13 +22,6 @@ namespace {
 
 constexpr size_t kMaxStateBytes = size_t{2} << 20;  // 10,000 parts fit with room
 
-bool IsUploadId(std::string_view id) {
-  if (id.size() != 32) return false;
-  for (char c : id) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
