@@ -24,7 +24,7 @@
 
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/oci.sh"
-export -n BERTH_BIN BERTH_ROLE BERTH_TEST_LOG_LEVEL 2>/dev/null
+export -n BERTH_BIN BERTH_ROLE BERTH_TEST_LOG_LEVEL BERTH_TARGET 2>/dev/null
 
 LOGS=$WORK/logs
 mkdir -p "$LOGS" "$WORK/tmp"

@@ -606,8 +606,11 @@ test_manifest_budget() {
   # and stalling after 1 KiB take all of it; the 17th is answered 429
   # TOOMANYREQUESTS with Retry-After before it sends its body. When the
   # stalled clients vanish the budget comes back and a 4 MiB PUT succeeds.
-  local out
-  out=$(timeout 60 python3 - "$PORT" "$CACERT" 4194304 16 <<'EOF'
+  # Behind HAProxy (BERTH_TARGET=cluster) the budget is per node and the
+  # stalled PUTs alternate nodes: it takes 16 per node.
+  local out stalled=$((16 * ${CLUSTER_N:-1}))
+  ((stalled > 0)) || stalled=16
+  out=$(timeout 60 python3 - "$PORT" "$CACERT" 4194304 "$stalled" <<'EOF'
 import json, socket, ssl, sys, time
 port, cafile, size, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 ctx = ssl.create_default_context(cafile=cafile)
@@ -639,7 +642,7 @@ for t in stalled:
     t.close()
 EOF
 )
-  expect_eq "17th stalled 4 MiB manifest PUT: 429 TOOMANYREQUESTS, Retry-After" "429 TOOMANYREQUESTS 1" "$out"
+  expect_eq "stalled 4 MiB manifest PUT $((stalled + 1)): 429 TOOMANYREQUESTS, Retry-After" "429 TOOMANYREQUESTS 1" "$out"
   # The vanished clients' share comes back (the server sees the connections
   # close while it waits for their bodies).
   local i got=""
@@ -1019,6 +1022,14 @@ test_routing() {
 
 test_large_header() {
   local big i got=""
+  if [[ ${BERTH_TARGET:-one} == cluster ]]; then
+    # HAProxy in front answers an oversized head itself (400, its 16 KiB
+    # buffer), so berth's own limit is checked against one berth only.
+    echo "skip - header size limits (BERTH_TARGET=cluster: HAProxy answers them)"
+    req GET /v2/ -H "X-Medium: $(head -c 8000 /dev/zero | tr '\0' a)"
+    expect_status "an 8 KB header is fine" 200
+    return
+  fi
   big=$(head -c 100000 /dev/zero | tr '\0' a)
   for i in 1 2 3 4 5; do
     req GET /v2/ -H "X-Big: $big"
@@ -1110,7 +1121,7 @@ EOF
   expect_status "half-sent single POST is not stored" 404
   req GET /v2/
   expect_status "server alive at the end" 200
-  check "berth process still running" kill -0 "$BERTH_PID"
+  check "berth process still running" berth_alive
 }
 
 test_base

@@ -65,7 +65,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/oci.sh"
 # lib.sh's knobs must not reach berth's environment (unknown BERTH_* = error)
-export -n BERTH_BIN BERTH_ROLE BERTH_TEST_LOG_LEVEL 2>/dev/null
+export -n BERTH_BIN BERTH_ROLE BERTH_TEST_LOG_LEVEL BERTH_TARGET 2>/dev/null
 
 KNOWN=0
 STRICT=${STRICT:-1}

@@ -5,7 +5,12 @@
 #   start_services            PostgreSQL + RGW under $WORK; exports S3_* and BERTH_PG_DSN
 #   start_cluster N [ENV=V..] N nodes + HAProxy on a fresh bucket and database;
 #                             sets BASE, TOKEN_URL, CACERT, CERTDIR, NODE_REG[i],
-#                             NODE_TOK[i], NODE_METRICS[i] (i = 1..N)
+#                             NODE_TOK[i], NODE_METRICS[i] (i = 1..N) and
+#                             CLUSTER_ID; optional inputs: CLUSTER_ID (reuse the
+#                             stores of an earlier cluster), CLUSTER_REG_PORT and
+#                             CLUSTER_TOKEN_PORT (HAProxy's front ports),
+#                             CLUSTER_LOG (one log for every node), CLUSTER_SHARED
+#                             (the folder of the shared keys and user file)
 #   kill_node I [SIGNAL]      stops node I (default KILL) and waits for it
 #   start_node I              starts node I again (same ports, same stores)
 #   stop_cluster              nodes, then HAProxy (the services stay up)
@@ -54,7 +59,7 @@ node_env() { # I
 start_node() { # I
   local i=$1 k
   env $(node_env "$i") "${CLUSTER_ENV[@]}" BERTH_LOG_LEVEL="${BERTH_TEST_LOG_LEVEL:-info}" \
-    "$BERTH_BIN" serve >>"$WORK/node$i.log" 2>&1 &
+    "$BERTH_BIN" serve >>"${CLUSTER_LOG:-$WORK/node$i.log}" 2>&1 &
   NODE_PID[$i]=$!
   for k in $(seq 1 150); do
     if [[ $(curl -s -o /dev/null -w '%{http_code}' --cacert "$CACERT" \
@@ -62,11 +67,11 @@ start_node() { # I
       return 0
     fi
     if ! kill -0 "${NODE_PID[$i]}" 2>/dev/null; then
-      echo "node $i exited during start-up:"; tail -20 "$WORK/node$i.log"; return 1
+      echo "node $i exited during start-up:"; tail -20 "${CLUSTER_LOG:-$WORK/node$i.log}"; return 1
     fi
     sleep 0.1
   done
-  echo "node $i did not become ready"; tail -20 "$WORK/node$i.log"; return 1
+  echo "node $i did not become ready"; tail -20 "${CLUSTER_LOG:-$WORK/node$i.log}"; return 1
 }
 
 kill_node() { # I [SIGNAL]
@@ -83,15 +88,25 @@ start_cluster() { # N [ENV=VALUE...]
   local n=$1 i
   shift
   CLUSTER_N=$n
-  local id=c$RANDOM$RANDOM
-  local dsn
-  dsn=$(new_database "berth_$id") || { echo "cannot create database berth_$id"; return 1; }
-  local shared=$WORK/shared-$id
-  mkdir -p "$shared"
-  for u in admin alice bob; do
-    echo "${u}pass" | timeout 30 "$BERTH_BIN" user add "$u" --password-stdin -f "$shared/htpasswd" >/dev/null 2>&1
-  done
-  HR=$(free_port); HT=$(free_port)
+  # CLUSTER_ID names the cluster's database and bucket: set it to start a
+  # cluster again on the stores of an earlier one.
+  local id=${CLUSTER_ID:-c$RANDOM$RANDOM}
+  local dsn shared=${CLUSTER_SHARED:-$WORK/shared-$id}
+  if [[ -f $shared/cluster.dsn ]]; then
+    dsn=$(cat "$shared/cluster.dsn")
+  else
+    dsn=$(new_database "berth_$id") || { echo "cannot create database berth_$id"; return 1; }
+    mkdir -p "$shared"
+    echo "$dsn" >"$shared/cluster.dsn"
+    if [[ -z ${CLUSTER_SHARED:-} ]]; then
+      for u in admin alice bob; do
+        echo "${u}pass" | timeout 30 "$BERTH_BIN" user add "$u" --password-stdin -f "$shared/htpasswd" >/dev/null 2>&1
+      done
+    fi
+  fi
+  CLUSTER_ID=$id
+  # CLUSTER_REG_PORT and CLUSTER_TOKEN_PORT choose HAProxy's front ports.
+  HR=${CLUSTER_REG_PORT:-$(free_port)}; HT=${CLUSTER_TOKEN_PORT:-$(free_port)}
   TOKEN_URL=https://127.0.0.1:$HT/token
   BASE=https://127.0.0.1:$HR
   CLUSTER_ENV=(BERTH_AUTH_ENABLED=true BERTH_AUTH_REALM="$TOKEN_URL"
@@ -103,8 +118,10 @@ start_cluster() { # N [ENV=VALUE...]
     BERTH_S3_SECRET_KEY="$S3_SECRET_KEY"
     BERTH_METADATA_DRIVER=postgres BERTH_POSTGRES_DSN="$dsn" "$@")
   # The keys every node shares: made once, as `berth init` would on the first.
-  env BERTH_STORAGE_ROOT="$shared" BERTH_TOKEN_HTPASSWD="$shared/htpasswd" \
-    "$BERTH_BIN" init -c "$shared/berth.yaml" >"$WORK/init.out" 2>&1 || { cat "$WORK/init.out"; return 1; }
+  if [[ ! -f $shared/keys/tls.crt ]]; then
+    env BERTH_STORAGE_ROOT="$shared" BERTH_TOKEN_HTPASSWD="$shared/htpasswd" \
+      "$BERTH_BIN" init -c "$shared/berth.yaml" >"$WORK/init.out" 2>&1 || { cat "$WORK/init.out"; return 1; }
+  fi
   CACERT=$shared/keys/tls.crt
   CERTDIR=$shared/certs.d
   mkdir -p "$CERTDIR" && cp "$CACERT" "$CERTDIR/ca.crt"

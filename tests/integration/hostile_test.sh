@@ -7,7 +7,7 @@
 # under a bound (RSS_BOUND_KIB). Everything is on loopback and bounded in
 # bytes and seconds (hostile.py).
 . "$(dirname "$0")/lib.sh"
-export -n BERTH_BIN BERTH_ROLE BERTH_TEST_LOG_LEVEL 2>/dev/null
+export -n BERTH_BIN BERTH_ROLE BERTH_TEST_LOG_LEVEL BERTH_TARGET 2>/dev/null
 
 HOSTILE="python3 $HERE/hostile.py"
 # Baseline RSS plus this much: every attack below would have cost hundreds of

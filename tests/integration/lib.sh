@@ -8,7 +8,7 @@ TOP=$(cd "$HERE/../.." && pwd)
 BERTH_BIN=${BERTH_BIN:-$TOP/build/src/berth}
 # These knobs are the tests', not berth's, and berth refuses unknown BERTH_*
 # variables at start-up: keep them out of its environment.
-export -n BERTH_BIN BERTH_ROLE BERTH_TEST_LOG_LEVEL 2>/dev/null
+export -n BERTH_BIN BERTH_ROLE BERTH_TEST_LOG_LEVEL BERTH_TARGET 2>/dev/null
 # Every berth a suite starts (often several at once) serves metrics on a
 # port of its own choosing, unless the suite names one: the default
 # 127.0.0.1:9003 would let only one start.
@@ -82,6 +82,9 @@ stop_berth() {
   fi
 }
 
+# berth_alive: the berth started last still runs.
+berth_alive() { [[ -n $BERTH_PID ]] && kill -0 "$BERTH_PID" 2>/dev/null; }
+
 pass() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
 
@@ -122,3 +125,9 @@ summary() {
   echo "$PASSED passed, $FAILED failed"
   [[ $FAILED -eq 0 ]]
 }
+
+# BERTH_TARGET=cluster runs the suite against two nodes on S3 and PostgreSQL
+# behind HAProxy instead of one berth (cluster_target.sh).
+if [[ ${BERTH_TARGET:-one} == cluster ]]; then
+  source "$HERE/cluster_target.sh"
+fi

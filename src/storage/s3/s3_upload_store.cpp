@@ -313,9 +313,6 @@ class S3UploadStore::Lease final : public Upload {
   Status Complete(const Digest& expected) override {
     if (finished_)
       return Status(Errc::kInternal, "upload " + core_->id + ": lease already given back");
-    if (expected.algorithm() != DigestAlgorithm::kSha256) {
-      return Status(Errc::kUnsupported, "S3 storage completes sha256 uploads only");
-    }
     if (auto s = core_->Flush(); !s.ok()) return s;
     S3UploadStore& store = *core_->store;
     const std::string& id = core_->id;
@@ -331,46 +328,41 @@ class S3UploadStore::Lease final : public Upload {
     // Before the hash check: a mismatch deletes the session, which a lapsed
     // lease may no longer do.
     if (auto s = core_->Renew(); !s.ok()) return s;
-    const Digest actual = hasher_.Peek();
-    if (actual != expected) {
-      (void)store.DiscardSession(id, uid);
-      Closed();
-      return {Errc::kDigestInvalid,
-              "content digest is " + actual.str() + ", not " + expected.str()};
-    }
     const std::string blob_key = store.blobs_.Key(expected);
-    auto existing = store.client_.Head(blob_key);
-    if (!existing && existing.status().code() != Errc::kBlobUnknown) return existing.status();
-    if (!existing) {
-      const uint64_t tail = size_ - parts_end;
+    if (expected.algorithm() == DigestAlgorithm::kSha256) {
+      if (auto s = CheckDigest(expected, hasher_.Peek(), uid); !s.ok()) return s;
+      auto existing = store.client_.Head(blob_key);
+      if (!existing && existing.status().code() != Errc::kBlobUnknown) return existing.status();
+      if (!existing) {
+        if (parts.empty()) {
+          // Small enough to have no full part: one PUT from the spool.
+          if (auto s = PutSpool(blob_key, parts_end); !s.ok()) return s;
+        } else {
+          if (auto s = Assemble(parts, uid, parts_end); !s.ok()) return s;
+          if (auto s = store.client_.Copy(store.DataKey(id), blob_key); !s.ok()) return s;
+        }
+      }
+    } else {
+      // The running hash is SHA-256 (the one persisted between requests), so
+      // another algorithm is checked on the assembled bytes, read back once.
       if (parts.empty()) {
-        // Small enough to have no full part: one PUT from the spool.
-        if (auto s = store.client_.PutFile(blob_key, core_->spool.get(),
-                                           parts_end - core_->spool_base, tail);
-            !s.ok()) {
-          return s;
-        }
-      } else {
-        if (tail > 0) {
-          const int number = static_cast<int>(parts.size()) + 1;
-          auto etag = store.client_.UploadPart(store.DataKey(id), uid, number, core_->spool.get(),
-                                               parts_end - core_->spool_base, tail);
-          if (!etag) return etag.status();
-          parts.push_back({number, std::move(etag).value(), tail});
-        }
-        std::vector<s3::CompletedPart> done;
-        done.reserve(parts.size());
-        for (const auto& p : parts) done.push_back({p.number, p.etag});
-        if (auto s = store.client_.CompleteMultipart(store.DataKey(id), uid, done); !s.ok()) {
-          return s;
-        }
-        // The upload id is spent: nothing to abort from here on.
-        uid.clear();
-        {
-          std::lock_guard lock(core_->mu);
-          core_->upload_id.clear();
-        }
-        core_->kept.upload_id.clear();
+        if (auto s = PutSpool(store.DataKey(id), parts_end); !s.ok()) return s;
+      } else if (auto s = Assemble(parts, uid, parts_end); !s.ok()) {
+        return s;
+      }
+      crypto::Hasher other(expected.algorithm());
+      if (auto s = store.client_.Get(store.DataKey(id), 0, UINT64_MAX,
+                                     [&](std::span<const char> bytes) {
+                                       other.Update(bytes);
+                                       return true;
+                                     });
+          !s.ok()) {
+        return s;
+      }
+      if (auto s = CheckDigest(expected, other.Peek(), uid); !s.ok()) return s;
+      auto existing = store.client_.Head(blob_key);
+      if (!existing && existing.status().code() != Errc::kBlobUnknown) return existing.status();
+      if (!existing) {
         if (auto s = store.client_.Copy(store.DataKey(id), blob_key); !s.ok()) return s;
       }
     }
@@ -393,6 +385,47 @@ class S3UploadStore::Lease final : public Upload {
   }
 
  private:
+  // A mismatch ends the session (the bytes can never complete).
+  Status CheckDigest(const Digest& expected, const Digest& actual, const std::string& uid) {
+    if (actual == expected) return Status::Ok();
+    (void)core_->store->DiscardSession(core_->id, uid);
+    Closed();
+    return {Errc::kDigestInvalid, "content digest is " + actual.str() + ", not " + expected.str()};
+  }
+
+  // An upload with no full part: its bytes are all in the spool.
+  Status PutSpool(const std::string& key, uint64_t parts_end) {
+    return core_->store->client_.PutFile(key, core_->spool.get(), parts_end - core_->spool_base,
+                                         size_ - parts_end);
+  }
+
+  // Sends the tail as the last part and completes the multipart upload into
+  // the session's data object. `uid` is spent afterwards and cleared.
+  Status Assemble(std::vector<UploadPart>& parts, std::string& uid, uint64_t parts_end) {
+    S3UploadStore& store = *core_->store;
+    const std::string& id = core_->id;
+    const uint64_t tail = size_ - parts_end;
+    if (tail > 0) {
+      const int number = static_cast<int>(parts.size()) + 1;
+      auto etag = store.client_.UploadPart(store.DataKey(id), uid, number, core_->spool.get(),
+                                           parts_end - core_->spool_base, tail);
+      if (!etag) return etag.status();
+      parts.push_back({number, std::move(etag).value(), tail});
+    }
+    std::vector<s3::CompletedPart> done;
+    done.reserve(parts.size());
+    for (const auto& p : parts) done.push_back({p.number, p.etag});
+    if (auto s = store.client_.CompleteMultipart(store.DataKey(id), uid, done); !s.ok()) return s;
+    // Nothing to abort from here on; the data object goes with the session.
+    uid.clear();
+    {
+      std::lock_guard lock(core_->mu);
+      core_->upload_id.clear();
+    }
+    core_->kept.upload_id.clear();
+    return Status::Ok();
+  }
+
   // The session is gone from S3: the release must not abort anything more.
   void Closed() {
     {

@@ -31,8 +31,9 @@
 // kDigestInvalid). A blob with no full part is PUT straight from the spool;
 // otherwise the tail becomes the last part, the multipart upload completes
 // into `data`, which is copied to the blob key (S3's CopyObject: at most
-// 5 GiB: Append refuses to grow a session past it, kTooLarge) and deleted. Only SHA-256 uploads can
-// be completed (the persisted hash is SHA-256): others are kUnsupported.
+// 5 GiB: Append refuses to grow a session past it, kTooLarge) and deleted.
+// The hash kept between requests is SHA-256; a digest of another algorithm
+// (sha512) is checked on `data` read back once, before the copy.
 //
 // Leases across nodes: a LeaseTable entry "upload:<id>" with a random holder
 // per lease, for lease_ttl_seconds. The lease is not renewed while a request

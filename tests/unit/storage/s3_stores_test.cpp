@@ -154,7 +154,8 @@ class S3StoresTest : public ::testing::Test {
 
   // Pushes `content` into a session in `chunk`-byte requests, each on a
   // new store object, and completes it on yet another.
-  void ChunkedPush(const std::string& content, size_t chunk) {
+  void ChunkedPush(const std::string& content, size_t chunk,
+                   DigestAlgorithm algorithm = DigestAlgorithm::kSha256) {
     auto first = uploads_->Create("library/chunked");
     ASSERT_TRUE(first.ok()) << first.status().message();
     const std::string id = (*first)->id();
@@ -173,23 +174,26 @@ class S3StoresTest : public ::testing::Test {
     auto up = node->Acquire(id, "library/chunked");
     ASSERT_TRUE(up.ok()) << up.status().message();
     ASSERT_EQ((*up)->size(), content.size());
-    auto done = (*up)->Complete(Sha256(content));
+    const Digest digest = crypto::HashBytes(algorithm, content);
+    auto done = (*up)->Complete(digest);
     ASSERT_TRUE(done.ok()) << done.message();
-    EXPECT_EQ(ReadBlob(Sha256(content)), content);
+    EXPECT_EQ(ReadBlob(digest), content);
     EXPECT_TRUE(Keys("uploads/").empty());
   }
 
   // A monolithic push: one lease, Append in 64 KiB pieces, Complete.
-  void MonolithicPush(const std::string& content) {
+  void MonolithicPush(const std::string& content,
+                      DigestAlgorithm algorithm = DigestAlgorithm::kSha256) {
     auto up = uploads_->Create("library/mono");
     ASSERT_TRUE(up.ok()) << up.status().message();
     for (size_t off = 0; off < content.size(); off += 65536) {
       ASSERT_TRUE((*up)->Append(Bytes(std::string_view(content).substr(off, 65536))).ok());
     }
-    auto done = (*up)->Complete(Sha256(content));
+    const Digest digest = crypto::HashBytes(algorithm, content);
+    auto done = (*up)->Complete(digest);
     ASSERT_TRUE(done.ok()) << done.message();
     up->reset();
-    EXPECT_EQ(ReadBlob(Sha256(content)), content);
+    EXPECT_EQ(ReadBlob(digest), content);
     EXPECT_TRUE(Keys("uploads/").empty());
   }
 
@@ -390,6 +394,27 @@ TEST_F(S3StoresTest, WrongDigestIsRefusedAndCleanedUp) {
   EXPECT_TRUE(Keys("uploads/").empty());
   EXPECT_TRUE(Keys("blobs/").empty());
   EXPECT_EQ(uploads_->Acquire(id, "library/bad").status().code(), Errc::kBlobUploadUnknown);
+}
+
+// The hash kept between requests is SHA-256: a sha512 digest is checked on
+// the assembled bytes, with no full part, with several, and across nodes.
+TEST_F(S3StoresTest, Sha512Uploads) {
+  MonolithicPush(Data(1000, 20), DigestAlgorithm::kSha512);
+  MonolithicPush(Data(2 * kPart + 3, 21), DigestAlgorithm::kSha512);
+  ChunkedPush(Data(kPart + kMiB + 1, 22), kMiB, DigestAlgorithm::kSha512);
+}
+
+TEST_F(S3StoresTest, WrongSha512IsRefusedAndCleanedUp) {
+  for (const std::string& content : {Data(1000, 23), Data(kPart + 7, 24)}) {
+    auto up = uploads_->Create("library/bad512");
+    ASSERT_TRUE(up.ok());
+    ASSERT_TRUE((*up)->Append(Bytes(content)).ok());
+    auto s = (*up)->Complete(crypto::HashBytes(DigestAlgorithm::kSha512, content + "x"));
+    EXPECT_EQ(s.code(), Errc::kDigestInvalid) << s.message();
+    up->reset();
+    EXPECT_TRUE(Keys("uploads/").empty());
+    EXPECT_TRUE(Keys("blobs/").empty());
+  }
 }
 
 // A request that uploaded a part in the background and then failed leaves
