@@ -15,20 +15,30 @@
 # 2. HEAD and GET of a manifest by tag: two berths on PostgreSQL + S3 (one
 #    client per node at once, half the connections each, req/s summed)
 #    against one berth on SQLite + filesystem and the reference registry
-#    (Debian's docker-registry). GET with wrk -t2 -c32; HEAD with ab -i, a
-#    connection per request (wrk 4.1 waits for the body of a HEAD answer
-#    with a non-zero Content-Length, so it never completes one; ab -k hangs
-#    on berth, see below). ROUNDS alternating rounds.
+#    (Debian's docker-registry). GET with wrk -t2 -c32; HEAD with ab -k -i
+#    (wrk 4.1 waits for the body of a HEAD answer with a non-zero
+#    Content-Length, so it never completes one). ROUNDS alternating rounds.
 #    req/s, p99 and server CPU µs per request (berth nodes, and the
 #    PostgreSQL server's processes for the PostgreSQL row).
 #
 #   bench/scaleout.sh [SIZE_MIB] [ROUNDS]      default 256 MiB, 3 rounds
 #
+# Everything the script starts (PostgreSQL, Ceph, the berths, the clients)
+# runs in one cpu cgroup of its own, so that the kernel schedules it as one
+# group of threads, like the SQLite berth and its client. Outside one, every
+# PostgreSQL backend is an autogroup of its own (a backend calls setsid), and
+# on a busy machine the scheduler then left backends runnable but not running
+# for up to ~2 s, which was the ~1 s GET p99 of the PostgreSQL row
+# (bench/README.md).
+#
 # Knobs: BENCH_BERTH_BIN (else a Release build in build-bench/),
 # BENCH_SCALEOUT_WRK_SECONDS (5), BENCH_SCALEOUT_PART_SIZE2 (33554432),
-# BENCH_SCALEOUT_REF (1: the reference rows), BENCH_RESULTS
-# (bench/results/scaleout.md), BENCH_KEEP_WORK=1 (keep the temp directory
-# with the server logs). Needs root (PostgreSQL runs as `postgres`).
+# BENCH_SCALEOUT_REF (1: the reference rows), BENCH_SCALEOUT_ONLY (empty:
+# everything; "manifest": section 2 alone, without the second part-size
+# berth), BENCH_SCALEOUT_CGROUP (1: one cpu cgroup for the run; 0: none),
+# BENCH_RESULTS (bench/results/scaleout.md), BENCH_KEEP_WORK=1 (keep the
+# temp directory with the server logs). Needs root (PostgreSQL runs as
+# `postgres`; the cgroup).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
@@ -37,6 +47,10 @@ ROUNDS=${2:-3}
 WRK_SECONDS=${BENCH_SCALEOUT_WRK_SECONDS:-5}
 PART2=${BENCH_SCALEOUT_PART_SIZE2:-33554432}
 WITH_REF=${BENCH_SCALEOUT_REF:-1}
+ONLY=${BENCH_SCALEOUT_ONLY:-}
+USE_CGROUP=${BENCH_SCALEOUT_CGROUP:-1}
+[[ -z $ONLY || $ONLY == manifest ]] || { echo "BENCH_SCALEOUT_ONLY must be empty or manifest" >&2; exit 2; }
+[[ $ONLY == manifest ]] && PART2=0
 RESULTS=${BENCH_RESULTS:-$HERE/results/scaleout.md}
 BERTH_BIN=${BENCH_BERTH_BIN:-}
 SUPPORT=$TOP/tests/support
@@ -51,12 +65,17 @@ done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-bench-scaleout.XXXXXX")
 PIDS=()
+CGROUP="" CGROUP_PARENT=""
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
   bash "$SUPPORT/ceph.sh" stop "$WORK/ceph" >/dev/null 2>&1
   bash "$SUPPORT/postgres.sh" stop "$WORK/pg" >/dev/null 2>&1
+  if [[ -n $CGROUP ]]; then
+    echo $$ >"$CGROUP_PARENT/cgroup.procs" 2>/dev/null
+    rmdir "$CGROUP" 2>/dev/null || log "could not remove $CGROUP: $(wc -l <"$CGROUP/cgroup.procs") processes left in it"
+  fi
   if [[ ${BENCH_KEEP_WORK:-0} == 1 ]]; then
     rm -rf "$WORK/ceph/osd" "$WORK/blob"
     log "kept $WORK (server logs)"
@@ -65,6 +84,24 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+
+# One cpu cgroup for this shell and so for everything it starts (cgroup v1's
+# cpu controller, or v2 with cpu enabled for the children of the root).
+# Autogroups apply only to tasks in the root cgroup.
+if ((USE_CGROUP)); then
+  if [[ -w /sys/fs/cgroup/cpu/cgroup.procs ]]; then
+    CGROUP_PARENT=/sys/fs/cgroup/cpu
+  elif grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
+    CGROUP_PARENT=/sys/fs/cgroup
+  fi
+  if [[ -n $CGROUP_PARENT ]] && mkdir "$CGROUP_PARENT/berth-bench-scaleout.$$" 2>/dev/null; then
+    CGROUP=$CGROUP_PARENT/berth-bench-scaleout.$$
+    echo $$ >"$CGROUP/cgroup.procs" || die "cannot enter $CGROUP"
+    log "running in cpu cgroup $CGROUP"
+  else
+    die "no cpu cgroup could be made (not root, or no cpu controller): BENCH_SCALEOUT_CGROUP=0 runs without one"
+  fi
+fi
 
 if [[ -z $BERTH_BIN ]]; then
   log "building berth (Release) in $TOP/build-bench"
@@ -84,7 +121,9 @@ bash "$SUPPORT/postgres.sh" start "$WORK/pg" >"$WORK/pg.out" 2>&1 || { cat "$WOR
 source "$WORK/pg/pg.env"
 # Each round stores the blob three times (berth, berth with the second part
 # size, plain), and an upload's parts are reclaimed by RGW only later.
-CEPH_MEMSTORE_BYTES=$(((6 * ROUNDS * SIZE + 1024) << 20)) \
+MEMSTORE_MIB=$((6 * ROUNDS * SIZE + 1024))
+[[ $ONLY == manifest ]] && MEMSTORE_MIB=1024
+CEPH_MEMSTORE_BYTES=$((MEMSTORE_MIB << 20)) \
   bash "$SUPPORT/ceph.sh" start "$WORK/ceph" >"$WORK/ceph.out" 2>&1 || { cat "$WORK/ceph.out" >&2; die "ceph.sh"; }
 # shellcheck disable=SC1091
 source "$WORK/ceph/s3.env"
@@ -212,7 +251,8 @@ xfer_plain() {
 }
 
 XFER=(pg1 ${P2_NAME:+"$P2_NAME"} plain)
-for ((r = 1; r <= ROUNDS; r++)); do
+[[ $ONLY == manifest ]] && XFER=()
+for ((r = 1; r <= ROUNDS && ${#XFER[@]} > 0; r++)); do
   head -c $((SIZE << 20)) /dev/urandom >"$WORK/blob"
   DIGEST=sha256:$(sha256sum "$WORK/blob" | cut -d' ' -f1)
   order=("${XFER[@]}")
@@ -229,9 +269,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
   curl -sf "${sig[@]}" -X DELETE "$PLAIN_URL/plain-$r" >/dev/null || true
 done
 # Untimed: the last blob read back through the other node is the same bytes.
-[[ $(curl -s "${BASE[pg2]}/v2/bench/big/blobs/$DIGEST" | sha256sum | cut -d' ' -f1) == "${DIGEST#sha256:}" ]] ||
+[[ $ONLY == manifest ]] || [[ $(curl -s "${BASE[pg2]}/v2/bench/big/blobs/$DIGEST" | sha256sum | cut -d' ' -f1) == "${DIGEST#sha256:}" ]] ||
   die "the blob pushed through pg1 reads back wrong through pg2"
-log "the last blob reads back through pg2 with the right digest"
+[[ $ONLY == manifest ]] || log "the last blob reads back through pg2 with the right digest"
 
 ######## 2. HEAD and GET manifest by tag
 for who in sqlite pg1 ${WITH_REF:+ref}; do
@@ -242,7 +282,7 @@ done
 [[ $(curl -s -o /dev/null -w '%{http_code}' -H "$ACCEPT" "${BASE[pg2]}/v2/bench/small/manifests/small") == 200 ]] ||
   die "pg2 does not see the manifest pushed through pg1"
 
-# one_client KIND URL CONNS OUT: wrk (GET) or ab -i (HEAD); OUT gets
+# one_client KIND URL CONNS OUT: wrk (GET) or ab -k -i (HEAD); OUT gets
 # "requests req/s p99_ms".
 one_client() {
   local kind=$1 url=$2 conns=$3 out=$4 raw
@@ -254,11 +294,8 @@ one_client() {
         p = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : v }
       END { printf "%s %s %.2f\n", n, r, p }' <<<"$raw" >"$out"
   else
-    # No -k: berth answers an HTTP/1.0 "Connection: Keep-Alive" request
-    # without "Connection: keep-alive", so ab waits for a close that never
-    # comes; every server gets a connection per request alike. -t before
-    # -n: -t alone caps the run at 50,000 requests.
-    raw=$(timeout $((WRK_SECONDS + 30)) ab -i -q -c"$conns" -t "$WRK_SECONDS" -n 100000000 -H "$ACCEPT" "$url" 2>&1)
+    # -t before -n: -t alone caps the run at 50,000 requests.
+    raw=$(timeout $((WRK_SECONDS + 30)) ab -k -i -q -c"$conns" -t "$WRK_SECONDS" -n 100000000 -H "$ACCEPT" "$url" 2>&1)
     grep -q '^Non-2xx' <<<"$raw" && { echo "$raw" >&2; die "ab saw non-2xx answers on $url"; }
     awk '/^Complete requests:/ { n = $3 } /^Failed requests:/ { f = $3 } /^Requests per second:/ { r = $4 }
       $1 == "99%" { p = $2 } END { if (f > 0) exit 1; printf "%s %s %s\n", n, r, p }' <<<"$raw" >"$out" ||
@@ -312,6 +349,14 @@ mkdir -p "$(dirname "$RESULTS")"
     "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; plain HTTP, auth off; RGW with a memstore OSD," \
     "PostgreSQL 15 (fsync on), everything on 127.0.0.1 of this machine. Medians of $ROUNDS alternating rounds."
   echo
+  if [[ -n $CGROUP ]]; then
+    echo "Scheduling: everything the run started shared one cpu cgroup (BENCH_SCALEOUT_CGROUP=1)."
+  else
+    echo "Scheduling: no cgroup of its own (BENCH_SCALEOUT_CGROUP=0): with autogroups on, every PostgreSQL backend" \
+      "was a scheduling group of its own."
+  fi
+  echo
+  if [[ $ONLY != manifest ]]; then
   echo "## 1. A $SIZE MiB blob: berth on S3 vs curl --aws-sigv4 on the same RGW"
   echo
   echo "berth: one monolithic push (\`POST\` then \`PUT <Location>&digest=\` with the whole body, curl -T) and one GET of the blob;" \
@@ -334,11 +379,11 @@ mkdir -p "$(dirname "$RESULTS")"
     echo "- $who: push${T[$who.push]}; pull${T[$who.pull]}${T[$who.pushcpu]:+; CPU push${T[$who.pushcpu]}; CPU pull${T[$who.pullcpu]}}"
   done
   echo
+  fi
   echo "## 2. Manifest by tag: two berths on PostgreSQL vs one on SQLite"
   echo
-  echo "GET: wrk -t2, $WRK_SECONDS s; HEAD: ab -i, $WRK_SECONDS s, a new connection per request (wrk 4.1 never" \
-    "completes a HEAD whose answer has a Content-Length; ab -k waits forever on berth, which answers ab's HTTP/1.0" \
-    "keep-alive request without \`Connection: keep-alive\` yet keeps the connection open). 32 connections in all: the PostgreSQL row runs one client per node at once" \
+  echo "GET: wrk -t2, $WRK_SECONDS s; HEAD: ab -k -i, $WRK_SECONDS s, keep-alive (wrk 4.1 never" \
+    "completes a HEAD whose answer has a Content-Length). 32 connections in all: the PostgreSQL row runs one client per node at once" \
     "with 16 each and sums req/s (p99: the worse node). CPU µs per request: the berth processes (both nodes" \
     "summed for PostgreSQL), and the PostgreSQL server's processes. ab gives p99 in whole ms."
   echo

@@ -187,6 +187,7 @@ class Session {
     req.request_id = NextRequestId();
     rid_ = req.request_id;
     const bool is_head = parser.get().method() == bhttp::verb::head;
+    http10_ = parser.get().version() < 11;
     bool keep = parser.get().keep_alive() && !ctx_.stopping.load() && !health_only_;
     Response res;
     std::string user;
@@ -408,11 +409,15 @@ class Session {
     last_status_ = res.status;
     Lowest(stream_).expires_after(ctx_.limits.write_timeout);
     // Takes the response explicitly: SendFile gets `res` moved into it.
-    auto fill = [keep](auto& m, const Response& r) {
+    auto fill = [keep, http10 = http10_](auto& m, const Response& r) {
       m.result(static_cast<unsigned>(r.status));
       m.version(11);
       for (const auto& [k, v] : r.headers) m.insert(k, v);
       m.keep_alive(keep);
+      // An HTTP/1.0 client takes an answer without "Connection: keep-alive"
+      // as the last one and waits for the close (RFC 9112 §9.3); an HTTP/1.1
+      // answer keeps the connection without saying so.
+      if (keep && http10) m.set(bhttp::field::connection, "keep-alive");
     };
     if (head_only) {
       bhttp::response<bhttp::empty_body> m;
@@ -471,6 +476,7 @@ class Session {
   std::unique_ptr<char[]> chunk_;
   std::string rid_;  // id of the request being served, for logs
   bool close_after_ = false;
+  bool http10_ = false;  // the request being answered is HTTP/1.0
   int last_status_ = 0;
   uint64_t body_in_ = 0;  // body bytes of the request being served
 };

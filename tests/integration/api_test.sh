@@ -140,6 +140,55 @@ test_base() {
   expect_status "GET /v2 (no slash)" 200
 }
 
+# RFC 9112 §9.3: an HTTP/1.0 client keeps the connection only when the answer
+# says "Connection: keep-alive"; otherwise it waits for the close (ab -k hung
+# on berth, which kept the connection without saying so).
+test_http10_keepalive() {
+  local out
+  out=$(timeout 30 python3 - "$PORT" "$CACERT" <<'EOF'
+import socket, ssl, sys
+port, cafile = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=cafile)
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                    server_hostname="127.0.0.1")
+buf = b""
+def answer(head_only):
+    global buf
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            return "closed"
+        buf += chunk
+    head, _, buf = buf.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    hdrs = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip().lower() for l in lines[1:] if ":" in l}
+    length = 0 if head_only else int(hdrs.get("content-length", "0"))
+    while len(buf) < length:
+        chunk = s.recv(65536)
+        if not chunk:
+            return "short"
+        buf += chunk
+    buf = buf[length:]
+    return lines[0].split(" ")[1] + "/" + hdrs.get("connection", "none")
+out = []
+for method in ("GET", "HEAD"):
+    s.sendall(("%s /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: Keep-Alive\r\n\r\n" % method).encode())
+    out.append(answer(method == "HEAD"))
+s.sendall(b"GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+out.append(answer(False))
+try:
+    out.append("eof" if s.recv(1) == b"" else "more")
+except (socket.timeout, TimeoutError):
+    out.append("still-open")
+except (ssl.SSLError, OSError):
+    out.append("eof")
+print(" ".join(out))
+EOF
+)
+  expect_eq "HTTP/1.0 keep-alive GET, HEAD, then a plain HTTP/1.0 GET on one connection" \
+    "200/keep-alive 200/keep-alive 200/close eof" "$out"
+}
+
 # ---------------------------------------------------------------------------
 # end-2, end-4a/b, end-6: monolithic uploads and pulling blobs back
 
@@ -1125,6 +1174,7 @@ EOF
 }
 
 test_base
+test_http10_keepalive
 test_monolithic
 test_range
 test_chunked

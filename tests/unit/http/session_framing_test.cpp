@@ -193,6 +193,23 @@ TEST(SessionFraming, Http10ClosesUnlessKeepAliveAsked) {
   }
 }
 
+// An HTTP/1.0 client (ab -k) reads an answer without "Connection:
+// keep-alive" as the last one and waits for a close that would never come.
+TEST(SessionFraming, Http10KeptConnectionSaysKeepAlive) {
+  ScriptedHandler h;
+  std::string out = Serve("GET /one HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"
+                          "HEAD /head HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                          "GET /three HTTP/1.0\r\n\r\n",
+                          4096, h);
+  EXPECT_EQ(h.paths, (std::vector<std::string>{"/one", "/head", "/three"}));
+  EXPECT_EQ(Count(out, "Connection: keep-alive\r\n"), 2u) << out;
+  // The third asked for nothing: it is answered, then the connection closes.
+  const size_t third = out.find("HTTP/1.1 ", out.find("Content-Length: 1234"));
+  ASSERT_NE(third, std::string::npos) << out;
+  EXPECT_NE(out.find("Connection: close", third), std::string::npos) << out;
+  EXPECT_EQ(out.find("keep-alive", third), std::string::npos) << out;
+}
+
 TEST(SessionFraming, MalformedRequestLineGets400AndCloses) {
   for (const std::string bad : {"GET / XTTP/1.1\r\n\r\n", "GET\r\n\r\n", "GET / HTTP/1.1 extra\r\n\r\n",
                                 "G(T / HTTP/1.1\r\n\r\n"}) {
