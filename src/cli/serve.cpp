@@ -54,6 +54,7 @@ http::Limits LimitsOf(const config::Config& c) {
   l.max_connections = c.http.max_connections;
   l.max_connections_per_address = c.http.max_connections_per_address;
   l.min_body_rate = c.http.min_body_rate;
+  l.trusted_proxies = Must(http::TrustedProxies::Parse(c.http.trusted_proxies), "http.trusted_proxies");
   return l;
 }
 

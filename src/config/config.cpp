@@ -320,6 +320,7 @@ const std::vector<Key>& Keys() {
     t.Uint("http.max_connections", &C::http, &C::Http::max_connections, 1, 1 << 20);
     t.Uint("http.max_connections_per_address", &C::http, &C::Http::max_connections_per_address, 1,
            1 << 20);
+    t.List("http.trusted_proxies", &C::http, &C::Http::trusted_proxies);
     t.Uint("gc.interval", &C::gc, &C::Gc::interval, 0, 366 * 86400);
     t.Uint("gc.delay", &C::gc, &C::Gc::delay, 0, 366 * 86400);
     t.Uint("gc.untagged_delay", &C::gc, &C::Gc::untagged_delay, 0, 366 * 86400);

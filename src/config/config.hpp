@@ -145,6 +145,9 @@ struct Config {
     uint64_t max_header_bytes = 16384;
     uint64_t max_connections = 1024;
     uint64_t max_connections_per_address = 64;
+    // Load balancers whose X-Forwarded-For is believed (addresses or CIDR
+    // blocks); they are exempt from max_connections_per_address.
+    std::vector<std::string> trusted_proxies;
     uint64_t min_body_rate = 1024;  // bytes/s averaged over body_timeout; 0 = off
     uint64_t shutdown_grace = 10;  // seconds
   } http;

@@ -9,13 +9,14 @@ Admit Admission::Enter(const std::string& address, const std::shared_ptr<Connect
   std::lock_guard lock(mu_);
   size_t& mine = by_address_[address];
   Admit how = Admit::kServe;
-  if (mine >= limits_.per_address) {
+  const bool over = mine >= limits_.per_address && !limits_.proxies.Contains(address);
+  if (over) {
     how = Admit::kRefuse;
   } else if (normal_ >= limits_.total) {
     how = health_ < limits_.health_reserve ? Admit::kHealthOnly : Admit::kRefuse;
   }
   if (how == Admit::kRefuse) {
-    ++(mine >= limits_.per_address ? counts_.refused_per_address : counts_.refused_full);
+    ++(over ? counts_.refused_per_address : counts_.refused_full);
     if (mine == 0) by_address_.erase(address);
     return how;
   }

@@ -20,12 +20,15 @@
 #include <string>
 #include <unordered_map>
 
+#include "http/trusted_proxies.hpp"
+
 namespace berth::http {
 
 struct AdmissionLimits {
   size_t total = 1024;       // connections served normally, all addresses together
   size_t per_address = 64;   // connections one client address may hold
   size_t health_reserve = 16;  // extra connections past `total` for health checks only
+  TrustedProxies proxies;    // exempt from per_address: they carry many clients
 };
 
 // What a new connection may do.

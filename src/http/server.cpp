@@ -255,6 +255,7 @@ uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limi
   AdmissionLimits admission;
   admission.total = limits.max_connections;
   admission.per_address = limits.max_connections_per_address;
+  admission.proxies = limits.trusted_proxies;
   l.ctx = std::unique_ptr<SessionContext>(
       new SessionContext{handler, limits, impl_->pool, options.name, Admission(admission)});
   l.ctx->observer = observer;

@@ -18,6 +18,7 @@
 
 #include "http/admission.hpp"
 #include "http/message.hpp"
+#include "http/trusted_proxies.hpp"
 
 namespace berth::http {
 
@@ -50,6 +51,9 @@ struct Limits {
   // Least average body rate (bytes/s) over each body_timeout window; slower
   // bodies are cut. 0 = off. Default 1024.
   uint64_t min_body_rate = 1024;
+  // Proxies whose X-Forwarded-For names the client (trusted_proxies.hpp);
+  // none by default.
+  TrustedProxies trusted_proxies;
 };
 
 class Runtime {

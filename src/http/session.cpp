@@ -183,7 +183,7 @@ class Session {
     }
     const auto start = Clock::now();
     Request req;
-    req.remote = remote_;
+    req.remote = ctx_.limits.trusted_proxies.empty() ? remote_ : ClientOf(parser.get());
     req.request_id = NextRequestId();
     rid_ = req.request_id;
     const bool is_head = parser.get().method() == bhttp::verb::head;
@@ -462,13 +462,29 @@ class Session {
   void Log(const Request& req, const std::string& user, int status, uint64_t bytes,
            Clock::time_point start) {
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    // Behind a trusted proxy the client comes from X-Forwarded-For; the
+    // proxy's own address follows as via=.
+    const std::string client = req.remote == remote_ ? remote_ : req.remote + " via=" + remote_;
     spdlog::info("access {} rid={} client={} user={} method={} target=\"{}\" status={} bytes={} dur_ms={:.2f}",
-                 ctx_.name, req.request_id, remote_, LogSafe(user), LogSafe(req.method, 16),
+                 ctx_.name, req.request_id, client, LogSafe(user), LogSafe(req.method, 16),
                  LogSafe(req.target, 1024), status, bytes, ms);
   }
 
   Stream& stream_;
   SessionContext& ctx_;
+  // The client behind a trusted proxy: every X-Forwarded-For field of the
+  // request, joined in order, read from the right (trusted_proxies.hpp).
+  template <class Message>
+  std::string ClientOf(const Message& m) const {
+    std::string joined;
+    for (const auto& f : m) {
+      if (!beast::iequals(f.name_string(), "x-forwarded-for")) continue;
+      if (!joined.empty()) joined += ',';
+      joined.append(f.value().data(), f.value().size());
+    }
+    return ctx_.limits.trusted_proxies.ClientOf(remote_, joined);
+  }
+
   const std::string remote_;
   Connection& conn_;
   const bool health_only_;

@@ -13,6 +13,9 @@
 #      one node while the other takes pushes, loses nothing acknowledged
 #   8. migrate-store copies a filesystem + SQLite store, while it serves,
 #      into the cluster's stores, where the nodes serve it
+#   9. behind HAProxy (http.trusted_proxies): the per-address connection cap
+#      does not cap HAProxy, and login throttling sees each client's own
+#      address, not HAProxy's, whatever X-Forwarded-For a client sends
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/oci.sh"
 source "$(dirname "$0")/cluster.sh"
@@ -346,6 +349,70 @@ if start_berth "$SRC" "$(free_port)" BERTH_TLS_ENABLED=false; then
 else
   fail "a filesystem berth starts as the migration source"
   BASE=$CL_BASE CACERT=$CL_CACERT CERTDIR=$CL_CERTDIR
+fi
+
+# ------------------------------------------------------------ 9. behind HAProxy
+echo "# 9. client addresses and connection caps behind HAProxy"
+stop_cluster
+if start_cluster 2 BERTH_HTTP_MAX_CONNECTIONS_PER_ADDRESS=4; then
+  # 12 PUTs through HAProxy at once, each holding its connection with a body
+  # that stalls 2 s: 6 connections from HAProxy on each node, past the cap
+  # of 4 that a client address gets. Each must get berth's own answer.
+  t=$(token alice:alicepass "repository:alice/conn:pull,push")
+  got=$(timeout 60 python3 - "$HR" "$CACERT" "$t" <<'EOF'
+import socket, ssl, sys, time
+port, cafile, token = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=cafile)
+conns = []
+for i in range(12):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=30),
+                        server_hostname="127.0.0.1")
+    s.sendall(("PUT /v2/alice/conn/manifests/t%d HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               "Authorization: Bearer %s\r\n"
+               "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n"
+               "Content-Length: 200\r\nConnection: close\r\n\r\n" % (i, token)).encode() + b"{" * 100)
+    conns.append(s)
+time.sleep(2)
+codes = []
+for s in conns:
+    s.sendall(b"}" * 100)
+    resp = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            resp += chunk
+    except OSError:
+        pass
+    line = resp.split(b"\r\n", 1)[0].decode(errors="replace").split(" ")
+    codes.append(line[1] if len(line) > 1 else "000")
+print(" ".join(sorted(set(codes))), codes.count("400"))
+EOF
+)
+  expect_eq "12 stalled PUTs through HAProxy, cap 4 per address: each answered by berth (400 MANIFEST_INVALID)" \
+    "400 12" "$got"
+  # Wrong passwords from 127.0.0.2 until the token servers throttle it.
+  # (Not from 127.0.0.1: that is HAProxy's address, a trusted proxy, and an
+  # X-Forwarded-For sent from a trusted address is believed.)
+  tries=0 code=""
+  while ((tries < 40)); do
+    tries=$((tries + 1))
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$CACERT" -u alice:wrong \
+      --interface 127.0.0.2 "$TOKEN_URL?service=berth")
+    [[ $code == 429 ]] && break
+  done
+  expect_eq "wrong passwords from 127.0.0.2 through HAProxy end in 429 (after $tries)" 429 "$code"
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$CACERT" -u alice:alicepass \
+    --interface 127.0.0.2 -H "X-Forwarded-For: 127.0.0.3" "$TOKEN_URL?service=berth")
+  expect_eq "  ... a forged X-Forwarded-For does not lift it (the right end is HAProxy's)" 429 "$code"
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$CACERT" -u alice:alicepass \
+    --interface 127.0.0.4 "$TOKEN_URL?service=berth")
+  expect_eq "  ... alice from 127.0.0.4 through the same HAProxy logs in: 200" 200 "$code"
+  check "  ... the nodes' access logs name the clients, HAProxy as via=" \
+    grep -qE "client=127\.0\.0\.4 via=127\.0\.0\.1:" "$WORK"/node1.log "$WORK"/node2.log
+else
+  fail "two berths behind HAProxy start again (per-address cap 4)"
 fi
 
 summary

@@ -43,6 +43,8 @@ cfg=$dir/haproxy.cfg
   # A retried request goes to another server only when nothing was sent yet.
   echo "  retries 2"
   echo "  option redispatch"
+  # The client's address for the berths (http.trusted_proxies).
+  echo "  option forwardfor"
 } >"$cfg"
 fronts=()
 for spec in "$@"; do

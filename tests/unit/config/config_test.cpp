@@ -385,6 +385,14 @@ TEST_F(ConfigTest, TlsHostsAsYamlList) {
   EXPECT_TRUE(c.tls.hosts.empty());
 }
 
+TEST_F(ConfigTest, TrustedProxies) {
+  EXPECT_TRUE(Load("", {}).http.trusted_proxies.empty());
+  Config c = Load(Yaml("http:\n  trusted_proxies: [10.0.0.5, \"fd00::/8\"]\n"), {});
+  EXPECT_EQ(c.http.trusted_proxies, Strings({"10.0.0.5", "fd00::/8"}));
+  c = Load("", {"BERTH_HTTP_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8"});
+  EXPECT_EQ(c.http.trusted_proxies, Strings({"127.0.0.1", "10.0.0.0/8"}));
+}
+
 TEST_F(ConfigTest, TlsHostsAsCommaSeparatedEnv) {
   Config c = Load("", {"BERTH_TLS_HOSTS=a.example,b.example,,10.0.0.5"});
   EXPECT_EQ(c.tls.hosts, Strings({"a.example", "b.example", "10.0.0.5"}));

@@ -33,6 +33,23 @@ TEST(Admission, CapsEachAddressWithoutStarvingOthers) {
   EXPECT_EQ(Enter(a, "10.0.0.1").how, Admit::kServe);
 }
 
+// A load balancer carries many clients on its connections: a trusted proxy
+// is held to the total, not to the per-address share.
+TEST(Admission, TrustedProxiesAreExemptFromThePerAddressCap) {
+  auto proxies = TrustedProxies::Parse({"127.0.0.1"});
+  ASSERT_TRUE(proxies.ok());
+  Admission a({.total = 5, .per_address = 2, .health_reserve = 0, .proxies = *proxies});
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Enter(a, "127.0.0.1").how, Admit::kServe) << i;
+  EXPECT_EQ(Enter(a, "127.0.0.1").how, Admit::kRefuse);  // the total still holds
+  EXPECT_EQ(a.Stats().refused_full, 1u);
+  EXPECT_EQ(a.Stats().refused_per_address, 0u);
+  Admission b({.total = 100, .per_address = 2, .health_reserve = 0, .proxies = *proxies});
+  Enter(b, "127.0.0.2");
+  Enter(b, "127.0.0.2");
+  EXPECT_EQ(Enter(b, "127.0.0.2").how, Admit::kRefuse);
+  EXPECT_EQ(b.Stats().refused_per_address, 1u);
+}
+
 TEST(Admission, ReserveAdmitsHealthChecksPastTheTotal) {
   Admission a({.total = 2, .per_address = 10, .health_reserve = 1});
   auto x1 = Enter(a, "a");
