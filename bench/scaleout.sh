@@ -33,6 +33,8 @@
 #
 # Knobs: BENCH_BERTH_BIN (else a Release build in build-bench/),
 # BENCH_SCALEOUT_WRK_SECONDS (5), BENCH_SCALEOUT_PART_SIZE2 (33554432),
+# BENCH_SCALEOUT_BIN2 (the second berth runs this binary instead: an A/B of
+# two builds in one run, e.g. with BENCH_SCALEOUT_PART_SIZE2=8388608),
 # BENCH_SCALEOUT_REF (1: the reference rows), BENCH_SCALEOUT_ONLY (empty:
 # everything; "manifest": section 2 alone, without the second part-size
 # berth), BENCH_SCALEOUT_CGROUP (1: one cpu cgroup for the run; 0: none),
@@ -53,6 +55,7 @@ USE_CGROUP=${BENCH_SCALEOUT_CGROUP:-1}
 [[ $ONLY == manifest ]] && PART2=0
 RESULTS=${BENCH_RESULTS:-$HERE/results/scaleout.md}
 BERTH_BIN=${BENCH_BERTH_BIN:-}
+BIN2=${BENCH_SCALEOUT_BIN2:-}
 SUPPORT=$TOP/tests/support
 ACCEPT='Accept: application/vnd.oci.image.manifest.v1+json'
 
@@ -112,6 +115,10 @@ fi
 # A copy: a rebuild during the run does not change what runs.
 cp "$BERTH_BIN" "$WORK/berth"
 BERTH_BIN=$WORK/berth
+if [[ -n $BIN2 ]]; then
+  cp "$BIN2" "$WORK/berth2"
+  BIN2=$WORK/berth2
+fi
 
 # Services. Their env files are sourced without export: berth refuses
 # unknown BERTH_* variables such as BERTH_PG_DSN.
@@ -142,14 +149,14 @@ wait_ready() { # URL PID
 }
 
 declare -A BASE PID
-start_berth() { # NAME [ENV=VALUE...]
-  local name=$1 port mport
+start_berth() { # NAME [ENV=VALUE...]; BIN= overrides the binary
+  local name=$1 port mport bin=${BIN:-$BERTH_BIN}
   shift
   port=$(free_port); mport=$(free_port)
   mkdir -p "$WORK/$name"
   env BERTH_STORAGE_ROOT="$WORK/$name" BERTH_REGISTRY_ADDR=127.0.0.1 BERTH_REGISTRY_PORT="$port" \
     BERTH_TLS_ENABLED=false BERTH_AUTH_ENABLED=false BERTH_LOG_LEVEL=warn BERTH_GC_INTERVAL=0 \
-    BERTH_METRICS_ADDR=127.0.0.1 BERTH_METRICS_PORT="$mport" "$@" "$BERTH_BIN" registry >"$WORK/$name.log" 2>&1 &
+    BERTH_METRICS_ADDR=127.0.0.1 BERTH_METRICS_PORT="$mport" "$@" "$bin" registry >"$WORK/$name.log" 2>&1 &
   PID[$name]=$!; PIDS+=("$!"); BASE[$name]=http://127.0.0.1:$port
   wait_ready "${BASE[$name]}/readyz" "${PID[$name]}"
 }
@@ -188,7 +195,7 @@ P2_NAME=""
 if [[ $PART2 != 0 ]]; then
   P2_NAME=p2
   s3_env S3_P2 scaleout-p2 "$DSN_P2"
-  start_berth p2 "${S3_P2[@]}" BERTH_S3_PART_SIZE="$PART2"
+  BIN=$BIN2 start_berth p2 "${S3_P2[@]}" BERTH_S3_PART_SIZE="$PART2"
 fi
 ((WITH_REF)) && start_ref
 
@@ -367,7 +374,7 @@ mkdir -p "$(dirname "$RESULTS")"
   pp=$(M plain.push); pl=$(M plain.pull)
   for who in pg1 ${P2_NAME:+"$P2_NAME"}; do
     label="berth, s3.part_size 8 MiB (default)"
-    [[ $who == p2 ]] && label="berth, s3.part_size $((PART2 >> 20)) MiB"
+    [[ $who == p2 ]] && label="berth, s3.part_size $((PART2 >> 20)) MiB${BIN2:+, second binary}"
     echo "| $label | $(M "$who.push") | $(M "$who.pull") | **$(calc %.2f "$(M "$who.push") / $pp")** |" \
       "**$(calc %.2f "$(M "$who.pull") / $pl")** | $(M "$who.pushcpu") | $(M "$who.pullcpu") |"
   done

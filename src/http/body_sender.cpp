@@ -1,6 +1,8 @@
 #include "http/body_sender.hpp"
 
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <tuple>
 #include <type_traits>
 
 #include "http/memory_stream.hpp"
@@ -95,6 +98,68 @@ asio::awaitable<bool> SendZeroCopy(beast::tcp_stream& stream, const FileRegion& 
       spdlog::error("{}: blob file ended early while sending it", ctx.name);
     } else if (errno != EPIPE && errno != ECONNRESET) {
       spdlog::error("{}: sendfile failed: {}", ctx.name, std::strerror(errno));
+    }
+    co_return false;
+  }
+  co_return true;
+}
+
+// A streamed blob on a plain connection: splice(2) moves the pipe's pages
+// to the socket, where reading them into the chunk and sending that would
+// copy every byte twice (a pull from S3 was mostly such copies). The waits
+// are the reactor's, as in SendPipe; the watchdog bounds them.
+asio::awaitable<bool> SplicePipe(beast::tcp_stream& stream, const FileRegion& file,
+                                 const BodySendContext& ctx, Progress& progress, uint64_t* sent) {
+  auto& socket = stream.socket();
+  asio::posix::stream_descriptor pipe(stream.get_executor());
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  if (!ec) pipe.assign(file.fd.get(), ec);
+  if (!ec) pipe.non_blocking(true, ec);
+  if (ec) {
+    spdlog::error("{}: cannot send a streamed blob: {}", ctx.name, ec.message());
+    co_return false;
+  }
+  struct Unassign {
+    asio::posix::stream_descriptor& pipe;
+    Progress& progress;
+    ~Unassign() {
+      progress.pipe = nullptr;
+      (void)pipe.release();
+    }
+  } unassign{pipe, progress};
+  progress.pipe = &pipe;
+  uint64_t left = file.length;
+  while (left > 0) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(left, size_t{1} << 20));
+    ssize_t n = ::splice(file.fd.get(), nullptr, socket.native_handle(), nullptr, want,
+                         SPLICE_F_MOVE | SPLICE_F_MORE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      left -= static_cast<uint64_t>(n);
+      progress.bytes += static_cast<uint64_t>(n);
+      if (sent) *sent += static_cast<uint64_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      // Either side may be the one not ready: an empty pipe waits for its
+      // producer, a non-empty one for the socket.
+      int queued = 0;
+      boost::system::error_code wec;
+      if (::ioctl(file.fd.get(), FIONREAD, &queued) == 0 && queued == 0) {
+        std::tie(wec) = co_await pipe.async_wait(asio::posix::stream_descriptor::wait_read, kTuple);
+      } else {
+        std::tie(wec) = co_await socket.async_wait(asio::ip::tcp::socket::wait_write, kTuple);
+      }
+      if (wec) co_return false;  // the watchdog, or the peer went away
+      continue;
+    }
+    if (n == 0) {
+      spdlog::error("{} {}: streamed blob ended {} bytes early; closing the connection", ctx.name,
+                    ctx.remote, left);
+    } else if (errno != EPIPE && errno != ECONNRESET) {
+      spdlog::error("{} {}: splicing a streamed blob failed: {}; closing the connection", ctx.name,
+                    ctx.remote, std::strerror(errno));
     }
     co_return false;
   }
@@ -211,7 +276,11 @@ asio::awaitable<bool> SendFileBody(Stream& stream, Head& m, FileRegion& file, co
   } stop{progress};
   bool ok = false;
   if (file.stream) {
-    ok = co_await SendPipe(stream, sr, m, file, ctx, *progress, sent);
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      co_return co_await SplicePipe(stream, file, ctx, *progress, sent);
+    } else {
+      ok = co_await SendPipe(stream, sr, m, file, ctx, *progress, sent);
+    }
   } else if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
     co_return co_await SendZeroCopy(stream, file, ctx, *progress, sent);
   } else {

@@ -89,7 +89,7 @@ struct Client::Impl {
     r.headers = c.signed_headers;
     if (!c.body) {
       r.payload_hash = sigv4::Sha256Hex("");
-    } else if (c.body->fd >= 0) {
+    } else if (c.body->fd >= 0 || c.body->unsigned_payload) {
       r.payload_hash = std::string(sigv4::kUnsignedPayload);
     } else {
       r.payload_hash = sigv4::Sha256Hex(c.body->mem);
@@ -281,6 +281,13 @@ Status Client::PutFile(const std::string& key, int fd, uint64_t offset, uint64_t
   return impl_->Perform(c, x);
 }
 
+Status Client::PutData(const std::string& key, std::span<const char> body) {
+  Call c{.op = "PutObject", .method = "PUT", .key = key, .stream = true};
+  c.body = Body{.mem = std::string_view(body.data(), body.size()), .unsigned_payload = true};
+  Exchange x;
+  return impl_->Perform(c, x);
+}
+
 Result<std::string> Client::GetSmall(const std::string& key, size_t max_bytes) {
   Call c{.op = "GetObject", .method = "GET", .key = key, .keep_limit = max_bytes};
   Exchange x;
@@ -368,6 +375,17 @@ Result<std::string> Client::UploadPart(const std::string& key, const std::string
   Call c{.op = "UploadPart", .method = "PUT", .key = key, .stream = true};
   c.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}};
   c.body = Body{.fd = fd, .offset = offset, .length = length};
+  Exchange x;
+  if (Status s = impl_->Perform(c, x); !s.ok()) return s;
+  if (x.etag.empty()) return Status(Errc::kInternal, impl_->Where(c) + ": no ETag in the answer");
+  return std::move(x.etag);
+}
+
+Result<std::string> Client::UploadPart(const std::string& key, const std::string& upload_id,
+                                       int number, std::span<const char> data) {
+  Call c{.op = "UploadPart", .method = "PUT", .key = key, .stream = true};
+  c.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}};
+  c.body = Body{.mem = std::string_view(data.data(), data.size()), .unsigned_payload = true};
   Exchange x;
   if (Status s = impl_->Perform(c, x); !s.ok()) return s;
   if (x.etag.empty()) return Status(Errc::kInternal, impl_->Where(c) + ": no ETag in the answer");

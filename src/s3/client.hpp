@@ -73,6 +73,10 @@ class Client {
   // Uploads `length` bytes of `fd` from `offset` (pread; the fd is not moved),
   // as UNSIGNED-PAYLOAD. A file shorter than promised fails (kInternal).
   Status PutFile(const std::string& key, int fd, uint64_t offset, uint64_t length);
+  // PutFile's twin for a body in memory (UNSIGNED-PAYLOAD, no second pass
+  // over the bytes to sign them): for bodies whose content the caller checks
+  // by its own digest.
+  Status PutData(const std::string& key, std::span<const char> body);
   // The whole object; kTooLarge when it is over `max_bytes`.
   Result<std::string> GetSmall(const std::string& key, size_t max_bytes);
   // Streams bytes [offset, offset+length) of the object to `sink` as they
@@ -94,6 +98,10 @@ class Client {
   // passed as is to CompleteMultipart.
   Result<std::string> UploadPart(const std::string& key, const std::string& upload_id, int number,
                                  int fd, uint64_t offset, uint64_t length);  // ETag
+  // The same from memory, UNSIGNED-PAYLOAD like PutData; `data` must stay
+  // valid and unchanged until the call returns.
+  Result<std::string> UploadPart(const std::string& key, const std::string& upload_id, int number,
+                                 std::span<const char> data);
   // An <Error> body inside a 200 is an error too (S3 may send one).
   Status CompleteMultipart(const std::string& key, const std::string& upload_id,
                            const std::vector<CompletedPart>& parts);

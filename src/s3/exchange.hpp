@@ -31,6 +31,10 @@ struct Body {
   int fd = -1;
   uint64_t offset = 0;
   uint64_t length = 0;
+  // Sent as UNSIGNED-PAYLOAD rather than signed with its SHA-256: large
+  // bodies (parts) whose bytes berth verifies by its own digest. A file
+  // body is always unsigned.
+  bool unsigned_payload = false;
 };
 
 // One S3 call: what to send and how to read the answer.

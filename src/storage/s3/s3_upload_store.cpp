@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <optional>
 #include <set>
@@ -71,6 +72,11 @@ struct S3UploadStore::Core {
 
   int max_pumps = 1;  // parts of this lease uploading at once
 
+  // The region being filled (request thread only): parts are regions of
+  // part_size bytes from spool_base, and each lives either in a buffer of
+  // `held` or in the spool, decided when its first byte arrives.
+  char* fill = nullptr;  // its buffer; nullptr: the spool
+
   std::mutex mu;
   std::condition_variable cv;
   uint64_t size = 0;       // GUARDED_BY(mu): bytes received, kept and new
@@ -84,7 +90,99 @@ struct S3UploadStore::Core {
   bool dropped = false;   // GUARDED_BY(mu): the lease is gone
   bool released = false;  // GUARDED_BY(mu): the release is done or posted
   Status error;           // GUARDED_BY(mu): the first failed part upload
+  // GUARDED_BY(mu): the regions held in memory, by the session offset of
+  // their first byte, until their part is in S3. A worker reads only a full
+  // region, which the request thread no longer writes.
+  std::map<uint64_t, std::unique_ptr<char[]>> held;
   std::mutex create_mu;   // one CreateMultipart per lease, not one per worker
+
+  ~Core() {
+    for (auto& [at, buffer] : held) store->GiveBuffer(std::move(buffer));
+  }
+
+  // Stores `data` at session offset `at`, the end of what was received:
+  // into the region's buffer, or the spool when it has none. Request
+  // thread only.
+  Status Write(uint64_t at, std::span<const char> data) {
+    while (!data.empty()) {
+      const uint64_t rel = (at - spool_base) % part_size;
+      if (rel == 0) StartRegion(at);
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(data.size(), part_size - rel));
+      if (fill != nullptr) {
+        std::memcpy(fill + rel, data.data(), n);
+      } else if (auto s = PwriteAll(spool.get(), data.data(), n, at - spool_base,
+                                    "spool of upload " + id);
+                 !s.ok()) {
+        return s;
+      }
+      at += n;
+      data = data.subspan(n);
+    }
+    return Status::Ok();
+  }
+
+  // A region starts at `at`: a buffer for it when this lease holds fewer
+  // than its parts in flight plus the one filling and the store has one to
+  // spare. Otherwise the spool: memory stays bounded and Append never waits.
+  void StartRegion(uint64_t at) {
+    fill = nullptr;
+    {
+      std::lock_guard lock(mu);
+      if (static_cast<int>(held.size()) > max_pumps) return;
+    }
+    auto buffer = store->TakeBuffer();
+    if (!buffer) return;
+    fill = buffer.get();
+    std::lock_guard lock(mu);
+    held.emplace(at, std::move(buffer));
+  }
+
+  // The buffer of the region starting at `at`, or nullptr when it is in
+  // the spool.
+  const char* Held(uint64_t at) {
+    std::lock_guard lock(mu);
+    auto it = held.find(at);
+    return it == held.end() ? nullptr : it->second.get();
+  }
+
+  // The region at `at` is in S3: its buffer or its spool bytes go.
+  void Drop(uint64_t at) {
+    std::unique_ptr<char[]> buffer;
+    {
+      std::lock_guard lock(mu);
+      auto it = held.find(at);
+      if (it != held.end()) {
+        buffer = std::move(it->second);
+        held.erase(it);
+      }
+    }
+    if (buffer) {
+      store->GiveBuffer(std::move(buffer));
+      return;
+    }
+    // A large push holds a few parts on local disk, not the body. A hint:
+    // where holes are not supported the file just stays whole.
+    (void)::fallocate(spool.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                      static_cast<off_t>(at - spool_base), static_cast<off_t>(part_size));
+  }
+
+  // Uploads bytes [at, at+length) of the region at `at` as part `number`.
+  Result<std::string> SendPart(const std::string& uid, int number, uint64_t at, uint64_t length) {
+    if (const char* buffer = Held(at)) {
+      return store->client_.UploadPart(store->DataKey(id), uid, number,
+                                       {buffer, static_cast<size_t>(length)});
+    }
+    return store->client_.UploadPart(store->DataKey(id), uid, number, spool.get(), at - spool_base,
+                                     length);
+  }
+
+  // PUTs bytes [at, at+length) of the region at `at` as object `key`.
+  Status PutRegion(const std::string& key, uint64_t at, uint64_t length) {
+    if (const char* buffer = Held(at)) {
+      return store->client_.PutData(key, {buffer, static_cast<size_t>(length)});
+    }
+    return store->client_.PutFile(key, spool.get(), at - spool_base, length);
+  }
 
   // The multipart upload's id, created on first use.
   Result<std::string> UploadId() {
@@ -120,14 +218,9 @@ struct S3UploadStore::Core {
     } else if (auto uid = UploadId(); !uid) {
       failure = uid.status();
     } else {
-      auto etag = store->client_.UploadPart(store->DataKey(id), *uid, number, spool.get(),
-                                            offset - spool_base, part_size);
+      auto etag = SendPart(*uid, number, offset, part_size);
       if (etag) {
-        // The part is in S3: its spool bytes are not needed again, so a
-        // large push holds a few parts on local disk, not the body. A hint:
-        // where holes are not supported the file just stays whole.
-        (void)::fallocate(spool.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                          static_cast<off_t>(offset - spool_base), static_cast<off_t>(part_size));
+        Drop(offset);
         std::lock_guard lock(mu);
         parts.push_back({number, std::move(etag).value(), part_size});
         return true;
@@ -239,11 +332,7 @@ class S3UploadStore::Lease final : public Upload {
       // rather than after the whole body went up.
       return Status(Errc::kTooLarge, "S3 storage takes blobs of at most 5 GiB for now");
     }
-    if (auto s = PwriteAll(core_->spool.get(), data.data(), data.size(), size_ - core_->spool_base,
-                           "spool of upload " + core_->id);
-        !s.ok()) {
-      return s;
-    }
+    if (auto s = core_->Write(size_, data); !s.ok()) return s;
     hasher_.Update(data);
     size_ += data.size();
     bool post = false;
@@ -287,9 +376,8 @@ class S3UploadStore::Lease final : public Upload {
     // The new tail under a new name first, the state naming it last: until
     // the state is written the old state and its tail stay intact.
     if (next.tail > 0) {
-      const uint64_t from = size_ - next.tail - core_->spool_base;
-      if (auto s = store.client_.PutFile(store.TailKey(core_->id, next.generation),
-                                         core_->spool.get(), from, next.tail);
+      if (auto s = core_->PutRegion(store.TailKey(core_->id, next.generation), size_ - next.tail,
+                                    next.tail);
           !s.ok()) {
         return s;
       }
@@ -335,7 +423,7 @@ class S3UploadStore::Lease final : public Upload {
       if (!existing && existing.status().code() != Errc::kBlobUnknown) return existing.status();
       if (!existing) {
         if (parts.empty()) {
-          // Small enough to have no full part: one PUT from the spool.
+          // Small enough to have no full part: one PUT of the local bytes.
           if (auto s = PutSpool(blob_key, parts_end); !s.ok()) return s;
         } else {
           if (auto s = Assemble(parts, uid, parts_end); !s.ok()) return s;
@@ -393,10 +481,10 @@ class S3UploadStore::Lease final : public Upload {
     return {Errc::kDigestInvalid, "content digest is " + actual.str() + ", not " + expected.str()};
   }
 
-  // An upload with no full part: its bytes are all in the spool.
+  // An upload with no full part: all its bytes are still here (a part
+  // buffer or the spool).
   Status PutSpool(const std::string& key, uint64_t parts_end) {
-    return core_->store->client_.PutFile(key, core_->spool.get(), parts_end - core_->spool_base,
-                                         size_ - parts_end);
+    return core_->PutRegion(key, parts_end, size_ - parts_end);
   }
 
   // Sends the tail as the last part and completes the multipart upload into
@@ -407,8 +495,7 @@ class S3UploadStore::Lease final : public Upload {
     const uint64_t tail = size_ - parts_end;
     if (tail > 0) {
       const int number = static_cast<int>(parts.size()) + 1;
-      auto etag = store.client_.UploadPart(store.DataKey(id), uid, number, core_->spool.get(),
-                                           parts_end - core_->spool_base, tail);
+      auto etag = core_->SendPart(uid, number, parts_end, tail);
       if (!etag) return etag.status();
       parts.push_back({number, std::move(etag).value(), tail});
     }
@@ -458,6 +545,32 @@ S3UploadStore::S3UploadStore(s3::Client& client, S3BlobStore& blobs, LeaseTable&
         return std::move(options);
       }()) {
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
+}
+
+std::unique_ptr<char[]> S3UploadStore::TakeBuffer() {
+  std::lock_guard lock(buffers_mu_);
+  if (!free_buffers_.empty()) {
+    auto buffer = std::move(free_buffers_.back());
+    free_buffers_.pop_back();
+    ++buffers_out_;
+    return buffer;
+  }
+  if (static_cast<uint64_t>(buffers_out_ + 1) * options_.part_size > options_.memory_bytes) {
+    return nullptr;
+  }
+  ++buffers_out_;
+  // Not zeroed: every byte is written before it is read.
+  return std::make_unique_for_overwrite<char[]>(options_.part_size);
+}
+
+void S3UploadStore::GiveBuffer(std::unique_ptr<char[]> buffer) {
+  std::lock_guard lock(buffers_mu_);
+  --buffers_out_;
+  // One upload's worth stays for the next parts: a new buffer costs a page
+  // fault per page as it fills, about what the spool it replaces costs.
+  if (static_cast<int>(free_buffers_.size()) <= options_.parts_in_flight) {
+    free_buffers_.push_back(std::move(buffer));
+  }
 }
 
 S3UploadStore::~S3UploadStore() {
@@ -579,7 +692,7 @@ Result<UploadPtr> S3UploadStore::Open(const std::string& id, const std::string& 
         werr = Status(Errc::kInternal, "upload " + id + ": tail object longer than its state says");
         return false;
       }
-      werr = PwriteAll(core->spool.get(), d.data(), d.size(), got, "spool of upload " + id);
+      werr = core->Write(core->spool_base + got, d);
       got += d.size();
       return werr.ok();
     });

@@ -11,13 +11,17 @@
 //              under 5 MiB, so small chunks gather here until a part is full)
 //   data       the multipart upload's object: exists only during Complete
 //
-// A request reads `state` at Acquire (and the tail into a local spool file).
-// Append (on the network I/O thread) never touches the network: it writes
-// the local spool and feeds the hash; each time part_size bytes are complete
-// past the last part, a shared worker pool uploads that part from the spool
-// while the body still streams in. At most parts_in_flight parts per lease
-// are in flight, and a part is described by offsets, not held in memory:
-// what is queued is bounded by the number of leases, the spool by the body.
+// A request reads `state` at Acquire (and the tail, which the next part
+// starts with). Append (on the network I/O thread) never touches the
+// network and never waits: it copies the bytes into the part's memory
+// buffer, or into a local spool file when the lease or the store has no
+// buffer to spare (memory_bytes), and feeds the hash; each time part_size
+// bytes are complete past the last part, a shared worker pool uploads that
+// part while the body still streams in. A part from memory costs a copy
+// where the spool costs a file write and a read back (a profile of a push
+// had most of berth's CPU in kernel copies). At most parts_in_flight parts
+// per lease are in flight: what is queued is bounded by the number of
+// leases, memory by memory_bytes, the spool by the body.
 //
 // Keep waits for those parts, PUTs the new tail under a new generation, then
 // PUTs `state`, and only then returns: a crash at any point leaves the last
@@ -72,10 +76,10 @@ struct S3UploadStoreOptions {
   // Put in front of every key ("" = none); the same as the blob store's.
   std::string prefix;
   // A local directory (it must exist) for the spool files of running
-  // requests: one unlinked file per lease holding the tail it started from
-  // and what it received. Parts already in S3 are punched out of it
-  // (fallocate), so it holds what the uploads lag behind the bodies, at
-  // worst (a slow S3) the bodies in flight.
+  // requests: one unlinked file per lease holding the parts (the tail it
+  // started from and what it received) that found no memory buffer. Parts
+  // already in S3 are punched out of it (fallocate), so it holds what the
+  // uploads lag behind the bodies, at worst (a slow S3) the bodies in flight.
   std::string spool_dir;
   // Size of the multipart parts. S3's minimum is 5 MiB (smaller values are
   // raised to it); larger parts mean fewer requests but a larger tail to
@@ -89,6 +93,13 @@ struct S3UploadStoreOptions {
   int parts_in_flight = 4;
   // See the header comment: longer than any request may take.
   int64_t lease_ttl_seconds = 600;
+  // Memory for parts, over all leases. A lease fills each part in a buffer
+  // of part_size bytes when one is free within this budget (at most
+  // parts_in_flight + 1 per lease) and uploads it from there; otherwise the
+  // part goes through the spool file, written and read back. Up to
+  // parts_in_flight + 1 free buffers are kept for the next parts. 0: always
+  // the spool.
+  uint64_t memory_bytes = uint64_t{128} << 20;
 };
 
 class S3UploadStore final : public UploadStore {
@@ -131,6 +142,9 @@ class S3UploadStore final : public UploadStore {
   Result<UploadPtr> Open(const std::string& id, const std::string& repository, bool create);
   void Post(std::function<void()> task);
   void Work();
+  // A part buffer within options_.memory_bytes, or nullptr.
+  std::unique_ptr<char[]> TakeBuffer();
+  void GiveBuffer(std::unique_ptr<char[]> buffer);
 
   s3::Client& client_;
   S3BlobStore& blobs_;
@@ -144,6 +158,10 @@ class S3UploadStore final : public UploadStore {
   // Keys of leftover objects and the time an ExpireIdle first saw them.
   std::map<std::string, int64_t> leftovers_;  // GUARDED_BY(mu_)
   std::vector<std::thread> workers_;
+
+  std::mutex buffers_mu_;
+  std::vector<std::unique_ptr<char[]>> free_buffers_;  // GUARDED_BY(buffers_mu_)
+  int buffers_out_ = 0;                                // GUARDED_BY(buffers_mu_)
 };
 
 }  // namespace berth::storage

@@ -114,6 +114,7 @@ class S3StoresTest : public ::testing::Test {
     o.part_size = kPart;
     o.workers = 2;
     o.lease_ttl_seconds = 60;
+    o.memory_bytes = memory_bytes_;
     return std::make_unique<S3UploadStore>(*client_, *blobs_, leases_, o);
   }
 
@@ -201,6 +202,9 @@ class S3StoresTest : public ::testing::Test {
   std::string prefix_;
   std::string spool_;
   MemoryLeaseTable leases_;
+  // Of the stores MakeUploads makes: the default puts every part of these
+  // tests in memory; 0 sends them all through the spool.
+  uint64_t memory_bytes_ = S3UploadStoreOptions{}.memory_bytes;
   std::unique_ptr<S3BlobStore> blobs_;
   std::unique_ptr<S3UploadStore> uploads_;
 };
@@ -305,6 +309,23 @@ TEST_F(S3StoresTest, RedirectUrlIsFetchable) {
 
 TEST_F(S3StoresTest, MonolithicUploadOfSeveralParts) { MonolithicPush(Data(20 * kMiB, 4)); }
 
+TEST_F(S3StoresTest, UploadsThroughTheSpoolWithoutMemory) {
+  memory_bytes_ = 0;
+  uploads_ = MakeUploads();
+  MonolithicPush(Data(20 * kMiB + 3, 21));
+  MonolithicPush(Data(kPart - 1, 22));
+  ChunkedPush(Data(12 * kMiB + 5, 23), 3 * kMiB);
+}
+
+// Two part buffers for the whole store: one lease's parts alternate
+// between memory and the spool, and a Keep's tail may be in either.
+TEST_F(S3StoresTest, UploadsWithPartsInMemoryAndInTheSpool) {
+  memory_bytes_ = 2 * kPart;
+  uploads_ = MakeUploads();
+  MonolithicPush(Data(41 * kMiB + 7, 24));
+  ChunkedPush(Data(23 * kMiB + 1, 25), 7 * kMiB);
+}
+
 // Bytes of local disk the open spool files of `dir` hold: parts uploaded
 // are punched out of them, so this falls while the body is still "arriving".
 uint64_t SpoolBlocks(const std::string& dir) {
@@ -321,6 +342,8 @@ uint64_t SpoolBlocks(const std::string& dir) {
 
 // Parts go up while the body streams in, before Keep or Complete.
 TEST_F(S3StoresTest, PartsUploadWhileTheBodyArrives) {
+  memory_bytes_ = 0;  // the spool shows the parts going
+  uploads_ = MakeUploads();
   const std::string content = Data(20 * kMiB, 16);
   auto up = uploads_->Create("library/overlap");
   ASSERT_TRUE(up.ok());
