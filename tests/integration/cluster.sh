@@ -21,7 +21,7 @@
 
 SUPPORT=$TOP/tests/support
 CLUSTER_N=0
-declare -a NODE_PID NODE_REG NODE_TOK NODE_METRICS
+declare -a NODE_PID NODE_ADDR NODE_REG NODE_TOK NODE_METRICS
 CLUSTER_ENV=()
 
 start_services() {
@@ -51,8 +51,8 @@ new_database() {
 
 node_env() { # I
   local i=$1
-  echo BERTH_STORAGE_ROOT="$WORK/node$i" BERTH_REGISTRY_ADDR=127.0.0.1 \
-    BERTH_REGISTRY_PORT="${NODE_REG[$i]}" BERTH_TOKEN_ADDR=127.0.0.1 BERTH_TOKEN_PORT="${NODE_TOK[$i]}" \
+  echo BERTH_STORAGE_ROOT="$WORK/node$i" BERTH_REGISTRY_ADDR="${NODE_ADDR[$i]}" \
+    BERTH_REGISTRY_PORT="${NODE_REG[$i]}" BERTH_TOKEN_ADDR="${NODE_ADDR[$i]}" BERTH_TOKEN_PORT="${NODE_TOK[$i]}" \
     BERTH_METRICS_ADDR=127.0.0.1 BERTH_METRICS_PORT="${NODE_METRICS[$i]}"
 }
 
@@ -62,8 +62,10 @@ start_node() { # I
     "$BERTH_BIN" serve >>"${CLUSTER_LOG:-$WORK/node$i.log}" 2>&1 &
   NODE_PID[$i]=$!
   for k in $(seq 1 150); do
+    # Named as HAProxy's front (the certificate's name), reached at the node.
     if [[ $(curl -s -o /dev/null -w '%{http_code}' --cacert "$CACERT" \
-      "https://127.0.0.1:${NODE_REG[$i]}/readyz") == 200 ]]; then
+      --connect-to "$CLUSTER_FRONT:${NODE_REG[$i]}:${NODE_ADDR[$i]}:${NODE_REG[$i]}" \
+      "https://$CLUSTER_FRONT:${NODE_REG[$i]}/readyz") == 200 ]]; then
       return 0
     fi
     if ! kill -0 "${NODE_PID[$i]}" 2>/dev/null; then
@@ -107,8 +109,12 @@ start_cluster() { # N [ENV=VALUE...]
   CLUSTER_ID=$id
   # CLUSTER_REG_PORT and CLUSTER_TOKEN_PORT choose HAProxy's front ports.
   HR=${CLUSTER_REG_PORT:-$(free_port)}; HT=${CLUSTER_TOKEN_PORT:-$(free_port)}
-  TOKEN_URL=https://127.0.0.1:$HT/token
-  BASE=https://127.0.0.1:$HR
+  # CLUSTER_FRONT_ADDR: HAProxy's address. CLUSTER_NODE_ADDRS: one address
+  # per node, each node then listening on HAProxy's ports, as nodes on hosts
+  # of their own would (their start-up trust hints name the front's port).
+  CLUSTER_FRONT=${CLUSTER_FRONT_ADDR:-127.0.0.1}
+  TOKEN_URL=https://$CLUSTER_FRONT:$HT/token
+  BASE=https://$CLUSTER_FRONT:$HR
   CLUSTER_ENV=(BERTH_AUTH_ENABLED=true BERTH_AUTH_REALM="$TOKEN_URL"
     BERTH_TLS_CERT="$shared/keys/tls.crt" BERTH_TLS_KEY="$shared/keys/tls.key"
     BERTH_TOKEN_KEY="$shared/keys/token.key" BERTH_TOKEN_CERT="$shared/keys/token.crt"
@@ -117,9 +123,12 @@ start_cluster() { # N [ENV=VALUE...]
     BERTH_S3_BUCKET="b-$id" BERTH_S3_CREATE_BUCKET=true BERTH_S3_ACCESS_KEY="$S3_ACCESS_KEY"
     BERTH_S3_SECRET_KEY="$S3_SECRET_KEY"
     BERTH_METADATA_DRIVER=postgres BERTH_POSTGRES_DSN="$dsn" "$@")
-  # The keys every node shares: made once, as `berth init` would on the first.
+  # The keys every node shares: made once, as `berth init` would on the first
+  # (with the suite's tls.hosts, if it names any).
+  local a init_env=()
+  for a in "$@"; do [[ $a == BERTH_TLS_HOSTS=* ]] && init_env+=("$a"); done
   if [[ ! -f $shared/keys/tls.crt ]]; then
-    env BERTH_STORAGE_ROOT="$shared" BERTH_TOKEN_HTPASSWD="$shared/htpasswd" \
+    env BERTH_STORAGE_ROOT="$shared" BERTH_TOKEN_HTPASSWD="$shared/htpasswd" ${init_env[@]+"${init_env[@]}"} \
       "$BERTH_BIN" init -c "$shared/berth.yaml" >"$WORK/init.out" 2>&1 || { cat "$WORK/init.out"; return 1; }
   fi
   CACERT=$shared/keys/tls.crt
@@ -127,14 +136,20 @@ start_cluster() { # N [ENV=VALUE...]
   mkdir -p "$CERTDIR" && cp "$CACERT" "$CERTDIR/ca.crt"
   cat "$shared/keys/tls.crt" "$shared/keys/tls.key" >"$shared/haproxy.pem"
   local regs="" toks=""
+  local addrs=(${CLUSTER_NODE_ADDRS:-})
   for i in $(seq 1 "$n"); do
-    NODE_REG[$i]=$(free_port); NODE_TOK[$i]=$(free_port); NODE_METRICS[$i]=$(free_port)
+    if ((${#addrs[@]} > 0)); then
+      NODE_ADDR[$i]=${addrs[$((i - 1))]}; NODE_REG[$i]=$HR; NODE_TOK[$i]=$HT
+    else
+      NODE_ADDR[$i]=127.0.0.1; NODE_REG[$i]=$(free_port); NODE_TOK[$i]=$(free_port)
+    fi
+    NODE_METRICS[$i]=$(free_port)
     mkdir -p "$WORK/node$i"
-    regs+="${regs:+,}${NODE_REG[$i]}"; toks+="${toks:+,}${NODE_TOK[$i]}"
+    regs+="${regs:+,}${NODE_ADDR[$i]}@${NODE_REG[$i]}"; toks+="${toks:+,}${NODE_ADDR[$i]}@${NODE_TOK[$i]}"
   done
   for i in $(seq 1 "$n"); do start_node "$i" || return 1; done
-  bash "$SUPPORT/haproxy.sh" start "$WORK/haproxy-$id" "registry:$HR:$shared/haproxy.pem:$regs" \
-    "token:$HT:$shared/haproxy.pem:$toks" || return 1
+  bash "$SUPPORT/haproxy.sh" start "$WORK/haproxy-$id" "registry:$CLUSTER_FRONT@$HR:$shared/haproxy.pem:$regs" \
+    "token:$CLUSTER_FRONT@$HT:$shared/haproxy.pem:$toks" || return 1
   HAPROXY_DIR=$WORK/haproxy-$id
   # HAProxy marks a node up after its first good health check.
   for i in $(seq 1 50); do

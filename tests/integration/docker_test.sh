@@ -22,6 +22,8 @@
 #   - The printed system trust store command (update-ca-certificates), in a
 #     private mount namespace: curl and skopeo then trust berth unaided.
 #   - No "remote clients cannot log in" warning for this set-up.
+#   - BERTH_TARGET=cluster: the same against two nodes on S3 + PostgreSQL
+#     (127.0.0.2 and 127.0.0.3, on the front's ports) behind HAProxy on IP.
 #
 # The test starts its own dockerd: own data root, exec root, private socket,
 # pid file and daemon.json under $WORK, --bridge=none --iptables=false
@@ -167,12 +169,23 @@ for u in alice bob; do
   echo "${u}pass" | timeout 30 "$BERTH_BIN" user add "$u" --password-stdin -f "$ROOT/htpasswd" >>"$LOGS/user-add.log" 2>&1 ||
     fail "berth user add $u"
 done
-# lib.sh's start_berth waits on 127.0.0.1; this berth listens on IP only.
-env BERTH_STORAGE_ROOT="$ROOT" BERTH_REGISTRY_ADDR="$IP" BERTH_REGISTRY_PORT="$PORT" BERTH_LOG_LEVEL=info \
-  BERTH_AUTH_ENABLED=true BERTH_TOKEN_ADDR="$IP" BERTH_TOKEN_PORT="$TP" \
-  BERTH_AUTH_REALM="https://$IP:$TP/token" BERTH_TLS_HOSTS="$IP" \
-  "$BERTH_BIN" serve >>"$ROOT.log" 2>&1 &
-BERTH_PID=$!
+if [[ ${BERTH_TARGET:-one} == cluster ]]; then
+  # Two nodes on S3 + PostgreSQL, on 127.0.0.2 and 127.0.0.3 with the
+  # front's ports (as on hosts of their own), HAProxy on IP:PORT and IP:TP.
+  start_services && CLUSTER_SERVICES=1
+  CLUSTER_SHARED=$ROOT CLUSTER_FRONT_ADDR=$IP CLUSTER_NODE_ADDRS="127.0.0.2 127.0.0.3"
+  CLUSTER_REG_PORT=$PORT CLUSTER_TOKEN_PORT=$TP CLUSTER_LOG=$ROOT.log
+  start_cluster 2 BERTH_AUTH_REALM="https://$IP:$TP/token" BERTH_TLS_HOSTS="$IP" ||
+    echo "the cluster did not start"
+  BERTH_PID=${NODE_PID[1]:-}
+else
+  # lib.sh's start_berth waits on 127.0.0.1; this berth listens on IP only.
+  env BERTH_STORAGE_ROOT="$ROOT" BERTH_REGISTRY_ADDR="$IP" BERTH_REGISTRY_PORT="$PORT" BERTH_LOG_LEVEL=info \
+    BERTH_AUTH_ENABLED=true BERTH_TOKEN_ADDR="$IP" BERTH_TOKEN_PORT="$TP" \
+    BERTH_AUTH_REALM="https://$IP:$TP/token" BERTH_TLS_HOSTS="$IP" \
+    "$BERTH_BIN" serve >>"$ROOT.log" 2>&1 &
+  BERTH_PID=$!
+fi
 BASE=https://$R
 CACERT=$ROOT/keys/tls.crt
 up=0

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # A throwaway HAProxy in front of several berths, for the scale-out tests.
 #
-#   haproxy.sh start DIR NAME:FRONT_PORT:PEM:PORT[,PORT...] [NAME:...]
+#   haproxy.sh start DIR NAME:FRONT:PEM:BACK[,BACK...] [NAME:...]
 #   haproxy.sh stop DIR
 #
-# Each NAME gets a frontend on 127.0.0.1:FRONT_PORT terminating TLS with PEM
-# (certificate and key in one file) and a round-robin backend of berths on
-# 127.0.0.1:PORT..., reached over TLS again and health-checked on /readyz
+# FRONT and each BACK are PORT (on 127.0.0.1) or IPV4@PORT. Each NAME gets a
+# frontend on FRONT terminating TLS with PEM (certificate and key in one
+# file) and a round-robin backend of berths on the BACKs, reached over TLS again and health-checked on /readyz
 # every 500 ms. In HTTP mode every request is balanced on its own, so the
 # requests of one client connection alternate between the berths.
 set -euo pipefail
@@ -49,10 +49,11 @@ cfg=$dir/haproxy.cfg
 fronts=()
 for spec in "$@"; do
   IFS=: read -r name front pem ports <<<"$spec"
+  [[ $front == *@* ]] || front=127.0.0.1@$front
   fronts+=("$front")
   {
     echo "frontend ${name}_in"
-    echo "  bind 127.0.0.1:$front ssl crt $pem"
+    echo "  bind ${front/@/:} ssl crt $pem"
     echo "  default_backend ${name}_nodes"
     echo "backend ${name}_nodes"
     echo "  balance roundrobin"
@@ -62,7 +63,8 @@ for spec in "$@"; do
     i=0
     for p in ${ports//,/ }; do
       i=$((i + 1))
-      echo "  server node$i 127.0.0.1:$p"
+      [[ $p == *@* ]] || p=127.0.0.1@$p
+      echo "  server node$i ${p/@/:}"
     done
   } >>"$cfg"
 done
@@ -71,7 +73,7 @@ haproxy -db -f "$cfg" >"$dir/haproxy.log" 2>&1 &
 echo $! >"$dir/haproxy.pid"
 for front in "${fronts[@]}"; do
   for i in $(seq 1 100); do
-    if (echo >"/dev/tcp/127.0.0.1/$front") 2>/dev/null; then break; fi
+    if (echo >"/dev/tcp/${front%@*}/${front#*@}") 2>/dev/null; then break; fi
     if ((i == 100)); then echo "haproxy did not listen on $front" >&2; tail "$dir/haproxy.log" >&2; stop; exit 1; fi
     sleep 0.05
   done
