@@ -2,11 +2,13 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <exception>
 #include <fstream>
 
 #include "auth/htpasswd/htpasswd_file.hpp"
 #include "cli/commands.hpp"
 #include "cli/setup.hpp"
+#include "cli/stores.hpp"
 #include "crypto/bcrypt.hpp"
 #include "crypto/random.hpp"
 
@@ -69,14 +71,24 @@ namespace berth::cli {
 int User(const std::string& config_path, const std::string& action, const std::string& file,
          const std::string& user, bool password_stdin, int cost) {
   std::string path = file;
-  std::string tokens_db;  // with -f: the one beside that file
+  RefreshTokensOf tokens;  // with -f: the tokens.db beside that file
   if (path.empty()) {
     auto c = LoadConfigOrReport(config_path);
     if (!c) return 2;
     path = HtpasswdPath(*c);
-    tokens_db = c->storage.root + "/tokens.db";
+    tokens.tokens_db = c->storage.root + "/tokens.db";
+    if (c->metadata.driver == "postgres") {
+      // Several berths share the tokens there; a local tokens.db is not theirs.
+      tokens.open_shared = [c = *c]() -> Result<std::unique_ptr<storage::RefreshTokenStore>> {
+        try {
+          return OpenRefreshTokens(c);
+        } catch (const std::exception& e) {
+          return Status(Errc::kUnavailable, e.what());
+        }
+      };
+    }
   }
-  return UserCommand(action, path, user, password_stdin, cost, tokens_db);
+  return UserCommand(action, path, user, password_stdin, cost, tokens);
 }
 
 }  // namespace berth::cli

@@ -165,27 +165,39 @@ std::string TokensDbBeside(const std::string& user_file) {
   return (dir / "tokens.db").string();
 }
 
-// Revokes `user`'s refresh tokens in the tokens.db beside the user file, so
-// that a running token server refuses them from now on. Where there is no
-// such database (the user file lives elsewhere) the tokens still end: the
-// server compares each token's credential generation with the user file on
-// every refresh. A failure here is reported but does not undo the edit.
+// Revokes `user`'s refresh tokens where `tokens` says, so that a running
+// token server refuses them from now on. Where there is no such store (the
+// user file lives elsewhere) the tokens still end: the server compares each
+// token's credential generation with the user file on every refresh. A
+// failure here is reported but does not undo the edit.
 void RevokeRefreshTokens(const std::string& action, const std::string& user_file,
-                         const std::string& user, const std::string& tokens_db) {
-  const std::string db = tokens_db.empty() ? TokensDbBeside(user_file) : tokens_db;
-  struct stat st {};
-  if (::stat(db.c_str(), &st) != 0) return;  // no token server has used this root
-  auto store = storage::SqliteRefreshTokenStore::Open(db);
+                         const std::string& user, const RefreshTokensOf& tokens) {
+  std::string where;
+  Result<std::unique_ptr<storage::RefreshTokenStore>> store = Status::Ok();
+  if (tokens.open_shared) {
+    where = "the shared token store";
+    store = tokens.open_shared();
+  } else {
+    where = tokens.tokens_db.empty() ? TokensDbBeside(user_file) : tokens.tokens_db;
+    struct stat st {};
+    if (::stat(where.c_str(), &st) != 0) return;  // no token server has used this root
+    auto sqlite = storage::SqliteRefreshTokenStore::Open(where);
+    if (sqlite.ok()) {
+      store = std::unique_ptr<storage::RefreshTokenStore>(std::move(sqlite).value());
+    } else {
+      store = sqlite.status();
+    }
+  }
   if (!store.ok()) {
-    std::cerr << "warning: berth user " << action << ": cannot open " << db << ": "
+    std::cerr << "warning: berth user " << action << ": cannot open " << where << ": "
               << store.status().message()
               << " (the token server still refuses the old tokens, within a second)\n";
     return;
   }
   Result<int64_t> n = (*store)->Revoke(user);
   if (!n.ok()) {
-    std::cerr << "warning: berth user " << action << ": cannot revoke the refresh tokens in " << db
-              << ": " << n.status().message()
+    std::cerr << "warning: berth user " << action << ": cannot revoke the refresh tokens in "
+              << where << ": " << n.status().message()
               << " (the token server still refuses them, within a second)\n";
     return;
   }
@@ -206,19 +218,19 @@ int List(const std::string& path) {
   return 0;
 }
 
-int Delete(const std::string& path, const std::string& user, const std::string& tokens_db) {
+int Delete(const std::string& path, const std::string& user, const RefreshTokensOf& tokens) {
   Result<auth::HtpasswdFile> file = LoadUsers(path, /*missing_ok=*/false);
   if (!file.ok()) return Fail("del", file.status().message());
   if (!file->Remove(user)) return Fail("del", "no user '" + user + "' in " + path);
   if (Status s = file->Save(path); !s.ok()) return Fail("del", s.message());
   std::cout << "user '" << user << "' deleted from " << path << "\n";
-  RevokeRefreshTokens("del", path, user, tokens_db);
+  RevokeRefreshTokens("del", path, user, tokens);
   return 0;
 }
 
 // add (create) or passwd (replace).
 int SetPassword(const std::string& action, const std::string& path, const std::string& user,
-                bool password_from_stdin, int cost, const std::string& tokens_db) {
+                bool password_from_stdin, int cost, const RefreshTokensOf& tokens) {
   const bool create = action == "add";
   if (cost < crypto::kBcryptMinCost || cost > crypto::kBcryptMaxCost) {
     return Fail(action, "--cost must be between " + std::to_string(crypto::kBcryptMinCost) +
@@ -246,14 +258,14 @@ int SetPassword(const std::string& action, const std::string& path, const std::s
             << path << "\n";
   // passwd: the old password's tokens end now. add: a re-created name
   // starts with none of a former account's.
-  RevokeRefreshTokens(action, path, user, tokens_db);
+  RevokeRefreshTokens(action, path, user, tokens);
   return 0;
 }
 
 }  // namespace
 
 int UserCommand(const std::string& action, const std::string& file, const std::string& user,
-                bool password_from_stdin, int cost, const std::string& tokens_db) {
+                bool password_from_stdin, int cost, const RefreshTokensOf& tokens) {
   if (action != "add" && action != "passwd" && action != "del" && action != "list") {
     return Fail(action, "unknown action (expected add, passwd, del or list)");
   }
@@ -263,8 +275,8 @@ int UserCommand(const std::string& action, const std::string& file, const std::s
   if (Status s = auth::ValidateUserName(user); !s.ok()) {
     return Fail(action, "invalid user name '" + user + "': " + s.message());
   }
-  if (action == "del") return Delete(file, user, tokens_db);
-  return SetPassword(action, file, user, password_from_stdin, cost, tokens_db);
+  if (action == "del") return Delete(file, user, tokens);
+  return SetPassword(action, file, user, password_from_stdin, cost, tokens);
 }
 
 }  // namespace berth::cli

@@ -15,7 +15,9 @@
 #      into the cluster's stores, where the nodes serve it
 #   9. behind HAProxy (http.trusted_proxies): the per-address connection cap
 #      does not cap HAProxy, and login throttling sees each client's own
-#      address, not HAProxy's, whatever X-Forwarded-For a client sends
+#      address, not HAProxy's, whatever X-Forwarded-For a client sends;
+#      `berth user passwd` on the cluster's configuration revokes refresh
+#      tokens in PostgreSQL for every node
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/oci.sh"
 source "$(dirname "$0")/cluster.sh"
@@ -411,6 +413,21 @@ EOF
   expect_eq "  ... alice from 127.0.0.4 through the same HAProxy logs in: 200" 200 "$code"
   check "  ... the nodes' access logs name the clients, HAProxy as via=" \
     grep -qE "client=127\.0\.0\.4 via=127\.0\.0\.1:" "$WORK"/node1.log "$WORK"/node2.log
+  # berth user passwd on a node's configuration revokes refresh tokens in
+  # PostgreSQL, where every node looks, not in a local tokens.db.
+  rt=$(curl -s --max-time 10 --cacert "$CACERT" --interface 127.0.0.5 -u bob:bobpass \
+    "$TOKEN_URL?service=berth&offline_token=true" | jq -r '.refresh_token // empty')
+  refresh_on() { # I: the refresh grant of $rt at node I's token server
+    curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$CACERT" -X POST \
+      "https://127.0.0.1:${NODE_TOK[$1]}/token" --data-urlencode grant_type=refresh_token \
+      --data-urlencode "refresh_token=$rt" --data-urlencode service=berth --data-urlencode client_id=t
+  }
+  expect_eq "bob's refresh token works on both nodes" "200 200" "$(refresh_on 1) $(refresh_on 2)"
+  said=$(echo bobpass2 | env "${CLUSTER_ENV[@]}" BERTH_METRICS_PORT=0 "$BERTH_BIN" user passwd bob \
+    --password-stdin 2>&1)
+  expect_contains "berth user passwd bob (cluster configuration) revokes in PostgreSQL" \
+    "revoked 1 refresh token(s) of 'bob'" "$said"
+  expect_eq "  ... and both nodes refuse the token at once" "401 401" "$(refresh_on 1) $(refresh_on 2)"
 else
   fail "two berths behind HAProxy start again (per-address cap 4)"
 fi
