@@ -502,7 +502,8 @@ fi
 stop_pid "$TOK2_PID"
 kcheck "berth token stops on SIGTERM (within 15 s)" test $? -eq 0
 
-run revoke env BERTH_STORAGE_ROOT="$ROOT" "$BERTH_BIN" revoke-tokens --user alice
+mapfile -t ROOT_ENV < <(root_env "$ROOT")
+run revoke env -C "$WORK" "${ROOT_ENV[@]}" "$BERTH_BIN" revoke-tokens --user alice
 rc=$?
 expect_eq "berth revoke-tokens --user alice (server running): exit 0" 0 "$rc"
 expect_contains "revoke-tokens reports what it did" "of alice" "$(out revoke)"
@@ -914,13 +915,22 @@ offline() {
   c -u "$1:$2" -G "$TOKEN_URL" --data-urlencode service=berth --data-urlencode offline_token=true |
     jq -r '.refresh_token // empty'
 }
-# berth_user ACTION NAME [PASSWORD] [FILE]: `berth user` on the main root's user file
+# berth_user ACTION NAME [PASSWORD] [FILE]: `berth user` on the main root's
+# user file, or on FILE. The main one is named by the main berth's settings
+# (root_env: the user file and where refresh tokens live, PostgreSQL for
+# BERTH_TARGET=cluster), FILE with -f (the tokens.db beside it).
 berth_user() {
-  local f=${4:-$ROOT/htpasswd}
+  local where=(-f "${4:-}") how=()
+  if [[ -z ${4:-} ]]; then
+    mapfile -t how < <(root_env "$ROOT")
+    where=()
+  fi
+  # In $WORK: no berth.yaml of the current directory is read.
   if [[ -n ${3:-} ]]; then
-    echo "$3" | timeout 30 "$BERTH_BIN" user "$1" "$2" --password-stdin -f "$f" 2>&1
+    echo "$3" | (cd "$WORK" && timeout 30 env ${how[@]+"${how[@]}"} "$BERTH_BIN" user "$1" "$2" \
+      --password-stdin ${where[@]+"${where[@]}"} 2>&1)
   else
-    timeout 30 "$BERTH_BIN" user "$1" "$2" -f "$f" 2>&1
+    (cd "$WORK" && timeout 30 env ${how[@]+"${how[@]}"} "$BERTH_BIN" user "$1" "$2" ${where[@]+"${where[@]}"} 2>&1)
   fi
 }
 check "berth user add dave, erin, frank" add_users "$ROOT/htpasswd" dave erin frank

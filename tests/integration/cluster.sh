@@ -172,3 +172,30 @@ node_requests() { # I
   curl -s --max-time 5 "http://127.0.0.1:${NODE_METRICS[$1]}/metrics" |
     awk '/^berth_http_requests_total\{[^}]*listener="registry"/ { s += $2 } END { print s + 0 }'
 }
+
+# Responses server SERVER (node1, node2, ...) gave through the HAProxy of DIR,
+# both backends together. Unlike node_requests it still counts a node that
+# has stopped.
+haproxy_answers() { # DIR SERVER
+  python3 - "$1/stats.sock" "$2" <<'EOF'
+import csv, io, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(b"show stat\n")
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+rows = list(csv.reader(io.StringIO(data.decode().lstrip("# "))))
+n = 0
+for row in rows[1:]:
+    d = dict(zip(rows[0], row))
+    if d.get("svname") == sys.argv[2]:
+        n += sum(int(d.get(k) or 0) for k in
+                 ("hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"))
+print(n)
+EOF
+}

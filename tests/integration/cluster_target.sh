@@ -9,7 +9,9 @@
 # The suite's ENV=VALUE arguments reach every node, except the addresses,
 # ports and storage root, which are each node's own; BERTH_TOKEN_PORT becomes
 # HAProxy's token front port. The keys and the user file the nodes share are
-# the suite's ROOT/keys and ROOT/htpasswd, where one berth keeps them. A start_berth again on the same ROOT (a
+# the suite's ROOT/keys and ROOT/htpasswd, where one berth keeps them.
+# BERTH_PID is node 1's; root_env ROOT gives the environment under which a
+# berth command (user, revoke-tokens) acts on that ROOT's cluster. A start_berth again on the same ROOT (a
 # restart) reuses that ROOT's database and bucket. summary adds one check per
 # node that it answered requests. Sourced by lib.sh; do not run it.
 
@@ -17,6 +19,12 @@ source "$HERE/cluster.sh"
 
 declare -A CLUSTER_OF_ROOT
 CLUSTER_SERVICES=0
+# Every node and HAProxy started, for cleanup: a suite may run a second
+# berth (another ROOT) beside its first, and start_cluster keeps only the
+# last cluster's.
+ALL_NODE_PIDS=()
+ALL_HAPROXY_DIRS=()
+declare -A ANSWERED  # "HAPROXY_DIR nodeI" -> responses counted before that HAProxy stopped
 
 start_berth() { # ROOT PORT [ENV=VALUE...]
   local root=$1 port=$2 a
@@ -37,9 +45,20 @@ start_berth() { # ROOT PORT [ENV=VALUE...]
   mkdir -p "$root"
   CLUSTER_ID=${CLUSTER_OF_ROOT[$root]:-}
   CLUSTER_REG_PORT=$port CLUSTER_TOKEN_PORT=$tport CLUSTER_LOG=$root.log CLUSTER_SHARED=$root
-  start_cluster 2 "${env[@]}" || return 1
+  local token_url=${TOKEN_URL:-}  # the suite's own, if it has one
+  start_cluster 2 "${env[@]}"
+  local rc=$?
+  ALL_NODE_PIDS+=("${NODE_PID[@]}")
+  if [[ -n ${HAPROXY_DIR:-} && " ${ALL_HAPROXY_DIRS[*]} " != *" $HAPROXY_DIR "* ]]; then
+    ALL_HAPROXY_DIRS+=("$HAPROXY_DIR")
+  fi
+  ((rc == 0)) || return 1
+  [[ -n $token_url ]] && TOKEN_URL=$token_url
   CLUSTER_OF_ROOT[$root]=$CLUSTER_ID
-  BERTH_PID=cluster
+  # What berth commands need to act on this cluster's stores (root_env).
+  printf '%s\n' "${CLUSTER_ENV[@]}" BERTH_STORAGE_ROOT="$root" BERTH_METRICS_PORT=0 >"$root/cluster.env"
+  # A suite that watches "its berth" by PID watches node 1.
+  BERTH_PID=${NODE_PID[1]}
   echo "# BERTH_TARGET=cluster: nodes on ports ${NODE_REG[1]} and ${NODE_REG[2]} behind HAProxy on $port"
 }
 
@@ -47,6 +66,7 @@ stop_berth() { # [SIGNAL]
   ((CLUSTER_N > 0)) || return 0
   local i
   for i in $(seq 1 "$CLUSTER_N"); do kill_node "$i" "${1:-TERM}"; done
+  answered_so_far
   stop_cluster
   BERTH_PID=""
 }
@@ -59,20 +79,51 @@ berth_alive() { # every node still runs
   done
 }
 
+root_env() { cat "$1/cluster.env"; }
+
+# Adds the current HAProxy's per-node counts to ANSWERED (before it stops).
+answered_so_far() {
+  local i n
+  [[ -S ${HAPROXY_DIR:-}/stats.sock ]] || return 0
+  for i in $(seq 1 "$CLUSTER_N"); do
+    n=$(haproxy_answers "$HAPROXY_DIR" "node$i" 2>/dev/null)
+    ANSWERED["$HAPROXY_DIR node$i"]=$((${ANSWERED["$HAPROXY_DIR node$i"]:-0} + ${n:-0}))
+  done
+}
+
 cleanup() {
   stop_berth
+  local p d
+  # Nodes of a second cluster the suite stopped only in part.
+  for p in ${ALL_NODE_PIDS[@]+"${ALL_NODE_PIDS[@]}"}; do
+    kill -0 "$p" 2>/dev/null || continue
+    kill -TERM "$p" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    { kill -KILL "$p" && wait "$p"; } 2>/dev/null
+  done
+  for d in ${ALL_HAPROXY_DIRS[@]+"${ALL_HAPROXY_DIRS[@]}"}; do bash "$SUPPORT/haproxy.sh" stop "$d"; done
   ((CLUSTER_SERVICES)) && stop_services
   if [[ "${KEEP_WORK:-0}" != 1 ]]; then rm -rf "$WORK"; fi
 }
 
 summary() {
-  local i n
-  if ((CLUSTER_N > 0)); then
-    for i in $(seq 1 "$CLUSTER_N"); do
-      n=$(node_requests "$i")
-      if ((n > 0)); then pass "cluster node $i answered $n requests"; else fail "cluster node $i answered no request"; fi
+  local d i n
+  # HAProxy's counters: a node the suite has stopped still counts. (A suite
+  # that starts its cluster itself, as docker_test does, has the last one.)
+  local dirs=(${ALL_HAPROXY_DIRS[@]+"${ALL_HAPROXY_DIRS[@]}"})
+  ((${#dirs[@]} == 0)) && [[ -n ${HAPROXY_DIR:-} ]] && dirs=("$HAPROXY_DIR")
+  for d in ${dirs[@]+"${dirs[@]}"}; do
+    for i in 1 2; do
+      n=0
+      [[ -S $d/stats.sock ]] && n=$(haproxy_answers "$d" "node$i" 2>/dev/null)
+      n=$((${n:-0} + ${ANSWERED["$d node$i"]:-0}))
+      if ((n > 0)); then
+        pass "cluster node $i answered $n requests (${d##*/})"
+      else
+        fail "cluster node $i answered no request (${d##*/})"
+      fi
     done
-  fi
+  done
   stop_berth
   check_sanitizer_reports
   echo "$PASSED passed, $FAILED failed"

@@ -82,6 +82,10 @@ stop_berth() {
   fi
 }
 
+# root_env ROOT: the environment (VAR=VALUE lines) under which a berth
+# command (user, revoke-tokens, gc) acts on the stores of the berth on ROOT.
+root_env() { echo "BERTH_STORAGE_ROOT=$1"; }
+
 # berth_alive: the berth started last still runs.
 berth_alive() { [[ -n $BERTH_PID ]] && kill -0 "$BERTH_PID" 2>/dev/null; }
 

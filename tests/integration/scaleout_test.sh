@@ -423,8 +423,8 @@ EOF
       --data-urlencode "refresh_token=$rt" --data-urlencode service=berth --data-urlencode client_id=t
   }
   expect_eq "bob's refresh token works on both nodes" "200 200" "$(refresh_on 1) $(refresh_on 2)"
-  said=$(echo bobpass2 | env "${CLUSTER_ENV[@]}" BERTH_METRICS_PORT=0 "$BERTH_BIN" user passwd bob \
-    --password-stdin 2>&1)
+  said=$(echo bobpass2 | env -C "$WORK" "${CLUSTER_ENV[@]}" BERTH_METRICS_PORT=0 "$BERTH_BIN" user \
+    passwd bob --password-stdin 2>&1)
   expect_contains "berth user passwd bob (cluster configuration) revokes in PostgreSQL" \
     "revoked 1 refresh token(s) of 'bob'" "$said"
   expect_eq "  ... and both nodes refuse the token at once" "401 401" "$(refresh_on 1) $(refresh_on 2)"

@@ -8,7 +8,8 @@
 # frontend on FRONT terminating TLS with PEM (certificate and key in one
 # file) and a round-robin backend of berths on the BACKs, reached over TLS again and health-checked on /readyz
 # every 500 ms. In HTTP mode every request is balanced on its own, so the
-# requests of one client connection alternate between the berths.
+# requests of one client connection alternate between the berths. DIR/stats.sock
+# is HAProxy's stats socket ("show stat": responses per server).
 set -euo pipefail
 
 cmd=${1:?start|stop}
@@ -34,6 +35,8 @@ cfg=$dir/haproxy.cfg
 {
   echo "global"
   echo "  maxconn 2000"
+  # Per-server counters for the tests (which node answered how much).
+  echo "  stats socket $dir/stats.sock mode 600 level user"
   echo "defaults"
   echo "  mode http"
   echo "  timeout connect 2s"
