@@ -127,6 +127,7 @@ RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock) {
     storage::S3UploadStoreOptions uo;
     uo.prefix = c.s3.prefix;
     uo.part_size = c.s3.part_size;
+    uo.memory_bytes = c.s3.upload_memory;
     // Spool files are unlinked at once; the directory only has to exist.
     uo.spool_dir = c.storage.root + "/spool";
     std::error_code ec;

@@ -267,6 +267,7 @@ const std::vector<Key>& Keys() {
     t.Uint("s3.request_timeout_ms", &C::s3, &C::S3::request_timeout_ms, 100, 600000);
     t.Uint("s3.stall_timeout", &C::s3, &C::S3::stall_timeout, 1, 3600);
     t.Uint("s3.max_fetches", &C::s3, &C::S3::max_fetches, 1, 4096);
+    t.Uint("s3.upload_memory", &C::s3, &C::S3::upload_memory, 0, uint64_t{1} << 40);
     t.Str("metadata.driver", &C::metadata, &C::Metadata::driver, {"sqlite", "postgres"});
     t.Str("postgres.dsn", &C::postgres, &C::Postgres::dsn);
     t.Uint("postgres.pool_size", &C::postgres, &C::Postgres::pool_size, 1, 1024);

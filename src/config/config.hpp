@@ -48,6 +48,9 @@ struct Config {
     uint64_t request_timeout_ms = 30000;
     uint64_t stall_timeout = 30;  // seconds a stream may make no progress
     uint64_t max_fetches = 64;    // blob reads from S3 in flight at once
+    // Memory for upload parts over all uploads; parts past it go through the
+    // local spool. 0: always the spool.
+    uint64_t upload_memory = uint64_t{128} << 20;
   } s3;
   // Where repositories, manifests, tags, refresh tokens and events live.
   struct Metadata {

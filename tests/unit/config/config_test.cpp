@@ -271,6 +271,8 @@ metadata:
   EXPECT_EQ(c.s3.region, "us-east-1");
   EXPECT_TRUE(c.s3.redirect);
   EXPECT_EQ(c.s3.part_size, 16u * 1024 * 1024);
+  EXPECT_EQ(c.s3.upload_memory, 128u << 20);
+  EXPECT_EQ(Load("", {"BERTH_S3_UPLOAD_MEMORY=0"}).s3.upload_memory, 0u);
   EXPECT_EQ(c.metadata.driver, "postgres");
   EXPECT_EQ(c.postgres.dsn, "host=127.0.0.1 dbname=berth");
   EXPECT_EQ(c.postgres.pool_size, 4u);
