@@ -46,6 +46,34 @@ struct Progress {
   asio::posix::stream_descriptor* pipe = nullptr;  // while a streamed body is read
 };
 
+// A streamed blob's pipe, non-blocking, for the reactor's waits. The
+// FileRegion keeps owning the descriptor (its owner closes it, which is what
+// tells the producer to stop); this only borrows it, and lets the watchdog
+// cancel a waiting read through `progress` meanwhile. `ec` says whether it
+// could be set up.
+class BorrowedPipe {
+ public:
+  BorrowedPipe(const asio::any_io_executor& ex, int fd, Progress& progress,
+               boost::system::error_code& ec)
+      : pipe_(ex), progress_(progress) {
+    if (ec) return;
+    pipe_.assign(fd, ec);
+    if (!ec) pipe_.non_blocking(true, ec);
+    if (!ec) progress_.pipe = &pipe_;
+  }
+  ~BorrowedPipe() {
+    progress_.pipe = nullptr;
+    if (pipe_.is_open()) (void)pipe_.release();
+  }
+  BorrowedPipe(const BorrowedPipe&) = delete;
+  BorrowedPipe& operator=(const BorrowedPipe&) = delete;
+  asio::posix::stream_descriptor& get() { return pipe_; }
+
+ private:
+  asio::posix::stream_descriptor pipe_;
+  Progress& progress_;
+};
+
 // Cuts the connection when a body made no progress for write_timeout: the
 // client stopped reading, or a pipe's producer stopped writing. Closing the
 // socket ends a waiting write; cancelling the pipe ends a waiting read.
@@ -111,24 +139,14 @@ asio::awaitable<bool> SendZeroCopy(beast::tcp_stream& stream, const FileRegion& 
 asio::awaitable<bool> SplicePipe(beast::tcp_stream& stream, const FileRegion& file,
                                  const BodySendContext& ctx, Progress& progress, uint64_t* sent) {
   auto& socket = stream.socket();
-  asio::posix::stream_descriptor pipe(stream.get_executor());
   boost::system::error_code ec;
   socket.non_blocking(true, ec);
-  if (!ec) pipe.assign(file.fd.get(), ec);
-  if (!ec) pipe.non_blocking(true, ec);
+  BorrowedPipe borrowed(stream.get_executor(), file.fd.get(), progress, ec);
   if (ec) {
     spdlog::error("{}: cannot send a streamed blob: {}", ctx.name, ec.message());
     co_return false;
   }
-  struct Unassign {
-    asio::posix::stream_descriptor& pipe;
-    Progress& progress;
-    ~Unassign() {
-      progress.pipe = nullptr;
-      (void)pipe.release();
-    }
-  } unassign{pipe, progress};
-  progress.pipe = &pipe;
+  asio::posix::stream_descriptor& pipe = borrowed.get();
   uint64_t left = file.length;
   while (left > 0) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(left, size_t{1} << 20));
@@ -209,25 +227,13 @@ asio::awaitable<bool> SendRead(Stream& stream, Serializer& sr, Head& m, const Fi
 template <typename Stream>
 asio::awaitable<bool> SendPipe(Stream& stream, Serializer& sr, Head& m, const FileRegion& file,
                                const BodySendContext& ctx, Progress& progress, uint64_t* sent) {
-  asio::posix::stream_descriptor pipe(stream.get_executor());
   boost::system::error_code ec;
-  pipe.assign(file.fd.get(), ec);
-  if (!ec) pipe.non_blocking(true, ec);
+  BorrowedPipe borrowed(stream.get_executor(), file.fd.get(), progress, ec);
   if (ec) {
     spdlog::error("{}: cannot read a streamed blob: {}", ctx.name, ec.message());
     co_return false;
   }
-  // The FileRegion keeps owning the descriptor (its owner closes it, which
-  // is what tells the producer to stop); the descriptor object only borrows it.
-  struct Unassign {
-    asio::posix::stream_descriptor& pipe;
-    Progress& progress;
-    ~Unassign() {
-      progress.pipe = nullptr;
-      (void)pipe.release();
-    }
-  } unassign{pipe, progress};
-  progress.pipe = &pipe;
+  asio::posix::stream_descriptor& pipe = borrowed.get();
   uint64_t left = file.length;
   while (left > 0) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(ctx.chunk_size, left));
