@@ -16,6 +16,7 @@
 #include "auth/keystone/keystone_authenticator.hpp"
 #include "auth/policy.hpp"
 #include "auth/token/rate_limiter.hpp"
+#include "auth/token/shared_failure_limiter.hpp"
 #include "auth/token/token_service.hpp"
 #include "cli/commands.hpp"
 #include "cli/metrics.hpp"
@@ -167,7 +168,8 @@ struct TokenPart {
   std::unique_ptr<auth::Policy> policy;
   std::unique_ptr<auth::jwt::JwtSigner> signer;
   std::unique_ptr<storage::RefreshTokenStore> refresh;
-  std::unique_ptr<auth::FailureLimiter> limiter;
+  std::unique_ptr<storage::LoginFailureStore> login_failures;  // null: counted in memory
+  std::unique_ptr<auth::LoginLimiter> limiter;
   std::unique_ptr<auth::TokenService> service;
   std::unique_ptr<ops::HealthHandler> health;
 };
@@ -260,10 +262,16 @@ TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock,
   p.policy = std::make_unique<auth::Policy>(po);
   auto key = Must(crypto::SigningKey::Load(c.token.key, c.token.cert), "token key");
   p.signer = std::make_unique<auth::jwt::JwtSigner>(std::move(key));
-  p.refresh = OpenRefreshTokens(c);
+  TokenStores stores = OpenTokenStores(c);
+  p.refresh = std::move(stores.refresh);
+  p.login_failures = std::move(stores.login_failures);
   auth::FailureLimiterOptions lo;
   lo.free_failures = static_cast<int64_t>(c.token.max_failures);
-  p.limiter = std::make_unique<auth::FailureLimiter>(lo);
+  if (p.login_failures) {
+    p.limiter = Must(auth::SharedFailureLimiter::Open(*p.login_failures, lo), "login failure counts");
+  } else {
+    p.limiter = std::make_unique<auth::FailureLimiter>(lo);
+  }
   auth::TokenServiceOptions to;
   to.service = c.auth.service;
   to.issuer = c.auth.issuer;

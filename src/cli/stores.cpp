@@ -157,13 +157,21 @@ RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock) {
   return s;
 }
 
-std::unique_ptr<storage::RefreshTokenStore> OpenRefreshTokens(const config::Config& c) {
+TokenStores OpenTokenStores(const config::Config& c) {
+  TokenStores t;
   if (c.metadata.driver == "postgres") {
     auto stores = Must(storage::OpenPostgres(PgOptionsOf(c, true)), "postgres (" + Redacted(c.postgres.dsn) + ")");
-    // The store holds its own reference to the pool.
-    return std::move(stores.refresh_tokens);
+    // The stores hold their own references to the pool.
+    t.refresh = std::move(stores.refresh_tokens);
+    t.login_failures = std::move(stores.login_failures);
+    return t;
   }
-  return Must(storage::SqliteRefreshTokenStore::Open(c.storage.root + "/tokens.db"), "tokens.db");
+  t.refresh = Must(storage::SqliteRefreshTokenStore::Open(c.storage.root + "/tokens.db"), "tokens.db");
+  return t;
+}
+
+std::unique_ptr<storage::RefreshTokenStore> OpenRefreshTokens(const config::Config& c) {
+  return OpenTokenStores(c).refresh;
 }
 
 bool TokenNeedsLock(const config::Config& c) { return c.metadata.driver == "sqlite"; }

@@ -18,6 +18,7 @@
 #include "storage/event_queue.hpp"
 #include "storage/fs/dir_lock.hpp"
 #include "storage/lifecycle_store.hpp"
+#include "storage/login_failure_store.hpp"
 #include "storage/metadata_store.hpp"
 #include "storage/refresh_token_store.hpp"
 #include "storage/upload_store.hpp"
@@ -75,9 +76,17 @@ class RegistryStores {
 // what failed: for start-up only.
 RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock);
 
-// The token server's refresh token store: tokens.db under the root, or the
-// PostgreSQL database when metadata.driver is postgres. Throws like
-// OpenRegistryStores.
+// The token server's stores: refresh tokens in tokens.db under the root, or
+// both in the PostgreSQL database when metadata.driver is postgres (then the
+// failed-login counts too, shared by every node; null otherwise: the token
+// server counts in memory).
+struct TokenStores {
+  std::unique_ptr<storage::RefreshTokenStore> refresh;
+  std::unique_ptr<storage::LoginFailureStore> login_failures;
+};
+// Throws like OpenRegistryStores.
+TokenStores OpenTokenStores(const config::Config& c);
+// The refresh token store alone (OpenTokenStores().refresh).
 std::unique_ptr<storage::RefreshTokenStore> OpenRefreshTokens(const config::Config& c);
 
 // Whether the token server must hold LOCK.token (single-node metadata).

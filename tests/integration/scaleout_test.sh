@@ -15,7 +15,8 @@
 #      into the cluster's stores, where the nodes serve it
 #   9. behind HAProxy (http.trusted_proxies): the per-address connection cap
 #      does not cap HAProxy, and login throttling sees each client's own
-#      address, not HAProxy's, whatever X-Forwarded-For a client sends;
+#      address, not HAProxy's, whatever X-Forwarded-For a client sends,
+#      and counts failures once whichever node they land on;
 #      `berth user passwd` on the cluster's configuration revokes refresh
 #      tokens in PostgreSQL for every node
 source "$(dirname "$0")/lib.sh"
@@ -405,6 +406,15 @@ EOF
     [[ $code == 429 ]] && break
   done
   expect_eq "wrong passwords from 127.0.0.2 through HAProxy end in 429 (after $tries)" 429 "$code"
+  # The nodes share the counts (PostgreSQL): the 6th failure, wherever it
+  # landed, starts a wait, so the 7th try is refused (the 8th when a second
+  # boundary passed in between). Counted per node, HAProxy's round robin
+  # would need 6 failures on one node: 12 tries.
+  if ((tries <= 8)); then
+    pass "  ... after $tries tries, not 12: the nodes count failures together"
+  else
+    fail "  ... after $tries tries: the nodes count failures apart (7 or 8 expected)"
+  fi
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$CACERT" -u alice:alicepass \
     --interface 127.0.0.2 -H "X-Forwarded-For: 127.0.0.3" "$TOKEN_URL?service=berth")
   expect_eq "  ... a forged X-Forwarded-For does not lift it (the right end is HAProxy's)" 429 "$code"

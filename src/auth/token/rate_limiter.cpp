@@ -32,6 +32,27 @@ int HexValue(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
 
 }  // namespace
 
+FailureKey MakeFailureKey(std::string_view salt, char kind, std::string_view a,
+                          std::string_view b) {
+  crypto::Hasher h(DigestAlgorithm::kSha256);
+  h.Update(salt);
+  h.Update(std::string_view(&kind, 1));
+  UpdatePart(h, a);
+  UpdatePart(h, b);
+  const std::string hex = h.Peek().hex();  // 64 lower-case hex digits
+  FailureKey key;
+  for (size_t i = 0; i < key.size(); ++i) {
+    key[i] = static_cast<unsigned char>(HexValue(hex[2 * i]) << 4 | HexValue(hex[2 * i + 1]));
+  }
+  return key;
+}
+
+int64_t FailureWait(int64_t failures, int64_t allowance, int64_t max_wait) {
+  const int64_t over = failures - allowance;
+  if (over <= 0) return 0;
+  return over >= 20 ? max_wait : std::min<int64_t>(max_wait, int64_t{1} << (over - 1));
+}
+
 size_t FailureLimiter::KeyHash::operator()(const Key& k) const {
   // The key is already a salted hash: any 8 of its bytes are uniform.
   size_t h;
@@ -41,32 +62,6 @@ size_t FailureLimiter::KeyHash::operator()(const Key& k) const {
 
 FailureLimiter::FailureLimiter(FailureLimiterOptions options)
     : options_(options), salt_(Salt()) {}
-
-FailureLimiter::Key FailureLimiter::MakeKey(char kind, std::string_view a,
-                                            std::string_view b) const {
-  crypto::Hasher h(DigestAlgorithm::kSha256);
-  h.Update(salt_);
-  h.Update(std::string_view(&kind, 1));
-  UpdatePart(h, a);
-  UpdatePart(h, b);
-  const std::string hex = h.Peek().hex();  // 64 lower-case hex digits
-  Key key;
-  for (size_t i = 0; i < key.size(); ++i) {
-    key[i] = static_cast<unsigned char>(HexValue(hex[2 * i]) << 4 | HexValue(hex[2 * i + 1]));
-  }
-  return key;
-}
-
-FailureLimiter::Key FailureLimiter::UserAddressKey(std::string_view user,
-                                                   std::string_view address) const {
-  return MakeKey('u', user, address);
-}
-FailureLimiter::Key FailureLimiter::UserKey(std::string_view user) const {
-  return MakeKey('n', user, {});
-}
-FailureLimiter::Key FailureLimiter::AddressKey(std::string_view address) const {
-  return MakeKey('a', address, {});
-}
 
 void FailureLimiter::EraseLocked(Order::iterator it) {
   if (it->user != Key{}) {
@@ -102,10 +97,10 @@ int64_t FailureLimiter::WaitLocked(const Key& key, int64_t now) {
   return wait;
 }
 
-int64_t FailureLimiter::RetryAfter(std::string_view user, std::string_view address,
-                                   int64_t now) {
-  const Key ua = UserAddressKey(user, address);
-  const Key a = AddressKey(address);
+Result<int64_t> FailureLimiter::RetryAfter(std::string_view user, std::string_view address,
+                                           int64_t now) {
+  const Key ua = UserAddressKey(salt_, user, address);
+  const Key a = AddressKey(salt_, address);
   std::lock_guard lock(mu_);
   return std::max(WaitLocked(ua, now), WaitLocked(a, now));
 }
@@ -129,30 +124,27 @@ void FailureLimiter::CountLocked(const Key& key, const Key* user, int64_t allowa
   if (now - e.last > options_.window_seconds) e.failures = 0;
   e.failures++;
   e.last = now;
-  const int64_t over = e.failures - allowance;
-  if (over > 0) {
-    const int64_t wait = over >= 20 ? options_.max_wait_seconds
-                                    : std::min<int64_t>(options_.max_wait_seconds,
-                                                        int64_t{1} << (over - 1));
+  if (int64_t wait = FailureWait(e.failures, allowance, options_.max_wait_seconds); wait > 0) {
     e.blocked_until = now + wait;
   }
 }
 
-void FailureLimiter::Failed(std::string_view user, std::string_view address, int64_t now) {
-  const Key ua = UserAddressKey(user, address);
-  const Key u = UserKey(user);
-  const Key a = AddressKey(address);
+Status FailureLimiter::Failed(std::string_view user, std::string_view address, int64_t now) {
+  const Key ua = UserAddressKey(salt_, user, address);
+  const Key u = UserKey(salt_, user);
+  const Key a = AddressKey(salt_, address);
   std::lock_guard lock(mu_);
   DropExpiredLocked(now);
   CountLocked(ua, &u, options_.free_failures, now);
   CountLocked(a, nullptr, options_.free_failures * options_.address_factor, now);
+  return Status::Ok();
 }
 
-void FailureLimiter::Succeeded(std::string_view user) {
-  const Key u = UserKey(user);
+Status FailureLimiter::Succeeded(std::string_view user) {
+  const Key u = UserKey(salt_, user);
   std::lock_guard lock(mu_);
   auto found = by_user_.find(u);
-  if (found == by_user_.end()) return;
+  if (found == by_user_.end()) return Status::Ok();
   const std::vector<Key> keys = std::move(found->second);
   by_user_.erase(found);
   for (const Key& k : keys) {
@@ -161,6 +153,7 @@ void FailureLimiter::Succeeded(std::string_view user) {
       index_.erase(it);
     }
   }
+  return Status::Ok();
 }
 
 size_t FailureLimiter::size() const {

@@ -145,7 +145,7 @@ struct TokenService::Login {
 
 TokenService::TokenService(Authenticator& authenticator, const Policy& policy,
                            const jwt::JwtSigner& signer, storage::RefreshTokenStore& refresh,
-                           FailureLimiter& limiter, std::function<int64_t()> now,
+                           LoginLimiter& limiter, std::function<int64_t()> now,
                            TokenServiceOptions options)
     : authenticator_(authenticator),
       policy_(policy),
@@ -216,18 +216,26 @@ TokenService::Login TokenService::Authenticate(const http::Request& req,
 
   const std::string address = AddressOf(req.remote);
   const int64_t now = now_();
-  if (int64_t wait = limiter_.RetryAfter(user, address, now); wait > 0) {
-    return {Login::kThrottled, Identity{user, false, false}, wait, "too many failed logins"};
+  auto wait = limiter_.RetryAfter(user, address, now);
+  // Without the counts a guesser could not be slowed: no password is checked.
+  if (!wait) return {Login::kUnavailable, {}, 0, "failed-login counts: " + wait.status().message()};
+  if (*wait > 0) {
+    return {Login::kThrottled, Identity{user, false, false}, *wait, "too many failed logins"};
   }
   AuthResult r = authenticator_.Authenticate(user, password);
   switch (r.outcome) {
     case AuthOutcome::kOk:
-      limiter_.Succeeded(user);
+      // The login stands; stale counts only make this user wait sooner.
+      if (Status s = limiter_.Succeeded(user); !s.ok()) {
+        spdlog::warn("failed-login counts of a successful login not cleared: {}", s.message());
+      }
       r.identity.authenticated = true;
       if (r.identity.name.empty()) r.identity.name = user;
       return {Login::kOk, r.identity, 0, r.detail};
     case AuthOutcome::kBadCredentials:
-      limiter_.Failed(user, address, now);
+      if (Status s = limiter_.Failed(user, address, now); !s.ok()) {
+        spdlog::warn("failed login not counted: {}", s.message());
+      }
       return {Login::kBad, Identity{user, false, false}, 0, r.detail};
     case AuthOutcome::kUnavailable:
       return {Login::kUnavailable, {}, 0, r.detail};

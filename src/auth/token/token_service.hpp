@@ -37,7 +37,7 @@
 #include "auth/authenticator.hpp"
 #include "auth/jwt/jwt.hpp"
 #include "auth/policy.hpp"
-#include "auth/token/rate_limiter.hpp"
+#include "auth/token/login_limiter.hpp"
 #include "http/message.hpp"
 #include "storage/refresh_token_store.hpp"
 
@@ -67,7 +67,7 @@ class TokenService final : public http::Handler {
  public:
   // Everything passed in must outlive the service. `now` gives Unix seconds.
   TokenService(Authenticator& authenticator, const Policy& policy, const jwt::JwtSigner& signer,
-               storage::RefreshTokenStore& refresh, FailureLimiter& limiter,
+               storage::RefreshTokenStore& refresh, LoginLimiter& limiter,
                std::function<int64_t()> now, TokenServiceOptions options);
 
   http::Outcome Handle(const http::Request& request) override;
@@ -100,7 +100,7 @@ class TokenService final : public http::Handler {
   const Policy& policy_;
   const jwt::JwtSigner& signer_;
   storage::RefreshTokenStore& refresh_;
-  FailureLimiter& limiter_;
+  LoginLimiter& limiter_;
   const std::function<int64_t()> now_;
   const TokenServiceOptions options_;
   Counts counts_;

@@ -82,6 +82,24 @@ CREATE TABLE leases (
 );
 )sql";
 
+// Version 2: failed-login counts shared by the token servers
+// (PgLoginFailureStore), and the cluster's settings (the salt of their keys).
+constexpr const char* kV2 = R"sql(
+CREATE TABLE cluster_settings (
+  name  text PRIMARY KEY,
+  value text NOT NULL
+);
+CREATE TABLE login_failures (
+  key           text PRIMARY KEY,
+  user_key      text NOT NULL,
+  failures      bigint NOT NULL,
+  last          bigint NOT NULL,
+  blocked_until bigint NOT NULL
+);
+CREATE INDEX login_failures_by_user ON login_failures(user_key) WHERE user_key <> '';
+CREATE INDEX login_failures_by_last ON login_failures(last);
+)sql";
+
 struct Migration {
   int64_t version;
   const char* name;
@@ -92,6 +110,7 @@ struct Migration {
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> list = {
       {1, "initial schema", kV1},
+      {2, "shared login failure counts", kV2},
   };
   return list;
 }

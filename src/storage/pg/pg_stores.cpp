@@ -29,6 +29,7 @@ Result<PgStores> OpenPostgres(const PgOptions& options) {
   stores.pool = *pool;
   stores.metadata = std::make_unique<PgMetadataStore>(*pool);
   stores.refresh_tokens = std::make_unique<PgRefreshTokenStore>(*pool);
+  stores.login_failures = std::make_unique<PgLoginFailureStore>(*pool);
   stores.leases = std::make_unique<PgLeaseTable>(*pool);
   stores.cluster_locks = std::make_unique<PgClusterLocks>(*pool);
   return stores;

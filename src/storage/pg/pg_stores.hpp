@@ -1,6 +1,6 @@
 // Opening berth's stores on PostgreSQL: one connection pool shared by the
 // metadata (MetadataStore + LifecycleStore + EventQueue), the refresh
-// tokens, the leases and the cluster locks.
+// tokens, the failed-login counts, the leases and the cluster locks.
 //
 // Thread-safety: OpenPostgres and MigratePostgres may run in several
 // processes at once (migrations are serialised by an advisory lock).
@@ -14,6 +14,7 @@
 #include "storage/pg/pg.hpp"
 #include "storage/pg/pg_cluster_lock.hpp"
 #include "storage/pg/pg_lease_table.hpp"
+#include "storage/pg/pg_login_failure_store.hpp"
 #include "storage/pg/pg_metadata_store.hpp"
 #include "storage/pg/pg_refresh_token_store.hpp"
 
@@ -47,6 +48,7 @@ struct PgStores {
   std::shared_ptr<pg::Pool> pool;
   std::unique_ptr<PgMetadataStore> metadata;  // MetadataStore, LifecycleStore, EventQueue
   std::unique_ptr<PgRefreshTokenStore> refresh_tokens;
+  std::unique_ptr<PgLoginFailureStore> login_failures;
   std::unique_ptr<PgLeaseTable> leases;
   std::unique_ptr<PgClusterLocks> cluster_locks;
 };

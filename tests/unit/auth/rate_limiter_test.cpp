@@ -1,8 +1,14 @@
-// Tests for auth/token/rate_limiter.hpp: free failures, doubling waits with
-// a cap, the per-address allowance, clearing on success (every address of
-// the user), the window, expiry, LRU eviction and the memory bound.
+// Tests for what is FailureLimiter's own (auth/token/rate_limiter.hpp):
+// expiry, LRU eviction and the memory bound. The rule itself is tested for
+// every LoginLimiter in login_limiter_cases.cpp; this file instantiates those
+// cases for the in-memory limiters, and checks that the shared limiter keeps
+// its store bounded.
 
 #include "auth/token/rate_limiter.hpp"
+
+#include "auth/token/shared_failure_limiter.hpp"
+#include "login_limiter_cases.hpp"
+#include "storage/memory/memory_login_failure_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,128 +28,9 @@ FailureLimiterOptions Defaults() {
   return o;
 }
 
-void Fail(FailureLimiter& l, const std::string& user, const std::string& addr, int times,
+void Fail(LoginLimiter& l, const std::string& user, const std::string& addr, int times,
           int64_t now = kT0) {
-  for (int i = 0; i < times; ++i) l.Failed(user, addr, now);
-}
-
-TEST(FailureLimiterTest, FreeFailuresThenDoublingWaitsUpToTheCap) {
-  FailureLimiter l(Defaults());
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 0);
-  Fail(l, "alice", "10.0.0.1", 5);
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 0);  // five free failures
-  // Each further failure doubles the wait: 1, 2, 4, ... 256, then the cap.
-  const int64_t waits[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300};
-  for (int64_t want : waits) {
-    l.Failed("alice", "10.0.0.1", kT0);
-    EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), want);
-  }
-  // Far past 20 over the allowance the wait stays at the cap (no overflow).
-  Fail(l, "alice", "10.0.0.1", 80);
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 300);
-}
-
-TEST(FailureLimiterTest, WaitCountsDown) {
-  FailureLimiter l(Defaults());
-  Fail(l, "alice", "10.0.0.1", 8);  // 3 over: 4 s
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 4);
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0 + 1), 3);
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0 + 4), 0);
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0 + 100), 0);
-}
-
-TEST(FailureLimiterTest, SmallCapIsHonoured) {
-  FailureLimiterOptions o = Defaults();
-  o.free_failures = 1;
-  o.max_wait_seconds = 5;
-  FailureLimiter l(o);
-  const int64_t waits[] = {0, 1, 2, 4, 5, 5};
-  for (int64_t want : waits) {
-    l.Failed("alice", "a", kT0);
-    EXPECT_EQ(l.RetryAfter("alice", "a", kT0), want);
-  }
-}
-
-TEST(FailureLimiterTest, OtherUsersOnTheAddressGoOnUntilTheAddressAllowance) {
-  FailureLimiter l(Defaults());
-  Fail(l, "alice", "10.0.0.1", 6);
-  EXPECT_GT(l.RetryAfter("alice", "10.0.0.1", kT0), 0);
-  // bob on the same address, and alice elsewhere, are not slowed.
-  EXPECT_EQ(l.RetryAfter("bob", "10.0.0.1", kT0), 0);
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.2", kT0), 0);
-
-  // The address as a whole gets 5 * 4 = 20 free failures: 6 so far.
-  Fail(l, "bob", "10.0.0.1", 5);
-  Fail(l, "carol", "10.0.0.1", 5);
-  Fail(l, "dave", "10.0.0.1", 4);  // 20 in all
-  EXPECT_EQ(l.RetryAfter("erin", "10.0.0.1", kT0), 0);
-  l.Failed("erin", "10.0.0.1", kT0);  // the 21st
-  EXPECT_EQ(l.RetryAfter("erin", "10.0.0.1", kT0), 1);
-  EXPECT_EQ(l.RetryAfter("frank", "10.0.0.1", kT0), 1);  // everyone there now waits
-  EXPECT_EQ(l.RetryAfter("frank", "10.0.0.2", kT0), 0);  // but not elsewhere
-}
-
-TEST(FailureLimiterTest, SuccessClearsTheUsersCount) {
-  FailureLimiter l(Defaults());
-  Fail(l, "alice", "10.0.0.1", 4);
-  l.Succeeded("alice");
-  Fail(l, "alice", "10.0.0.1", 5);  // five free failures again
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 0);
-  l.Failed("alice", "10.0.0.1", kT0);
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 1);
-  // A success also lifts a running wait for that user.
-  l.Succeeded("alice");
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 0);
-  // Someone else's success clears nothing.
-  Fail(l, "bob", "10.0.0.1", 6);
-  l.Succeeded("alice");
-  EXPECT_EQ(l.RetryAfter("bob", "10.0.0.1", kT0), 1);
-}
-
-TEST(FailureLimiterTest, SuccessClearsTheUserOnEveryAddressButNotTheAddressCounts) {
-  FailureLimiterOptions o = Defaults();
-  o.free_failures = 2;
-  o.address_factor = 2;  // an address gets 4
-  FailureLimiter l(o);
-  Fail(l, "alice", "10.0.0.1", 3);
-  Fail(l, "alice", "10.0.0.2", 3);
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 1);
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.2", kT0), 1);
-  Fail(l, "bob", "10.0.0.1", 2);  // 10.0.0.1 now has 5 failures: over its 4
-  EXPECT_EQ(l.RetryAfter("carol", "10.0.0.1", kT0), 1);
-  l.Succeeded("alice");  // from anywhere: both of alice's records go
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.2", kT0), 0);
-  // ... but 10.0.0.1's own count stays: everybody there still waits.
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", kT0), 1);
-  EXPECT_EQ(l.RetryAfter("carol", "10.0.0.1", kT0), 1);
-}
-
-TEST(FailureLimiterTest, AnAddressLimitThrottlesOnlyThatAddress) {
-  FailureLimiterOptions o = Defaults();
-  o.free_failures = 1;
-  o.address_factor = 3;
-  FailureLimiter l(o);
-  for (int i = 0; i < 4; ++i) l.Failed("user" + std::to_string(i), "10.0.0.9", kT0);
-  EXPECT_EQ(l.RetryAfter("victim", "10.0.0.9", kT0), 1);  // a fresh name from there waits
-  EXPECT_EQ(l.RetryAfter("victim", "10.0.0.8", kT0), 0);  // not from elsewhere
-  EXPECT_EQ(l.RetryAfter("user0", "10.0.0.8", kT0), 0);   // the sprayed names neither
-}
-
-TEST(FailureLimiterTest, CountsFadeAfterTheWindow) {
-  FailureLimiter l(Defaults());
-  Fail(l, "alice", "10.0.0.1", 5, kT0);
-  // More than 300 s later the old failures are forgotten.
-  const int64_t later = kT0 + 301;
-  Fail(l, "alice", "10.0.0.1", 5, later);
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", later), 0);
-  l.Failed("alice", "10.0.0.1", later);
-  EXPECT_EQ(l.RetryAfter("alice", "10.0.0.1", later), 1);
-
-  // Within the window they add up.
-  FailureLimiter m(Defaults());
-  Fail(m, "alice", "10.0.0.1", 5, kT0);
-  m.Failed("alice", "10.0.0.1", kT0 + 299);
-  EXPECT_EQ(m.RetryAfter("alice", "10.0.0.1", kT0 + 299), 1);
+  for (int i = 0; i < times; ++i) ASSERT_TRUE(l.Failed(user, addr, now).ok());
 }
 
 TEST(FailureLimiterTest, EntriesExpireAfterTheWindow) {
@@ -151,10 +38,10 @@ TEST(FailureLimiterTest, EntriesExpireAfterTheWindow) {
   Fail(l, "alice", "10.0.0.1", 2);
   EXPECT_EQ(l.size(), 2u);  // (alice, 10.0.0.1) and 10.0.0.1
   // Still within the window: kept.
-  l.Failed("bob", "10.0.0.2", kT0 + 300);
+  ASSERT_TRUE(l.Failed("bob", "10.0.0.2", kT0 + 300).ok());
   EXPECT_EQ(l.size(), 4u);
   // Past it, the next failure drops the old entries.
-  l.Failed("carol", "10.0.0.3", kT0 + 301);
+  ASSERT_TRUE(l.Failed("carol", "10.0.0.3", kT0 + 301).ok());
   EXPECT_EQ(l.size(), 4u);  // bob's two and carol's two
   // An entry whose wait outlasts the window stays until the wait is over.
   FailureLimiterOptions o = Defaults();
@@ -163,10 +50,10 @@ TEST(FailureLimiterTest, EntriesExpireAfterTheWindow) {
   o.max_wait_seconds = 100;
   FailureLimiter m(o);
   Fail(m, "alice", "a", 10);  // 9 over: a 100 s wait
-  m.Failed("bob", "b", kT0 + 50);
-  EXPECT_EQ(m.RetryAfter("alice", "a", kT0 + 50), 50);
-  m.Failed("bob", "b", kT0 + 101);
-  EXPECT_EQ(m.RetryAfter("alice", "a", kT0 + 101), 0);
+  ASSERT_TRUE(m.Failed("bob", "b", kT0 + 50).ok());
+  EXPECT_EQ(m.RetryAfter("alice", "a", kT0 + 50).value(), 50);
+  ASSERT_TRUE(m.Failed("bob", "b", kT0 + 101).ok());
+  EXPECT_EQ(m.RetryAfter("alice", "a", kT0 + 101).value(), 0);
 }
 
 TEST(FailureLimiterTest, FullTableEvictsTheLeastRecentlyActiveEntryOnly) {
@@ -177,19 +64,19 @@ TEST(FailureLimiterTest, FullTableEvictsTheLeastRecentlyActiveEntryOnly) {
   FailureLimiter l(o);
   Fail(l, "alice", "A", 2);  // [alice@A, A]
   Fail(l, "bob", "B", 2);    // [alice@A, A, bob@B, B]
-  EXPECT_EQ(l.RetryAfter("alice", "A", kT0), 1);
-  EXPECT_EQ(l.RetryAfter("bob", "B", kT0), 1);
-  l.Failed("alice", "A", kT0);  // alice is active again: [bob@B, B, alice@A, A]
-  l.Failed("carol", "C", kT0);  // full: bob's two entries go, not everybody's
+  EXPECT_EQ(l.RetryAfter("alice", "A", kT0).value(), 1);
+  EXPECT_EQ(l.RetryAfter("bob", "B", kT0).value(), 1);
+  ASSERT_TRUE(l.Failed("alice", "A", kT0).ok());  // alice is active again: [bob@B, B, alice@A, A]
+  ASSERT_TRUE(l.Failed("carol", "C", kT0).ok());  // full: bob's two entries go, not everybody's
   EXPECT_EQ(l.size(), 4u);
-  EXPECT_EQ(l.RetryAfter("bob", "B", kT0), 0);
-  EXPECT_EQ(l.RetryAfter("alice", "A", kT0), 2);  // kept, with its count
+  EXPECT_EQ(l.RetryAfter("bob", "B", kT0).value(), 0);
+  EXPECT_EQ(l.RetryAfter("alice", "A", kT0).value(), 2);  // kept, with its count
   // A blocked client that keeps asking stays fresh and survives a spray.
   for (int i = 0; i < 3; ++i) {
-    EXPECT_GT(l.RetryAfter("alice", "A", kT0), 0);
-    l.Failed("spray" + std::to_string(i), "S", kT0);
+    EXPECT_GT(l.RetryAfter("alice", "A", kT0).value(), 0);
+    ASSERT_TRUE(l.Failed("spray" + std::to_string(i), "S", kT0).ok());
   }
-  EXPECT_EQ(l.RetryAfter("alice", "A", kT0), 2);
+  EXPECT_EQ(l.RetryAfter("alice", "A", kT0).value(), 2);
   EXPECT_EQ(l.size(), 4u);
 }
 
@@ -200,18 +87,67 @@ TEST(FailureLimiterTest, MemoryIsBoundedWhateverTheNames) {
   // Huge and hostile names: only fixed-size hashes are kept, at most 64.
   const std::string big(256 * 1024, 'x');
   for (int i = 0; i < 500; ++i) {
-    l.Failed(big + std::to_string(i), "10.0.0." + std::to_string(i % 7) + std::string(1, '\0'), kT0);
+    ASSERT_TRUE(l.Failed(big + std::to_string(i), "10.0.0." + std::to_string(i % 7) + std::string(1, '\0'), kT0).ok());
     ASSERT_LE(l.size(), 64u);
   }
   EXPECT_EQ(l.size(), 64u);
-  // Names that would collide if simply concatenated are distinct keys.
-  FailureLimiterOptions p = Defaults();
-  p.free_failures = 1;
-  FailureLimiter m(p);
-  Fail(m, "ab", "c", 2);
-  EXPECT_EQ(m.RetryAfter("ab", "c", kT0), 1);
-  EXPECT_EQ(m.RetryAfter("a", "bc", kT0), 0);
 }
+
+TEST(SharedFailureLimiterTest, TheStoreStaysBoundedAndExpires) {
+  storage::MemoryLoginFailureStore store;
+  FailureLimiterOptions o = Defaults();
+  o.max_entries = 50;
+  auto l = SharedFailureLimiter::Open(store, o);
+  ASSERT_TRUE(l) << l.status().message();
+  // Sprayed names from many addresses: the size trim runs every 64th
+  // failure, so the store holds at most max_entries plus what 64 failures
+  // add (two keys each).
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE((*l)->Failed("u" + std::to_string(i), "10.1." + std::to_string(i), kT0).ok());
+    ASSERT_LE(store.Size().value(), 50 + 2 * 64);
+  }
+  // Past the window (and with no wait running), the next failure drops them all.
+  ASSERT_TRUE((*l)->Failed("late", "10.2.0.1", kT0 + 301).ok());
+  EXPECT_EQ(store.Size().value(), 2);
+  // Two nodes agree on the salt through the store.
+  auto other = SharedFailureLimiter::Open(store, o);
+  ASSERT_TRUE(other);
+  Fail(**other, "late", "10.2.0.1", 5, kT0 + 301);  // the 6th in all
+  EXPECT_EQ((*l)->RetryAfter("late", "10.2.0.1", kT0 + 301).value(), 1);
+}
+
+// In process: FailureLimiter.
+class MemoryBackend final : public LimiterBackend {
+ public:
+  std::unique_ptr<LoginLimiter> Fresh(const FailureLimiterOptions& o) override {
+    return std::make_unique<FailureLimiter>(o);
+  }
+  std::unique_ptr<LoginLimiter> Another(const FailureLimiterOptions&) override { return nullptr; }
+};
+
+// SharedFailureLimiter on a store in memory: the shared rule without a database.
+class SharedMemoryBackend final : public LimiterBackend {
+ public:
+  std::unique_ptr<LoginLimiter> Fresh(const FailureLimiterOptions& o) override {
+    stores_.push_back(std::make_unique<storage::MemoryLoginFailureStore>());
+    return Another(o);
+  }
+  std::unique_ptr<LoginLimiter> Another(const FailureLimiterOptions& o) override {
+    auto l = SharedFailureLimiter::Open(*stores_.back(), o);
+    return l ? std::move(l).value() : nullptr;
+  }
+
+ private:
+  std::vector<std::unique_ptr<storage::MemoryLoginFailureStore>> stores_;
+};
+
+INSTANTIATE_TEST_SUITE_P(
+    , LoginLimiterRuleTest,
+    ::testing::Values(
+        LimiterParam{"Memory", [] { return std::unique_ptr<LimiterBackend>(new MemoryBackend); }},
+        LimiterParam{"SharedMemory",
+                     [] { return std::unique_ptr<LimiterBackend>(new SharedMemoryBackend); }}),
+    LimiterName);
 
 }  // namespace
 }  // namespace berth::auth

@@ -7,6 +7,8 @@
 
 #include "auth/token/token_service.hpp"
 
+#include "auth/token/rate_limiter.hpp"
+
 #include <gtest/gtest.h>
 
 #include <spdlog/sinks/ostream_sink.h>
@@ -205,6 +207,30 @@ TEST_F(TokenServiceTest, UnavailableBackendIs503) {
   for (int i = 0; i < 10; ++i) Send(Get({}, "alice", kPassword));
   auth_.unavailable = false;
   EXPECT_EQ(Send(Get({}, "alice", kPassword)).status, 200);
+}
+
+// A limiter whose store cannot be reached (a PostgreSQL outage).
+class UnreachableLimiter final : public LoginLimiter {
+ public:
+  Result<int64_t> RetryAfter(std::string_view, std::string_view, int64_t) override {
+    return Status(Errc::kUnavailable, "login_failures: connection refused");
+  }
+  Status Failed(std::string_view, std::string_view, int64_t) override { return Status::Ok(); }
+  Status Succeeded(std::string_view) override { return Status::Ok(); }
+};
+
+TEST_F(TokenServiceTest, UnreachableFailureCountsAre503WithoutCheckingThePassword) {
+  UnreachableLimiter down;
+  service_ = std::make_unique<TokenService>(auth_, policy_, *signer_, store_, down,
+                                            [this] { return now_; }, TokenServiceOptions{});
+  const int calls = auth_.calls;
+  http::Response r = Send(Get({{"service", "berth"}}, "alice", kPassword));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(Body(r).at("errors").as_array()[0].as_object().at("code"), "UNAVAILABLE");
+  // Without the counts a guesser could not be slowed: no password is tried.
+  EXPECT_EQ(auth_.calls, calls);
+  // Anonymous requests do not need the counts.
+  EXPECT_EQ(Send(Get({{"service", "berth"}})).status, 200);
 }
 
 TEST_F(TokenServiceTest, OfflineTokenGivesAStoredRefreshToken) {
