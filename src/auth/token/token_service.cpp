@@ -125,7 +125,7 @@ class FormSink final : public http::BodySink {
     http::Fields fields;
     for (auto p : url->params()) fields.emplace_back(p.key, p.value);
     std::string user;
-    return service_.Answer(request_, fields, true, &user);
+    return service_.Answer(request_, fields, TokenService::Flavor::kOAuth, &user);
   }
 
  private:
@@ -171,7 +171,7 @@ http::Outcome TokenService::Route(const http::Request& req) {
   }
   if (req.method == "GET") {
     http::Outcome out;
-    out.response = Answer(req, req.query, false, &out.user);
+    out.response = Answer(req, req.query, Flavor::kDocker, &out.user);
     return out;
   }
   if (req.method == "POST") {
@@ -183,12 +183,12 @@ http::Outcome TokenService::Route(const http::Request& req) {
 }
 
 TokenService::Login TokenService::Authenticate(const http::Request& req,
-                                               const http::Fields& params, bool oauth) {
+                                               const http::Fields& params, Flavor flavor) {
   Login login;
   std::string user;
   Secret password;
   bool have_credentials = false;
-  if (oauth) {
+  if (flavor == Flavor::kOAuth) {
     auto grant = http::FindField(params, "grant_type").value_or("");
     if (grant == "refresh_token") {
       auto token = http::FindField(params, "refresh_token");
@@ -308,31 +308,28 @@ Result<std::optional<std::string>> TokenService::Issue(const Identity& who, int6
   return std::optional<std::string>(std::move(fresh));
 }
 
-http::Response TokenService::Answer(const http::Request& req, const http::Fields& params,
-                                    bool oauth, std::string* user_out) {
-  const std::string client = LogSafe(req.remote);
+Result<std::vector<Scope>> TokenService::Requested(const http::Fields& params,
+                                                    const std::string& client) {
   auto service = http::FindField(params, "service");
   if (service && *service != options_.service) {
-    return Error(400, "UNSUPPORTED", "unknown service; this token server serves " + options_.service);
+    return Status(Errc::kUnsupported,
+                  "unknown service; this token server serves " + options_.service);
   }
   std::vector<Scope> requested;
   for (auto text : All(params, "scope")) {
     auto scopes = ParseScopes(text);
-    if (!scopes) return Error(400, "UNSUPPORTED", "invalid scope: " + scopes.status().message());
+    if (!scopes) {
+      return Status(Errc::kScopeInvalid, "invalid scope: " + scopes.status().message());
+    }
     for (auto& s : *scopes) requested.push_back(std::move(s));
   }
-  requested = OnlyValidNames(std::move(requested), client);
+  return OnlyValidNames(std::move(requested), client);
+}
 
-  Login login = Authenticate(req, params, oauth);
-  // The access log names only a user the backend vouched for, escaped like
-  // the audit lines: a refused name is the client's text, and a Keystone
-  // name may hold any byte. (A name fit for logs comes out unchanged.)
-  *user_out = login.kind == Login::kOk && login.identity.authenticated
-                  ? LogSafe(login.identity.name)
-                  : std::string();
+std::optional<http::Response> TokenService::Refuse(const Login& login, const std::string& client) {
   switch (login.kind) {
     case Login::kOk:
-      break;
+      return std::nullopt;
     case Login::kMalformed:
       return Error(400, "UNSUPPORTED", login.detail);
     case Login::kBad: {
@@ -356,10 +353,11 @@ http::Response TokenService::Answer(const http::Request& req, const http::Fields
       spdlog::error("identity backend unavailable: {}", LogSafe(login.detail, 1024));
       return Error(503, "UNAVAILABLE", "the identity service is unavailable; try again later");
   }
+  return Error(500, "UNKNOWN", "internal error");
+}
 
-  const Identity& who = login.identity;
-  std::vector<Scope> granted = policy_.Grant(who, requested);
-  const int64_t now = now_();
+Result<std::string> TokenService::Mint(const Identity& who, const std::vector<Scope>& granted,
+                                       int64_t now) {
   jwt::Claims claims;
   claims.issuer = options_.issuer;
   claims.subject = who.name;
@@ -368,49 +366,72 @@ http::Response TokenService::Answer(const http::Request& req, const http::Fields
   claims.not_before = now;
   claims.expires = now + options_.ttl_seconds;
   auto jti = crypto::RandomHex(16);
-  if (!jti) {
-    spdlog::error("token id: {}", jti.status().message());
-    return Error(500, "UNKNOWN", "internal error");
-  }
+  if (!jti) return Status(jti.status().code(), "token id: " + jti.status().message());
   claims.id = std::move(jti).value();
   claims.access = granted;
   auto token = signer_.Sign(claims);
+  if (!token) return Status(token.status().code(), "token signing: " + token.status().message());
+  return std::move(token).value();
+}
+
+Result<std::optional<std::string>> TokenService::RefreshFor(const http::Fields& params,
+                                                            Flavor flavor, const Identity& who,
+                                                            int64_t now) {
+  const auto grant_type = http::FindField(params, "grant_type").value_or("");
+  const bool wanted =
+      flavor == Flavor::kOAuth
+          ? http::FindField(params, "access_type").value_or("") == "offline" ||
+                grant_type == "refresh_token"
+          : http::FindField(params, "offline_token").value_or("") == "true";
+  if (!wanted || !who.authenticated) return std::optional<std::string>();
+  if (grant_type == "refresh_token") {
+    return std::optional<std::string>(*http::FindField(params, "refresh_token"));  // same token back
+  }
+  return Issue(who, now);
+}
+
+http::Response TokenService::Answer(const http::Request& req, const http::Fields& params,
+                                    Flavor flavor, std::string* user_out) {
+  const std::string client = LogSafe(req.remote);
+  auto requested = Requested(params, client);
+  if (!requested) return Error(400, "UNSUPPORTED", requested.status().message());
+
+  Login login = Authenticate(req, params, flavor);
+  // The access log names only a user the backend vouched for, escaped like
+  // the audit lines: a refused name is the client's text, and a Keystone
+  // name may hold any byte. (A name fit for logs comes out unchanged.)
+  *user_out = login.kind == Login::kOk && login.identity.authenticated
+                  ? LogSafe(login.identity.name)
+                  : std::string();
+  if (auto refusal = Refuse(login, client)) return std::move(*refusal);
+
+  const Identity& who = login.identity;
+  const std::vector<Scope> granted = policy_.Grant(who, *requested);
+  const int64_t now = now_();
+  auto token = Mint(who, granted, now);
   if (!token) {
-    spdlog::error("token signing failed: {}", token.status().message());
+    spdlog::error("{}", token.status().message());
     return Error(500, "UNKNOWN", "internal error");
   }
-
-  std::optional<std::string> refresh;
-  auto grant_type = http::FindField(params, "grant_type").value_or("");
-  bool want_refresh = oauth ? http::FindField(params, "access_type").value_or("") == "offline" ||
-                                  grant_type == "refresh_token"
-                            : http::FindField(params, "offline_token").value_or("") == "true";
-  if (want_refresh && who.authenticated) {
-    if (grant_type == "refresh_token") {
-      refresh = std::string(*http::FindField(params, "refresh_token"));  // same token back
-    } else {
-      auto issued = Issue(who, now);
-      if (!issued) {
-        spdlog::error("cannot store refresh token: {}", issued.status().message());
-        return Error(503, "UNAVAILABLE", "cannot store the refresh token");
-      }
-      refresh = std::move(issued).value();
-    }
+  auto refresh = RefreshFor(params, flavor, who, now);
+  if (!refresh) {
+    spdlog::error("cannot store refresh token: {}", refresh.status().message());
+    return Error(503, "UNAVAILABLE", "cannot store the refresh token");
   }
   auto account = http::FindField(params, "account");
   spdlog::info("audit token client={} user={} account={} admin={} asked=\"{}\" granted=\"{}\"",
                client, LogSafe(who.name), LogSafe(account.value_or("")), policy_.IsAdmin(who),
-               LogSafe(Join(requested), 1024), LogSafe(Join(granted), 1024));
+               LogSafe(Join(*requested), 1024), LogSafe(Join(granted), 1024));
 
   json::object body{{"token", *token},
                     {"access_token", *token},
                     {"expires_in", options_.ttl_seconds},
                     {"issued_at", Rfc3339(now)}};
-  if (oauth) body["scope"] = Join(granted);
-  if (refresh) body["refresh_token"] = *refresh;
+  if (flavor == Flavor::kOAuth) body["scope"] = Join(granted);
+  if (*refresh) body["refresh_token"] = **refresh;
   counts_.issued.fetch_add(1, std::memory_order_relaxed);
-  if (granted.size() < requested.size()) {
-    counts_.scopes_denied.fetch_add(requested.size() - granted.size(), std::memory_order_relaxed);
+  if (granted.size() < requested->size()) {
+    counts_.scopes_denied.fetch_add(requested->size() - granted.size(), std::memory_order_relaxed);
   }
   return JsonResponse(200, body);
 }

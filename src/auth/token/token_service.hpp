@@ -33,6 +33,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "auth/authenticator.hpp"
 #include "auth/jwt/jwt.hpp"
@@ -75,11 +76,15 @@ class TokenService final : public http::Handler {
 
   TokenStats Stats() const;
 
+  // The two forms of a token request: the Docker token protocol (GET with
+  // Basic credentials) and OAuth2 (POST form: password or refresh grant).
+  enum class Flavor { kDocker, kOAuth };
+
   // Answers a token request whose parameters are already parsed (GET query
   // or POST form). Public for the POST body sink. `user_out` gets the user
   // for the access log: only one the backend vouched for, through LogSafe;
   // empty otherwise.
-  http::Response Answer(const http::Request& request, const http::Fields& params, bool oauth,
+  http::Response Answer(const http::Request& request, const http::Fields& params, Flavor flavor,
                         std::string* user_out);
 
  private:
@@ -88,7 +93,20 @@ class TokenService final : public http::Handler {
   };
   struct Login;
   http::Outcome Route(const http::Request& request);
-  Login Authenticate(const http::Request& request, const http::Fields& params, bool oauth);
+  Login Authenticate(const http::Request& request, const http::Fields& params, Flavor flavor);
+  // The scopes asked for, with invalid repository names dropped (and
+  // logged). Errors (answered 400 UNSUPPORTED): a foreign service, a
+  // malformed scope.
+  Result<std::vector<Scope>> Requested(const http::Fields& params, const std::string& client);
+  // The answer to a login that did not succeed (counted and audited); none
+  // for kOk. The one table from login outcomes to protocol errors.
+  std::optional<http::Response> Refuse(const Login& login, const std::string& client);
+  // A signed access token granting `granted` to `who`, valid from `now`.
+  Result<std::string> Mint(const Identity& who, const std::vector<Scope>& granted, int64_t now);
+  // The refresh token to hand back, if the request asked for one: the same
+  // one for a refresh grant, a newly stored one for a login.
+  Result<std::optional<std::string>> RefreshFor(const http::Fields& params, Flavor flavor,
+                                                const Identity& who, int64_t now);
   // Checks a refresh token (store, service, age, idle time, credential
   // generation; see above) and records its use at most once a minute.
   Login Refresh(std::string_view token, int64_t now);
