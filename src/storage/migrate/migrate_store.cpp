@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/file.hpp"
 #include "crypto/hasher.hpp"
 #include "storage/fs/fs_blob_store.hpp"
 #include "storage/fs/layout.hpp"

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <thread>
 
+#include "common/file.hpp"
+
 namespace berth::storage {
 
 namespace {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 
+#include "common/file.hpp"
 #include "crypto/hasher.hpp"
 #include "crypto/random.hpp"
 #include "storage/s3/upload_state.hpp"
@@ -27,22 +28,6 @@ constexpr size_t kMaxStateBytes = size_t{2} << 20;  // 10,000 parts fit with roo
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 std::string LeaseKey(const std::string& id) { return "upload:" + id; }
-
-// Writes all of `data` at `offset` of `fd`.
-Status PwriteAll(int fd, const char* data, size_t size, uint64_t offset,
-                 const std::string& context) {
-  while (size > 0) {
-    ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return PosixError("write " + context, errno);
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-    offset += static_cast<uint64_t>(n);
-  }
-  return Status::Ok();
-}
 
 // An unlinked file in `dir`: nothing to clean up after a crash.
 Result<UniqueFd> OpenSpool(const std::string& dir) {
@@ -110,7 +95,7 @@ struct S3UploadStore::Core {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(data.size(), part_size - rel));
       if (fill != nullptr) {
         std::memcpy(fill + rel, data.data(), n);
-      } else if (auto s = PwriteAll(spool.get(), data.data(), n, at - spool_base,
+      } else if (auto s = WriteAllAt(spool.get(), data.data(), n, at - spool_base,
                                     "spool of upload " + id);
                  !s.ok()) {
         return s;
