@@ -44,7 +44,7 @@ enum class Errc {
 };
 
 // A success or an Errc with a human-readable message for the client.
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(Errc code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -86,6 +86,9 @@ class [[nodiscard]] Result {
 
   // The error; an ok Status when the result holds a value.
   Status status() const { return ok() ? Status() : std::get<Status>(v_); }
+
+  // Drops the result on purpose, as Status::IgnoreError.
+  void IgnoreError() const {}
 
  private:
   std::variant<T, Status> v_;
