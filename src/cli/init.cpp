@@ -3,14 +3,15 @@
 
 #include <cstdio>
 #include <exception>
-#include <fstream>
 
 #include "auth/htpasswd/htpasswd_file.hpp"
 #include "cli/commands.hpp"
 #include "cli/setup.hpp"
 #include "cli/stores.hpp"
+#include "common/file.hpp"
 #include "crypto/bcrypt.hpp"
 #include "crypto/random.hpp"
+#include "storage/fs/layout.hpp"
 
 namespace berth::cli {
 namespace {
@@ -41,7 +42,12 @@ int Init(const std::string& config_path) {
   std::string path = config_path.empty() ? "berth.yaml" : config_path;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    std::ofstream(path) << config::DefaultYaml();
+    // 0644: the default configuration holds no secret (the user file and
+    // the keys it names are written 0600).
+    if (Status s = ReplaceFileAtomic(path, config::DefaultYaml(), 0644); !s.ok()) {
+      std::fprintf(stderr, "berth: %s\n", s.message().c_str());
+      return 1;
+    }
     std::printf("wrote %s\n", path.c_str());
   }
   try {
@@ -76,7 +82,7 @@ int User(const std::string& config_path, const std::string& action, const std::s
     auto c = LoadConfigOrReport(config_path);
     if (!c) return 2;
     path = HtpasswdPath(*c);
-    tokens.tokens_db = c->storage.root + "/tokens.db";
+    tokens.tokens_db = storage::layout::TokensDb(c->storage.root);
     if (c->metadata.driver == "postgres") {
       // Several berths share the tokens there; a local tokens.db is not theirs.
       tokens.open_shared = [c = *c]() -> Result<std::unique_ptr<storage::RefreshTokenStore>> {

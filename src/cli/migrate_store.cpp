@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/setup.hpp"
 #include "cli/stores.hpp"
+#include "storage/fs/layout.hpp"
 #include "storage/migrate/migrate_store.hpp"
 
 namespace berth::cli {
@@ -52,7 +53,7 @@ int MigrateStore(const std::string& config_path, const std::string& from, bool v
                  from.c_str());
     return 2;
   }
-  if (!std::filesystem::exists(from + "/metadata.db")) {
+  if (!std::filesystem::exists(storage::layout::MetadataDb(from))) {
     std::fprintf(stderr, "berth migrate-store: %s/metadata.db does not exist\n", from.c_str());
     return 2;
   }

@@ -233,7 +233,9 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
 TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock,
                     metrics::Registry* metrics) {
   TokenPart p;
-  if (own_lock && TokenNeedsLock(c)) p.lock = Lock(c.storage.root, "LOCK.token", wait_for_lock);
+  if (own_lock && TokenNeedsLock(c)) {
+    p.lock = Lock(c.storage.root, storage::layout::kTokenLockName, wait_for_lock);
+  }
   if (metrics) p.backend_metrics = std::make_unique<ops::AuthenticatorMetrics>(*metrics, c.token.backend);
   p.backend = MakeAuthenticator(c, p.backend_metrics.get());
   p.authenticator = p.backend.get();

@@ -99,11 +99,11 @@ void PrepareTls(config::Config& c) {
     }
     return;  // configured material is used as given
   }
-  std::string keys = storage::layout::KeysDir(c.storage.root);
-  c.tls.cert = keys + "/tls.crt";
-  c.tls.key = keys + "/tls.key";
+  c.tls.cert = storage::layout::TlsCert(c.storage.root);
+  c.tls.key = storage::layout::TlsKey(c.storage.root);
   if (Exists(c.tls.cert) && Exists(c.tls.key)) return;
-  spdlog::info("generating a self-signed ECDSA P-256 certificate in {}", keys);
+  spdlog::info("generating a self-signed ECDSA P-256 certificate in {}",
+               storage::layout::KeysDir(c.storage.root));
   crypto::WriteSelfSignedCertificate(c.tls.cert, c.tls.key, c.tls.hosts);
 }
 
@@ -112,11 +112,11 @@ void PrepareTokenKeys(config::Config& c) {
     throw config::ConfigError("configuration keys 'token.key' and 'token.cert' must be set together");
   }
   if (c.token.key.empty()) {
-    std::string keys = storage::layout::KeysDir(c.storage.root);
-    c.token.key = keys + "/token.key";
-    c.token.cert = keys + "/token.crt";
+    c.token.key = storage::layout::TokenKey(c.storage.root);
+    c.token.cert = storage::layout::TokenCert(c.storage.root);
     if (!Exists(c.token.key) || !Exists(c.token.cert)) {
-      spdlog::info("generating a {} token signing key in {}", c.token.algorithm, keys);
+      spdlog::info("generating a {} token signing key in {}", c.token.algorithm,
+                   storage::layout::KeysDir(c.storage.root));
       crypto::SigningKey::Generate(c.token.key, c.token.cert, c.token.algorithm, c.auth.issuer);
     }
   }
@@ -132,7 +132,7 @@ std::string Realm(const config::Config& c) {
 }
 
 std::string HtpasswdPath(const config::Config& c) {
-  return c.token.htpasswd.empty() ? c.storage.root + "/htpasswd" : c.token.htpasswd;
+  return c.token.htpasswd.empty() ? storage::layout::UserFile(c.storage.root) : c.token.htpasswd;
 }
 
 std::string ClientFacingHost(const config::Config& c) {

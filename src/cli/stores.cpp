@@ -79,7 +79,8 @@ RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock) {
   // Blobs on this node's disk, or SQLite, make this node the only writer.
   s.shared_ = s3 && pg;
   if (!s.shared_) {
-    auto lock = storage::DirLock::Acquire(c.storage.root, "LOCK", wait_for_lock);
+    auto lock =
+        storage::DirLock::Acquire(c.storage.root, storage::layout::kLockName, wait_for_lock);
     if (!lock) throw std::runtime_error(lock.status().message());
     s.lock_ = std::move(lock).value();
   }
@@ -129,7 +130,7 @@ RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock) {
     uo.part_size = c.s3.part_size;
     uo.memory_bytes = c.s3.upload_memory;
     // Spool files are unlinked at once; the directory only has to exist.
-    uo.spool_dir = c.storage.root + "/spool";
+    uo.spool_dir = storage::layout::SpoolDir(c.storage.root);
     std::error_code ec;
     std::filesystem::create_directories(uo.spool_dir, ec);
     if (ec) throw std::runtime_error("cannot make " + uo.spool_dir + ": " + ec.message());
@@ -166,7 +167,8 @@ TokenStores OpenTokenStores(const config::Config& c) {
     t.login_failures = std::move(stores.login_failures);
     return t;
   }
-  t.refresh = Must(storage::SqliteRefreshTokenStore::Open(c.storage.root + "/tokens.db"), "tokens.db");
+  t.refresh = Must(storage::SqliteRefreshTokenStore::Open(storage::layout::TokensDb(c.storage.root)),
+                   storage::layout::kTokensDbName);
   return t;
 }
 

@@ -14,10 +14,12 @@
 #include <string>
 
 #include "auth/htpasswd/htpasswd_file.hpp"
+#include "common/file.hpp"
 #include "common/result.hpp"
 #include "common/secret.hpp"
 #include "crypto/bcrypt.hpp"
 #include "storage/db/sqlite_refresh_token_store.hpp"
+#include "storage/fs/layout.hpp"
 
 namespace berth::cli {
 namespace {
@@ -65,15 +67,9 @@ class EchoOff {
 };
 
 void WriteTty(int fd, const std::string& text) {
-  const char* p = text.data();
-  size_t left = text.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  // A prompt or newline the terminal did not take is cosmetic; reading the
+  // password that follows reports a terminal that is really gone.
+  WriteAll(fd, text, "/dev/tty").IgnoreError();
 }
 
 // Prints `prompt` on the terminal `fd` and reads one line with echo off.
@@ -114,15 +110,12 @@ Result<Secret> ReadHidden(int fd, const std::string& prompt) {
 }
 
 Result<Secret> PromptPasswordTwice(const std::string& user) {
-  int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd tty(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!tty.valid()) {
     return Status(Errc::kUnsupported,
                   "no terminal to prompt for the password on; pipe it in with --password-stdin");
   }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  int fd = tty.get();
   Result<Secret> first = ReadHidden(fd, "New password for " + user + ": ");
   if (!first.ok()) return first;
   if (first->empty()) return Status(Errc::kUnauthorized, "the password is empty");
@@ -162,7 +155,7 @@ Result<auth::HtpasswdFile> LoadUsers(const std::string& path, bool missing_ok) {
 std::string TokensDbBeside(const std::string& user_file) {
   std::filesystem::path dir = std::filesystem::path(user_file).parent_path();
   if (dir.empty()) dir = ".";
-  return (dir / "tokens.db").string();
+  return (dir / storage::layout::kTokensDbName).string();
 }
 
 // Revokes `user`'s refresh tokens where `tokens` says, so that a running

@@ -44,7 +44,7 @@ enum class Errc {
 };
 
 // A success or an Errc with a human-readable message for the client.
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(Errc code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -54,6 +54,10 @@ class Status {
   bool ok() const { return code_ == Errc::kOk; }
   Errc code() const { return code_; }
   const std::string& message() const { return message_; }
+
+  // Drops the status on purpose. Every call says, in a comment beside it,
+  // why ignoring a failure there is right.
+  void IgnoreError() const {}
 
  private:
   Errc code_ = Errc::kOk;
@@ -82,6 +86,9 @@ class [[nodiscard]] Result {
 
   // The error; an ok Status when the result holds a value.
   Status status() const { return ok() ? Status() : std::get<Status>(v_); }
+
+  // Drops the result on purpose, as Status::IgnoreError.
+  void IgnoreError() const {}
 
  private:
   std::variant<T, Status> v_;

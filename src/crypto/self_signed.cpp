@@ -1,9 +1,10 @@
 #include "crypto/self_signed.hpp"
 
+#include "common/file.hpp"
 #include "crypto/openssl_ptr.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
+#include <openssl/bio.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -43,19 +44,17 @@ void AddExt(X509* cert, int nid, const std::string& value) {
   Check(X509_add_ext(cert, ext.get(), -1) == 1, "add extension");
 }
 
-// Writes through a temp file so a crash never leaves half a key behind.
-void WritePem(const std::string& path, mode_t mode, const std::function<bool(FILE*)>& write) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  Check(fd >= 0, ("open " + tmp).c_str());
-  ::fchmod(fd, mode);
-  FILE* f = ::fdopen(fd, "w");
-  Check(f != nullptr, "fdopen");
-  bool ok = write(f);
-  ok = ok && std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
-  std::fclose(f);
-  Check(ok, ("write " + tmp).c_str());
-  Check(::rename(tmp.c_str(), path.c_str()) == 0, ("rename " + path).c_str());
+// Renders the PEM in memory, then replaces `path` atomically and durably
+// (common/file.hpp), so a crash never leaves half a key behind.
+void WritePem(const std::string& path, mode_t mode, const std::function<bool(BIO*)>& write) {
+  ossl::Bio bio(BIO_new(BIO_s_mem()));
+  Check(bio != nullptr, "BIO_new");
+  Check(write(bio.get()), ("PEM for " + path).c_str());
+  char* data = nullptr;
+  long size = BIO_get_mem_data(bio.get(), &data);
+  Check(size >= 0, ("PEM for " + path).c_str());
+  Status s = ReplaceFileAtomic(path, std::string_view(data, static_cast<size_t>(size)), mode);
+  Check(s.ok(), s.message().c_str());
 }
 
 }  // namespace
@@ -116,10 +115,10 @@ void WriteCertificate(const std::string& cert_path, const std::string& key_path,
   }
   Check(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0, "sign");
 
-  WritePem(key_path, 0600, [&](FILE* f) {
-    return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
+  WritePem(key_path, 0600, [&](BIO* b) {
+    return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
   });
-  WritePem(cert_path, 0644, [&](FILE* f) { return PEM_write_X509(f, cert.get()) == 1; });
+  WritePem(cert_path, 0644, [&](BIO* b) { return PEM_write_bio_X509(b, cert.get()) == 1; });
 }
 }  // namespace
 

@@ -11,7 +11,8 @@
 namespace berth::crypto {
 
 // Writes `cert_path` and `key_path` (PEM). Existing files are replaced
-// atomically (temp file + rename).
+// atomically and durably (common/file.hpp ReplaceFileAtomic: temp file,
+// fsync, rename, fsync of the directory).
 void WriteSelfSignedCertificate(const std::string& cert_path, const std::string& key_path,
                                 const std::vector<std::string>& extra_names);
 

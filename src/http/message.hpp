@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/file.hpp"
 #include "common/result.hpp"
-#include "storage/fs/file_util.hpp"
 
 namespace berth::http {
 
@@ -52,7 +52,7 @@ struct Request {
 // it ends early, and closes `fd` when done or when the client goes away, so
 // the producer sees EPIPE.
 struct FileRegion {
-  storage::UniqueFd fd;
+  UniqueFd fd;
   uint64_t offset = 0;
   uint64_t length = 0;
   bool stream = false;

@@ -384,7 +384,7 @@ void Collector::Loop() {
       next_flush = now + flush_every;
     }
     if (now >= next_run) {
-      (void)Run(false);  // Run logs its outcome
+      Run(false).IgnoreError();  // Run logs its outcome
       next_run = Clock::now() + std::chrono::seconds(options_.interval);
     }
   }

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/file.hpp"
+
 namespace berth::ops {
 
 HealthHandler::HealthHandler(http::Handler& inner, std::vector<ReadinessCheck> checks)
@@ -45,13 +47,14 @@ http::Response HealthHandler::Reject(int status, std::string_view reason) {
 ReadinessCheck DirectoryWritable(std::string dir) {
   return {"storage", [dir = std::move(dir)]() -> Status {
             std::string probe = dir + "/.readyz-" + std::to_string(::getpid());
-            int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-            if (fd < 0) return {Errc::kUnavailable, dir + " is not writable: " + std::strerror(errno)};
-            bool ok = ::write(fd, "x", 1) == 1;
-            int err = errno;
-            ::close(fd);
+            UniqueFd fd(::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+            if (!fd.valid()) {
+              return {Errc::kUnavailable, dir + " is not writable: " + std::strerror(errno)};
+            }
+            Status written = WriteAll(fd.get(), "x", probe);
+            fd.Reset();
             ::unlink(probe.c_str());
-            if (!ok) return {Errc::kUnavailable, dir + " is not writable: " + std::strerror(err)};
+            if (!written.ok()) return {Errc::kUnavailable, dir + " is not writable: " + written.message()};
             return Status::Ok();
           }};
 }

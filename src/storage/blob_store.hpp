@@ -12,8 +12,8 @@
 #include <string>
 
 #include "common/digest.hpp"
+#include "common/file.hpp"
 #include "common/result.hpp"
-#include "storage/fs/file_util.hpp"
 
 namespace berth::storage {
 

@@ -59,7 +59,7 @@ void DigestLocks::Guard::TakeLeases(const std::vector<Digest>& digests) {
   if (status_.ok()) return;
   held_.clear();
   // A guard that failed holds no lease: other nodes need not wait for it.
-  for (const auto& k : leased_) (void)locks_.leases_->Release(k, holder_);
+  for (const auto& k : leased_) locks_.leases_->Release(k, holder_).IgnoreError();
   leased_.clear();
 }
 

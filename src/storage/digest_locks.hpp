@@ -63,7 +63,7 @@ class DigestLocks {
     }
     ~Guard() {
       for (auto it = leased_.rbegin(); it != leased_.rend(); ++it) {
-        (void)locks_.leases_->Release(*it, holder_);  // else it lapses after its TTL
+        locks_.leases_->Release(*it, holder_).IgnoreError();  // else it lapses after its TTL
       }
       for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) locks_.mu_[*it].unlock();
     }

@@ -1,46 +1,12 @@
 #include "auth/htpasswd/htpasswd_file.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <unordered_set>
 
+#include "common/file.hpp"
 #include "crypto/bcrypt.hpp"
 
 namespace berth::auth {
 namespace {
-
-// The one place in this file where errno becomes a Status.
-Status IoError(const std::string& context, int err) {
-  std::string msg = context + ": " + std::strerror(err);
-  if (err == ENOSPC || err == EDQUOT) return {Errc::kNoSpace, "storage is full: " + msg};
-  if (err == ENOENT) return {Errc::kNotFound, msg};
-  return {Errc::kInternal, msg};
-}
-
-// Closes a descriptor on scope exit unless released.
-class FdCloser {
- public:
-  explicit FdCloser(int fd) : fd_(fd) {}
-  ~FdCloser() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FdCloser(const FdCloser&) = delete;
-  FdCloser& operator=(const FdCloser&) = delete;
-  // Closes now and reports close()'s error (write-back errors show up here).
-  int Close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool IsSeparator(char c) { return c == '.' || c == '_' || c == '-'; }
@@ -52,29 +18,6 @@ std::string_view Trim(std::string_view s) {
 }
 
 std::string LinePrefix(size_t line_number) { return "line " + std::to_string(line_number) + ": "; }
-
-Status WriteAll(int fd, const std::string& data, const std::string& context) {
-  const char* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return IoError("write " + context, errno);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  return Status::Ok();
-}
-
-Status SyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return IoError("open " + dir, errno);
-  FdCloser closer(fd);
-  if (::fsync(fd) != 0) return IoError("fsync " + dir, errno);
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -153,25 +96,9 @@ HtpasswdFile HtpasswdFile::Parse(std::string_view text) {
 }
 
 Result<HtpasswdFile> HtpasswdFile::Load(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return IoError("open " + path, errno);
-  FdCloser closer(fd);
-  std::string text;
-  char buf[8192];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return IoError("read " + path, errno);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > kMaxHtpasswdFileBytes) {
-      return Status(Errc::kInternal, path + ": larger than " +
-                                         std::to_string(kMaxHtpasswdFileBytes) + " bytes");
-    }
-  }
-  return Parse(text);
+  auto text = ReadSmallFile(path, kMaxHtpasswdFileBytes, Errc::kNotFound);
+  if (!text) return text.status();
+  return Parse(*text);
 }
 
 std::vector<std::string> HtpasswdFile::Users() const {
@@ -243,26 +170,7 @@ std::string HtpasswdFile::Serialize() const {
 }
 
 Status HtpasswdFile::Save(const std::string& path) const {
-  std::filesystem::path target(path);
-  std::string dir = target.parent_path().string();
-  if (dir.empty()) dir = ".";
-  // mkstemp creates the file O_EXCL with mode 0600 in the target's directory,
-  // so the rename below stays within one filesystem.
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) return IoError("create a temp file next to " + path, errno);
-  FdCloser closer(fd);
-  auto fail = [&](Status s) {
-    ::unlink(tmp.c_str());
-    return s;
-  };
-  // Explicit, in case a umask or ACL default widened what mkstemp made.
-  if (::fchmod(fd, 0600) != 0) return fail(IoError("chmod " + tmp, errno));
-  if (Status s = WriteAll(fd, Serialize(), tmp); !s.ok()) return fail(s);
-  if (::fsync(fd) != 0) return fail(IoError("fsync " + tmp, errno));
-  if (closer.Close() != 0) return fail(IoError("close " + tmp, errno));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail(IoError("rename to " + path, errno));
-  return SyncDir(dir);
+  return ReplaceFileAtomic(path, Serialize(), 0600, Errc::kNotFound);
 }
 
 }  // namespace berth::auth

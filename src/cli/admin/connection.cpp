@@ -47,7 +47,7 @@ Result<config::Config> LoadConfig(const std::string& path) {
 // serve` generates under the storage root, when it is there.
 std::string DefaultCaFile(const config::Config& c) {
   if (!c.tls.cert.empty()) return c.tls.cert;
-  std::string generated = storage::layout::KeysDir(c.storage.root) + "/tls.crt";
+  std::string generated = storage::layout::TlsCert(c.storage.root);
   return Exists(generated) ? generated : "";
 }
 

@@ -9,9 +9,9 @@
 #include <set>
 #include <vector>
 
-#include "crypto/hasher.hpp"
+#include "common/file.hpp"
+#include "crypto/file_hash.hpp"
 #include "storage/db/sqlite.hpp"
-#include "storage/fs/file_util.hpp"
 #include "storage/fs/layout.hpp"
 
 namespace berth::storage {
@@ -19,31 +19,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Hashes a whole file with `algorithm`.
-Result<Digest> HashPath(const std::string& path, DigestAlgorithm algorithm, uint64_t* bytes) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return PosixError("open " + path, errno);
-  crypto::Hasher h(algorithm);
-  std::vector<char> buf(1 << 20);
-  while (true) {
-    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return PosixError("read " + path, errno);
-    }
-    if (n == 0) break;
-    h.Update({buf.data(), static_cast<size_t>(n)});
-    *bytes += static_cast<uint64_t>(n);
-  }
-  return h.Peek();
-}
-
 // Moves a bad blob aside, keeping it for inspection.
 bool Quarantine(const std::string& root, const std::string& path, const Digest& d) {
-  std::string dir = root + "/quarantine";
-  ::mkdir(dir.c_str(), 0700);
-  std::string dest = dir + "/" + std::string(d.algorithm_name()) + "-" + d.hex() + "-" +
-                     std::to_string(::time(nullptr));
+  // A failed mkdir shows as the rename's failure just below.
+  EnsureDir(layout::QuarantineDir(root), root).IgnoreError();
+  std::string dest = layout::QuarantinePath(root, d, static_cast<long long>(::time(nullptr)));
   return ::rename(path.c_str(), dest.c_str()) == 0 && SyncDir(fs::path(path).parent_path()).ok();
 }
 
@@ -73,7 +53,7 @@ Result<FsckSummary> RunFsck(const std::string& root, bool repair,
         problem({"stray_file", path, "not a blob file name", false});
         continue;
       }
-      auto actual = HashPath(path, d->algorithm(), &sum.bytes_checked);
+      auto actual = crypto::HashFile(path, d->algorithm(), &sum.bytes_checked);
       ++sum.blobs_checked;
       if (!actual) {
         problem({"unreadable_blob", d->str(), actual.status().message(), false});
@@ -91,7 +71,9 @@ Result<FsckSummary> RunFsck(const std::string& root, bool repair,
   // 2. Every row points at something that exists.
   auto db = sql::Db::Open(layout::MetadataDb(root));
   if (!db) return db.status();
-  (void)(*db)->Exec("PRAGMA busy_timeout=5000");
+  // Without the timeout fsck still runs; it only gives up sooner when a
+  // running berth holds a write lock.
+  (*db)->Exec("PRAGMA busy_timeout=5000").IgnoreError();
   auto each = [&](const char* q, const std::function<void(sql::Stmt&)>& fn) -> Status {
     auto st = (*db)->Prepare(q);
     if (!st) return st.status();

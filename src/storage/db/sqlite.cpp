@@ -131,13 +131,16 @@ Transaction::Transaction(Db& db) : db_(db), begin_(db.Exec("BEGIN IMMEDIATE")) {
 }
 
 Transaction::~Transaction() {
-  if (!done_) (void)db_.Exec("ROLLBACK");
+  // A destructor has no one to report to: the failure that made the
+  // caller leave without Commit is the one it reports.
+  if (!done_) db_.Exec("ROLLBACK").IgnoreError();
 }
 
 Status Transaction::Commit() {
   done_ = true;
   Status s = db_.Exec("COMMIT");
-  if (!s.ok()) (void)db_.Exec("ROLLBACK");
+  // The commit's failure is what the caller hears.
+  if (!s.ok()) db_.Exec("ROLLBACK").IgnoreError();
   return s;
 }
 

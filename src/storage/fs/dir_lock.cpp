@@ -25,7 +25,7 @@ Result<std::unique_ptr<DirLock>> DirLock::Acquire(const std::string& root, const
   fl.l_whence = SEEK_SET;
   if (::fcntl(fd.get(), F_SETLK, &fl) != 0) {
     if (errno != EACCES && errno != EAGAIN) return PosixError("lock " + path, errno);
-    auto holder = ReadSmallFile(path);
+    auto holder = ReadSmallFile(path, 1 << 20);
     std::string who = holder && !holder->empty() ? *holder : "another process";
     while (!who.empty() && (who.back() == '\n')) who.pop_back();
     if (!wait) return Status(Errc::kBusy, "storage root " + root + " is in use by " + who);

@@ -10,8 +10,9 @@
 #include <memory>
 #include <string>
 
+#include "common/file.hpp"
 #include "common/result.hpp"
-#include "storage/fs/file_util.hpp"
+#include "storage/fs/layout.hpp"
 
 namespace berth::storage {
 
@@ -21,7 +22,7 @@ class DirLock {
   // for a token server running alone) or fails at once with kBusy naming
   // the current holder.
   static Result<std::unique_ptr<DirLock>> TryAcquire(const std::string& root,
-                                                     const std::string& name = "LOCK");
+                                                     const std::string& name = layout::kLockName);
 
   // Like TryAcquire, but when the lock is held waits quietly (after one log
   // line naming the holder) until it is released, then takes it: how a warm

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/file.hpp"
 #include "storage/fs/layout.hpp"
 
 namespace berth::storage {

@@ -10,6 +10,8 @@
 #include <optional>
 #include <vector>
 
+#include "common/file.hpp"
+#include "crypto/file_hash.hpp"
 #include "crypto/hasher.hpp"
 #include "crypto/random.hpp"
 #include "storage/fs/layout.hpp"
@@ -42,26 +44,6 @@ std::string SessionFile(const std::string& root, const std::string& id,
 bool Exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-// Hashes the first `size` bytes of `fd` from the start.
-Result<crypto::Hasher> HashFile(int fd, uint64_t size, DigestAlgorithm algorithm,
-                                const std::string& context) {
-  crypto::Hasher h(algorithm);
-  std::vector<char> buf(1 << 20);
-  uint64_t off = 0;
-  while (off < size) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
-    ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(off));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return PosixError("read " + context, errno);
-    }
-    if (n == 0) return Status(Errc::kInternal, context + ": file shorter than expected");
-    h.Update({buf.data(), static_cast<size_t>(n)});
-    off += static_cast<uint64_t>(n);
-  }
-  return h;
 }
 
 }  // namespace
@@ -153,7 +135,7 @@ class FsUploadStore::Lease final : public Upload {
   Status Complete(const Digest& expected) override {
     Digest actual = hasher_.Peek();
     if (expected.algorithm() != DigestAlgorithm::kSha256) {
-      auto h = HashFile(fd_.get(), size_, expected.algorithm(), "upload " + id_);
+      auto h = crypto::HashFd(fd_.get(), expected.algorithm(), size_, "upload " + id_);
       if (!h) return h.status();
       actual = h->Peek();
     }
@@ -264,7 +246,7 @@ Result<UploadPtr> FsUploadStore::Lease_(const std::string& id, std::shared_ptr<S
     session->hasher.reset();
   }
   if (!hasher) {
-    auto h = HashFile(fd.get(), size, DigestAlgorithm::kSha256, "upload " + id);
+    auto h = crypto::HashFd(fd.get(), DigestAlgorithm::kSha256, size, "upload " + id);
     if (!h) return release(h.status());
     hasher = std::move(h).value();
   }

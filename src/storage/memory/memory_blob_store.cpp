@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "storage/fs/file_util.hpp"
+#include "common/file.hpp"
 
 namespace berth::storage {
 namespace {

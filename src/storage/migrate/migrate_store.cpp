@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/file.hpp"
 #include "crypto/hasher.hpp"
 #include "storage/fs/fs_blob_store.hpp"
 #include "storage/fs/layout.hpp"
@@ -152,7 +153,9 @@ Run::BlobOutcome Run::CopyBlob(FsBlobStore& source, const SnapshotBlob& b, std::
   // Drops the lease, then the session, so a failed copy leaves nothing behind.
   auto abandon = [&](const char* kind, const std::string& why) {
     upload.reset();
-    (void)target_.uploads.Cancel(id, b.repository);
+    // Best effort: the blob is reported as a problem either way, and a
+    // session left behind expires with the target's upload age.
+    target_.uploads.Cancel(id, b.repository).IgnoreError();
     Problem(kind, subject, why);
     return BlobOutcome::kBad;
   };

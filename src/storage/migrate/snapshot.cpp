@@ -114,7 +114,9 @@ Result<SourceSnapshot> ReadSnapshot(const std::string& db_path, uint64_t* bad_ro
   if (s = (*db)->Exec("BEGIN"); !s.ok()) return s;
   SourceSnapshot snap;
   s = ReadRows(**db, &snap, bad_rows);
-  (void)(*db)->Exec(s.ok() ? "COMMIT" : "ROLLBACK");
+  // A read-only transaction: ending it cannot lose data, and the read's
+  // own status is what is returned.
+  (*db)->Exec(s.ok() ? "COMMIT" : "ROLLBACK").IgnoreError();
   if (!s.ok()) return s;
 
   std::map<std::string, SnapshotBlob> blobs;

@@ -10,7 +10,7 @@ class PgClusterLock final : public ClusterLock {
   ~PgClusterLock() override {
     // A failed unlock marks the connection broken, and closing it releases
     // the lock on the server anyway.
-    (void)conn_.Exec("SELECT pg_advisory_unlock($1)", {key_});
+    conn_.Exec("SELECT pg_advisory_unlock($1)", {key_}).IgnoreError();
   }
   Status Check() override {
     // Held by this session? (It is gone with the session if the connection broke.)

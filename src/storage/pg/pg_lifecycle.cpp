@@ -52,7 +52,10 @@ class PgCopy final : public StoreCopy {
   ~PgCopy() override {
     store_.reset();  // its connections close before the schema goes
     // The name is ours (berth_copy_ + hex), never user data.
-    if (auto c = parent_->Acquire()) (void)c->ExecScript("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
+    // Best effort in a destructor: a schema left behind is a throwaway copy.
+    if (auto c = parent_->Acquire()) {
+      c->ExecScript("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE").IgnoreError();
+    }
   }
   MetadataStore& meta() override { return *store_; }
   LifecycleStore& lifecycle() override { return *store_; }
@@ -114,7 +117,11 @@ Result<std::unique_ptr<StoreCopy>> PgMetadataStore::Copy(const std::string& /*pa
   options.durable = false;  // throwaway data
   auto pool = pg::Pool::Open(options);
   if (!pool) {
-    if (auto c = pool_->Acquire()) (void)c->ExecScript("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    // Best effort: the pool's error is the one to report; a schema left
+    // behind is a throwaway copy under a random name.
+    if (auto c = pool_->Acquire()) {
+      c->ExecScript("DROP SCHEMA IF EXISTS " + schema + " CASCADE").IgnoreError();
+    }
     return pool.status();
   }
   auto store = std::make_unique<PgMetadataStore>(std::shared_ptr<pg::Pool>(std::move(pool).value()));

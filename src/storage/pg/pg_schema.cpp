@@ -173,7 +173,9 @@ Status Migrate(Pool& pool) {
       }
       if (s.ok()) s = c.ExecScript("COMMIT");
       if (!s.ok()) {
-        (void)c.ExecScript("ROLLBACK");
+        // The failure below is what matters; a rollback that fails too means a
+        // broken connection, which the server rolls back as it closes.
+        c.ExecScript("ROLLBACK").IgnoreError();
         return Status(s.code() == Errc::kUnavailable ? Errc::kUnavailable : Errc::kInternal,
                       "migration " + std::to_string(m.version) + " (" + m.name +
                           ") failed: " + s.message());

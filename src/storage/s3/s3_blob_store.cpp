@@ -11,6 +11,8 @@
 #include <chrono>
 #include <thread>
 
+#include "common/file.hpp"
+
 namespace berth::storage {
 
 namespace {
@@ -131,9 +133,10 @@ void S3BlobStore::RunFetch(S3BlobStore* store, std::string key, uint64_t offset,
   const int stall_ms = store->options_.stall_timeout_ms;
   // The sink returning false aborts the GET; the short stream tells the
   // reader. The status itself has no one to go to but the reader's count.
-  (void)store->client_.Get(key, offset, length, [&](std::span<const char> data) {
-    return WriteToPipe(write_end.get(), data, stall_ms);
-  });
+  store->client_
+      .Get(key, offset, length,
+           [&](std::span<const char> data) { return WriteToPipe(write_end.get(), data, stall_ms); })
+      .IgnoreError();
   write_end.Reset();
   std::lock_guard lock(store->mu_);
   --store->fetches_;

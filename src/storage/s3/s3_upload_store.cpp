@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 
+#include "common/file.hpp"
 #include "crypto/hasher.hpp"
 #include "crypto/random.hpp"
 #include "storage/s3/upload_state.hpp"
@@ -27,22 +28,6 @@ constexpr size_t kMaxStateBytes = size_t{2} << 20;  // 10,000 parts fit with roo
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 std::string LeaseKey(const std::string& id) { return "upload:" + id; }
-
-// Writes all of `data` at `offset` of `fd`.
-Status PwriteAll(int fd, const char* data, size_t size, uint64_t offset,
-                 const std::string& context) {
-  while (size > 0) {
-    ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return PosixError("write " + context, errno);
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-    offset += static_cast<uint64_t>(n);
-  }
-  return Status::Ok();
-}
 
 // An unlinked file in `dir`: nothing to clean up after a crash.
 Result<UniqueFd> OpenSpool(const std::string& dir) {
@@ -110,7 +95,7 @@ struct S3UploadStore::Core {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(data.size(), part_size - rel));
       if (fill != nullptr) {
         std::memcpy(fill + rel, data.data(), n);
-      } else if (auto s = PwriteAll(spool.get(), data.data(), n, at - spool_base,
+      } else if (auto s = WriteAllAt(spool.get(), data.data(), n, at - spool_base,
                                     "spool of upload " + id);
                  !s.ok()) {
         return s;
@@ -270,9 +255,13 @@ struct S3UploadStore::Core {
       uid = upload_id;
     }
     if (!uid.empty() && uid != kept.upload_id) {
-      (void)store->client_.AbortMultipart(store->DataKey(id), uid);
+      // Best effort: no kept state names this multipart upload, so it is
+      // never completed; the bucket's AbortIncompleteMultipartUpload rule
+      // removes it (s3_upload_store.hpp, "Not handled").
+      store->client_.AbortMultipart(store->DataKey(id), uid).IgnoreError();
     }
-    (void)store->leases_.Release(LeaseKey(id), holder);
+    // A lease that is not released lapses after lease_ttl_seconds.
+    store->leases_.Release(LeaseKey(id), holder).IgnoreError();
   }
 
   // Releases at once, on this thread, unless already done or posted. Keep
@@ -389,7 +378,7 @@ class S3UploadStore::Lease final : public Upload {
     }
     if (core_->kept.tail > 0) {
       // Garbage now; a failure leaves it to Complete, Cancel or ExpireIdle.
-      (void)store.client_.Delete(store.TailKey(core_->id, core_->kept.generation));
+      store.client_.Delete(store.TailKey(core_->id, core_->kept.generation)).IgnoreError();
     }
     core_->kept = std::move(next);
     core_->state_exists = true;
@@ -454,7 +443,9 @@ class S3UploadStore::Lease final : public Upload {
         if (auto s = store.client_.Copy(store.DataKey(id), blob_key); !s.ok()) return s;
       }
     }
-    (void)store.DiscardSession(id, uid);
+    // The blob is published; a session left behind is removed by
+    // ExpireIdle, and the client is not to hear of it.
+    store.DiscardSession(id, uid).IgnoreError();
     Closed();
     return Status::Ok();
   }
@@ -476,7 +467,9 @@ class S3UploadStore::Lease final : public Upload {
   // A mismatch ends the session (the bytes can never complete).
   Status CheckDigest(const Digest& expected, const Digest& actual, const std::string& uid) {
     if (actual == expected) return Status::Ok();
-    (void)core_->store->DiscardSession(core_->id, uid);
+    // The mismatch is the answer; a session left behind is removed by
+    // ExpireIdle.
+    core_->store->DiscardSession(core_->id, uid).IgnoreError();
     Closed();
     return {Errc::kDigestInvalid, "content digest is " + actual.str() + ", not " + expected.str()};
   }
@@ -644,7 +637,8 @@ Result<UploadPtr> S3UploadStore::Open(const std::string& id, const std::string& 
   if (!taken) return taken.status();
   if (!*taken) return Status(Errc::kBusy, "another request is using this upload session");
   auto fail = [&](Status s) -> Result<UploadPtr> {
-    (void)leases_.Release(LeaseKey(id), *holder);
+    // A lease that is not released lapses after lease_ttl_seconds.
+    leases_.Release(LeaseKey(id), *holder).IgnoreError();
     return s;
   };
 
@@ -808,7 +802,8 @@ Result<uint64_t> S3UploadStore::ExpireIdle(int64_t max_age_seconds, bool dry_run
         leftovers_.erase(prefix + id);
       }
     }
-    (void)leases_.Release(LeaseKey(id), *holder);
+    // A lease that is not released lapses after lease_ttl_seconds.
+    leases_.Release(LeaseKey(id), *holder).IgnoreError();
   }
   return removed;
 }

@@ -74,9 +74,9 @@ class PipeHandler final : public Handler {
     {
       std::lock_guard lock(mu_);
       ++started_;
-      threads_.emplace_back(&PipeHandler::Produce, this, storage::UniqueFd(ends[1]), write, stall);
+      threads_.emplace_back(&PipeHandler::Produce, this, UniqueFd(ends[1]), write, stall);
     }
-    r.file = FileRegion{storage::UniqueFd(ends[0]), 12345, announce, true};  // offset ignored
+    r.file = FileRegion{UniqueFd(ends[0]), 12345, announce, true};  // offset ignored
     return Outcome::Reply(std::move(r));
   }
   Response Reject(int status, std::string_view reason) override {
@@ -102,7 +102,7 @@ class PipeHandler final : public Handler {
   std::atomic<int> producer_errno{0};
 
  private:
-  void Produce(storage::UniqueFd out, uint64_t n, bool stall) {
+  void Produce(UniqueFd out, uint64_t n, bool stall) {
     // As in a store's fetch thread: a closed reader must be EPIPE, not death.
     sigset_t pipe_signal;
     sigemptyset(&pipe_signal);

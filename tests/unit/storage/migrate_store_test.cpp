@@ -230,7 +230,7 @@ TEST_F(MigrateStoreTest, VerifyFindsATargetCopyWithOtherBytes) {
   // Put another blob of the config's size under the config's digest.
   ASSERT_TRUE(blobs.Remove(config_).ok());
   ASSERT_TRUE(blobs.Purge());
-  blobs.Put(config_, "CONFIG");
+  ASSERT_TRUE(blobs.Put(config_, "CONFIG").ok());
   EXPECT_TRUE(Run(blobs, uploads)->ok());  // sizes alone match
   auto r = Run(blobs, uploads, /*verify=*/true);
   ASSERT_TRUE(r);
