@@ -162,24 +162,31 @@ async function showRepo(name) {
   const seq = renderSeq;
   const body = el('tbody');
   const table = el('table', { id: 'tags' },
-    el('thead', {}, el('tr', {}, ...['Tag', 'Digest', 'Size', 'Platforms', ''].map((h) => el('th', { scope: 'col', text: h })))),
+    el('thead', {}, el('tr', {}, ...['Tag', 'Digest', 'Size', 'Platforms', 'Pushed', ''].map((h) => el('th', { scope: 'col', text: h })))),
     body);
   const empty = el('p', { id: 'empty', class: 'muted', hidden: true, text: 'This repository has no tags.' });
-  setView(name, el('p', {}, el('a', { href: '#/', text: '← Repositories' })), el('h1', { text: name }), table, empty);
+  const more = el('p', { class: 'muted', hidden: true, text: 'Only the first 200 tags are shown.' });
+  setView(name, el('p', {}, el('a', { href: '#/', text: '← Repositories' })), el('h1', { text: name }), table, empty, more);
   let tags = [];
   try {
-    tags = (await api(v2(name, 'tags/list?n=100'))).tags || [];
+    const page = await api(`tags?${new URLSearchParams({ repository: name })}`);
+    tags = page.tags;
+    more.hidden = !page.next;
   } catch (e) {
-    if (e.status === 404) tags = []; else throw e;
+    if (e.status !== 404) throw e;
+    try { // no tag times on this server: the plain tag list
+      tags = ((await api(v2(name, 'tags/list?n=200'))).tags || []).map((t) => ({ name: t }));
+    } catch (e2) { if (e2.status !== 404) throw e2; }
   }
   if (seq !== renderSeq) return;
   empty.hidden = tags.length > 0;
   table.hidden = tags.length === 0;
-  const rows = tags.map((tag) => {
-    const cells = [el('td', {}), el('td', { class: 'mono' }), el('td'), el('td'), el('td')];
+  const rows = tags.map((t) => {
+    const tag = t.name;
+    const cells = [el('td', {}), el('td', { class: 'mono' }), el('td'), el('td'), el('td', { text: formatTime(t.pushed_at ? new Date(t.pushed_at * 1000).toISOString() : '') }), el('td')];
     cells[0].append(el('a', { href: imageHash(name, tag), text: tag }));
     if (mayDelete(name)) {
-      cells[4].append(el('button', {
+      cells[5].append(el('button', {
         type: 'button', class: 'danger', 'data-tag': tag, text: 'Delete tag',
         onclick: async () => { if (await deleteRef(name, tag, 'tag')) row.remove(); },
       }));

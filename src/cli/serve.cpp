@@ -143,7 +143,7 @@ void AddUi(const config::Config& c, RegistryPart& p) {
   uo.secure = c.tls.enabled;
   uo.session_seconds = static_cast<int64_t>(c.token.refresh_ttl);
   p.ui = std::make_unique<ui::UiHandler>(*p.health, p.stores.meta(), *p.gate, *p.policy,
-                                         *p.ui_tokens, uo);
+                                         *p.ui_tokens, uo, &p.stores.lifecycle());
   spdlog::info("web interface at /ui/ on the registry port, logging in through {}", Realm(c));
 }
 

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "common/log_text.hpp"
+#include "common/names.hpp"
 #include "crypto/hasher.hpp"
 #include "registry/registry.hpp"
 #include "registry/routes.hpp"
@@ -107,9 +108,9 @@ Response JsonError(int status, std::string_view message) {
 
 UiHandler::UiHandler(http::Handler& inner, storage::MetadataStore& meta,
                      const auth::BearerGate& gate, const auth::Policy& policy,
-                     TokenClient& tokens, UiOptions options)
-    : inner_(inner), meta_(meta), gate_(gate), policy_(policy), tokens_(tokens),
-      options_(options) {}
+                     TokenClient& tokens, UiOptions options, storage::LifecycleStore* lifecycle)
+    : inner_(inner), meta_(meta), lifecycle_(lifecycle), gate_(gate), policy_(policy),
+      tokens_(tokens), options_(options) {}
 
 bool UiHandler::Quick(const Request& r) const {
   if (IsAsset(r) || r.path == "/ui") return !r.has_body;
@@ -171,6 +172,10 @@ Outcome UiHandler::Api(const Request& r, std::string_view rest) {
   if (rest == "repositories") {
     if (r.method != "GET") return Outcome::Reply(JsonError(405, "use GET"));
     return Outcome::Reply(Repositories(r));
+  }
+  if (rest == "tags" && lifecycle_) {
+    if (r.method != "GET") return Outcome::Reply(JsonError(405, "use GET"));
+    return Outcome::Reply(Tags(r));
   }
   if (rest.starts_with("v2/")) return Proxy(r, rest.substr(3));
   return Outcome::Reply(JsonError(404, "no such call"));
@@ -293,6 +298,42 @@ Response UiHandler::Repositories(const Request& r) {
   for (auto& n : page->names) names.emplace_back(n);
   boost::json::object body{{"repositories", std::move(names)}};
   body["next"] = page->next.empty() ? boost::json::value(nullptr) : boost::json::value(page->next);
+  return JsonOk(std::move(body));
+}
+
+Response UiHandler::Tags(const Request& r) {
+  auto session = SessionFrom(r);
+  if (!session || LoggedOut(*session)) return JsonError(401, "not logged in");
+  auto name = Param(r, "repository", options_.max_query_bytes);
+  auto last = Param(r, "last", options_.max_query_bytes);
+  if (!name || !last) return JsonError(400, "repository or last too long");
+  if (!ValidateRepositoryName(*name).ok()) return JsonError(400, "not a repository name");
+  // The check the registry makes for GET /v2/<name>/tags/list.
+  const std::vector<auth::Scope> needed = {{"repository", *name, {"pull"}}};
+  auto token = tokens_.Access(*session, needed);
+  if (!token) return JsonError(StatusFor(token.status().code()), token.status().message());
+  auto check = gate_.Check("Bearer " + *token);
+  if (check.kind != auth::BearerCheck::kOk ||
+      !auth::Allows(check.claims.access, "repository", *name, "pull")) {
+    return JsonError(403, "not allowed: you may not read " + *name);
+  }
+  auto tags = lifecycle_->ListTagInfo(*name, *last, options_.max_page + 1);
+  if (!tags) {
+    spdlog::error("web interface: listing tags: {}", tags.status().message());
+    return JsonError(503, "the tags cannot be read");
+  }
+  boost::json::object body;
+  body["next"] = nullptr;
+  if (tags->size() > options_.max_page) {
+    tags->resize(options_.max_page);
+    body["next"] = tags->back().name;
+  }
+  boost::json::array arr;
+  for (const auto& t : *tags) {
+    arr.push_back(boost::json::object{{"name", t.name}, {"digest", t.digest},
+                                      {"pushed_at", t.pushed_at}, {"pulled_at", t.pulled_at}});
+  }
+  body["tags"] = std::move(arr);
   return JsonOk(std::move(body));
 }
 

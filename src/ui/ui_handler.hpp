@@ -6,6 +6,8 @@
 //   GET  /ui/api/session        who is logged in, and the CSRF token
 //   POST /ui/api/logout         ends the session (CSRF)
 //   GET  /ui/api/repositories   ?q=&n=&last=: what the user may pull
+//   GET  /ui/api/tags           ?repository=&n=&last=: tags with digest,
+//                               push and pull times (needs pull, as tags/list)
 //   GET|HEAD /ui/api/v2/<...>   tags, manifests, blobs, referrers
 //   DELETE /ui/api/v2/<name>/manifests/<ref>   (CSRF)
 // and hands everything else to `inner`.
@@ -32,6 +34,7 @@
 #include "auth/bearer/bearer.hpp"
 #include "auth/policy.hpp"
 #include "http/message.hpp"
+#include "storage/lifecycle_store.hpp"
 #include "storage/metadata_store.hpp"
 #include "ui/token_client.hpp"
 
@@ -48,9 +51,11 @@ struct UiOptions {
 
 class UiHandler final : public http::Handler {
  public:
-  // Everything passed in must outlive the handler.
+  // Everything passed in must outlive the handler. `lifecycle` null: no
+  // /ui/api/tags (the page then lists tags without times).
   UiHandler(http::Handler& inner, storage::MetadataStore& meta, const auth::BearerGate& gate,
-            const auth::Policy& policy, TokenClient& tokens, UiOptions options);
+            const auth::Policy& policy, TokenClient& tokens, UiOptions options,
+            storage::LifecycleStore* lifecycle = nullptr);
 
   http::Outcome Handle(const http::Request& request) override;
   bool Quick(const http::Request& request) const override;
@@ -73,11 +78,13 @@ class UiHandler final : public http::Handler {
   http::Response Session(const http::Request& request);
   http::Response Logout(const http::Request& request);
   http::Response Repositories(const http::Request& request);
+  http::Response Tags(const http::Request& request);
   http::Outcome Proxy(const http::Request& request, std::string_view rest);
   bool LoggedOut(const std::string& session);
 
   http::Handler& inner_;
   storage::MetadataStore& meta_;
+  storage::LifecycleStore* const lifecycle_;
   const auth::BearerGate& gate_;
   const auth::Policy& policy_;
   TokenClient& tokens_;

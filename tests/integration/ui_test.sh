@@ -143,6 +143,9 @@ big=$(head -c 10000 /dev/zero | tr '\0' a)
 expect_eq "a 10 kB login body → 413" 413 "$("${C[@]}" -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "{\"user\":\"$big\"}" "$BASE/ui/api/login")"
 expect_eq "alice reads bob's tags through the UI → 403" 403 "$("${A[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/v2/bob/secret/tags/list")"
 expect_eq "alice reads her tags through the UI → 200" 200 "$("${A[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/v2/alice/app/tags/list")"
+expect_eq "alice's tag list of bob/secret → 403" 403 "$("${A[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/tags?repository=bob/secret")"
+pushed=$("${A[@]}" "$BASE/ui/api/tags?repository=alice/app" | jq -r '[.tags[] | select(.pushed_at > 1600000000) | .name] | join(" ")')
+expect_eq "alice's tag list of alice/app has push times" "multi v1 v2" "$pushed"
 del() { "${A[@]}" -o "$WORK/del.json" -w '%{http_code}' -X DELETE "$@"; }
 expect_eq "delete in public/ → 403" 403 "$(del -H "X-CSRF-Token: $CSRF" "$BASE/ui/api/v2/public/base/manifests/v1")"
 expect_contains "… with a clear message" "not allowed: you may not delete in public/base" "$(cat "$WORK/del.json")"
@@ -156,8 +159,15 @@ expect_eq "alice/app:v1 still there after the refused deletes" 200 "$("${A[@]}" 
 
 # ---------------------------------------------------------------- browser
 t=$SECONDS
-timeout 300 "$PY" "$HERE/ui_browser.py" "$BASE" "$UI_OUT" >"$WORK/browser.out" 2>"$WORK/browser.err"
+# In a process group of its own, so that chromedriver and Chromium go with
+# it whatever happens (timeout, the suite interrupted).
+setsid timeout 300 "$PY" "$HERE/ui_browser.py" "$BASE" "$UI_OUT" >"$WORK/browser.out" 2>"$WORK/browser.err" &
+BROWSER_PID=$!
+trap 'kill -KILL -- -$BROWSER_PID 2>/dev/null; cleanup' EXIT
+wait "$BROWSER_PID"
 rc=$?
+kill -KILL -- -"$BROWSER_PID" 2>/dev/null
+trap cleanup EXIT
 cat "$WORK/browser.out"
 PASSED=$((PASSED + $(grep -c '^ok ' "$WORK/browser.out")))
 FAILED=$((FAILED + $(grep -c '^FAIL ' "$WORK/browser.out")))
