@@ -142,6 +142,16 @@ async function manifestOf(name, ref) {
   return { digest: res.headers.get('Docker-Content-Digest') || '', size: text.length, manifest: JSON.parse(text) };
 }
 
+// An image's size; an index's is the sum of its first 16 images (each
+// one more request), which is what a pull of every platform would fetch.
+async function totalSize(name, manifest) {
+  if (!isIndex(manifest)) return imageSize(manifest);
+  const children = (manifest.manifests || []).slice(0, 16);
+  const sizes = await Promise.all(children.map((c) => manifestOf(name, c.digest)
+    .then((m) => imageSize(m.manifest), () => c.size || 0)));
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
 function mayDelete(name) {
   return !!session && (session.admin || name.startsWith(`${session.user}/`));
 }
@@ -204,7 +214,7 @@ async function showRepo(name) {
         const m = await manifestOf(name, r.tag);
         r.cells[1].textContent = shortDigest(m.digest);
         r.cells[1].title = m.digest;
-        r.cells[2].textContent = formatSize(imageSize(m.manifest));
+        r.cells[2].textContent = formatSize(await totalSize(name, m.manifest));
         r.cells[3].textContent = isIndex(m.manifest) ? platforms(m.manifest).join(', ') : 'single image';
       } catch (e) { r.cells[1].textContent = e.message; }
     }
@@ -250,7 +260,7 @@ async function showImage(name, ref) {
     el('h1', {}, `${name}`, el('span', { class: 'ref', text: ref.startsWith('sha256:') ? `@${shortDigest(ref)}` : `:${ref}` })),
     kv([['Digest', el('span', { class: 'mono', id: 'digest', text: m.digest })],
       ['Media type', m.manifest.mediaType || '(none)'],
-      ['Size', formatSize(imageSize(m.manifest))]]),
+      ['Size', formatSize(await totalSize(name, m.manifest))]]),
     pullBox(name, ref),
   ];
   if (isIndex(m.manifest)) {

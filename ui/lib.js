@@ -34,8 +34,8 @@ export function isIndex(manifest) {
   return !!manifest && (INDEX_TYPES.includes(manifest.mediaType) || Array.isArray(manifest.manifests));
 }
 
-// Size of an image: its config and layers; of an index: its children's
-// manifests only (their layers are not fetched).
+// Size of an image: its config and layers. Of an index: only its child
+// manifests as listed (app.js fetches them to sum their images instead).
 export function imageSize(manifest) {
   if (!manifest) return 0;
   if (isIndex(manifest)) return (manifest.manifests || []).reduce((a, m) => a + (m.size || 0), 0);

@@ -167,6 +167,8 @@ try:
     check('alice/app lists tags v1, v2, multi', sorted(rows) == ['multi', 'v1', 'v2'], rows)
     check('tags show a digest and a size', rows.get('v1', ['', ''])[1].startswith('sha256:') and
           'KiB' in rows.get('v1', ['', '', ''])[2], rows.get('v1'))
+    check('the index tag\'s size sums its two images', rows.get('multi', ['', '', ''])[2].endswith('KiB') and
+          float(rows['multi'][2].split()[0]) > float(rows['v1'][2].split()[0]), (rows.get('multi'), rows.get('v1')))
     check('tags show their push time', len(rows.get('v1', [])) > 4 and
           re.match(r'20\d\d-\d\d-\d\d \d\d:\d\d$', rows['v1'][4]), rows.get('v1'))
     check('the index tag shows its platforms', 'linux/amd64' in rows.get('multi', [''] * 4)[3] and
