@@ -377,6 +377,8 @@ Outcome UiHandler::Proxy(const Request& r, std::string_view rest) {
     out.response = JsonError(403, "not allowed: you may not " + what + route->name);
   } else {
     AddSecurityHeaders(out.response, "no-store");
+    // A blob is whatever was pushed: never rendered as a page of this origin.
+    if (e == Endpoint::kBlob) out.response.Set("Content-Disposition", "attachment");
   }
   return out;
 }
