@@ -36,6 +36,7 @@
 #include "cli/stores.hpp"
 #include "storage/fs/dir_lock.hpp"
 #include "storage/fs/layout.hpp"
+#include "ui/ui_handler.hpp"
 
 namespace berth::cli {
 namespace {
@@ -107,7 +108,45 @@ struct RegistryPart {
   std::unique_ptr<auth::BearerGate> gate;
   std::unique_ptr<registry::Registry> registry;
   std::unique_ptr<ops::HealthHandler> health;
+  // The web interface in front of `health` (null: off, or auth off).
+  std::unique_ptr<auth::Policy> policy;
+  std::unique_ptr<ui::TokenClient> ui_tokens;
+  std::unique_ptr<ui::UiHandler> ui;
+  http::Handler& front() { return ui ? static_cast<http::Handler&>(*ui) : *health; }
 };
+
+// The authorization policy from token.*: the token server's, and the web
+// interface's catalog filter (which must agree with it).
+auth::PolicyOptions PolicyOf(const config::Config& c) {
+  auth::PolicyOptions po;
+  po.admins = c.token.admins;
+  po.public_namespaces = c.token.public_namespaces;
+  po.reserved_namespaces = c.token.reserved_namespaces;
+  po.anonymous_pull = c.token.anonymous_pull;
+  return po;
+}
+
+// The web interface when ui.enabled and auth.enabled (it logs in through
+// the token server), else nothing.
+void AddUi(const config::Config& c, RegistryPart& p) {
+  if (!c.ui.enabled) return;
+  if (!p.gate) {
+    spdlog::info("web interface off: it needs auth.enabled");
+    return;
+  }
+  p.policy = std::make_unique<auth::Policy>(PolicyOf(c));
+  ui::TokenClientOptions to;
+  to.realm = Realm(c);
+  to.service = c.auth.service;
+  to.http.ca_file = !c.ui.ca_file.empty() ? c.ui.ca_file : (c.tls.enabled ? c.tls.cert : "");
+  p.ui_tokens = std::make_unique<ui::TokenClient>(std::move(to), &UnixNow);
+  ui::UiOptions uo;
+  uo.secure = c.tls.enabled;
+  uo.session_seconds = static_cast<int64_t>(c.token.refresh_ttl);
+  p.ui = std::make_unique<ui::UiHandler>(*p.health, p.stores.meta(), *p.gate, *p.policy,
+                                         *p.ui_tokens, uo, &p.stores.lifecycle());
+  spdlog::info("web interface at /ui/ on the registry port, logging in through {}", Realm(c));
+}
 
 lifecycle::CollectorOptions CollectorOptionsOf(const config::Config& c) {
   lifecycle::CollectorOptions o;
@@ -227,6 +266,7 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
                  c.gc.delay, c.gc.untagged_delay);
   }
   p.health = std::make_unique<ops::HealthHandler>(*p.registry, st.readiness());
+  AddUi(c, p);
   return p;
 }
 
@@ -256,12 +296,7 @@ TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock,
     auth::CachingAuthenticator* cached = p.cached.get();
     static_cast<auth::HtpasswdAuthenticator&>(*p.backend).OnChange([cached] { cached->Clear(); });
   }
-  auth::PolicyOptions po;
-  po.admins = c.token.admins;
-  po.public_namespaces = c.token.public_namespaces;
-  po.reserved_namespaces = c.token.reserved_namespaces;
-  po.anonymous_pull = c.token.anonymous_pull;
-  p.policy = std::make_unique<auth::Policy>(po);
+  p.policy = std::make_unique<auth::Policy>(PolicyOf(c));
   auto key = Must(crypto::SigningKey::Load(c.token.key, c.token.cert), "token key");
   p.signer = std::make_unique<auth::jwt::JwtSigner>(std::move(key));
   TokenStores stores = OpenTokenStores(c);
@@ -325,13 +360,13 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
       reg = MakeRegistry(c, wait_for_lock);
       if (m) {
         auto names = registry::EndpointNames();
-        names.insert(names.end(), {"healthz", "readyz"});
+        names.insert(names.end(), {"healthz", "readyz", "ui", "ui_api"});
         reg_metrics = std::make_unique<ops::HttpMetrics>(*m, "registry", names);
         AddRegistryMetrics(*m, reg.stores.lifecycle(), reg.stores.uploads(), *reg.collector, *reg.quotas, reg.verifier.get());
         if (reg.events) AddEventMetrics(*m, *reg.events);
       }
       runtime.AddListener(ListenerOf(c, "registry", c.registry.addr, c.registry.port), LimitsOf(c),
-                          *reg.health, reg_metrics.get());
+                          reg.front(), reg_metrics.get());
     }
     if (token) {
       tok = MakeToken(c, !registry, wait_for_lock, m);

@@ -330,6 +330,8 @@ const std::vector<Key>& Keys() {
     t.Bool("metrics.enabled", &C::metrics, &C::Metrics::enabled);
     t.Str("metrics.addr", &C::metrics, &C::Metrics::addr, {}, true);
     t.Uint("metrics.port", &C::metrics, &C::Metrics::port, 0, 65535);
+    t.Bool("ui.enabled", &C::ui, &C::Ui::enabled);
+    t.Str("ui.ca_file", &C::ui, &C::Ui::ca_file);
     t.Uint("quota.default", &C::quota, &C::Quota::default_bytes, 0, uint64_t{1} << 60);
     t.Node("quota.namespaces", [](Config& c, const YAML::Node& n) { c.quota.namespaces = QuotaMap(n); });
     t.Bool("retention.dry_run", &C::retention, &C::Retention::dry_run);
@@ -470,6 +472,8 @@ std::string DefaultYaml() {
     << "uploads:\n  max_age: " << d.uploads.max_age << "        # seconds an upload may stay idle\n"
     << "metrics:            # Prometheus text format at http://ADDR:PORT/metrics (no authentication)\n"
     << "  enabled: true\n  addr: " << d.metrics.addr << "\n  port: " << d.metrics.port << "\n"
+    << "ui:                 # the web interface at https://HOST:PORT/ui/ (needs auth)\n"
+    << "  enabled: true\n  ca_file: \"\"         # CA of the token server; \"\": tls.cert\n"
     << "quota:\n  default: 0          # bytes per namespace; 0: none\n  namespaces: {}      # e.g. alice: 10737418240\n"
     << "retention:\n  dry_run: false\n  policies: []        # see the README: repositories, keep_last, keep_days, keep_tags\n"
     << "keystone:\n  url: \"\"\n  user_domain: Default\n  project: \"\"\n  admin_role: admin\n"

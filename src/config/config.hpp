@@ -139,6 +139,13 @@ struct Config {
     std::string addr = "127.0.0.1";
     uint64_t port = 9003;
   } metrics;
+  // The web interface at /ui/ on the registry port (needs auth.enabled).
+  struct Ui {
+    bool enabled = true;
+    // CA bundle to check the token server (realm) the UI logs in through;
+    // "": tls.cert when TLS is on (berth's own token server), else the system store.
+    std::string ca_file;
+  } ui;
   struct Http {
     uint64_t io_threads = 2;
     uint64_t blocking_threads = 16;

@@ -81,6 +81,8 @@ void ExpectDefaults(const Config& c) {
   EXPECT_EQ(c.notifications.queue_max, 10000u);
   EXPECT_FALSE(c.notifications.blobs);
   EXPECT_FALSE(c.notifications.pulls);
+  EXPECT_TRUE(c.ui.enabled);
+  EXPECT_EQ(c.ui.ca_file, "");
 }
 
 TEST_F(ConfigTest, Defaults) {
@@ -112,6 +114,15 @@ TEST_F(ConfigTest, YamlOverrides) {
   EXPECT_EQ(c.http.shutdown_grace, 0u);
   // Untouched keys keep their defaults.
   EXPECT_EQ(c.http.blocking_threads, 16u);
+}
+
+TEST_F(ConfigTest, UiKeys) {
+  Config c = Load(Yaml("ui:\n  enabled: false\n  ca_file: /etc/ssl/realm.pem\n"), {});
+  EXPECT_FALSE(c.ui.enabled);
+  EXPECT_EQ(c.ui.ca_file, "/etc/ssl/realm.pem");
+  c = Load("", {"BERTH_UI_ENABLED=false", "BERTH_UI_CA_FILE=/x.pem"});
+  EXPECT_FALSE(c.ui.enabled);
+  EXPECT_EQ(c.ui.ca_file, "/x.pem");
 }
 
 TEST_F(ConfigTest, EnvironmentOverrides) {

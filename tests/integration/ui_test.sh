@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# The web interface (/ui/ on the registry port) end to end: `berth serve`
+# with users alice, bob and admin, images pushed over the API
+# (ui_push.py), checked with curl and in headless Chromium through Selenium
+# (ui_browser.py):
+#   1. / redirects browsers to /ui/; the files carry CSP, X-Frame-Options,
+#      nosniff; their sizes (page weight) are printed.
+#   2. JSON API with curl: login sets an HttpOnly SameSite=Strict cookie;
+#      alice's repository list holds hers and public/, none of bob's (also
+#      across pages and searches); bob's the reverse; bounded parameters;
+#      deleting in public/ is refused; CSRF: no header, a wrong one, a
+#      foreign Origin are refused; wrong passwords are 401.
+#   3. The browser: login, list, search, keyboard, tags with digest/size/
+#      platforms, an index and its images (layers, config), pull commands
+#      and the clipboard, labels holding HTML shown as text with no script
+#      run, deleting a tag, no delete in public/, lib.js's functions, logout,
+#      400 px, and the time to first render with 1,000 more repositories.
+#   4. After the browser: the deleted tag is gone for the registry API and
+#      skopeo; the logged-out cookie is refused.
+# Screenshots go to $UI_OUT (default: $WORK/ui, kept when KEEP_WORK=1).
+source "$(dirname "$0")/lib.sh"
+
+need() { command -v "$1" >/dev/null || { fail "$1 is installed (scripts/install-deps.sh --test)"; return 1; }; }
+OK_DEPS=1
+need curl || OK_DEPS=0
+need jq || OK_DEPS=0
+need chromium || OK_DEPS=0
+need chromedriver || OK_DEPS=0
+# Debian's python3-selenium is for Debian's python3, which may not be the first on PATH.
+PY=""
+for p in python3 /usr/bin/python3; do "$p" -c 'import selenium' 2>/dev/null && PY=$p && break; done
+[[ -n $PY ]] || { fail "python3-selenium is installed"; OK_DEPS=0; }
+((OK_DEPS)) || { summary; exit 1; }
+
+for _ in $(seq 1 20); do
+  cp "$BERTH_BIN" "$WORK/berth.bin" 2>/dev/null && "$WORK/berth.bin" --help >/dev/null 2>&1 && break
+  sleep 3
+done
+BERTH_BIN=$WORK/berth.bin
+UI_OUT=${UI_OUT:-$WORK/ui}
+mkdir -p "$UI_OUT"
+T0=$SECONDS
+
+ROOT=$WORK/root
+PORT=$(free_port)
+TP=$(free_port)
+while [[ $TP == "$PORT" ]]; do TP=$(free_port); done
+TOKEN_URL=https://127.0.0.1:$TP/token
+mkdir -p "$ROOT"
+for u in alice bob admin; do
+  echo "${u}pass" | timeout 30 "$BERTH_BIN" user add "$u" --password-stdin -f "$ROOT/htpasswd" >/dev/null 2>&1 ||
+    fail "berth user add $u"
+done
+BERTH_ROLE=serve
+start_berth "$ROOT" "$PORT" BERTH_AUTH_ENABLED=true BERTH_TOKEN_ADDR=127.0.0.1 BERTH_TOKEN_PORT="$TP" \
+  BERTH_AUTH_REALM="$TOKEN_URL" BERTH_TOKEN_ADMINS=admin || { summary; exit 1; }
+for _ in $(seq 1 50); do
+  [[ $(curl -s --cacert "$CACERT" -o /dev/null -w '%{http_code}' "$TOKEN_URL") != 000 ]] && break
+  sleep 0.1
+done
+
+C=(curl -s --max-time 20 --cacert "$CACERT")
+push() { timeout 120 python3 "$HERE/ui_push.py" "$BASE" "$TOKEN_URL" "$CACERT" "$@"; }
+
+# ---------------------------------------------------------------- images
+push alice:alicepass image alice/app v1 >/dev/null && push alice:alicepass image alice/app v2 >/dev/null &&
+  pass "push alice/app:v1 and v2" || fail "push alice/app:v1 and v2"
+push alice:alicepass index alice/app multi >/dev/null && pass "push the index alice/app:multi (amd64, arm64)" ||
+  fail "push the index alice/app:multi"
+EVIL='{"evil.script":"<script>window.__pwned=1</script>","evil.img":"<img src=x onerror=window.__pwned=2>"}'
+push alice:alicepass image alice/evil v1 --labels "$EVIL" >/dev/null && pass "push alice/evil:v1 with HTML labels" ||
+  fail "push alice/evil:v1"
+push bob:bobpass image bob/secret v1 >/dev/null && pass "push bob/secret:v1" || fail "push bob/secret:v1"
+push admin:adminpass image public/base v1 >/dev/null && pass "push public/base:v1 (admin)" || fail "push public/base:v1"
+t=$SECONDS
+push admin:adminpass many load/r 1000 && pass "push 1,000 repositories load/r0000..0999" || fail "push 1,000 repositories"
+echo "# 1,000 repositories pushed in $((SECONDS - t)) s"
+
+# ---------------------------------------------------------------- files and headers
+code=$("${C[@]}" -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Accept: text/html' "$BASE/")
+expect_eq "GET / from a browser → 303 /ui/" "303 $BASE/ui/" "$code"
+code=$("${C[@]}" -o /dev/null -w '%{http_code}' "$BASE/")
+expect_eq "GET / from a registry client is not redirected" "404" "$code"
+H=$WORK/h
+"${C[@]}" -D "$H" -o /dev/null "$BASE/ui/"
+hdr() { tr -d '\r' <"$H" | awk -v n="${1,,}" '{ i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == n) { v = substr($0, i + 2) } } END { print v }'; }
+expect_contains "CSP default-src 'self'" "default-src 'self'" "$(hdr content-security-policy)"
+expect_contains "CSP frame-ancestors 'none'" "frame-ancestors 'none'" "$(hdr content-security-policy)"
+expect_eq "no unsafe-inline in the CSP" "" "$(hdr content-security-policy | grep -o unsafe-inline)"
+expect_eq "X-Frame-Options DENY" "DENY" "$(hdr x-frame-options)"
+expect_eq "X-Content-Type-Options nosniff" "nosniff" "$(hdr x-content-type-options)"
+total=0
+weights=""
+for f in index.html app.js lib.js app.css; do
+  n=$("${C[@]}" -o /dev/null -w '%{size_download}' "$BASE/ui/$f")
+  gz=$("${C[@]}" "$BASE/ui/$f" | gzip -9 | wc -c)
+  weights+="$f $n B ($gz gzipped); "
+  total=$((total + n))
+done
+echo "# page weight: ${weights}total $total B"
+check "the whole interface weighs under 64 KiB" test "$total" -lt 65536
+
+# ---------------------------------------------------------------- JSON API
+JAR=$WORK/alice.jar
+login() { # login USER PASS JAR: prints the status, keeps the answer in $WORK/login.json
+  "${C[@]}" -c "$3" -o "$WORK/login.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+    -d "{\"user\":\"$1\",\"password\":\"$2\"}" "$BASE/ui/api/login"
+}
+expect_eq "login with a wrong password → 401" 401 "$(login alice nope "$WORK/nope.jar")"
+expect_eq "login as alice → 200" 200 "$(login alice alicepass "$JAR")"
+CSRF=$(jq -r .csrf "$WORK/login.json")
+expect_eq "login answers the user" alice "$(jq -r .user "$WORK/login.json")"
+cookie_line=$(grep berth_ui "$JAR")
+expect_contains "the cookie is HttpOnly" "#HttpOnly_" "$cookie_line"
+expect_eq "the cookie's path is /ui/" "/ui/" "$(echo "$cookie_line" | awk '{print $3}')"
+"${C[@]}" -D "$H" -o /dev/null -H 'Content-Type: application/json' -d '{"user":"alice","password":"alicepass"}' "$BASE/ui/api/login"
+expect_contains "Set-Cookie has SameSite=Strict and Secure" "HttpOnly; SameSite=Strict; Secure" "$(hdr set-cookie)"
+A=("${C[@]}" -b "$JAR")
+all_repos() { # all_repos JAR [q]: every name over all pages, one a line
+  local last="" page
+  while :; do
+    page=$("${C[@]}" -b "$1" -G --data-urlencode "n=50" --data-urlencode "q=${2:-}" --data-urlencode "last=$last" "$BASE/ui/api/repositories")
+    echo "$page" | jq -r '.repositories[]'
+    last=$(echo "$page" | jq -r '.next // empty')
+    [[ -z $last ]] && break
+  done
+}
+alice_list=$(all_repos "$JAR")
+expect_eq "alice's list: alice/app, alice/evil, public/base" "alice/app alice/evil public/base" "$(echo $alice_list)"
+expect_eq "alice's list: no bob names, over all pages" "" "$(echo "$alice_list" | grep '^bob' )"
+expect_eq "alice searching 'secret' gets nothing" "" "$(all_repos "$JAR" secret)"
+raw=$("${A[@]}" "$BASE/ui/api/repositories?n=200")
+expect_eq "the raw JSON never names bob" "" "$(echo "$raw" | grep -o 'bob' | head -1)"
+expect_eq "login as bob → 200" 200 "$(login bob bobpass "$WORK/bob.jar")"
+expect_eq "bob's list: bob/secret and public/base" "bob/secret public/base" "$(echo $(all_repos "$WORK/bob.jar"))"
+expect_eq "login as admin → 200" 200 "$(login admin adminpass "$WORK/admin.jar")"
+expect_eq "admin sees all 1,004 repositories" 1004 "$(all_repos "$WORK/admin.jar" | wc -l)"
+expect_eq "admin's session says admin" true "$("${C[@]}" -b "$WORK/admin.jar" "$BASE/ui/api/session" | jq .admin)"
+expect_eq "n=0 → 400" 400 "$("${A[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/repositories?n=0")"
+expect_eq "n=100000 → 400" 400 "$("${A[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/repositories?n=100000")"
+expect_eq "q of 300 characters → 400" 400 "$("${A[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/repositories?q=$(head -c 300 /dev/zero | tr '\0' a)")"
+big=$(head -c 10000 /dev/zero | tr '\0' a)
+expect_eq "a 10 kB login body → 413" 413 "$("${C[@]}" -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "{\"user\":\"$big\"}" "$BASE/ui/api/login")"
+expect_eq "alice reads bob's tags through the UI → 403" 403 "$("${A[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/v2/bob/secret/tags/list")"
+expect_eq "alice reads her tags through the UI → 200" 200 "$("${A[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/v2/alice/app/tags/list")"
+expect_eq "alice's tag list of bob/secret → 403" 403 "$("${A[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/tags?repository=bob/secret")"
+pushed=$("${A[@]}" "$BASE/ui/api/tags?repository=alice/app" | jq -r '[.tags[] | select(.pushed_at > 1600000000) | .name] | join(" ")')
+expect_eq "alice's tag list of alice/app has push times" "multi v1 v2" "$pushed"
+del() { "${A[@]}" -o "$WORK/del.json" -w '%{http_code}' -X DELETE "$@"; }
+expect_eq "delete in public/ → 403" 403 "$(del -H "X-CSRF-Token: $CSRF" "$BASE/ui/api/v2/public/base/manifests/v1")"
+expect_contains "… with a clear message" "not allowed: you may not delete in public/base" "$(cat "$WORK/del.json")"
+expect_eq "delete without the CSRF header → 403" 403 "$(del "$BASE/ui/api/v2/alice/app/manifests/v1")"
+expect_contains "… saying why" "X-CSRF-Token" "$(cat "$WORK/del.json")"
+expect_eq "delete with another session's CSRF token → 403" 403 "$(del -H "X-CSRF-Token: $(jq -r .csrf "$WORK/login.json")" "$BASE/ui/api/v2/alice/app/manifests/v1")"
+expect_eq "delete from a foreign Origin → 403" 403 "$(del -H "X-CSRF-Token: $CSRF" -H 'Origin: https://evil.example' "$BASE/ui/api/v2/alice/app/manifests/v1")"
+expect_eq "logout without the CSRF header → 403" 403 "$("${A[@]}" -o /dev/null -w '%{http_code}' -X POST "$BASE/ui/api/logout")"
+expect_eq "login from a foreign Origin → 403" 403 "$("${C[@]}" -o /dev/null -w '%{http_code}' -H 'Origin: https://evil.example' -H 'Content-Type: application/json' -d '{"user":"alice","password":"alicepass"}' "$BASE/ui/api/login")"
+expect_eq "alice/app:v1 still there after the refused deletes" 200 "$("${A[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/v2/alice/app/manifests/v1")"
+
+# ---------------------------------------------------------------- browser
+t=$SECONDS
+# In a process group of its own, so that chromedriver and Chromium go with
+# it whatever happens (timeout, the suite interrupted).
+setsid timeout 300 "$PY" "$HERE/ui_browser.py" "$BASE" "$UI_OUT" >"$WORK/browser.out" 2>"$WORK/browser.err" &
+BROWSER_PID=$!
+trap 'kill -KILL -- -$BROWSER_PID 2>/dev/null; cleanup' EXIT
+wait "$BROWSER_PID"
+rc=$?
+kill -KILL -- -"$BROWSER_PID" 2>/dev/null
+trap cleanup EXIT
+cat "$WORK/browser.out"
+PASSED=$((PASSED + $(grep -c '^ok ' "$WORK/browser.out")))
+FAILED=$((FAILED + $(grep -c '^FAIL ' "$WORK/browser.out")))
+if [[ $rc -ne 0 ]] && ! grep -q '^FAIL ' "$WORK/browser.out"; then
+  fail "ui_browser.py exited $rc"; tail -20 "$WORK/browser.err"
+fi
+echo "# browser part: $((SECONDS - t)) s; screenshots in $UI_OUT: $(cd "$UI_OUT" && ls ./*.png 2>/dev/null | tr '\n' ' ')"
+
+# ---------------------------------------------------------------- after the browser
+tok=$("${C[@]}" -u alice:alicepass "$TOKEN_URL?service=berth&scope=repository:alice/app:pull" | jq -r .token)
+tags=$("${C[@]}" -H "Authorization: Bearer $tok" "$BASE/v2/alice/app/tags/list" | jq -r '.tags | sort | join(" ")')
+expect_eq "the registry API no longer lists v2" "multi v1" "$tags"
+if command -v skopeo >/dev/null; then
+  check "skopeo inspect alice/app:v2 fails" bash -c "! timeout 60 skopeo inspect --cert-dir '$CERTDIR' --creds alice:alicepass docker://127.0.0.1:$PORT/alice/app:v2 >/dev/null 2>&1"
+  check "skopeo inspect alice/app:v1 works" bash -c "timeout 60 skopeo inspect --cert-dir '$CERTDIR' --creds alice:alicepass docker://127.0.0.1:$PORT/alice/app:v1 >/dev/null"
+fi
+old=$(cat "$UI_OUT/alice.cookie" 2>/dev/null)
+expect_eq "the logged-out session's cookie is refused" 401 "$("${C[@]}" -o /dev/null -w '%{http_code}' -b "berth_ui=$old" "$BASE/ui/api/session")"
+expect_eq "… also for the registry calls" 401 "$("${C[@]}" -o /dev/null -w '%{http_code}' -b "berth_ui=$old" "$BASE/ui/api/v2/alice/app/tags/list")"
+check "berth still runs" berth_alive
+rm -f "$UI_OUT/alice.cookie"
+rm -rf "$UI_OUT"/chrome-profile-*
+echo "# ui_test: $((SECONDS - T0)) s"
+summary
