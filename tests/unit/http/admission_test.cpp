@@ -22,7 +22,7 @@ Entered Enter(Admission& a, const std::string& address) {
 }
 
 TEST(Admission, CapsEachAddressWithoutStarvingOthers) {
-  Admission a({.total = 100, .per_address = 2, .health_reserve = 1});
+  Admission a({.total = 100, .per_address = 2, .health_reserve = 1, .proxies = {}});
   auto x1 = Enter(a, "10.0.0.1");
   auto x2 = Enter(a, "10.0.0.1");
   EXPECT_EQ(x1.how, Admit::kServe);
@@ -51,7 +51,7 @@ TEST(Admission, TrustedProxiesAreExemptFromThePerAddressCap) {
 }
 
 TEST(Admission, ReserveAdmitsHealthChecksPastTheTotal) {
-  Admission a({.total = 2, .per_address = 10, .health_reserve = 1});
+  Admission a({.total = 2, .per_address = 10, .health_reserve = 1, .proxies = {}});
   auto x1 = Enter(a, "a");
   auto x2 = Enter(a, "b");
   auto h = Enter(a, "c");
@@ -65,7 +65,7 @@ TEST(Admission, ReserveAdmitsHealthChecksPastTheTotal) {
 }
 
 TEST(Admission, RefusedConnectionsAreNotCounted) {
-  Admission a({.total = 1, .per_address = 1, .health_reserve = 0});
+  Admission a({.total = 1, .per_address = 1, .health_reserve = 0, .proxies = {}});
   auto x = Enter(a, "a");
   auto r = Enter(a, "a");
   EXPECT_EQ(r.how, Admit::kRefuse);

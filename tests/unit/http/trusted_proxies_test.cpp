@@ -42,7 +42,7 @@ TEST(TrustedProxies, PrefixEdges) {
 }
 
 TEST(TrustedProxies, RefusesWhatIsNotAnAddress) {
-  for (const std::string& bad : {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "host.example",
+  for (const char* bad : {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "host.example",
                                  "10.0.0.256", "", "1.2.3.4/-1"}) {
     auto p = TrustedProxies::Parse({bad});
     EXPECT_FALSE(p.ok()) << bad;
