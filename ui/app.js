@@ -4,15 +4,17 @@
 // pushed the image.
 import {
   formatSize, formatTime, imageHash, imageSize, isIndex, MANIFEST_ACCEPT, parseHash,
-  platformName, platforms, pullCommands, repoHash, shortDigest,
+  nextMarker, platformName, platforms, pullCommands, quotaShare, repoHash, shortDigest,
 } from './lib.js';
 
 const main = document.getElementById('main');
 const statusLine = document.getElementById('status');
 const who = document.getElementById('who');
 const logoutButton = document.getElementById('logout');
+const usageLink = document.getElementById('usage-link');
 let session = null; // {user, csrf, admin}
 let renderSeq = 0;
+const TAG_PAGE = 200; // the registry's largest tag page (and /ui/api/tags')
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -75,6 +77,7 @@ function setView(title, ...nodes) {
 function showLogin(message) {
   who.textContent = '';
   logoutButton.hidden = true;
+  usageLink.hidden = true;
   const user = el('input', { id: 'user', name: 'user', autocomplete: 'username', required: true });
   const pass = el('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const err = el('p', { id: 'login-error', class: 'error', role: 'alert', text: message || '' });
@@ -168,6 +171,28 @@ async function deleteRef(name, ref, what) {
   }
 }
 
+// One page of a repository's tags, after `last`: {tags: [{name,
+// pushed_at?}], next}. Tags with push times from /ui/api/tags; from a
+// server without them, the registry's tag list (paged with n and last).
+async function tagPage(name, last) {
+  const params = new URLSearchParams({ repository: name });
+  if (last) params.set('last', last);
+  try {
+    return await api(`tags?${params}`);
+  } catch (e) {
+    if (e.status !== 404) throw e;
+  }
+  const q = new URLSearchParams({ n: String(TAG_PAGE) });
+  if (last) q.set('last', last);
+  try {
+    const names = (await api(v2(name, `tags/list?${q}`))).tags || [];
+    return { tags: names.map((t) => ({ name: t })), next: nextMarker(names, TAG_PAGE) };
+  } catch (e2) {
+    if (e2.status !== 404) throw e2;
+    return { tags: [], next: null };
+  }
+}
+
 async function showRepo(name) {
   const seq = renderSeq;
   const body = el('tbody');
@@ -175,52 +200,55 @@ async function showRepo(name) {
     el('thead', {}, el('tr', {}, ...['Tag', 'Digest', 'Size', 'Platforms', 'Pushed', ''].map((h) => el('th', { scope: 'col', text: h })))),
     body);
   const empty = el('p', { id: 'empty', class: 'muted', hidden: true, text: 'This repository has no tags.' });
-  const more = el('p', { class: 'muted', hidden: true, text: 'Only the first 200 tags are shown.' });
+  const more = el('button', { id: 'more-tags', type: 'button', hidden: true, text: 'More tags' });
   setView(name, el('p', {}, el('a', { href: '#/', text: '← Repositories' })), el('h1', { text: name }), table, empty, more);
-  let tags = [];
-  try {
-    const page = await api(`tags?${new URLSearchParams({ repository: name })}`);
-    tags = page.tags;
-    more.hidden = !page.next;
-  } catch (e) {
-    if (e.status !== 404) throw e;
-    try { // no tag times on this server: the plain tag list
-      tags = ((await api(v2(name, 'tags/list?n=200'))).tags || []).map((t) => ({ name: t }));
-    } catch (e2) { if (e2.status !== 404) throw e2; }
-  }
-  if (seq !== renderSeq) return;
-  empty.hidden = tags.length > 0;
-  table.hidden = tags.length === 0;
-  const rows = tags.map((t) => {
-    const tag = t.name;
-    const cells = [el('td', {}), el('td', { class: 'mono' }), el('td'), el('td'), el('td', { text: formatTime(t.pushed_at ? new Date(t.pushed_at * 1000).toISOString() : '') }), el('td')];
-    cells[0].append(el('a', { href: imageHash(name, tag), text: tag }));
-    if (mayDelete(name)) {
-      cells[5].append(el('button', {
-        type: 'button', class: 'danger', 'data-tag': tag, text: 'Delete tag',
-        onclick: async () => { if (await deleteRef(name, tag, 'tag')) row.remove(); },
-      }));
+  let shown = 0;
+  let next = null;
+  async function load(last) {
+    const page = await tagPage(name, last);
+    if (seq !== renderSeq) return;
+    next = page.next;
+    more.hidden = !next;
+    shown += page.tags.length;
+    empty.hidden = shown > 0;
+    table.hidden = shown === 0;
+    const rows = page.tags.map((t) => {
+      const tag = t.name;
+      const cells = [el('td', {}), el('td', { class: 'mono' }), el('td'), el('td'), el('td', { text: formatTime(t.pushed_at ? new Date(t.pushed_at * 1000).toISOString() : '') }), el('td')];
+      cells[0].append(el('a', { href: imageHash(name, tag), text: tag }));
+      if (mayDelete(name)) {
+        cells[5].append(el('button', {
+          type: 'button', class: 'danger', 'data-tag': tag, text: 'Delete tag',
+          onclick: async () => { if (await deleteRef(name, tag, 'tag')) row.remove(); },
+        }));
+      }
+      const row = el('tr', { 'data-tag': tag }, ...cells);
+      body.append(row);
+      return { tag, cells };
+    });
+    // A few at a time: each needs its own request.
+    let i = 0;
+    async function worker() {
+      while (i < rows.length && seq === renderSeq) {
+        const r = rows[i++];
+        try {
+          const m = await manifestOf(name, r.tag);
+          r.cells[1].textContent = shortDigest(m.digest);
+          r.cells[1].title = m.digest;
+          r.cells[2].textContent = formatSize(await totalSize(name, m.manifest));
+          r.cells[3].textContent = isIndex(m.manifest) ? platforms(m.manifest).join(', ') : 'single image';
+        } catch (e) { r.cells[1].textContent = e.message; }
+      }
     }
-    const row = el('tr', { 'data-tag': tag }, ...cells);
-    body.append(row);
-    return { tag, cells };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    if (seq === renderSeq) main.dataset.loaded = String(shown);
+  }
+  more.addEventListener('click', () => {
+    more.hidden = true;
+    delete main.dataset.loaded;
+    load(next).catch((e) => say(e.message, true));
   });
-  // A few at a time: each needs its own request.
-  let i = 0;
-  async function worker() {
-    while (i < rows.length) {
-      const r = rows[i++];
-      try {
-        const m = await manifestOf(name, r.tag);
-        r.cells[1].textContent = shortDigest(m.digest);
-        r.cells[1].title = m.digest;
-        r.cells[2].textContent = formatSize(await totalSize(name, m.manifest));
-        r.cells[3].textContent = isIndex(m.manifest) ? platforms(m.manifest).join(', ') : 'single image';
-      } catch (e) { r.cells[1].textContent = e.message; }
-    }
-  }
-  await Promise.all([worker(), worker(), worker(), worker()]);
-  main.dataset.loaded = String(rows.length);
+  await load('');
 }
 
 // ---- one image -------------------------------------------------------------
@@ -331,6 +359,35 @@ async function configSection(name, manifest) {
   return sec;
 }
 
+// ---- usage and quotas -----------------------------------------------------
+
+async function showUsage() {
+  const seq = renderSeq;
+  const page = await api('usage');
+  if (seq !== renderSeq) return;
+  const rows = page.namespaces || [];
+  const title = session.admin ? 'Usage of every namespace' : 'Usage of your namespace';
+  const table = el('table', { id: 'usage' },
+    el('thead', {}, el('tr', {}, ...['Namespace', 'Used', 'Quota', 'Share', 'Repositories'].map((h) => el('th', { scope: 'col', text: h })))),
+    el('tbody', {}, ...rows.map((u) => {
+      const share = quotaShare(u.used_bytes, u.quota_bytes);
+      return el('tr', { 'data-namespace': u.namespace },
+        el('th', { scope: 'row', class: 'mono', text: u.namespace }),
+        el('td', { text: formatSize(u.used_bytes) }),
+        el('td', { text: u.quota_bytes ? formatSize(u.quota_bytes) : 'none' }),
+        el('td', {}, share ? el('meter', {
+          min: '0', max: String(u.quota_bytes), high: String(u.quota_bytes * 0.9),
+          value: String(Math.min(u.used_bytes, u.quota_bytes)), 'aria-label': `${u.namespace}: ${share} of the quota`,
+        }) : null, share ? ` ${share}` : ''),
+        el('td', { text: String(u.repositories) }));
+    })));
+  const empty = el('p', { id: 'empty', class: 'muted', text: 'You have no namespace of your own.' });
+  setView('Usage', el('p', {}, el('a', { href: '#/', text: '← Repositories' })), el('h1', { text: title }),
+    rows.length ? table : empty,
+    el('p', { class: 'muted', text: 'Bytes of the distinct blobs in each namespace; a push past the quota is refused.' }));
+  main.dataset.loaded = 'usage';
+}
+
 // ---- routing ---------------------------------------------------------------
 
 async function route() {
@@ -340,7 +397,8 @@ async function route() {
   say('');
   const v = parseHash(location.hash);
   try {
-    if (v.view === 'repo') await showRepo(v.name);
+    if (v.view === 'usage') await showUsage();
+    else if (v.view === 'repo') await showRepo(v.name);
     else if (v.view === 'image') await showImage(v.name, v.ref);
     else await showList(v.q);
     main.focus({ preventScroll: true });
@@ -358,13 +416,18 @@ async function start() {
   }
   who.textContent = session.user;
   logoutButton.hidden = false;
+  usageLink.hidden = false;
   await route();
 }
 
 logoutButton.addEventListener('click', async () => {
-  try { await api('logout', { method: 'POST' }); } catch (e) { /* the cookie is cleared anyway */ }
+  let note = 'Logged out.';
+  try {
+    const r = await api('logout', { method: 'POST' });
+    if (r && r.warning) note = r.warning;
+  } catch (e) { note = `Logout: ${e.message}`; }
   session = null;
-  showLogin('Logged out.');
+  showLogin(note);
 });
 window.addEventListener('hashchange', route);
 start();

@@ -67,9 +67,10 @@ export function shortDigest(d) {
 }
 
 // Parses the view out of location.hash: #/ -> list, #/r/<name> -> repo,
-// #/r/<name>/m/<ref> -> image. Names are URI-encoded per segment.
+// #/r/<name>/m/<ref> -> image, #/usage -> usage. Names are URI-encoded per segment.
 export function parseHash(hash) {
   const h = (hash || '').replace(/^#/, '');
+  if (h === '/usage') return { view: 'usage' };
   const m = /^\/r\/(.+?)(?:\/m\/([^/]+))?$/.exec(h);
   if (!m) {
     const q = /^\/\?q=(.*)$/.exec(h);
@@ -94,4 +95,19 @@ export function formatTime(iso) {
   const d = new Date(iso);
   if (isNaN(d.getTime())) return '';
   return d.toISOString().replace('T', ' ').slice(0, 16);
+}
+
+// The `last` marker for the page after `names` when `n` were asked for
+// (the registry's n/last paging): the last name of a full page, else null.
+export function nextMarker(names, n) {
+  return Array.isArray(names) && names.length > 0 && names.length >= n ? names[names.length - 1] : null;
+}
+
+// The share of a quota used, as "37%" (at least "<1%" when anything is
+// used, "100%" past the limit); "" without a quota.
+export function quotaShare(used, quota) {
+  if (typeof quota !== 'number' || !(quota > 0) || typeof used !== 'number' || !(used >= 0)) return '';
+  if (used >= quota) return '100%';
+  const pct = Math.floor((used * 100) / quota);
+  return pct === 0 && used > 0 ? '<1%' : `${pct}%`;
 }

@@ -34,6 +34,7 @@
 #include "ops/process_metrics.hpp"
 #include "registry/registry.hpp"
 #include "cli/stores.hpp"
+#include "crypto/random.hpp"
 #include "storage/fs/dir_lock.hpp"
 #include "storage/fs/layout.hpp"
 #include "ui/ui_handler.hpp"
@@ -128,7 +129,9 @@ auth::PolicyOptions PolicyOf(const config::Config& c) {
 
 // The web interface when ui.enabled and auth.enabled (it logs in through
 // the token server), else nothing.
-void AddUi(const config::Config& c, RegistryPart& p) {
+// `forwarder_key`: see ui::TokenClientOptions ("" unless the token server
+// runs in this process).
+void AddUi(const config::Config& c, RegistryPart& p, const std::string& forwarder_key) {
   if (!c.ui.enabled) return;
   if (!p.gate) {
     spdlog::info("web interface off: it needs auth.enabled");
@@ -139,12 +142,13 @@ void AddUi(const config::Config& c, RegistryPart& p) {
   to.realm = Realm(c);
   to.service = c.auth.service;
   to.http.ca_file = !c.ui.ca_file.empty() ? c.ui.ca_file : (c.tls.enabled ? c.tls.cert : "");
+  to.forwarder_key = forwarder_key;
   p.ui_tokens = std::make_unique<ui::TokenClient>(std::move(to), &UnixNow);
   ui::UiOptions uo;
   uo.secure = c.tls.enabled;
   uo.session_seconds = static_cast<int64_t>(c.token.refresh_ttl);
   p.ui = std::make_unique<ui::UiHandler>(*p.health, p.stores.meta(), *p.gate, *p.policy,
-                                         *p.ui_tokens, uo, &p.stores.lifecycle());
+                                         *p.ui_tokens, uo, &p.stores.lifecycle(), p.quotas.get());
   spdlog::info("web interface at /ui/ on the registry port, logging in through {}", Realm(c));
 }
 
@@ -228,7 +232,8 @@ void WritePidFile(const std::string& path) {
   std::fclose(f);
 }
 
-RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
+RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock,
+                          const std::string& forwarder_key) {
   RegistryPart p;
   p.stores = OpenRegistryStores(c, wait_for_lock);
   RegistryStores& st = p.stores;
@@ -266,12 +271,12 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock) {
                  c.gc.delay, c.gc.untagged_delay);
   }
   p.health = std::make_unique<ops::HealthHandler>(*p.registry, st.readiness());
-  AddUi(c, p);
+  AddUi(c, p, forwarder_key);
   return p;
 }
 
 TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock,
-                    metrics::Registry* metrics) {
+                    metrics::Registry* metrics, const std::string& forwarder_key) {
   TokenPart p;
   if (own_lock && TokenNeedsLock(c)) {
     p.lock = Lock(c.storage.root, storage::layout::kTokenLockName, wait_for_lock);
@@ -315,6 +320,7 @@ TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock,
   to.ttl_seconds = static_cast<int64_t>(c.token.ttl);
   to.refresh_ttl_seconds = static_cast<int64_t>(c.token.refresh_ttl);
   to.refresh_idle_seconds = static_cast<int64_t>(c.token.refresh_idle_ttl);
+  to.forwarder_key = forwarder_key;
   p.service = std::make_unique<auth::TokenService>(*p.authenticator, *p.policy, *p.signer,
                                                    *p.refresh, *p.limiter, &UnixNow, to);
   p.health = std::make_unique<ops::HealthHandler>(
@@ -353,11 +359,17 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
     http::Runtime runtime(static_cast<int>(c.http.io_threads),
                           static_cast<int>(c.http.blocking_threads),
                           std::chrono::seconds(c.http.shutdown_grace));
+    // `berth serve`: the web interface proves to the token server beside
+    // it that its X-Forwarded-For names the browser (ui::TokenClientOptions).
+    std::string forwarder_key;
+    if (registry && token && c.ui.enabled && c.auth.enabled) {
+      forwarder_key = Must(crypto::RandomHex(32), "random forwarder key");
+    }
     RegistryPart reg;
     TokenPart tok;
     std::unique_ptr<ops::HttpMetrics> reg_metrics, tok_metrics;
     if (registry) {
-      reg = MakeRegistry(c, wait_for_lock);
+      reg = MakeRegistry(c, wait_for_lock, forwarder_key);
       if (m) {
         auto names = registry::EndpointNames();
         names.insert(names.end(), {"healthz", "readyz", "ui", "ui_api"});
@@ -369,10 +381,10 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
                           reg.front(), reg_metrics.get());
     }
     if (token) {
-      tok = MakeToken(c, !registry, wait_for_lock, m);
+      tok = MakeToken(c, !registry, wait_for_lock, m, forwarder_key);
       if (m) {
         tok_metrics = std::make_unique<ops::HttpMetrics>(
-            *m, "token", std::vector<std::string_view>{"token", "healthz", "readyz"});
+            *m, "token", std::vector<std::string_view>{"token", "token_revoke", "healthz", "readyz"});
         AddTokenMetrics(*m, *tok.service, *tok.authenticator, c.token.backend);
       }
       runtime.AddListener(ListenerOf(c, "token", c.token.addr, c.token.port), LimitsOf(c),

@@ -122,3 +122,15 @@ std::string TrustedProxies::ClientOf(std::string_view peer, std::string_view for
 }
 
 }  // namespace berth::http
+
+namespace berth::http {
+
+std::optional<std::string> CanonicalAddress(std::string_view text) {
+  text = Trim(text);
+  auto bytes = Bytes(text);
+  if (!bytes) bytes = Bytes(PeerAddress(text));
+  if (!bytes) return std::nullopt;
+  return Canonical(*bytes);
+}
+
+}  // namespace berth::http

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,5 +55,11 @@ class TrustedProxies {
   };
   std::vector<Net> nets_;
 };
+
+// The address in `text` (an IP literal, v6 bracketed or not, optionally
+// with the ":port" a session writes after a peer) in the form ClientOf
+// answers: "1.2.3.4" or "[2001:db8::1]"; nullopt when it holds none. For
+// a hop that writes X-Forwarded-For itself (the web interface).
+std::optional<std::string> CanonicalAddress(std::string_view text);
 
 }  // namespace berth::http

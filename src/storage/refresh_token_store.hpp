@@ -44,6 +44,9 @@ class RefreshTokenStore {
   virtual Result<RefreshGrant> Find(const std::string& token_hash) = 0;
   // Sets the token's last use to `now` (no error when it is gone).
   virtual Status Touch(const std::string& token_hash, int64_t now) = 0;
+  // Revokes the one token whose hash is `token_hash` (a client's logout,
+  // token_service.hpp); returns 1, or 0 when it was unknown.
+  virtual Result<int64_t> RevokeOne(const std::string& token_hash) = 0;
   // Revokes every token of `subject` (all subjects when empty); returns how many.
   virtual Result<int64_t> Revoke(const std::string& subject) = 0;
   // Deletes the tokens created before `created_before` or last used before

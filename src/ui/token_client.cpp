@@ -4,7 +4,9 @@
 
 #include <boost/json.hpp>
 
+#include "auth/token/token_service.hpp"
 #include "crypto/hasher.hpp"
+#include "http/trusted_proxies.hpp"
 #include "registry/paging.hpp"
 
 namespace berth::ui {
@@ -56,7 +58,12 @@ Result<Login> TokenClient::LogIn(std::string_view user, std::string_view passwor
   req.method = "POST";
   req.url = options_.realm;
   req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-  if (!client.empty()) req.headers.emplace_back("X-Forwarded-For", std::string(client));
+  if (auto address = http::CanonicalAddress(client)) {
+    req.headers.emplace_back("X-Forwarded-For", *address);
+    if (!options_.forwarder_key.empty()) {
+      req.headers.emplace_back(std::string(auth::kForwarderHeader), options_.forwarder_key);
+    }
+  }
   req.body = Form({{"grant_type", "password"},
                    {"username", std::string(user)},
                    {"password", std::string(password)},
@@ -149,6 +156,36 @@ void TokenClient::Forget(const std::string& refresh) {
   for (auto it = cache_.lower_bound(prefix); it != cache_.end() && it->first.starts_with(prefix);) {
     it = cache_.erase(it);
   }
+}
+
+}  // namespace berth::ui
+
+namespace berth::ui {
+
+std::string TokenClient::RevokeUrl(std::string_view realm) {
+  while (realm.ends_with('/')) realm.remove_suffix(1);
+  return std::string(realm) + "/revoke";
+}
+
+Status TokenClient::Revoke(const std::string& refresh) {
+  Forget(refresh);
+  http::ClientRequest req;
+  req.method = "POST";
+  req.url = RevokeUrl(options_.realm);
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  req.body = Form({{"token", refresh},
+                   {"token_type_hint", "refresh_token"},
+                   {"client_id", options_.client_id}});
+  http::ClientReply reply = http::Send(req, options_.http);
+  if (!reply.transport_ok) {
+    spdlog::warn("web interface: token server {} unreachable: {}", req.url, reply.error);
+    return {Errc::kUnavailable, "the token server cannot be reached"};
+  }
+  if (reply.status != 200) {
+    spdlog::warn("web interface: token server answered {} to a revocation", reply.status);
+    return {Errc::kUnavailable, "the token server did not revoke the session"};
+  }
+  return Status::Ok();
 }
 
 }  // namespace berth::ui

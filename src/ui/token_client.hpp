@@ -34,6 +34,10 @@ struct TokenClientOptions {
   http::ClientOptions http;           // timeouts, CA file
   size_t cache_entries = 4096;
   int64_t cache_seconds = 60;
+  // Sent with logins in X-Berth-Forwarder so that the token server of the
+  // same process believes the browser's address in X-Forwarded-For
+  // (auth::TokenServiceOptions::forwarder_key); "" to send none.
+  std::string forwarder_key;
 };
 
 struct Login {
@@ -49,7 +53,8 @@ class TokenClient {
   // The password grant. Errors: kUnauthorized (wrong credentials),
   // kTooManyRequests (throttled), kUnsupported (the backend issues no
   // refresh tokens), kUnavailable (token server unreachable or failing).
-  // `client` (the browser's address) goes in X-Forwarded-For.
+  // `client` (the browser's address, as Request::remote names it) goes in
+  // X-Forwarded-For without its port.
   Result<Login> LogIn(std::string_view user, std::string_view password, std::string_view client);
 
   // An access token for `scopes` from the refresh token (cached). Errors:
@@ -59,6 +64,15 @@ class TokenClient {
 
   // Drops the cached access tokens of a refresh token (logout).
   void Forget(const std::string& refresh);
+
+  // Ends the refresh token at the token server (POST <realm>/revoke, OAuth2
+  // token revocation), so the cookie is worthless wherever it was copied.
+  // Errors: kUnavailable (unreachable, or any answer but 200: a token
+  // server without revocation, or its store failing).
+  Status Revoke(const std::string& refresh);
+
+  // The revocation endpoint of `realm`: "<realm>/revoke" (exposed for tests).
+  static std::string RevokeUrl(std::string_view realm);
 
   // The form body of a token request (exposed for tests).
   static std::string Form(const std::vector<std::pair<std::string, std::string>>& fields);

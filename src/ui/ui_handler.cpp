@@ -108,8 +108,9 @@ Response JsonError(int status, std::string_view message) {
 
 UiHandler::UiHandler(http::Handler& inner, storage::MetadataStore& meta,
                      const auth::BearerGate& gate, const auth::Policy& policy,
-                     TokenClient& tokens, UiOptions options, storage::LifecycleStore* lifecycle)
-    : inner_(inner), meta_(meta), lifecycle_(lifecycle), gate_(gate), policy_(policy),
+                     TokenClient& tokens, UiOptions options, storage::LifecycleStore* lifecycle,
+                     const lifecycle::QuotaPolicy* quotas)
+    : inner_(inner), meta_(meta), lifecycle_(lifecycle), quotas_(quotas), gate_(gate), policy_(policy),
       tokens_(tokens), options_(options) {}
 
 bool UiHandler::Quick(const Request& r) const {
@@ -176,6 +177,10 @@ Outcome UiHandler::Api(const Request& r, std::string_view rest) {
   if (rest == "tags" && lifecycle_) {
     if (r.method != "GET") return Outcome::Reply(JsonError(405, "use GET"));
     return Outcome::Reply(Tags(r));
+  }
+  if (rest == "usage" && lifecycle_) {
+    if (r.method != "GET") return Outcome::Reply(JsonError(405, "use GET"));
+    return Outcome::Reply(Usage(r));
   }
   if (rest.starts_with("v2/")) return Proxy(r, rest.substr(3));
   return Outcome::Reply(JsonError(404, "no such call"));
@@ -245,13 +250,26 @@ Response UiHandler::Logout(const Request& r) {
   if (auto s = CheckStateChange(r, *session, options_.secure); !s.ok()) {
     return JsonError(403, s.message());
   }
-  tokens_.Forget(*session);
-  std::lock_guard lock(mu_);
-  if (logged_out_.insert(Hashed(*session)).second) logged_order_.push_back(Hashed(*session));
-  while (logged_order_.size() > options_.logged_out_max) {
-    logged_out_.erase(logged_order_.front());
-    logged_order_.pop_front();
+  {
+    std::lock_guard lock(mu_);
+    if (logged_out_.insert(Hashed(*session)).second) logged_order_.push_back(Hashed(*session));
+    while (logged_order_.size() > options_.logged_out_max) {
+      logged_out_.erase(logged_order_.front());
+      logged_order_.pop_front();
+    }
   }
+  // Refused here from now on whatever happens next; the token server's
+  // revocation makes it so for every other berth and client too.
+  if (Status s = tokens_.Revoke(*session); !s.ok()) {
+    res = JsonOk({{"ok", true},
+                  {"revoked", false},
+                  {"warning", "Logged out here, but the token server could not end the session: "
+                              "it stays valid elsewhere until it expires."}});
+    res.Set("Set-Cookie", ClearedCookie(options_.secure));
+    return res;
+  }
+  res = JsonOk({{"ok", true}, {"revoked", true}});
+  res.Set("Set-Cookie", ClearedCookie(options_.secure));
   return res;
 }
 
@@ -335,6 +353,53 @@ Response UiHandler::Tags(const Request& r) {
   }
   body["tags"] = std::move(arr);
   return JsonOk(std::move(body));
+}
+
+Response UiHandler::Usage(const Request& r) {
+  auto who = Authenticate(r);
+  if (!who) return JsonError(StatusFor(who.status().code()), who.status().message());
+  // Admins: the registry's own usage call, with the token it demands.
+  const std::vector<auth::Scope> admin = {{"registry", "admin", {"*"}}};
+  auto token = tokens_.Access(who->session, admin);
+  if (!token) return JsonError(StatusFor(token.status().code()), token.status().message());
+  auto check = gate_.Check("Bearer " + *token);
+  if (check.kind == auth::BearerCheck::kOk &&
+      auth::Allows(check.claims.access, "registry", "admin", "*")) {
+    Request api;
+    api.method = "GET";
+    api.path = api.target = "/v2/_berth/usage";
+    api.remote = r.remote;
+    api.request_id = r.request_id;
+    api.headers = {{"Authorization", "Bearer " + *token}};
+    Outcome out = inner_.Handle(api);
+    if (out.sink || out.response.status != 200) {
+      spdlog::warn("web interface: the registry answered {} to a usage call", out.response.status);
+      return JsonError(503, "the usage cannot be read");
+    }
+    AddSecurityHeaders(out.response, "no-store");
+    return std::move(out.response);
+  }
+  // Others: their own namespace, which the token server lets them push in.
+  boost::json::array namespaces;
+  const std::string probe = who->user + "/x";
+  if (ValidateRepositoryName(probe).ok()) {
+    auto own = tokens_.Access(who->session, {{"repository", probe, {"push"}}});
+    if (!own) return JsonError(StatusFor(own.status().code()), own.status().message());
+    auto granted = gate_.Check("Bearer " + *own);
+    if (granted.kind == auth::BearerCheck::kOk &&
+        auth::Allows(granted.claims.access, "repository", probe, "push")) {
+      auto u = lifecycle_->Usage(who->user);
+      if (!u) {
+        spdlog::error("web interface: usage of {}: {}", LogSafe(who->user), u.status().message());
+        return JsonError(503, "the usage cannot be read");
+      }
+      namespaces.push_back(boost::json::object{
+          {"namespace", who->user}, {"used_bytes", u->bytes},
+          {"quota_bytes", quotas_ ? quotas_->LimitFor(who->user) : 0},
+          {"repositories", u->repositories}, {"blobs", u->blobs}});
+    }
+  }
+  return JsonOk({{"namespaces", std::move(namespaces)}});
 }
 
 Outcome UiHandler::Proxy(const Request& r, std::string_view rest) {

@@ -4,10 +4,16 @@
 //   GET  /ui/, /ui/<file>       the embedded page, script and style
 //   POST /ui/api/login          {"user","password"} -> session cookie
 //   GET  /ui/api/session        who is logged in, and the CSRF token
-//   POST /ui/api/logout         ends the session (CSRF)
+//   POST /ui/api/logout         ends the session here and revokes its
+//                               refresh token at the token server (CSRF)
 //   GET  /ui/api/repositories   ?q=&n=&last=: what the user may pull
 //   GET  /ui/api/tags           ?repository=&n=&last=: tags with digest,
 //                               push and pull times (needs pull, as tags/list)
+//   GET  /ui/api/usage          bytes used and quota per namespace: every
+//                               namespace for admins (the registry's own
+//                               GET /v2/_berth/usage, registry:admin:*),
+//                               else the user's own namespace (the one the
+//                               token server grants them push in)
 //   GET|HEAD /ui/api/v2/<...>   tags, manifests, blobs, referrers
 //   DELETE /ui/api/v2/<name>/manifests/<ref>   (CSRF)
 // and hands everything else to `inner`.
@@ -34,6 +40,7 @@
 #include "auth/bearer/bearer.hpp"
 #include "auth/policy.hpp"
 #include "http/message.hpp"
+#include "lifecycle/quota.hpp"
 #include "storage/lifecycle_store.hpp"
 #include "storage/metadata_store.hpp"
 #include "ui/token_client.hpp"
@@ -52,10 +59,12 @@ struct UiOptions {
 class UiHandler final : public http::Handler {
  public:
   // Everything passed in must outlive the handler. `lifecycle` null: no
-  // /ui/api/tags (the page then lists tags without times).
+  // /ui/api/tags (the page then lists tags without times) and no
+  // /ui/api/usage; `quotas` null: no quotas shown.
   UiHandler(http::Handler& inner, storage::MetadataStore& meta, const auth::BearerGate& gate,
             const auth::Policy& policy, TokenClient& tokens, UiOptions options,
-            storage::LifecycleStore* lifecycle = nullptr);
+            storage::LifecycleStore* lifecycle = nullptr,
+            const lifecycle::QuotaPolicy* quotas = nullptr);
 
   http::Outcome Handle(const http::Request& request) override;
   bool Quick(const http::Request& request) const override;
@@ -79,12 +88,14 @@ class UiHandler final : public http::Handler {
   http::Response Logout(const http::Request& request);
   http::Response Repositories(const http::Request& request);
   http::Response Tags(const http::Request& request);
+  http::Response Usage(const http::Request& request);
   http::Outcome Proxy(const http::Request& request, std::string_view rest);
   bool LoggedOut(const std::string& session);
 
   http::Handler& inner_;
   storage::MetadataStore& meta_;
   storage::LifecycleStore* const lifecycle_;
+  const lifecycle::QuotaPolicy* const quotas_;
   const auth::BearerGate& gate_;
   const auth::Policy& policy_;
   TokenClient& tokens_;

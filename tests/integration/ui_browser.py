@@ -216,6 +216,28 @@ try:
     check('no element came from a label', not d.find_elements(By.CSS_SELECTOR, '#labels script, #labels img, main script'))
     shot(d, 'labels.png')
 
+    # More tags than one page: the first 200, then the rest on request.
+    d.get(BASE + '/ui/#/r/alice/many')
+    loaded(d, '200', timeout=90)
+    more = d.find_element(By.ID, 'more-tags')
+    check('alice/many shows 200 tags and a More tags button',
+          len(d.find_elements(By.CSS_SELECTOR, '#tags tbody tr')) == 200 and more.is_displayed())
+    more.click()
+    loaded(d, '205', timeout=90)
+    names = [r.get_attribute('data-tag') for r in d.find_elements(By.CSS_SELECTOR, '#tags tbody tr')]
+    check('More tags adds the other 5 and then hides', names == [f't{i:03d}' for i in range(205)] and
+          not d.find_element(By.ID, 'more-tags').is_displayed(), names[-8:])
+
+    # Usage and quota of her namespace, from the header link.
+    d.find_element(By.ID, 'usage-link').click()
+    loaded(d, 'usage')
+    rows = [[c.text for c in r.find_elements(By.CSS_SELECTOR, 'th, td')]
+            for r in d.find_elements(By.CSS_SELECTOR, '#usage tbody tr')]
+    check('the usage page shows alice\'s namespace, its quota and share',
+          len(rows) == 1 and rows[0][0] == 'alice' and rows[0][2] == '1.0 GiB' and rows[0][3].endswith('%')
+          and d.find_elements(By.CSS_SELECTOR, '#usage meter'), rows)
+    shot(d, 'usage.png')
+
     # Deleting a tag in alice's namespace.
     d.get(BASE + '/ui/#/r/alice/app')
     loaded(d)

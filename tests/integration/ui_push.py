@@ -4,11 +4,13 @@
   ui_push.py BASE TOKEN_URL CACERT USER:PASS image REPO TAG [--labels JSON] [--arch A]
   ui_push.py BASE TOKEN_URL CACERT USER:PASS index REPO TAG
   ui_push.py BASE TOKEN_URL CACERT USER:PASS many PREFIX COUNT
+  ui_push.py BASE TOKEN_URL CACERT USER:PASS tags REPO COUNT
 
 `image` pushes a one-layer image (prints its digest); `index` two of them
 (linux/amd64, linux/arm64) under an OCI index; `many` COUNT repositories
 PREFIX0000... each with a tiny manifest, sharing one config and layer that
-are mounted rather than uploaded again.
+are mounted rather than uploaded again; `tags` one image under COUNT tags
+t000, t001, ...
 """
 import base64
 import hashlib
@@ -113,6 +115,15 @@ def many(prefix, count):
             put_manifest(r, tok, 'v1', m, mt)
 
 
+def tags(repo, count):
+    tok = token([f'repository:{repo}:pull,push'])
+    image(repo, 't000', tok=tok)
+    mt = 'application/vnd.oci.image.manifest.v1+json'
+    _, body = call('GET', f'/v2/{repo}/manifests/t000', tok, headers={'Accept': mt})
+    for i in range(1, count):
+        call('PUT', f'/v2/{repo}/manifests/t{i:03d}', tok, body, {'Content-Type': mt}, ok=(201,))
+
+
 what = sys.argv[5]
 if what == 'image':
     labels = None
@@ -125,6 +136,8 @@ if what == 'image':
     print(image(sys.argv[6], sys.argv[7], labels, arch)[0])
 elif what == 'index':
     print(index(sys.argv[6], sys.argv[7])[0])
+elif what == 'tags':
+    tags(sys.argv[6], int(sys.argv[7]))
 elif what == 'many':
     many(sys.argv[6], int(sys.argv[7]))
 else:

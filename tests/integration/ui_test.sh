@@ -3,12 +3,14 @@
 # with users alice, bob and admin, images pushed over the API
 # (ui_push.py), checked with curl and in headless Chromium through Selenium
 # (ui_browser.py):
+#   0. ui/ passes eslint; tests/unit/ui/lib_test.mjs passes in node.
 #   1. / redirects browsers to /ui/; the files carry CSP, X-Frame-Options,
 #      nosniff; their sizes (page weight) are printed.
 #   2. JSON API with curl: login sets an HttpOnly SameSite=Strict cookie;
 #      alice's repository list holds hers and public/, none of bob's (also
 #      across pages and searches); bob's the reverse; bounded parameters;
-#      deleting in public/ is refused; CSRF: no header, a wrong one, a
+#      deleting in public/ is refused; tags page by 200; usage and quota
+#      (alice and bob their own namespace, admin all); CSRF: no header, a wrong one, a
 #      foreign Origin are refused; wrong passwords are 401.
 #   3. The browser: login, list, search, keyboard, tags with digest/size/
 #      platforms, an index and its images (layers, config), pull commands
@@ -16,7 +18,9 @@
 #      run, deleting a tag, no delete in public/, lib.js's functions, logout,
 #      400 px, and the time to first render with 1,000 more repositories.
 #   4. After the browser: the deleted tag is gone for the registry API and
-#      skopeo; the logged-out cookie is refused.
+#      skopeo; the logged-out cookie is refused, and its refresh token too
+#      at the token server; a wrong-password burst from one browser address
+#      does not throttle another's login.
 # Screenshots go to $UI_OUT (default: $WORK/ui, kept when KEEP_WORK=1).
 source "$(dirname "$0")/lib.sh"
 
@@ -30,7 +34,23 @@ need chromedriver || OK_DEPS=0
 PY=""
 for p in python3 /usr/bin/python3; do "$p" -c 'import selenium' 2>/dev/null && PY=$p && break; done
 [[ -n $PY ]] || { fail "python3-selenium is installed"; OK_DEPS=0; }
+need node || OK_DEPS=0
+need eslint || OK_DEPS=0
 ((OK_DEPS)) || { summary; exit 1; }
+
+# ---------------------------------------------------------------- the script itself
+# Debian's eslint finds its modules through NODE_PATH when the node on PATH
+# is not Debian's own; -f unix: the default formatter needs a module
+# Debian ships only as a recommendation.
+SRC=$(cd "$HERE/../.." && pwd)
+lint=$(NODE_PATH=/usr/share/nodejs:/usr/lib/nodejs${NODE_PATH:+:$NODE_PATH} \
+  timeout 120 eslint -f unix --max-warnings 0 --no-eslintrc -c "$SRC/ui/.eslintrc.json" "$SRC/ui" 2>&1)
+check "eslint finds nothing in ui/ (ui/.eslintrc.json)" test -z "$lint"
+[[ -z $lint ]] || echo "$lint" | head -20
+out=$(timeout 60 node --test "$SRC/tests/unit/ui/lib_test.mjs" 2>&1)
+check "lib.js unit tests pass in node ($(echo "$out" | awk '/^# pass/ {print $3}') of them)" \
+  grep -q '^# fail 0' <<<"$out"
+grep -q '^# fail 0' <<<"$out" || echo "$out" | grep -A12 'not ok' | head -40
 
 for _ in $(seq 1 20); do
   cp "$BERTH_BIN" "$WORK/berth.bin" 2>/dev/null && "$WORK/berth.bin" --help >/dev/null 2>&1 && break
@@ -53,7 +73,7 @@ for u in alice bob admin; do
 done
 BERTH_ROLE=serve
 start_berth "$ROOT" "$PORT" BERTH_AUTH_ENABLED=true BERTH_TOKEN_ADDR=127.0.0.1 BERTH_TOKEN_PORT="$TP" \
-  BERTH_AUTH_REALM="$TOKEN_URL" BERTH_TOKEN_ADMINS=admin || { summary; exit 1; }
+  BERTH_AUTH_REALM="$TOKEN_URL" BERTH_TOKEN_ADMINS=admin BERTH_QUOTA_DEFAULT=1073741824 || { summary; exit 1; }
 for _ in $(seq 1 50); do
   [[ $(curl -s --cacert "$CACERT" -o /dev/null -w '%{http_code}' "$TOKEN_URL") != 000 ]] && break
   sleep 0.1
@@ -71,6 +91,7 @@ EVIL='{"evil.script":"<script>window.__pwned=1</script>","evil.img":"<img src=x 
 push alice:alicepass image alice/evil v1 --labels "$EVIL" >/dev/null && pass "push alice/evil:v1 with HTML labels" ||
   fail "push alice/evil:v1"
 push bob:bobpass image bob/secret v1 >/dev/null && pass "push bob/secret:v1" || fail "push bob/secret:v1"
+push alice:alicepass tags alice/many 205 && pass "push alice/many with 205 tags" || fail "push alice/many with 205 tags"
 push admin:adminpass image public/base v1 >/dev/null && pass "push public/base:v1 (admin)" || fail "push public/base:v1"
 t=$SECONDS
 push admin:adminpass many load/r 1000 && pass "push 1,000 repositories load/r0000..0999" || fail "push 1,000 repositories"
@@ -126,7 +147,7 @@ all_repos() { # all_repos JAR [q]: every name over all pages, one a line
   done
 }
 alice_list=$(all_repos "$JAR")
-expect_eq "alice's list: alice/app, alice/evil, public/base" "alice/app alice/evil public/base" "$(echo $alice_list)"
+expect_eq "alice's list: alice/app, alice/evil, alice/many, public/base" "alice/app alice/evil alice/many public/base" "$(echo $alice_list)"
 expect_eq "alice's list: no bob names, over all pages" "" "$(echo "$alice_list" | grep '^bob' )"
 expect_eq "alice searching 'secret' gets nothing" "" "$(all_repos "$JAR" secret)"
 raw=$("${A[@]}" "$BASE/ui/api/repositories?n=200")
@@ -134,7 +155,7 @@ expect_eq "the raw JSON never names bob" "" "$(echo "$raw" | grep -o 'bob' | hea
 expect_eq "login as bob → 200" 200 "$(login bob bobpass "$WORK/bob.jar")"
 expect_eq "bob's list: bob/secret and public/base" "bob/secret public/base" "$(echo $(all_repos "$WORK/bob.jar"))"
 expect_eq "login as admin → 200" 200 "$(login admin adminpass "$WORK/admin.jar")"
-expect_eq "admin sees all 1,004 repositories" 1004 "$(all_repos "$WORK/admin.jar" | wc -l)"
+expect_eq "admin sees all 1,005 repositories" 1005 "$(all_repos "$WORK/admin.jar" | wc -l)"
 expect_eq "admin's session says admin" true "$("${C[@]}" -b "$WORK/admin.jar" "$BASE/ui/api/session" | jq .admin)"
 expect_eq "n=0 → 400" 400 "$("${A[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/repositories?n=0")"
 expect_eq "n=100000 → 400" 400 "$("${A[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/repositories?n=100000")"
@@ -146,6 +167,16 @@ expect_eq "alice reads her tags through the UI → 200" 200 "$("${A[@]}" -o /dev
 expect_eq "alice's tag list of bob/secret → 403" 403 "$("${A[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/tags?repository=bob/secret")"
 pushed=$("${A[@]}" "$BASE/ui/api/tags?repository=alice/app" | jq -r '[.tags[] | select(.pushed_at > 1600000000) | .name] | join(" ")')
 expect_eq "alice's tag list of alice/app has push times" "multi v1 v2" "$pushed"
+page=$("${A[@]}" "$BASE/ui/api/tags?repository=alice/many" | jq -r '"\(.tags | length) \(.next)"')
+expect_eq "the tag list of alice/many: 200 tags, then a marker" "200 t199" "$page"
+page=$("${A[@]}" "$BASE/ui/api/tags?repository=alice/many&last=t199" | jq -r '"\(.tags | length) \(.next) \(.tags[-1].name)"')
+expect_eq "… and after it the last 5" "5 null t204" "$page"
+usage() { "${C[@]}" -b "$1" "$BASE/ui/api/usage" | jq -r '[.namespaces[] | "\(.namespace) \(.quota_bytes) \(.repositories) \(.used_bytes > 0)"] | join(", ")'; }
+expect_eq "alice's usage: her namespace only, with its quota" "alice 1073741824 3 true" "$(usage "$JAR")"
+expect_eq "bob's usage: his only" "bob 1073741824 1 true" "$(usage "$WORK/bob.jar")"
+expect_eq "admin's usage: every namespace (the registry's usage call)" "alice bob load public" \
+  "$("${C[@]}" -b "$WORK/admin.jar" "$BASE/ui/api/usage" | jq -r '[.namespaces[].namespace] | sort | join(" ")')"
+expect_eq "usage without a session → 401" 401 "$("${C[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/usage")"
 del() { "${A[@]}" -o "$WORK/del.json" -w '%{http_code}' -X DELETE "$@"; }
 expect_eq "delete in public/ → 403" 403 "$(del -H "X-CSRF-Token: $CSRF" "$BASE/ui/api/v2/public/base/manifests/v1")"
 expect_contains "… with a clear message" "not allowed: you may not delete in public/base" "$(cat "$WORK/del.json")"
@@ -187,6 +218,30 @@ fi
 old=$(cat "$UI_OUT/alice.cookie" 2>/dev/null)
 expect_eq "the logged-out session's cookie is refused" 401 "$("${C[@]}" -o /dev/null -w '%{http_code}' -b "berth_ui=$old" "$BASE/ui/api/session")"
 expect_eq "… also for the registry calls" 401 "$("${C[@]}" -o /dev/null -w '%{http_code}' -b "berth_ui=$old" "$BASE/ui/api/v2/alice/app/tags/list")"
+# Logout revoked the refresh token at the token server: it is worthless to
+# any other client too. Bob's session, not logged out, still refreshes.
+refresh() { "${C[@]}" -o /dev/null -w '%{http_code}' --data-urlencode grant_type=refresh_token \
+  --data-urlencode service=berth --data-urlencode "refresh_token=$1" "$TOKEN_URL"; }
+expect_eq "the logged-out session's refresh token is refused by the token server" 401 "$(refresh "$old")"
+expect_eq "… while bob's live session still refreshes" 200 "$(refresh "$(awk '$6 == "berth_ui" {print $7}' "$WORK/bob.jar")")"
+
+# Failed UI logins are counted per browser address (berth serve: the token
+# server believes the web interface's X-Forwarded-For), so a burst of wrong
+# passwords from one browser does not lock the user out of another. The
+# browsers are 127.0.0.2 and 127.0.0.3 (loopback source addresses).
+login_from() { # login_from ADDRESS USER PASS: prints the status
+  "${C[@]}" --interface "$1" -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    -d "{\"user\":\"$2\",\"password\":\"$3\"}" "$BASE/ui/api/login"
+}
+if [[ $(login_from 127.0.0.2 nobody x) == 401 ]]; then
+  codes=""
+  for _ in $(seq 1 8); do codes+="$(login_from 127.0.0.2 bob nope) "; done
+  expect_contains "8 wrong passwords for bob from 127.0.0.2 are throttled" "401 429" "$codes"
+  expect_eq "… and so is bob's right password from there" 429 "$(login_from 127.0.0.2 bob bobpass)"
+  expect_eq "… but not from 127.0.0.3" 200 "$(login_from 127.0.0.3 bob bobpass)"
+else
+  echo "# skipped: curl cannot connect from 127.0.0.2 here"
+fi
 check "berth still runs" berth_alive
 rm -f "$UI_OUT/alice.cookie"
 rm -rf "$UI_OUT"/chrome-profile-*

@@ -14,6 +14,7 @@
 #include "common/names.hpp"
 #include "crypto/hasher.hpp"
 #include "crypto/random.hpp"
+#include "http/trusted_proxies.hpp"
 
 namespace berth::auth {
 namespace {
@@ -99,8 +100,9 @@ std::vector<Scope> OnlyValidNames(std::vector<Scope> scopes, const std::string& 
 // Collects a small form body for POST /token.
 class FormSink final : public http::BodySink {
  public:
-  FormSink(TokenService& service, http::Request request)
-      : service_(service), request_(std::move(request)) {}
+  // `revoke`: the form is a revocation (POST /token/revoke), else a token request.
+  FormSink(TokenService& service, http::Request request, bool revoke)
+      : service_(service), request_(std::move(request)), revoke_(revoke) {}
   Status Write(std::span<const char> data) override {
     if (body_.size() + data.size() > 64 * 1024) return {Errc::kTooLarge, "form too large"};
     body_.append(data.data(), data.size());
@@ -124,6 +126,7 @@ class FormSink final : public http::BodySink {
     if (!url) return Error(400, "UNSUPPORTED", "malformed form body");
     http::Fields fields;
     for (auto p : url->params()) fields.emplace_back(p.key, p.value);
+    if (revoke_) return service_.Revoke(request_, fields);
     std::string user;
     return service_.Answer(request_, fields, TokenService::Flavor::kOAuth, &user);
   }
@@ -131,6 +134,7 @@ class FormSink final : public http::BodySink {
  private:
   TokenService& service_;
   http::Request request_;
+  const bool revoke_;
   std::string body_;
 };
 
@@ -162,10 +166,17 @@ http::Response TokenService::Reject(int status, std::string_view reason) {
 http::Outcome TokenService::Handle(const http::Request& req) {
   http::Outcome out = Route(req);
   if (req.path == "/token" || req.path == "/token/") out.endpoint = "token";
+  if (req.path == "/token/revoke") out.endpoint = "token_revoke";
   return out;
 }
 
 http::Outcome TokenService::Route(const http::Request& req) {
+  if (req.path == "/token/revoke") {
+    if (req.method != "POST") return http::Outcome::Reply(Error(405, "UNSUPPORTED", "use POST"));
+    auto sink = std::make_unique<FormSink>(*this, req, true);
+    if (req.has_body) return http::Outcome::Stream(std::move(sink));
+    return http::Outcome::Reply(sink->Finish(Status::Ok()));
+  }
   if (req.path != "/token" && req.path != "/token/") {
     return http::Outcome::Reply(Error(404, "NOT_FOUND", "no such endpoint"));
   }
@@ -175,7 +186,7 @@ http::Outcome TokenService::Route(const http::Request& req) {
     return out;
   }
   if (req.method == "POST") {
-    auto sink = std::make_unique<FormSink>(*this, req);
+    auto sink = std::make_unique<FormSink>(*this, req, false);
     if (req.has_body) return http::Outcome::Stream(std::move(sink));
     return http::Outcome::Reply(sink->Finish(Status::Ok()));
   }
@@ -214,7 +225,7 @@ TokenService::Login TokenService::Authenticate(const http::Request& req,
   }
   if (!have_credentials) return {Login::kOk, Identity{}, 0, "anonymous"};
 
-  const std::string address = AddressOf(req.remote);
+  const std::string address = ClientAddress(req);
   const int64_t now = now_();
   auto wait = limiter_.RetryAfter(user, address, now);
   // Without the counts a guesser could not be slowed: no password is checked.
@@ -241,6 +252,17 @@ TokenService::Login TokenService::Authenticate(const http::Request& req,
       return {Login::kUnavailable, {}, 0, r.detail};
   }
   return login;
+}
+
+std::string TokenService::ClientAddress(const http::Request& req) const {
+  const std::string& key = options_.forwarder_key;
+  auto sent = req.Header(kForwarderHeader);
+  auto forwarded = req.Header("X-Forwarded-For");
+  if (!key.empty() && sent && forwarded && sent->size() == key.size() &&
+      CRYPTO_memcmp(sent->data(), key.data(), key.size()) == 0) {
+    if (auto browser = http::CanonicalAddress(*forwarded)) return *browser;
+  }
+  return AddressOf(req.remote);
 }
 
 TokenService::Login TokenService::Refresh(std::string_view token, int64_t now) {
@@ -392,7 +414,9 @@ Result<std::optional<std::string>> TokenService::RefreshFor(const http::Fields& 
 
 http::Response TokenService::Answer(const http::Request& req, const http::Fields& params,
                                     Flavor flavor, std::string* user_out) {
-  const std::string client = LogSafe(req.remote);
+  // The browser, for a login through the web interface (forwarder_key).
+  const std::string address = ClientAddress(req);
+  const std::string client = LogSafe(address == AddressOf(req.remote) ? req.remote : address);
   auto requested = Requested(params, client);
   if (!requested) return Error(400, "UNSUPPORTED", requested.status().message());
 
@@ -434,6 +458,34 @@ http::Response TokenService::Answer(const http::Request& req, const http::Fields
     counts_.scopes_denied.fetch_add(requested->size() - granted.size(), std::memory_order_relaxed);
   }
   return JsonResponse(200, body);
+}
+
+http::Response TokenService::Revoke(const http::Request& req, const http::Fields& params) {
+  const std::string client = LogSafe(req.remote);
+  auto token = http::FindField(params, "token");
+  if (!token || token->empty()) return Error(400, "UNSUPPORTED", "token is required");
+  // Refresh tokens are hex; a JWT has dots.
+  if (token->find('.') != std::string_view::npos ||
+      http::FindField(params, "token_type_hint").value_or("refresh_token") == "access_token") {
+    return JsonResponse(400, json::object{{"error", "unsupported_token_type"},
+                                          {"error_description",
+                                           "access tokens cannot be revoked; they end with their lifetime"}});
+  }
+  const std::string hash = HashToken(*token);
+  // Only for the audit line: whose token it was.
+  auto grant = refresh_.Find(hash);
+  auto n = refresh_.RevokeOne(hash);
+  if (!n) {
+    counts_.unavailable.fetch_add(1, std::memory_order_relaxed);
+    spdlog::error("refresh token not revoked: {}", n.status().message());
+    return Error(503, "UNAVAILABLE", "cannot revoke the token now; try again later");
+  }
+  spdlog::info("audit token client={} user={} result=revoked known={}", client,
+               grant ? LogSafe(grant->subject) : std::string(), *n > 0);
+  http::Response r;
+  r.status = 200;
+  r.Set("Cache-Control", "no-store");
+  return r;
 }
 
 TokenStats TokenService::Stats() const {

@@ -2,6 +2,7 @@
 // protocol, distribution docs/spec/auth/token.md and oauth.md):
 //   GET  /token?service=…&scope=…[&offline_token=true][&account=…]  (Basic credentials)
 //   POST /token  grant_type=password|refresh_token (form)
+//   POST /token/revoke  token=<refresh token> (form; OAuth2 token revocation, RFC 7009)
 // It authenticates the caller, intersects the requested scopes with the
 // policy, and answers a signed JWT. Denied scopes are left out, never an
 // error; wrong credentials are 401 with a Basic challenge; an unreachable
@@ -15,6 +16,13 @@
 // revoked, older than refresh_ttl_seconds, unused for refresh_idle_seconds,
 // or when the user's credential generation differs from the stored one (the
 // password changed, the account was deleted or re-created).
+//
+// Revocation is how a client that logs out (the web interface) ends its one
+// refresh token everywhere: the token is its own credential (RFC 7009 2.1:
+// whoever holds it could use it, so may end it), an unknown or already
+// revoked token gets the same 200 (nothing to learn by guessing), an access
+// token (a JWT) is 400 unsupported_token_type: it cannot be recalled and
+// ends with token.ttl. Only the store failing is an error (503).
 //
 // A backend without generations (Keystone) gets no refresh tokens: without
 // the password nothing can be re-checked at refresh time, and a short-lived
@@ -53,7 +61,18 @@ struct TokenServiceOptions {
   int64_t refresh_ttl_seconds = 30 * 86400;
   // A refresh token unused this long is refused (token.refresh_idle_ttl).
   int64_t refresh_idle_seconds = 7 * 86400;
+  // The web interface of the same process logs browsers in from the
+  // registry's address; it proves itself with this secret in
+  // X-Berth-Forwarder, and then its X-Forwarded-For names the browser, so
+  // failed logins are counted per browser, not all against the registry.
+  // Random per start, never configured; "" (separate processes): no
+  // request is believed this way (list the registry in
+  // http.trusted_proxies instead).
+  std::string forwarder_key;
 };
+
+// The header that carries TokenServiceOptions::forwarder_key.
+inline constexpr std::string_view kForwarderHeader = "X-Berth-Forwarder";
 
 // Token requests answered since start, by outcome (for metrics).
 struct TokenStats {
@@ -87,12 +106,19 @@ class TokenService final : public http::Handler {
   http::Response Answer(const http::Request& request, const http::Fields& params, Flavor flavor,
                         std::string* user_out);
 
+  // Answers POST /token/revoke whose form is already parsed (see above).
+  // Public for the POST body sink.
+  http::Response Revoke(const http::Request& request, const http::Fields& params);
+
  private:
   struct Counts {
     std::atomic<uint64_t> issued{0}, denied{0}, throttled{0}, unavailable{0}, scopes_denied{0};
   };
   struct Login;
   http::Outcome Route(const http::Request& request);
+  // The client address failed logins are counted under: the browser a
+  // request from the forwarder (see forwarder_key) names, else the peer.
+  std::string ClientAddress(const http::Request& request) const;
   Login Authenticate(const http::Request& request, const http::Fields& params, Flavor flavor);
   // The scopes asked for, with invalid repository names dropped (and
   // logged). Errors (answered 400 UNSUPPORTED): a foreign service, a

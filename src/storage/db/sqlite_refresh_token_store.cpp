@@ -117,6 +117,14 @@ Status SqliteRefreshTokenStore::Touch(const std::string& token_hash, int64_t now
   return st->Bind(1, token_hash).Bind(2, now).Run();
 }
 
+Result<int64_t> SqliteRefreshTokenStore::RevokeOne(const std::string& token_hash) {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare("DELETE FROM refresh_tokens WHERE hash = ?1");
+  if (!st) return st.status();
+  if (auto s = st->Bind(1, token_hash).Run(); !s.ok()) return s;
+  return db_->Changes();
+}
+
 Result<int64_t> SqliteRefreshTokenStore::Revoke(const std::string& subject) {
   std::lock_guard lock(mu_);
   auto st = db_->Prepare(subject.empty() ? "DELETE FROM refresh_tokens WHERE ?1 = ?1"

@@ -40,6 +40,10 @@ Status PgRefreshTokenStore::Touch(const std::string& token_hash, int64_t now) {
       .status();
 }
 
+Result<int64_t> PgRefreshTokenStore::RevokeOne(const std::string& token_hash) {
+  return Write("DELETE FROM refresh_tokens WHERE hash = $1", {token_hash});
+}
+
 Result<int64_t> PgRefreshTokenStore::Revoke(const std::string& subject) {
   if (subject.empty()) return Write("DELETE FROM refresh_tokens", {});
   return Write("DELETE FROM refresh_tokens WHERE subject = $1", {subject});

@@ -20,6 +20,7 @@ class PgRefreshTokenStore final : public RefreshTokenStore {
   Status Save(const std::string& token_hash, const RefreshGrant& grant, int64_t now) override;
   Result<RefreshGrant> Find(const std::string& token_hash) override;
   Status Touch(const std::string& token_hash, int64_t now) override;
+  Result<int64_t> RevokeOne(const std::string& token_hash) override;
   Result<int64_t> Revoke(const std::string& subject) override;
   Result<int64_t> DeleteExpired(int64_t created_before, int64_t used_before) override;
 

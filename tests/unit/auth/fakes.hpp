@@ -67,6 +67,9 @@ class MemoryRefreshStore final : public storage::RefreshTokenStore {
     if (it == tokens.end()) return Status(Errc::kUnauthorized, "unknown");
     return it->second;
   }
+  Result<int64_t> RevokeOne(const std::string& hash) override {
+    return static_cast<int64_t>(tokens.erase(hash));
+  }
   Result<int64_t> Revoke(const std::string& subject) override {
     return static_cast<int64_t>(std::erase_if(
         tokens, [&](const auto& kv) { return subject.empty() || kv.second.subject == subject; }));

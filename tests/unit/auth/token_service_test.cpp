@@ -74,10 +74,10 @@ class TokenServiceTest : public ::testing::Test {
     return std::move(out.response);
   }
   // POST /token with a form body, streamed through the sink as the session would.
-  http::Response Post(const std::string& form) {
+  http::Response Post(const std::string& form, const std::string& path = "/token") {
     http::Request r;
     r.method = "POST";
-    r.path = "/token";
+    r.path = path;
     r.remote = "10.0.0.1:40000";
     r.has_body = true;
     r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
@@ -287,6 +287,82 @@ TEST_F(TokenServiceTest, PostPasswordGrantThenRefreshGrant) {
   EXPECT_EQ(Post("grant_type=refresh_token&refresh_token=unknown").status, 401);
   EXPECT_EQ(store_.Revoke("alice").value(), 2);
   EXPECT_EQ(Post("grant_type=refresh_token&refresh_token=" + refresh).status, 401);
+}
+
+// RFC 7009 revocation, as the web interface's logout uses it: the refresh
+// token ends at once, every other token lives on.
+TEST_F(TokenServiceTest, RevokeEndsOneRefreshToken) {
+  auto login = [&](const std::string& user, const std::string& password) {
+    http::Response r = Post("grant_type=password&service=berth&access_type=offline&username=" + user +
+                            "&password=" + password);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return std::string(Body(r).at("refresh_token").as_string());
+  };
+  const std::string mine = login("alice", kPassword);
+  const std::string other = login("alice", kPassword);
+  const std::string carols = login("carol", "c");
+  auto refresh = [&](const std::string& t) {
+    return Post("grant_type=refresh_token&service=berth&refresh_token=" + t).status;
+  };
+  ASSERT_EQ(refresh(mine), 200);
+
+  http::Response r = Post("token=" + mine + "&token_type_hint=refresh_token", "/token/revoke");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Header(r, "Cache-Control"), "no-store");
+  EXPECT_EQ(refresh(mine), 401);
+  EXPECT_EQ(refresh(other), 200);  // the same user's other logins stay
+  EXPECT_EQ(refresh(carols), 200);
+  EXPECT_EQ(store_.tokens.count(Hash(mine)), 0u);
+  // Unknown or already revoked: the same answer, nothing to learn.
+  EXPECT_EQ(Post("token=" + mine, "/token/revoke").status, 200);
+  EXPECT_EQ(Post("token=0123abcd", "/token/revoke").status, 200);
+  EXPECT_EQ(store_.tokens.size(), 2u);
+  // Access tokens cannot be recalled; a missing token is malformed.
+  http::Response jwt = Post("token=aaa.bbb.ccc", "/token/revoke");
+  EXPECT_EQ(jwt.status, 400);
+  EXPECT_EQ(Body(jwt).at("error"), "unsupported_token_type");
+  EXPECT_EQ(Post("token=" + other + "&token_type_hint=access_token", "/token/revoke").status, 400);
+  EXPECT_EQ(Post("", "/token/revoke").status, 400);
+  EXPECT_EQ(refresh(other), 200);
+  http::Request get;
+  get.method = "GET";
+  get.path = "/token/revoke";
+  get.query = {{"token", other}};
+  EXPECT_EQ(Send(get).status, 405);
+  EXPECT_EQ(service_->Handle(get).endpoint, "token_revoke");
+  EXPECT_EQ(refresh(other), 200);
+}
+
+// The web interface in the same process logs browsers in from the
+// registry's address: with the forwarder key its X-Forwarded-For names the
+// browser, so one browser's wrong passwords do not throttle another's.
+TEST_F(TokenServiceTest, ForwarderKeyCountsFailuresPerBrowser) {
+  TokenServiceOptions o;
+  o.forwarder_key = "k3y-k3y-k3y";
+  FailureLimiter limiter;
+  TokenService service(auth_, policy_, *signer_, store_, limiter, [this] { return now_; }, o);
+  auto login = [&](const std::string& user, const std::string& password, const std::string& key,
+                   const std::string& browser) {
+    http::Request r = Get({{"service", "berth"}}, user, password);
+    r.remote = "127.0.0.1:40000";  // the registry
+    if (!key.empty()) r.headers.emplace_back("X-Berth-Forwarder", key);
+    r.headers.emplace_back("X-Forwarded-For", browser);
+    return service.Handle(r).response.status;
+  };
+  // Without the key (or with a wrong one) X-Forwarded-For is not believed:
+  // rotating it gains a guesser nothing.
+  std::vector<int> got;
+  for (int i = 0; i < 8; ++i) got.push_back(login("alice", "wrong", i % 2 ? "k3y-k3y-k3Y" : "",
+                                                  "198.51.100." + std::to_string(10 + i)));
+  EXPECT_EQ(got, (std::vector<int>{401, 401, 401, 401, 401, 401, 429, 429}));
+  // With the key, another browser logs in at once.
+  EXPECT_EQ(login("alice", kPassword, o.forwarder_key, "198.51.100.2"), 200);
+  // A burst from one browser throttles that browser only.
+  got.clear();
+  for (int i = 0; i < 7; ++i) got.push_back(login("bob", "wrong", o.forwarder_key, "198.51.100.1"));
+  EXPECT_EQ(got, (std::vector<int>{401, 401, 401, 401, 401, 401, 429}));
+  EXPECT_EQ(login("bob", "p+w&d", o.forwarder_key, "198.51.100.1"), 429);
+  EXPECT_EQ(login("bob", "p+w&d", o.forwarder_key, "[2001:db8::5]"), 200);
 }
 
 TEST_F(TokenServiceTest, PostFormDetails) {

@@ -84,5 +84,18 @@ TEST(TrustedProxies, AMalformedEntryStopsTheWalk) {
   EXPECT_EQ(Make({"::1"}).ClientOf("[::1]:4000", "198.51.100.1"), "198.51.100.1");
 }
 
+TEST(TrustedProxies, CanonicalAddress) {
+  EXPECT_EQ(CanonicalAddress("198.51.100.7"), "198.51.100.7");
+  EXPECT_EQ(CanonicalAddress("198.51.100.7:4000"), "198.51.100.7");
+  EXPECT_EQ(CanonicalAddress(" [2001:db8::1]:4000"), "[2001:db8::1]");
+  EXPECT_EQ(CanonicalAddress("2001:db8::1"), "[2001:db8::1]");
+  EXPECT_EQ(CanonicalAddress("[::1]"), "[::1]");
+  EXPECT_EQ(CanonicalAddress("::ffff:198.51.100.2"), "198.51.100.2");
+  for (const char* bad : {"", "garbage", "1.2.3.4, 5.6.7.8", "host:80", "[::1"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_FALSE(CanonicalAddress(bad).has_value());
+  }
+}
+
 }  // namespace
 }  // namespace berth::http

@@ -831,6 +831,11 @@ TEST_P(MetadataConformanceTest, TokensSaveFindTouchRevoke) {
   EXPECT_EQ(tokens().Find("h1")->created, 1000);
   EXPECT_TRUE(tokens().Touch("gone", 1500).ok());
   EXPECT_EQ(tokens().Find("nope").status().code(), Errc::kUnauthorized);
+  ASSERT_TRUE(tokens().Save("h3", {"alice", "berth", false, "gen-a", 0, 0}, 1000).ok());
+  EXPECT_EQ(tokens().RevokeOne("h3").value(), 1);
+  EXPECT_EQ(tokens().Find("h3").status().code(), Errc::kUnauthorized);
+  EXPECT_EQ(tokens().RevokeOne("h3").value(), 0);
+  EXPECT_TRUE(tokens().Find("h1").ok());
   EXPECT_EQ(tokens().Revoke("alice").value(), 1);
   EXPECT_EQ(tokens().Find("h1").status().code(), Errc::kUnauthorized);
   EXPECT_TRUE(tokens().Find("h2").ok());

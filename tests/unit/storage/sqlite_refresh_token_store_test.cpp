@@ -68,6 +68,11 @@ TEST_F(SqliteRefreshTokenStoreTest, SaveFindTouchRevoke) {
   EXPECT_TRUE(store->Touch("gone", 1500).ok());
 
   EXPECT_EQ(store->Find("nope").status().code(), Errc::kUnauthorized);
+  ASSERT_TRUE(store->Save("h3", {"alice", "berth", false, "gen-a", 0, 0}, 1000).ok());
+  EXPECT_EQ(store->RevokeOne("h3").value(), 1);
+  EXPECT_EQ(store->Find("h3").status().code(), Errc::kUnauthorized);
+  EXPECT_EQ(store->RevokeOne("h3").value(), 0);
+  EXPECT_TRUE(store->Find("h1").ok());
   EXPECT_EQ(store->Revoke("alice").value(), 1);
   EXPECT_EQ(store->Find("h1").status().code(), Errc::kUnauthorized);
   EXPECT_TRUE(store->Find("h2").ok());

@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+
+#include "../auth/fake_http_server.hpp"
 #include "../auth/test_keys.hpp"
 #include "storage/db/sqlite_metadata_store.hpp"
 #include "ui/assets.hpp"
@@ -216,6 +219,70 @@ TEST_F(UiHandlerTest, LoginChecksOriginAndSize) {
   EXPECT_EQ(ui_->FinishLogin(r, "not json").status, 400);
   EXPECT_EQ(ui_->FinishLogin(r, R"({"user":"","password":"x"})").status, 400);
   EXPECT_EQ(ui_->FinishLogin(r, R"({"user":"alice","password":"x"})").status, 503);  // token server down
+}
+
+// Logout revokes the session's refresh token at the token server (a fake
+// here), and says so when the token server would not.
+TEST_F(UiHandlerTest, LogoutRevokesTheRefreshTokenAtTheTokenServer) {
+  std::mutex mu;
+  std::vector<testutil::FakeRequest> seen;
+  int answer = 200;
+  testutil::FakeHttpServer server([&](const testutil::FakeRequest& r) {
+    std::lock_guard lock(mu);
+    seen.push_back(r);
+    return testutil::FakeReply{answer, ""};
+  });
+  TokenClientOptions to;
+  to.realm = server.url() + "/token";
+  to.http.timeout_ms = 2000;
+  TokenClient tokens(to, [] { return int64_t{1}; });
+  UiHandler ui(inner_, *meta_, *gate_, policy_, tokens, UiOptions{});
+  auto logout = [&](const std::string& session) {
+    http::Request r;
+    r.method = "POST";
+    r.path = r.target = "/ui/api/logout";
+    r.headers = {{"Host", "h:1"}, {"Origin", "https://h:1"}, {"Cookie", "berth_ui=" + session},
+                 {"X-CSRF-Token", CsrfToken(session)}};
+    return ui.Handle(r).response;
+  };
+
+  auto r = logout("abc");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"ok":true,"revoked":true})");
+  EXPECT_NE(Header(r, "Set-Cookie").find("berth_ui=; Path=/ui/; Max-Age=0"), std::string::npos);
+  {
+    std::lock_guard lock(mu);
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].method, "POST");
+    EXPECT_EQ(seen[0].target, "/token/revoke");
+    EXPECT_EQ(seen[0].body, "token=abc&token_type_hint=refresh_token&client_id=berth-ui");
+  }
+  // The session is refused here at once, without asking the token server.
+  http::Request again;
+  again.method = "GET";
+  again.path = again.target = "/ui/api/session";
+  again.headers = {{"Cookie", "berth_ui=abc"}};
+  EXPECT_EQ(ui.Handle(again).response.status, 401);
+  EXPECT_EQ(server.requests(), 1);
+
+  // A token server that cannot revoke (an older berth: 404): still logged
+  // out here, and the page is told the session lives on elsewhere.
+  {
+    std::lock_guard lock(mu);
+    answer = 404;
+  }
+  r = logout("def");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find(R"("revoked":false)"), std::string::npos);
+  EXPECT_NE(r.body.find("stays valid elsewhere"), std::string::npos);
+  EXPECT_NE(Header(r, "Set-Cookie").find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(server.requests(), 2);
+  EXPECT_TRUE(inner_.seen.empty());
+}
+
+TEST(TokenClientTest, RevokeUrl) {
+  EXPECT_EQ(TokenClient::RevokeUrl("https://h:9002/token"), "https://h:9002/token/revoke");
+  EXPECT_EQ(TokenClient::RevokeUrl("https://h:9002/token/"), "https://h:9002/token/revoke");
 }
 
 TEST(TokenClientTest, FormEncodesEveryValue) {
