@@ -39,7 +39,7 @@ std::optional<std::string> LoginCache::Key(const std::string& user, const Secret
 }
 
 std::optional<Identity> LoginCache::Lookup(const std::string& key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = index_.find(key);
   if (it == index_.end()) {
     ++misses_;
@@ -56,14 +56,14 @@ std::optional<Identity> LoginCache::Lookup(const std::string& key) {
 }
 
 CacheStats LoginCache::Stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return {hits_, misses_, order_.size()};
 }
 
 void LoginCache::Insert(const std::string& key, const Identity& identity) {
   if (options_.ttl.count() <= 0 || options_.max_entries == 0) return;
   const TimePoint now = clock_();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (auto it = index_.find(key); it != index_.end()) {
     order_.erase(it->second);
     index_.erase(it);
@@ -78,13 +78,13 @@ void LoginCache::Insert(const std::string& key, const Identity& identity) {
 }
 
 void LoginCache::Clear() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   index_.clear();
   order_.clear();
 }
 
 size_t LoginCache::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return order_.size();
 }
 

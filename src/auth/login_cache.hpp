@@ -29,6 +29,7 @@
 #include "auth/identity.hpp"
 #include "common/cache_stats.hpp"
 #include "common/secret.hpp"
+#include "common/thread_annotations.hpp"
 
 namespace berth::auth {
 
@@ -86,17 +87,17 @@ class LoginCache {
   };
   using Order = std::list<Entry>;  // oldest first
 
-  void DropExpiredLocked(TimePoint now);
+  void DropExpiredLocked(TimePoint now) REQUIRES(mu_);
 
   const LoginCacheOptions options_;
   const Clock clock_;
   const std::string salt_;
 
-  mutable std::mutex mu_;
-  Order order_;                                             // GUARDED_BY(mu_)
-  std::unordered_map<std::string, Order::iterator> index_;  // GUARDED_BY(mu_)
-  uint64_t hits_ = 0;                                       // GUARDED_BY(mu_)
-  uint64_t misses_ = 0;                                     // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  Order order_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, Order::iterator> index_ GUARDED_BY(mu_);
+  uint64_t hits_ GUARDED_BY(mu_) = 0;
+  uint64_t misses_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace berth::auth

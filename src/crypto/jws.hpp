@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "common/thread_annotations.hpp"
 
 struct evp_pkey_st;
 struct x509_store_st;
@@ -104,8 +105,8 @@ class TrustStore {
     std::shared_ptr<PublicKey> key;
     std::chrono::steady_clock::time_point until;
   };
-  mutable std::mutex mu_;
-  mutable std::map<std::string, Verified> verified_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  mutable std::map<std::string, Verified> verified_ GUARDED_BY(mu_);
 };
 
 }  // namespace berth::crypto

@@ -124,7 +124,7 @@ Result<std::string> TokenClient::Access(const std::string& refresh,
   const std::string key = SessionKey(refresh) + " " + scope;
   const int64_t now = now_();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = cache_.find(key);
     if (it != cache_.end() && it->second.until > now) return it->second.token;
   }
@@ -133,7 +133,7 @@ Result<std::string> TokenClient::Access(const std::string& refresh,
   // Leave a margin so a cached token never expires between use and check.
   const int64_t life = std::min<int64_t>(options_.cache_seconds, got->second - 30);
   if (life > 0) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (cache_.size() >= options_.cache_entries) {
       std::erase_if(cache_, [now](const auto& kv) { return kv.second.until <= now; });
       if (cache_.size() >= options_.cache_entries) cache_.clear();
@@ -145,7 +145,7 @@ Result<std::string> TokenClient::Access(const std::string& refresh,
 
 void TokenClient::Forget(const std::string& refresh) {
   const std::string prefix = SessionKey(refresh) + " ";
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto it = cache_.lower_bound(prefix); it != cache_.end() && it->first.starts_with(prefix);) {
     it = cache_.erase(it);
   }

@@ -23,6 +23,7 @@
 
 #include "auth/scope.hpp"
 #include "common/result.hpp"
+#include "common/thread_annotations.hpp"
 #include "http/client.hpp"
 
 namespace berth::ui {
@@ -73,8 +74,8 @@ class TokenClient {
 
   const TokenClientOptions options_;
   const std::function<int64_t()> now_;
-  std::mutex mu_;
-  std::map<std::string, Cached> cache_;  // GUARDED_BY(mu_); key: session hash + ' ' + scopes
+  Mutex mu_;
+  std::map<std::string, Cached> cache_ GUARDED_BY(mu_);  // key: session hash + ' ' + scopes
 };
 
 }  // namespace berth::ui

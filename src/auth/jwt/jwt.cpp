@@ -64,7 +64,7 @@ JwtVerifier::JwtVerifier(std::shared_ptr<const crypto::TrustStore> trust, Verify
 
 Result<Claims> JwtVerifier::Verify(std::string_view token, int64_t now) const {
   if (options_.cache_entries > 0) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = cache_.find(std::string(token));
     if (it != cache_.end()) {
       ++hits_;
@@ -77,7 +77,7 @@ Result<Claims> JwtVerifier::Verify(std::string_view token, int64_t now) const {
   if (!claims) return claims;
   if (auto s = CheckTimes(*claims, now); !s.ok()) return s;
   if (options_.cache_entries > 0) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     // Crude but bounded: start over when full; hot tokens come back at once.
     if (cache_.size() >= options_.cache_entries) cache_.clear();
     cache_.emplace(std::string(token), *claims);
@@ -86,7 +86,7 @@ Result<Claims> JwtVerifier::Verify(std::string_view token, int64_t now) const {
 }
 
 CacheStats JwtVerifier::Stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return {hits_, misses_, cache_.size()};
 }
 

@@ -19,6 +19,7 @@
 #include "auth/scope.hpp"
 #include "common/result.hpp"
 #include "common/cache_stats.hpp"
+#include "common/thread_annotations.hpp"
 #include "crypto/jws.hpp"
 
 namespace berth::auth::jwt {
@@ -76,11 +77,11 @@ class JwtVerifier {
 
   std::shared_ptr<const crypto::TrustStore> trust_;
   const VerifyOptions options_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   // Token text → its verified claims; times are rechecked on every use.
-  mutable std::unordered_map<std::string, Claims> cache_;  // GUARDED_BY(mu_)
-  mutable uint64_t hits_ = 0;                              // GUARDED_BY(mu_)
-  mutable uint64_t misses_ = 0;                            // GUARDED_BY(mu_)
+  mutable std::unordered_map<std::string, Claims> cache_ GUARDED_BY(mu_);
+  mutable uint64_t hits_ GUARDED_BY(mu_) = 0;
+  mutable uint64_t misses_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace berth::auth::jwt

@@ -65,13 +65,13 @@ AuthResult KeystoneAuthenticator::Authenticate(const std::string& user, const Se
   // that asks Keystone for everyone with these credentials.
   std::shared_ptr<Flight> flight;
   {
-    std::unique_lock lock(flights_mu_);
+    MutexLock lock(flights_mu_);
     if (auto it = flights_.find(*key); it != flights_.end()) {
       std::shared_ptr<Flight> other = it->second;
       // The leader's HTTP call is bounded by timeout_ms; the margin covers
       // its scheduling. Waking without an answer is reported, not guessed.
       const auto limit = std::chrono::milliseconds(options_.timeout_ms + 1000);
-      if (!other->done_cv.wait_for(lock, limit, [&] { return other->done; })) {
+      if (!other->done_cv.wait_for(lock.native(), limit, [&] { return other->done; })) {
         return AuthResult{
             AuthOutcome::kUnavailable, {}, "timed out waiting for a concurrent keystone login"};
       }
@@ -96,7 +96,7 @@ AuthResult KeystoneAuthenticator::Authenticate(const std::string& user, const Se
   // it finds one or the other. Only successes are remembered.
   if (result.outcome == AuthOutcome::kOk) cache_.Insert(*key, result.identity);
   {
-    std::lock_guard lock(flights_mu_);
+    MutexLock lock(flights_mu_);
     flight->result = result;
     flight->done = true;
     flights_.erase(*key);

@@ -34,6 +34,7 @@
 #include "auth/authenticator.hpp"
 #include "auth/login_cache.hpp"
 #include "common/result.hpp"
+#include "common/thread_annotations.hpp"
 
 namespace berth::auth {
 
@@ -115,8 +116,8 @@ class KeystoneAuthenticator : public Authenticator {
   const std::string tokens_url_;
   LoginCache cache_;
 
-  std::mutex flights_mu_;
-  std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;  // GUARDED_BY(flights_mu_)
+  Mutex flights_mu_;
+  std::unordered_map<std::string, std::shared_ptr<Flight>> flights_ GUARDED_BY(flights_mu_);
 };
 
 }  // namespace berth::auth
