@@ -19,9 +19,7 @@ std::string Salt() {
 }  // namespace
 
 LoginCache::LoginCache(LoginCacheOptions options, Clock clock)
-    : options_(options),
-      clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })),
-      salt_(Salt()) {}
+    : options_(options), salt_(Salt()), entries_(options.max_entries, std::move(clock)) {}
 
 std::optional<std::string> LoginCache::Key(const std::string& user, const Secret& password,
                                            std::string_view generation) const {
@@ -38,63 +36,16 @@ std::optional<std::string> LoginCache::Key(const std::string& user, const Secret
   return h.Peek().hex();
 }
 
-std::optional<Identity> LoginCache::Lookup(const std::string& key) {
-  std::lock_guard lock(mu_);
-  auto it = index_.find(key);
-  if (it == index_.end()) {
-    ++misses_;
-    return std::nullopt;
-  }
-  if (clock_() >= it->second->expires) {
-    order_.erase(it->second);
-    index_.erase(it);
-    ++misses_;
-    return std::nullopt;
-  }
-  ++hits_;
-  return it->second->identity;
-}
+std::optional<Identity> LoginCache::Lookup(const std::string& key) { return entries_.Lookup(key); }
 
-CacheStats LoginCache::Stats() const {
-  std::lock_guard lock(mu_);
-  return {hits_, misses_, order_.size()};
-}
+CacheStats LoginCache::Stats() const { return entries_.Stats(); }
 
 void LoginCache::Insert(const std::string& key, const Identity& identity) {
-  if (options_.ttl.count() <= 0 || options_.max_entries == 0) return;
-  const TimePoint now = clock_();
-  std::lock_guard lock(mu_);
-  if (auto it = index_.find(key); it != index_.end()) {
-    order_.erase(it->second);
-    index_.erase(it);
-  }
-  DropExpiredLocked(now);
-  while (order_.size() >= options_.max_entries) {
-    index_.erase(order_.front().key);
-    order_.pop_front();
-  }
-  order_.push_back(Entry{key, identity, now + options_.ttl});
-  index_[key] = std::prev(order_.end());
+  entries_.Insert(key, identity, options_.ttl);
 }
 
-void LoginCache::Clear() {
-  std::lock_guard lock(mu_);
-  index_.clear();
-  order_.clear();
-}
+void LoginCache::Clear() { entries_.Clear(); }
 
-size_t LoginCache::size() const {
-  std::lock_guard lock(mu_);
-  return order_.size();
-}
-
-// Every entry has the same ttl, so the list is also in expiry order (unless
-// the injected clock went backwards, which only delays the drop).
-void LoginCache::DropExpiredLocked(TimePoint now) {
-  while (!order_.empty() && now >= order_.front().expires) {
-    index_.erase(order_.front().key);
-    order_.pop_front();
-  }
-}
+size_t LoginCache::size() const { return entries_.size(); }
 
 }  // namespace berth::auth

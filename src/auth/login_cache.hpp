@@ -8,7 +8,7 @@
 // process. Only successes go in; a failure is never remembered, so it can
 // never be replayed as a success. Every entry lives `ttl` after it was put in
 // (a hit does not extend it); when `max_entries` are held, the oldest entry
-// makes room.
+// makes room (the policy of TtlCache, which holds the entries).
 //
 // A consequence to keep in mind: a password changed or a user disabled in
 // Keystone still logs in here for up to `ttl`.
@@ -19,16 +19,14 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <list>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "auth/identity.hpp"
 #include "common/cache_stats.hpp"
 #include "common/secret.hpp"
+#include "common/ttl_cache.hpp"
 
 namespace berth::auth {
 
@@ -43,7 +41,7 @@ struct LoginCacheOptions {
 
 class LoginCache {
  public:
-  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  using Clock = TtlCache<Identity>::Clock;
 
   // `clock` defaults to std::chrono::steady_clock::now; tests inject a fake.
   // Throws std::runtime_error when no random salt can be had (start-up only).
@@ -78,25 +76,9 @@ class LoginCache {
   CacheStats Stats() const;
 
  private:
-  using TimePoint = std::chrono::steady_clock::time_point;
-  struct Entry {
-    std::string key;
-    Identity identity;
-    TimePoint expires;
-  };
-  using Order = std::list<Entry>;  // oldest first
-
-  void DropExpiredLocked(TimePoint now);
-
   const LoginCacheOptions options_;
-  const Clock clock_;
   const std::string salt_;
-
-  mutable std::mutex mu_;
-  Order order_;                                             // GUARDED_BY(mu_)
-  std::unordered_map<std::string, Order::iterator> index_;  // GUARDED_BY(mu_)
-  uint64_t hits_ = 0;                                       // GUARDED_BY(mu_)
-  uint64_t misses_ = 0;                                     // GUARDED_BY(mu_)
+  TtlCache<Identity> entries_;
 };
 
 }  // namespace berth::auth

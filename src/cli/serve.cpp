@@ -89,6 +89,8 @@ auth::AuthenticatorPtr MakeAuthenticator(const config::Config& c, ops::Authentic
     o.verify_tls = c.keystone.verify_tls;
     o.timeout_ms = static_cast<int64_t>(c.keystone.timeout_ms);
     o.cache_ttl_s = static_cast<int64_t>(c.keystone.cache_ttl);
+    o.call_threads = static_cast<size_t>(c.keystone.threads);
+    o.call_queue = static_cast<size_t>(c.keystone.queue);
     if (metrics) o.observe_call = [metrics](double s, auth::AuthOutcome r) { metrics->Record(s, r); };
     return Must(auth::KeystoneAuthenticator::Create(std::move(o)), "keystone");
   }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/log_text.hpp"
+#include "common/thread_annotations.hpp"
 #include "crypto/jws.hpp"
 #include "crypto/self_signed.hpp"
 #include "storage/fs/layout.hpp"
@@ -217,7 +218,7 @@ struct Resolved {
 // than `timeout` (the thread finishes, or dies with the process, later).
 Resolved Resolve(const std::string& host, std::chrono::milliseconds timeout) {
   struct State {
-    std::mutex mu;
+    Mutex mu;
     std::condition_variable cv;
     bool done = false;
     Resolved answer;
@@ -242,13 +243,13 @@ Resolved Resolve(const std::string& host, std::chrono::milliseconds timeout) {
       }
       ::freeaddrinfo(res);
     }
-    std::lock_guard<std::mutex> lock(state->mu);
+    MutexLock lock(state->mu);
     state->answer = std::move(r);
     state->done = true;
     state->cv.notify_all();
   }).detach();
-  std::unique_lock<std::mutex> lock(state->mu);
-  if (!state->cv.wait_for(lock, timeout, [&] { return state->done; })) return {};
+  MutexLock lock(state->mu);
+  if (!state->cv.wait_for(lock.native(), timeout, [&] { return state->done; })) return {};
   return state->answer;
 }
 }  // namespace

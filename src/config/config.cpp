@@ -312,6 +312,8 @@ const std::vector<Key>& Keys() {
     t.Bool("keystone.verify_tls", &C::keystone, &C::Keystone::verify_tls);
     t.Uint("keystone.timeout_ms", &C::keystone, &C::Keystone::timeout_ms, 100, 120000);
     t.Uint("keystone.cache_ttl", &C::keystone, &C::Keystone::cache_ttl, 0, 3600);
+    t.Uint("keystone.threads", &C::keystone, &C::Keystone::threads, 1, 256);
+    t.Uint("keystone.queue", &C::keystone, &C::Keystone::queue, 0, 4096);
     t.Uint("http.io_threads", &C::http, &C::Http::io_threads, 1, 64);
     t.Uint("http.blocking_threads", &C::http, &C::Http::blocking_threads, 1, 256);
     t.Uint("http.header_timeout", &C::http, &C::Http::header_timeout, 1, 3600);

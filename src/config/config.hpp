@@ -108,6 +108,11 @@ struct Config {
     bool verify_tls = true;
     uint64_t timeout_ms = 5000;
     uint64_t cache_ttl = 60;  // seconds a successful login is remembered
+    // Keystone calls run on a pool of their own (docs/threads.md): this many
+    // at once, and this many more waiting; past that a login is answered 503
+    // at once. Keep the sum below http.blocking_threads, whose threads wait.
+    uint64_t threads = 4;
+    uint64_t queue = 4;
   } keystone;
   // Storage lifecycle (docs/lifecycle.md).
   struct Gc {

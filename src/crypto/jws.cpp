@@ -277,18 +277,9 @@ Result<std::shared_ptr<PublicKey>> TrustStore::KeyForChain(
   if (der_chain.empty()) return Status(Errc::kUnauthorized, "empty x5c");
   std::string cache_key;
   for (const auto& der : der_chain) cache_key += std::to_string(der.size()) + ":" + der;
-  const auto now = std::chrono::steady_clock::now();
-  {
-    std::lock_guard lock(mu_);
-    auto it = verified_.find(cache_key);
-    if (it != verified_.end() && it->second.until > now) return it->second.key;
-  }
+  if (auto hit = verified_.Lookup(cache_key)) return std::move(*hit);
   auto key = VerifyChain(der_chain);
-  if (key) {
-    std::lock_guard lock(mu_);
-    if (verified_.size() >= 64) verified_.clear();  // a handful of signers at most
-    verified_[cache_key] = {*key, now + std::chrono::hours(1)};
-  }
+  if (key) verified_.Insert(cache_key, *key, std::chrono::hours(1));
   return key;
 }
 

@@ -7,14 +7,13 @@
 #pragma once
 
 #include <chrono>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/result.hpp"
+#include "common/ttl_cache.hpp"
 
 struct evp_pkey_st;
 struct x509_store_st;
@@ -99,13 +98,9 @@ class TrustStore {
   std::vector<std::shared_ptr<PublicKey>> keys_;
   // Chains that verified, by their DER bytes, for an hour: decoding and
   // verifying x5c was two thirds of an uncached token check, and a token
-  // server signs every token with the same certificate.
-  struct Verified {
-    std::shared_ptr<PublicKey> key;
-    std::chrono::steady_clock::time_point until;
-  };
-  mutable std::mutex mu_;
-  mutable std::map<std::string, Verified> verified_;  // GUARDED_BY(mu_)
+  // server signs every token with the same certificate (64: a handful of
+  // signers at most).
+  mutable TtlCache<std::shared_ptr<PublicKey>> verified_{64};
 };
 
 }  // namespace berth::crypto

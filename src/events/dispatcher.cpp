@@ -34,7 +34,7 @@ Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Start() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = false;
   }
   for (const auto& ep : options_.endpoints) {
@@ -50,7 +50,7 @@ void Dispatcher::Start() {
 }
 
 void Dispatcher::RequestStop() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   stop_ = true;
   wake_.notify_all();
   housekeeping_wake_.notify_all();
@@ -90,7 +90,7 @@ storage::EventRows Dispatcher::Rows(Event e) {
 }
 
 void Dispatcher::Recorded() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++generation_;
   dirty_ = true;
   wake_.notify_all();
@@ -100,7 +100,7 @@ void Dispatcher::Recorded() {
 void Dispatcher::Post(Event e) {
   auto rows = Rows(std::move(e));
   if (rows.empty()) return;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   // Bounded like the queue: if the store cannot take them, the oldest go.
   const size_t cap = static_cast<size_t>(options_.queue_max) * options_.endpoints.size();
   for (auto& r : rows) posted_.push_back(std::move(r));
@@ -116,18 +116,18 @@ void Dispatcher::Post(Event e) {
 void Dispatcher::Housekeep() {
   storage::EventRows posted;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     posted.swap(posted_);
     dirty_ = false;
   }
   if (!posted.empty()) {
     if (auto s = queue_.Enqueue(posted); !s.ok()) {
       spdlog::error("events: cannot record {} event(s): {}", posted.size(), s.message());
-      std::lock_guard lock(mu_);  // keep them for the next pass, ahead of newer ones
+      MutexLock lock(mu_);  // keep them for the next pass, ahead of newer ones
       posted_.insert(posted_.begin(), std::make_move_iterator(posted.begin()),
                      std::make_move_iterator(posted.end()));
     } else {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       ++generation_;
       wake_.notify_all();
     }
@@ -157,20 +157,21 @@ void Dispatcher::Housekeep() {
 }
 
 void Dispatcher::HousekeepingLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   while (!stop_) {
-    housekeeping_wake_.wait_for(lock, kHousekeepingInterval, [&] { return stop_ || dirty_; });
+    housekeeping_wake_.wait_for(lock.native(), kHousekeepingInterval,
+                                [&]() REQUIRES(mu_) { return stop_ || dirty_; });
     if (stop_) break;
-    lock.unlock();
+    lock.Unlock();
     Housekeep();
     std::this_thread::sleep_for(kHousekeepingMinGap);
-    lock.lock();
+    lock.Lock();
   }
 }
 
 bool Dispatcher::Wait(std::chrono::milliseconds d, bool on_new, uint64_t seen) {
-  std::unique_lock lock(mu_);
-  wake_.wait_for(lock, d, [&] { return stop_ || (on_new && generation_ != seen); });
+  MutexLock lock(mu_);
+  wake_.wait_for(lock.native(), d, [&]() REQUIRES(mu_) { return stop_ || (on_new && generation_ != seen); });
   return !stop_;
 }
 
@@ -180,7 +181,7 @@ void Dispatcher::DeliveryLoop(Worker& w) {
   while (true) {
     uint64_t seen = 0;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (stop_) return;
       seen = generation_;
     }

@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_annotations.hpp"
 #include "events/emitter.hpp"
 #include "events/filter.hpp"
 #include "http/client.hpp"
@@ -109,13 +110,13 @@ class Dispatcher final : public Emitter {
   const DispatcherOptions options_;
   const Clock clock_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable wake_;  // delivery threads
   std::condition_variable housekeeping_wake_;
-  bool stop_ = false;          // GUARDED_BY(mu_)
-  uint64_t generation_ = 0;    // GUARDED_BY(mu_): bumped when events were recorded
-  bool dirty_ = false;         // GUARDED_BY(mu_): housekeeping has work
-  storage::EventRows posted_;  // GUARDED_BY(mu_)
+  bool stop_ GUARDED_BY(mu_) = false;
+  uint64_t generation_ GUARDED_BY(mu_) = 0;  // bumped when events were recorded
+  bool dirty_ GUARDED_BY(mu_) = false;  // housekeeping has work
+  storage::EventRows posted_ GUARDED_BY(mu_);
 
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> failed_{0};

@@ -6,7 +6,7 @@ namespace berth::http {
 
 Admit Admission::Enter(const std::string& address, const std::shared_ptr<Connection>& conn,
                        uint64_t* id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   size_t& mine = by_address_[address];
   Admit how = Admit::kServe;
   const bool over = mine >= limits_.per_address && !limits_.proxies.Contains(address);
@@ -29,7 +29,7 @@ Admit Admission::Enter(const std::string& address, const std::shared_ptr<Connect
 }
 
 void Admission::Leave(const std::string& address, Admit how, uint64_t id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (how == Admit::kRefuse) return;
   conns_.erase(id);
   --(how == Admit::kServe ? normal_ : health_);
@@ -38,12 +38,12 @@ void Admission::Leave(const std::string& address, Admit how, uint64_t id) {
 }
 
 size_t Admission::Active() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return normal_ + health_;
 }
 
 AdmissionStats Admission::Stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   AdmissionStats s = counts_;
   s.open = normal_ + health_;
   return s;
@@ -57,7 +57,7 @@ void Admission::ForEach(bool idle_only) {
   // takes the lock.
   std::vector<std::shared_ptr<Connection>> targets;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [id, weak] : conns_) {
       auto c = weak.lock();
       if (c && (!idle_only || c->idle.load())) targets.push_back(std::move(c));

@@ -20,6 +20,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/thread_annotations.hpp"
 #include "http/trusted_proxies.hpp"
 
 namespace berth::http {
@@ -81,13 +82,13 @@ class Admission {
   void ForEach(bool idle_only);
 
   const AdmissionLimits limits_;
-  mutable std::mutex mu_;
-  size_t normal_ = 0;                                // GUARDED_BY(mu_)
-  size_t health_ = 0;                                // GUARDED_BY(mu_)
-  uint64_t next_id_ = 0;                             // GUARDED_BY(mu_)
-  AdmissionStats counts_;                            // GUARDED_BY(mu_); open unused
-  std::unordered_map<std::string, size_t> by_address_;              // GUARDED_BY(mu_)
-  std::unordered_map<uint64_t, std::weak_ptr<Connection>> conns_;   // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  size_t normal_ GUARDED_BY(mu_) = 0;
+  size_t health_ GUARDED_BY(mu_) = 0;
+  uint64_t next_id_ GUARDED_BY(mu_) = 0;
+  AdmissionStats counts_ GUARDED_BY(mu_);  // open unused
+  std::unordered_map<std::string, size_t> by_address_ GUARDED_BY(mu_);
+  std::unordered_map<uint64_t, std::weak_ptr<Connection>> conns_ GUARDED_BY(mu_);
 };
 
 }  // namespace berth::http

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_annotations.hpp"
 #include "http/session.hpp"
 
 namespace berth::http {
@@ -80,8 +81,8 @@ void LogException(std::exception_ptr e, const std::string& what) {
 struct Listener {
   ListenerOptions options;
   std::unique_ptr<SessionContext> ctx;
-  std::mutex tls_mu;
-  std::shared_ptr<asio::ssl::context> tls;  // GUARDED_BY(tls_mu); swapped on SIGHUP
+  Mutex tls_mu;
+  std::shared_ptr<asio::ssl::context> tls GUARDED_BY(tls_mu);  // swapped on SIGHUP
   std::unique_ptr<tcp::acceptor> acceptor;
 };
 
@@ -147,7 +148,7 @@ struct Runtime::Impl {
       auto done = [name = l.options.name](std::exception_ptr e) { LogException(e, name + " session"); };
       std::shared_ptr<asio::ssl::context> tls;
       {
-        std::lock_guard lock(l.tls_mu);
+        MutexLock lock(l.tls_mu);
         tls = l.tls;
       }
       if (tls) {
@@ -169,7 +170,7 @@ struct Runtime::Impl {
         if (!l.options.tls) continue;
         try {
           auto fresh = MakeTlsContext(l.options);
-          std::lock_guard lock(l.tls_mu);
+          MutexLock lock(l.tls_mu);
           l.tls = std::move(fresh);
           spdlog::info("{}: reloaded TLS certificate {}", l.options.name, l.options.cert_file);
         } catch (const std::exception& e) {
@@ -259,7 +260,10 @@ uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limi
   l.ctx = std::unique_ptr<SessionContext>(
       new SessionContext{handler, limits, impl_->pool, options.name, Admission(admission)});
   l.ctx->observer = observer;
-  if (options.tls) l.tls = MakeTlsContext(options);
+  if (options.tls) {
+    MutexLock lock(l.tls_mu);  // no session yet: uncontended
+    l.tls = MakeTlsContext(options);
+  }
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(options.address, ec);
   if (ec) {

@@ -38,7 +38,7 @@ Collector::Collector(storage::MetadataStore& meta, storage::LifecycleStore& stor
 Collector::~Collector() { Stop(); }
 
 Result<GcReport> Collector::Run(bool dry_run) {
-  std::lock_guard run(run_mu_);
+  MutexLock run(run_mu_);
   storage::ClusterLockPtr alone;
   if (options_.cluster && !dry_run) {
     auto held = options_.cluster->TryLock("gc");
@@ -66,7 +66,7 @@ Result<GcReport> Collector::Run(bool dry_run) {
   if (!r) {
     spdlog::error("gc{}: stopped: {}", dry_run ? " (dry run)" : "", r.status().message());
     if (!dry_run) {
-      std::lock_guard lock(totals_mu_);
+      MutexLock lock(totals_mu_);
       ++totals_.runs;
       ++totals_.failures;
     }
@@ -75,7 +75,7 @@ Result<GcReport> Collector::Run(bool dry_run) {
   r->dry_run = dry_run;
   r->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!dry_run) {
-    std::lock_guard lock(totals_mu_);
+    MutexLock lock(totals_mu_);
     GcTotals& t = totals_;
     ++t.runs;
     t.tags_deleted += r->tags_deleted;
@@ -100,7 +100,7 @@ Result<GcReport> Collector::Run(bool dry_run) {
 }
 
 GcTotals Collector::Totals() const {
-  std::lock_guard lock(totals_mu_);
+  MutexLock lock(totals_mu_);
   return totals_;
 }
 
@@ -145,6 +145,7 @@ Result<GcReport> Collector::DryRun() {
   CollectorOptions o = options_;
   o.interval = 0;
   Collector on_copy((*copy)->meta(), (*copy)->lifecycle(), blobs, uploads_, locks, nullptr, o);
+  MutexLock run(on_copy.run_mu_);  // uncontended: the copy's collector is ours alone
   return on_copy.Collect(true);
 }
 
@@ -330,13 +331,13 @@ Status Collector::OrphanFiles(GcReport& r) {
 }
 
 bool Collector::Stopping() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return stop_;
 }
 
 void Collector::Start() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = false;
   }
   thread_ = std::thread([this] { Loop(); });
@@ -344,7 +345,7 @@ void Collector::Start() {
 
 void Collector::RequestStop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   wake_.notify_all();
@@ -352,7 +353,7 @@ void Collector::RequestStop() {
 
 void Collector::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   wake_.notify_all();
@@ -372,8 +373,9 @@ void Collector::Loop() {
   }
   while (true) {
     {
-      std::unique_lock lock(mu_);
-      wake_.wait_until(lock, std::min(next_flush, next_run), [this] { return stop_; });
+      MutexLock lock(mu_);
+      wake_.wait_until(lock.native(), std::min(next_flush, next_run),
+                       [this]() REQUIRES(mu_) { return stop_; });
       if (stop_) return;
     }
     const auto now = Clock::now();

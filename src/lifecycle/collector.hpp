@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_annotations.hpp"
 #include "lifecycle/pull_recorder.hpp"
 #include "lifecycle/retention.hpp"
 #include "storage/blob_store.hpp"
@@ -103,17 +104,18 @@ class Collector {
   GcTotals Totals() const;
 
  private:
-  // The steps of a run; `simulate` (on a copy): files and uploads are only counted.
-  Result<GcReport> Collect(bool simulate);
+  // The steps of a run, with run_mu_ held; `simulate` (on a copy): files and
+  // uploads are only counted.
+  Result<GcReport> Collect(bool simulate) REQUIRES(run_mu_);
   Result<GcReport> DryRun();
-  Status Retention(int64_t now, GcReport& r);
-  Status Manifests(GcReport& r);
-  Status Links(int64_t now, GcReport& r);
-  Status Blobs(GcReport& r);
-  Status OrphanFiles(GcReport& r);
+  Status Retention(int64_t now, GcReport& r) REQUIRES(run_mu_);
+  Status Manifests(GcReport& r) REQUIRES(run_mu_);
+  Status Links(int64_t now, GcReport& r) REQUIRES(run_mu_);
+  Status Blobs(GcReport& r) REQUIRES(run_mu_);
+  Status OrphanFiles(GcReport& r) REQUIRES(run_mu_);
   // OK while this run may go on: not stopping, and still the only node
   // collecting (its cluster lock held).
-  Status MayContinue();
+  Status MayContinue() REQUIRES(run_mu_);
   void Loop();
   bool Stopping();
 
@@ -125,13 +127,13 @@ class Collector {
   PullRecorder* pulls_;
   const CollectorOptions options_;
 
-  std::mutex run_mu_;  // one run at a time
-  storage::ClusterLock* cluster_lock_ = nullptr;  // GUARDED_BY(run_mu_): the run's, if any
-  mutable std::mutex totals_mu_;
-  GcTotals totals_;  // GUARDED_BY(totals_mu_)
-  std::mutex mu_;
+  Mutex run_mu_;  // one run at a time
+  storage::ClusterLock* cluster_lock_ GUARDED_BY(run_mu_) = nullptr;  // the run's, if any
+  mutable Mutex totals_mu_;
+  GcTotals totals_ GUARDED_BY(totals_mu_);
+  Mutex mu_;
   std::condition_variable wake_;
-  bool stop_ = false;  // GUARDED_BY(mu_)
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

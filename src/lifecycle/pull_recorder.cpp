@@ -6,7 +6,7 @@
 namespace berth::lifecycle {
 
 void PullRecorder::Record(const std::string& repository, const std::string& tag, int64_t now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto key = std::make_pair(repository, tag);
   auto it = pending_.find(key);
   if (it != pending_.end()) {
@@ -21,7 +21,7 @@ void PullRecorder::Record(const std::string& repository, const std::string& tag,
 Status PullRecorder::Flush(storage::LifecycleStore& store) {
   decltype(pending_) batch;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     batch.swap(pending_);
   }
   if (batch.empty()) return Status::Ok();
@@ -31,7 +31,7 @@ Status PullRecorder::Flush(storage::LifecycleStore& store) {
   Status s = store.RecordPulls(pulls);
   if (!s.ok()) {
     // Put them back (newer pulls recorded meanwhile win).
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [key, at] : batch) {
       auto [it, inserted] = pending_.emplace(key, at);
       if (!inserted) it->second = std::max(it->second, at);
@@ -41,7 +41,7 @@ Status PullRecorder::Flush(storage::LifecycleStore& store) {
 }
 
 uint64_t PullRecorder::dropped() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return dropped_;
 }
 

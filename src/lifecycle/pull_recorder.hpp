@@ -12,6 +12,7 @@
 #include <string>
 #include <utility>
 
+#include "common/thread_annotations.hpp"
 #include "storage/lifecycle_store.hpp"
 
 namespace berth::lifecycle {
@@ -30,9 +31,9 @@ class PullRecorder {
   uint64_t dropped() const;
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, int64_t> pending_;  // GUARDED_BY(mu_)
-  uint64_t dropped_ = 0;                                            // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::pair<std::string, std::string>, int64_t> pending_ GUARDED_BY(mu_);
+  uint64_t dropped_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace berth::lifecycle

@@ -133,7 +133,7 @@ Registry::Entry& Registry::EntryFor(const std::string& name, const std::string& 
 
 Family<Counter>& Registry::Counters(const std::string& name, const std::string& help,
                                     std::vector<std::string> labels) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& e = EntryFor(name, help, "counter");
   if (!e.counters) {
     e.counters = std::make_unique<Family<Counter>>(std::move(labels), [] { return std::make_unique<Counter>(); });
@@ -143,7 +143,7 @@ Family<Counter>& Registry::Counters(const std::string& name, const std::string& 
 
 Family<Gauge>& Registry::Gauges(const std::string& name, const std::string& help,
                                 std::vector<std::string> labels) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& e = EntryFor(name, help, "gauge");
   if (!e.gauges) {
     e.gauges = std::make_unique<Family<Gauge>>(std::move(labels), [] { return std::make_unique<Gauge>(); });
@@ -153,7 +153,7 @@ Family<Gauge>& Registry::Gauges(const std::string& name, const std::string& help
 
 Family<Histogram>& Registry::Histograms(const std::string& name, const std::string& help,
                                         std::vector<std::string> labels, std::span<const double> bounds) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& e = EntryFor(name, help, "histogram");
   if (!e.histograms) {
     std::vector<double> b(bounds.begin(), bounds.end());
@@ -164,7 +164,7 @@ Family<Histogram>& Registry::Histograms(const std::string& name, const std::stri
 }
 
 void Registry::AddCollector(std::function<void(Writer&)> collect) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   collectors_.push_back(std::move(collect));
 }
 
@@ -172,8 +172,11 @@ std::string Registry::Render() const {
   std::string out;
   std::vector<std::function<void(Writer&)>> collectors;
   {
-    std::lock_guard lock(mu_);
-    for (const auto& [name, e] : families_) {
+    MutexLock lock(mu_);
+    // Not a structured binding: clang 14 cannot capture one in the lambdas below.
+    for (const auto& family : families_) {
+      const std::string& name = family.first;
+      const Entry& e = family.second;
       AppendHeader(out, name, e.help, e.type);
       if (e.counters) {
         e.counters->ForEach([&](const LabelValues& v, const Counter& c) {

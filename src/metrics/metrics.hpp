@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/thread_annotations.hpp"
+
 namespace berth::metrics {
 
 // Label values of one series, in the order of the family's label names.
@@ -79,7 +81,7 @@ class Family {
   // The child for `values` (created on first use); values.size() must equal
   // the number of label names.
   M& With(const LabelValues& values) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto& slot = children_[values];
     if (!slot) slot = make_();
     return *slot;
@@ -90,15 +92,15 @@ class Family {
   // Calls fn(values, child) for each child, in label order.
   template <typename Fn>
   void ForEach(Fn&& fn) const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (const auto& [values, child] : children_) fn(values, *child);
   }
 
  private:
   const std::vector<std::string> label_names_;
   const std::function<std::unique_ptr<M>()> make_;
-  mutable std::mutex mu_;
-  std::map<LabelValues, std::unique_ptr<M>> children_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<LabelValues, std::unique_ptr<M>> children_ GUARDED_BY(mu_);
 };
 
 // Writes samples of families computed at scrape time (Registry::AddCollector).
@@ -151,11 +153,11 @@ class Registry {
     std::unique_ptr<Family<Gauge>> gauges;
     std::unique_ptr<Family<Histogram>> histograms;
   };
-  Entry& EntryFor(const std::string& name, const std::string& help, const char* type);
+  Entry& EntryFor(const std::string& name, const std::string& help, const char* type) REQUIRES(mu_);
 
-  mutable std::mutex mu_;
-  std::map<std::string, Entry> families_;                   // GUARDED_BY(mu_)
-  std::vector<std::function<void(Writer&)>> collectors_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::string, Entry> families_ GUARDED_BY(mu_);
+  std::vector<std::function<void(Writer&)>> collectors_ GUARDED_BY(mu_);
 };
 
 // A value as the exposition format writes it: integers without a fraction,

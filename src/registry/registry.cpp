@@ -17,34 +17,53 @@ Outcome Base(Deps&, const Request&, const Route&) {
   return Outcome::Reply(std::move(r));
 }
 
+// Where a request without a body runs (http::Handler::Quick, docs/threads.md):
+// inline on the I/O thread when all it does is read local state that is
+// expected in the page cache, else on the blocking pool.
+enum class Runs {
+  kPool,                  // writes, takes the upload store's lock, or sums a namespace
+  kInline,                // touches no store
+  kInlineIfLocalMetadata, // reads metadata: inline unless metadata_on_network
+  kInlineIfLocalStores,   // reads metadata and stats a blob: inline unless either is on the network
+};
+
 struct Entry {
   Endpoint endpoint;
   std::string_view method;
+  Runs runs;
   Outcome (*handle)(Deps&, const Request&, const Route&);
 };
 
 // The endpoint table (OCI end-1 … end-13).
 constexpr std::array kRoutes = {
-    Entry{Endpoint::kBase, "GET", &Base},                  // end-1
-    Entry{Endpoint::kBase, "HEAD", &Base},                 //
-    Entry{Endpoint::kBlob, "GET", &GetBlob},               // end-2
-    Entry{Endpoint::kBlob, "HEAD", &GetBlob},              // end-2
-    Entry{Endpoint::kBlob, "DELETE", &DeleteBlob},         // end-10
-    Entry{Endpoint::kManifest, "GET", &GetManifest},       // end-3
-    Entry{Endpoint::kManifest, "HEAD", &GetManifest},      // end-3
-    Entry{Endpoint::kManifest, "PUT", &PutManifest},       // end-7
-    Entry{Endpoint::kManifest, "DELETE", &DeleteManifest}, // end-9
-    Entry{Endpoint::kUploadStart, "POST", &StartUpload},   // end-4a, end-4b, end-11
-    Entry{Endpoint::kUpload, "PATCH", &PatchUpload},       // end-5
-    Entry{Endpoint::kUpload, "PUT", &PutUpload},           // end-6
-    Entry{Endpoint::kUpload, "GET", &UploadStatus},        // end-13
-    Entry{Endpoint::kUpload, "DELETE", &CancelUpload},     //
-    Entry{Endpoint::kTags, "GET", &ListTags},              // end-8a, end-8b
-    Entry{Endpoint::kReferrers, "GET", &Referrers},        // end-12a, end-12b
-    Entry{Endpoint::kCatalog, "GET", &Catalog},            //
-    Entry{Endpoint::kAdminGc, "POST", &RunGc},             // berth extensions
-    Entry{Endpoint::kAdminUsage, "GET", &Usage},           //
+    Entry{Endpoint::kBase, "GET", Runs::kInline, &Base},                            // end-1
+    Entry{Endpoint::kBase, "HEAD", Runs::kInline, &Base},                           //
+    Entry{Endpoint::kBlob, "GET", Runs::kInlineIfLocalStores, &GetBlob},            // end-2
+    Entry{Endpoint::kBlob, "HEAD", Runs::kInlineIfLocalStores, &GetBlob},           // end-2
+    Entry{Endpoint::kBlob, "DELETE", Runs::kPool, &DeleteBlob},                     // end-10
+    Entry{Endpoint::kManifest, "GET", Runs::kInlineIfLocalMetadata, &GetManifest},  // end-3
+    Entry{Endpoint::kManifest, "HEAD", Runs::kInlineIfLocalMetadata, &GetManifest}, // end-3
+    Entry{Endpoint::kManifest, "PUT", Runs::kPool, &PutManifest},                   // end-7
+    Entry{Endpoint::kManifest, "DELETE", Runs::kPool, &DeleteManifest},             // end-9
+    Entry{Endpoint::kUploadStart, "POST", Runs::kPool, &StartUpload},               // end-4a, end-4b, end-11
+    Entry{Endpoint::kUpload, "PATCH", Runs::kPool, &PatchUpload},                   // end-5
+    Entry{Endpoint::kUpload, "PUT", Runs::kPool, &PutUpload},                       // end-6
+    Entry{Endpoint::kUpload, "GET", Runs::kPool, &UploadStatus},                    // end-13
+    Entry{Endpoint::kUpload, "DELETE", Runs::kPool, &CancelUpload},                 //
+    Entry{Endpoint::kTags, "GET", Runs::kInlineIfLocalMetadata, &ListTags},         // end-8a, end-8b
+    Entry{Endpoint::kReferrers, "GET", Runs::kInlineIfLocalMetadata, &Referrers},   // end-12a, end-12b
+    Entry{Endpoint::kCatalog, "GET", Runs::kInlineIfLocalMetadata, &Catalog},       //
+    Entry{Endpoint::kAdminGc, "POST", Runs::kPool, &RunGc},                         // berth extensions
+    Entry{Endpoint::kAdminUsage, "GET", Runs::kPool, &Usage},                       //
 };
+
+// The table's line for a route and method; null: 405.
+const Entry* Find(Endpoint endpoint, std::string_view method) {
+  for (const auto& e : kRoutes) {
+    if (e.endpoint == endpoint && e.method == method) return &e;
+  }
+  return nullptr;
+}
 
 }  // namespace
 
@@ -113,10 +132,7 @@ http::Outcome Registry::Handle(const http::Request& request) {
 }
 
 http::Outcome Registry::Dispatch(const http::Request& request, const Route& route) {
-  const Entry* entry = nullptr;
-  for (const auto& e : kRoutes) {
-    if (e.endpoint == route.endpoint && e.method == request.method) entry = &e;
-  }
+  const Entry* entry = Find(route.endpoint, request.method);
   if (!entry) return Outcome::Reply(ErrorResponse({Errc::kMethodNotAllowed, "method not allowed here"}));
   if (!gate_) return entry->handle(deps_, request, route);
 
@@ -151,12 +167,24 @@ http::Outcome Registry::Dispatch(const http::Request& request, const Route& rout
 }
 
 bool Registry::Quick(const http::Request& request) const {
-  if ((request.method != "GET" && request.method != "HEAD") || request.has_body) return false;
+  if (request.has_body) return false;
   auto route = ParseRoute(request.path);
-  // Uploads take the upload store's lock; usage sums a namespace's blobs.
-  if (!route || route->endpoint == Endpoint::kUpload || route->endpoint == Endpoint::kAdminUsage) return false;
-  if (deps_.options.metadata_on_network) return route->endpoint == Endpoint::kBase;
-  return route->endpoint != Endpoint::kBlob || !deps_.options.blobs_on_network;
+  if (!route) return false;
+  const Entry* entry = Find(route->endpoint, request.method);
+  // A 405 is answered from memory; only GET and HEAD have ever been quick.
+  if (!entry) return request.method == "GET" || request.method == "HEAD";
+  const Options& o = deps_.options;
+  switch (entry->runs) {
+    case Runs::kPool:
+      return false;
+    case Runs::kInline:
+      return true;
+    case Runs::kInlineIfLocalMetadata:
+      return !o.metadata_on_network;
+    case Runs::kInlineIfLocalStores:
+      return !o.metadata_on_network && !o.blobs_on_network;
+  }
+  return false;
 }
 
 http::Response Registry::Reject(int status, std::string_view reason) {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/thread_annotations.hpp"
 #include "s3/exchange.hpp"
 #include "s3/sigv4.hpp"
 #include "s3/xml.hpp"
@@ -32,8 +33,8 @@ struct Client::Impl {
   std::string host;  // the Host header sent and signed
   sigv4::Credentials creds;
 
-  std::mutex mu;
-  std::vector<CURL*> idle;  // GUARDED_BY(mu)
+  Mutex mu;
+  std::vector<CURL*> idle GUARDED_BY(mu);
 
   explicit Impl(ClientOptions options) : o(std::move(options)) {
     base = o.endpoint;
@@ -50,7 +51,7 @@ struct Client::Impl {
 
   CURL* Acquire() {
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       if (!idle.empty()) {
         CURL* h = idle.back();
         idle.pop_back();
@@ -63,7 +64,7 @@ struct Client::Impl {
   }
 
   void Release(CURL* h) {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     if (idle.size() < kMaxIdleHandles) {
       idle.push_back(h);
       return;

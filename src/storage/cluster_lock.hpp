@@ -16,6 +16,7 @@
 #include <string>
 
 #include "common/result.hpp"
+#include "common/thread_annotations.hpp"
 
 namespace berth::storage {
 
@@ -44,7 +45,7 @@ using ClusterLocksPtr = std::unique_ptr<ClusterLocks>;
 class LocalClusterLocks final : public ClusterLocks {
  public:
   Result<ClusterLockPtr> TryLock(const std::string& name) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!held_.insert(name).second) return Status(Errc::kBusy, "lock " + name + " is held");
     return ClusterLockPtr(new Held(*this, name));
   }
@@ -54,7 +55,7 @@ class LocalClusterLocks final : public ClusterLocks {
    public:
     Held(LocalClusterLocks& owner, std::string name) : owner_(owner), name_(std::move(name)) {}
     ~Held() override {
-      std::lock_guard lock(owner_.mu_);
+      MutexLock lock(owner_.mu_);
       owner_.held_.erase(name_);
     }
     Status Check() override { return Status::Ok(); }
@@ -63,8 +64,8 @@ class LocalClusterLocks final : public ClusterLocks {
     LocalClusterLocks& owner_;
     const std::string name_;
   };
-  std::mutex mu_;
-  std::set<std::string> held_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::set<std::string> held_ GUARDED_BY(mu_);
 };
 
 }  // namespace berth::storage

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <optional>
 
 #include "auth/token/token_service.hpp"
 #include "crypto/hasher.hpp"
@@ -41,7 +43,10 @@ int64_t IntField(const boost::json::value& v, std::string_view key) {
 }  // namespace
 
 TokenClient::TokenClient(TokenClientOptions options, std::function<int64_t()> now)
-    : options_(std::move(options)), now_(std::move(now)) {}
+    : options_(std::move(options)),
+      cache_(options_.cache_entries, [now = std::move(now)] {
+        return TtlCache<std::string>::TimePoint(std::chrono::seconds(now()));
+      }) {}
 
 std::string TokenClient::Form(const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string out;
@@ -129,38 +134,19 @@ Result<std::string> TokenClient::Access(const std::string& refresh,
                                         const std::vector<auth::Scope>& scopes) {
   const std::string scope = ScopeText(scopes);
   const std::string key = SessionKey(refresh) + " " + scope;
-  const int64_t now = now_();
-  {
-    std::lock_guard lock(mu_);
-    auto it = cache_.find(key);
-    if (it != cache_.end() && it->second.until > now) return it->second.token;
-  }
+  if (std::optional<std::string> hit = cache_.Lookup(key)) return std::move(*hit);
   auto got = Refresh(refresh, scope);
   if (!got) return got.status();
   // Leave a margin so a cached token never expires between use and check.
   const int64_t life = std::min<int64_t>(options_.cache_seconds, got->second - 30);
-  if (life > 0) {
-    std::lock_guard lock(mu_);
-    if (cache_.size() >= options_.cache_entries) {
-      std::erase_if(cache_, [now](const auto& kv) { return kv.second.until <= now; });
-      if (cache_.size() >= options_.cache_entries) cache_.clear();
-    }
-    cache_[key] = {got->first, now + life};
-  }
+  cache_.Insert(key, got->first, std::chrono::seconds(life));
   return std::move(got->first);
 }
 
 void TokenClient::Forget(const std::string& refresh) {
   const std::string prefix = SessionKey(refresh) + " ";
-  std::lock_guard lock(mu_);
-  for (auto it = cache_.lower_bound(prefix); it != cache_.end() && it->first.starts_with(prefix);) {
-    it = cache_.erase(it);
-  }
+  cache_.EraseIf([&](const std::string& key) { return key.starts_with(prefix); });
 }
-
-}  // namespace berth::ui
-
-namespace berth::ui {
 
 std::string TokenClient::RevokeUrl(std::string_view realm) {
   while (realm.ends_with('/')) realm.remove_suffix(1);

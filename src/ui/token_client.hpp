@@ -15,14 +15,13 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "auth/scope.hpp"
 #include "common/result.hpp"
+#include "common/ttl_cache.hpp"
 #include "http/client.hpp"
 
 namespace berth::ui {
@@ -78,17 +77,12 @@ class TokenClient {
   static std::string Form(const std::vector<std::pair<std::string, std::string>>& fields);
 
  private:
-  struct Cached {
-    std::string token;
-    int64_t until = 0;
-  };
   Result<std::pair<std::string, int64_t>> Refresh(const std::string& refresh,
                                                   const std::string& scope);
 
   const TokenClientOptions options_;
-  const std::function<int64_t()> now_;
-  std::mutex mu_;
-  std::map<std::string, Cached> cache_;  // GUARDED_BY(mu_); key: session hash + ' ' + scopes
+  // Access tokens by session hash + ' ' + scopes, on `now`'s clock.
+  TtlCache<std::string> cache_;
 };
 
 }  // namespace berth::ui

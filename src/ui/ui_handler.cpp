@@ -187,7 +187,7 @@ Outcome UiHandler::Api(const Request& r, std::string_view rest) {
 }
 
 bool UiHandler::LoggedOut(const std::string& session) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return logged_out_.contains(Hashed(session));
 }
 
@@ -251,7 +251,7 @@ Response UiHandler::Logout(const Request& r) {
     return JsonError(403, s.message());
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (logged_out_.insert(Hashed(*session)).second) logged_order_.push_back(Hashed(*session));
     while (logged_order_.size() > options_.logged_out_max) {
       logged_out_.erase(logged_order_.front());

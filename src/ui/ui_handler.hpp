@@ -39,6 +39,7 @@
 
 #include "auth/bearer/bearer.hpp"
 #include "auth/policy.hpp"
+#include "common/thread_annotations.hpp"
 #include "http/message.hpp"
 #include "lifecycle/quota.hpp"
 #include "storage/lifecycle_store.hpp"
@@ -100,9 +101,9 @@ class UiHandler final : public http::Handler {
   const auth::Policy& policy_;
   TokenClient& tokens_;
   const UiOptions options_;
-  std::mutex mu_;
-  std::set<std::string> logged_out_;      // GUARDED_BY(mu_): session hashes
-  std::deque<std::string> logged_order_;  // GUARDED_BY(mu_): oldest first
+  Mutex mu_;
+  std::set<std::string> logged_out_ GUARDED_BY(mu_);  // session hashes
+  std::deque<std::string> logged_order_ GUARDED_BY(mu_);  // oldest first
 };
 
 // {"error": message} with `status` and the UI's security headers.

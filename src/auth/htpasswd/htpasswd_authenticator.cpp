@@ -33,7 +33,7 @@ struct HtpasswdAuthenticator::Snapshot {
 
 HtpasswdAuthenticator::HtpasswdAuthenticator(std::string path, HtpasswdOptions options)
     : path_(std::move(path)), options_(options) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   next_check_ = std::chrono::steady_clock::now() + options_.check_interval;
   CheckFileLocked();
   if (snapshot_ == nullptr || snapshot_->dummy_hash.empty()) {
@@ -79,12 +79,12 @@ Result<std::string> HtpasswdAuthenticator::CredentialGeneration(const std::strin
 }
 
 void HtpasswdAuthenticator::OnChange(std::function<void()> hook) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   on_change_ = std::move(hook);
 }
 
 std::shared_ptr<const HtpasswdAuthenticator::Snapshot> HtpasswdAuthenticator::Current() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto now = std::chrono::steady_clock::now();
   if (now >= next_check_) {
     next_check_ = now + options_.check_interval;

@@ -30,6 +30,7 @@
 #include <string>
 
 #include "auth/authenticator.hpp"
+#include "common/thread_annotations.hpp"
 #include "crypto/bcrypt.hpp"
 
 namespace berth::auth {
@@ -90,26 +91,26 @@ class HtpasswdAuthenticator final : public Authenticator {
   // The current snapshot, after a reload when one is due.
   std::shared_ptr<const Snapshot> Current();
   // Stats the file and reloads it when it changed. REQUIRES: mu_ held.
-  void CheckFileLocked();
+  void CheckFileLocked() REQUIRES(mu_);
   // Switches to "no users" after the file disappeared. REQUIRES: mu_ held.
-  void OnMissingLocked();
+  void OnMissingLocked() REQUIRES(mu_);
   // Keeps the last good users (or, if none, refuses with kUnavailable) after
   // `what` failed on a file version `key`. REQUIRES: mu_ held.
-  void OnUnreadableLocked(const FileKey& key, const std::string& what);
+  void OnUnreadableLocked(const FileKey& key, const std::string& what) REQUIRES(mu_);
   // Publishes `next` with a dummy hash of `dummy_cost`, reusing the current
   // dummy when its cost matches. REQUIRES: mu_ held.
-  void InstallLocked(std::shared_ptr<Snapshot> next, int dummy_cost);
+  void InstallLocked(std::shared_ptr<Snapshot> next, int dummy_cost) REQUIRES(mu_);
 
   const std::string path_;
   const HtpasswdOptions options_;
 
-  std::mutex mu_;
-  std::shared_ptr<const Snapshot> snapshot_;                // GUARDED_BY(mu_)
-  std::chrono::steady_clock::time_point next_check_;        // GUARDED_BY(mu_)
-  FileState state_ = FileState::kUnknown;                   // GUARDED_BY(mu_)
-  FileKey key_;                       // the loaded version; GUARDED_BY(mu_)
-  std::optional<FileKey> error_key_;  // last version whose error was logged; GUARDED_BY(mu_)
-  std::function<void()> on_change_;   // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::shared_ptr<const Snapshot> snapshot_ GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point next_check_ GUARDED_BY(mu_);
+  FileState state_ GUARDED_BY(mu_) = FileState::kUnknown;
+  FileKey key_ GUARDED_BY(mu_);  // the loaded version
+  std::optional<FileKey> error_key_ GUARDED_BY(mu_);  // last version whose error was logged
+  std::function<void()> on_change_ GUARDED_BY(mu_);
 };
 
 }  // namespace berth::auth

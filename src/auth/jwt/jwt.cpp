@@ -1,6 +1,7 @@
 #include "auth/jwt/jwt.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <boost/json.hpp>
 
 #include "auth/jwt/base64.hpp"
@@ -60,35 +61,25 @@ Result<std::string> JwtSigner::Sign(const Claims& c) const {
 }
 
 JwtVerifier::JwtVerifier(std::shared_ptr<const crypto::TrustStore> trust, VerifyOptions options)
-    : trust_(std::move(trust)), options_(std::move(options)) {}
+    : trust_(std::move(trust)), options_(std::move(options)), cache_(options_.cache_entries) {}
 
 Result<Claims> JwtVerifier::Verify(std::string_view token, int64_t now) const {
   if (options_.cache_entries > 0) {
-    std::lock_guard lock(mu_);
-    auto it = cache_.find(std::string(token));
-    if (it != cache_.end()) {
-      ++hits_;
-      if (auto s = CheckTimes(it->second, now); !s.ok()) return s;
-      return it->second;
+    if (std::optional<Claims> hit = cache_.Lookup(std::string(token))) {
+      if (auto s = CheckTimes(*hit, now); !s.ok()) return s;
+      return std::move(*hit);
     }
-    ++misses_;
   }
   auto claims = VerifyUncached(token);
   if (!claims) return claims;
   if (auto s = CheckTimes(*claims, now); !s.ok()) return s;
-  if (options_.cache_entries > 0) {
-    std::lock_guard lock(mu_);
-    // Crude but bounded: start over when full; hot tokens come back at once.
-    if (cache_.size() >= options_.cache_entries) cache_.clear();
-    cache_.emplace(std::string(token), *claims);
-  }
+  // Kept no longer than the token is valid: an expired one only takes room.
+  const int64_t valid_for = claims->expires + options_.leeway_seconds - now;
+  cache_.Insert(std::string(token), *claims, std::chrono::seconds(valid_for));
   return claims;
 }
 
-CacheStats JwtVerifier::Stats() const {
-  std::lock_guard lock(mu_);
-  return {hits_, misses_, cache_.size()};
-}
+CacheStats JwtVerifier::Stats() const { return cache_.Stats(); }
 
 Status JwtVerifier::CheckTimes(const Claims& c, int64_t now) const {
   if (now > c.expires + options_.leeway_seconds) return Bad("token expired");

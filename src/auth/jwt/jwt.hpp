@@ -10,15 +10,14 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "auth/scope.hpp"
 #include "common/result.hpp"
 #include "common/cache_stats.hpp"
+#include "common/ttl_cache.hpp"
 #include "crypto/jws.hpp"
 
 namespace berth::auth::jwt {
@@ -76,11 +75,9 @@ class JwtVerifier {
 
   std::shared_ptr<const crypto::TrustStore> trust_;
   const VerifyOptions options_;
-  mutable std::mutex mu_;
-  // Token text → its verified claims; times are rechecked on every use.
-  mutable std::unordered_map<std::string, Claims> cache_;  // GUARDED_BY(mu_)
-  mutable uint64_t hits_ = 0;                              // GUARDED_BY(mu_)
-  mutable uint64_t misses_ = 0;                            // GUARDED_BY(mu_)
+  // Token text → its verified claims, until the token expires (leeway
+  // included); times are rechecked on every use.
+  mutable TtlCache<Claims> cache_;
 };
 
 }  // namespace berth::auth::jwt

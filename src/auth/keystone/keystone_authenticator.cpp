@@ -29,6 +29,9 @@ Result<std::unique_ptr<KeystoneAuthenticator>> KeystoneAuthenticator::Create(
     return Status(Errc::kInternal,
                   "keystone timeout_ms: must be in 1.." + std::to_string(kMaxTimeoutMs));
   }
+  if (options.call_threads < 1) {
+    return Status(Errc::kInternal, "keystone threads: must be at least 1");
+  }
   if (options.cache_ttl_s < 0) {
     return Status(Errc::kInternal, "keystone cache_ttl_s: must not be negative");
   }
@@ -50,7 +53,8 @@ KeystoneAuthenticator::KeystoneAuthenticator(KeystoneOptions options, std::strin
       tokens_url_(std::move(tokens_url)),
       cache_(
           LoginCacheOptions{std::chrono::seconds(options_.cache_ttl_s), options_.cache_max_entries},
-          std::move(clock)) {}
+          std::move(clock)),
+      calls_(options_.call_threads, options_.call_queue) {}
 
 KeystoneAuthenticator::~KeystoneAuthenticator() = default;
 
@@ -65,13 +69,13 @@ AuthResult KeystoneAuthenticator::Authenticate(const std::string& user, const Se
   // that asks Keystone for everyone with these credentials.
   std::shared_ptr<Flight> flight;
   {
-    std::unique_lock lock(flights_mu_);
+    MutexLock lock(flights_mu_);
     if (auto it = flights_.find(*key); it != flights_.end()) {
       std::shared_ptr<Flight> other = it->second;
       // The leader's HTTP call is bounded by timeout_ms; the margin covers
       // its scheduling. Waking without an answer is reported, not guessed.
       const auto limit = std::chrono::milliseconds(options_.timeout_ms + 1000);
-      if (!other->done_cv.wait_for(lock, limit, [&] { return other->done; })) {
+      if (!other->done_cv.wait_for(lock.native(), limit, [&] { return other->done; })) {
         return AuthResult{
             AuthOutcome::kUnavailable, {}, "timed out waiting for a concurrent keystone login"};
       }
@@ -87,8 +91,13 @@ AuthResult KeystoneAuthenticator::Authenticate(const std::string& user, const Se
   }
 
   const auto start = std::chrono::steady_clock::now();
-  AuthResult result = CallKeystone(user, password);
-  if (options_.observe_call) {
+  AuthResult result;
+  if (!calls_.Run([&] { result = CallKeystone(user, password); })) {
+    // Not a Keystone call: not observed, and never cached.
+    result = AuthResult{AuthOutcome::kUnavailable, {},
+                        "keystone: " + std::to_string(options_.call_threads) + " calls running and " +
+                            std::to_string(options_.call_queue) + " waiting; refused"};
+  } else if (options_.observe_call) {
     options_.observe_call(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), result.outcome);
   }
@@ -96,7 +105,7 @@ AuthResult KeystoneAuthenticator::Authenticate(const std::string& user, const Se
   // it finds one or the other. Only successes are remembered.
   if (result.outcome == AuthOutcome::kOk) cache_.Insert(*key, result.identity);
   {
-    std::lock_guard lock(flights_mu_);
+    MutexLock lock(flights_mu_);
     flight->result = result;
     flight->done = true;
     flights_.erase(*key);

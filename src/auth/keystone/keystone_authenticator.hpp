@@ -20,7 +20,8 @@
 // concurrent logins with identical credentials share one Keystone call.
 //
 // Thread-safety: Authenticate is safe to call from many threads at once; it
-// blocks for up to `timeout_ms` (run it on the blocking pool).
+// blocks for up to `timeout_ms` (run it on the blocking pool) while its call
+// runs on the authenticator's own bounded pool (call_threads, call_queue).
 #pragma once
 
 #include <condition_variable>
@@ -33,7 +34,9 @@
 
 #include "auth/authenticator.hpp"
 #include "auth/login_cache.hpp"
+#include "common/bounded_pool.hpp"
 #include "common/result.hpp"
+#include "common/thread_annotations.hpp"
 
 namespace berth::auth {
 
@@ -70,6 +73,11 @@ struct KeystoneOptions {
   int64_t cache_ttl_s = 60;
   // ... up to this many (0: no cache).
   size_t cache_max_entries = 10000;
+  // Keystone calls run on a pool of their own: at most call_threads at once,
+  // call_queue more waiting; the next login is kUnavailable at once rather
+  // than one more thread of the caller's pool waiting (docs/threads.md).
+  size_t call_threads = 4;
+  size_t call_queue = 4;
   // Told of each real call to Keystone (not of cache hits): its seconds and
   // outcome, for metrics. May be empty; must be thread-safe.
   std::function<void(double, AuthOutcome)> observe_call;
@@ -115,8 +123,10 @@ class KeystoneAuthenticator : public Authenticator {
   const std::string tokens_url_;
   LoginCache cache_;
 
-  std::mutex flights_mu_;
-  std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;  // GUARDED_BY(flights_mu_)
+  Mutex flights_mu_;
+  std::unordered_map<std::string, std::shared_ptr<Flight>> flights_ GUARDED_BY(flights_mu_);
+  // Last: joined first, while what its calls use still exists.
+  BoundedPool calls_;
 };
 
 }  // namespace berth::auth

@@ -101,7 +101,7 @@ Result<int64_t> FailureLimiter::RetryAfter(std::string_view user, std::string_vi
                                            int64_t now) {
   const Key ua = UserAddressKey(salt_, user, address);
   const Key a = AddressKey(salt_, address);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return std::max(WaitLocked(ua, now), WaitLocked(a, now));
 }
 
@@ -133,7 +133,7 @@ Status FailureLimiter::Failed(std::string_view user, std::string_view address, i
   const Key ua = UserAddressKey(salt_, user, address);
   const Key u = UserKey(salt_, user);
   const Key a = AddressKey(salt_, address);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   DropExpiredLocked(now);
   CountLocked(ua, &u, options_.free_failures, now);
   CountLocked(a, nullptr, options_.free_failures * options_.address_factor, now);
@@ -142,7 +142,7 @@ Status FailureLimiter::Failed(std::string_view user, std::string_view address, i
 
 Status FailureLimiter::Succeeded(std::string_view user) {
   const Key u = UserKey(salt_, user);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto found = by_user_.find(u);
   if (found == by_user_.end()) return Status::Ok();
   const std::vector<Key> keys = std::move(found->second);
@@ -157,7 +157,7 @@ Status FailureLimiter::Succeeded(std::string_view user) {
 }
 
 size_t FailureLimiter::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return order_.size();
 }
 

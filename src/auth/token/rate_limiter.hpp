@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "auth/token/login_limiter.hpp"
+#include "common/thread_annotations.hpp"
 
 namespace berth::auth {
 
@@ -56,19 +57,19 @@ class FailureLimiter final : public LoginLimiter {
   using Order = std::list<Entry>;  // least recently active first
 
   // REQUIRES: mu_ held, for all below.
-  int64_t WaitLocked(const Key& key, int64_t now);
-  void CountLocked(const Key& key, const Key* user, int64_t allowance, int64_t now);
-  void DropExpiredLocked(int64_t now);
-  void EraseLocked(Order::iterator it);
+  int64_t WaitLocked(const Key& key, int64_t now) REQUIRES(mu_);
+  void CountLocked(const Key& key, const Key* user, int64_t allowance, int64_t now) REQUIRES(mu_);
+  void DropExpiredLocked(int64_t now) REQUIRES(mu_);
+  void EraseLocked(Order::iterator it) REQUIRES(mu_);
 
   const FailureLimiterOptions options_;
   const std::string salt_;
 
-  mutable std::mutex mu_;
-  Order order_;                                           // GUARDED_BY(mu_)
-  std::unordered_map<Key, Order::iterator, KeyHash> index_;  // GUARDED_BY(mu_)
-  // user key -> its (user, address) entries. GUARDED_BY(mu_)
-  std::unordered_map<Key, std::vector<Key>, KeyHash> by_user_;
+  mutable Mutex mu_;
+  Order order_ GUARDED_BY(mu_);
+  std::unordered_map<Key, Order::iterator, KeyHash> index_ GUARDED_BY(mu_);
+  // user key -> its (user, address) entries.
+  std::unordered_map<Key, std::vector<Key>, KeyHash> by_user_ GUARDED_BY(mu_);
 };
 
 }  // namespace berth::auth

@@ -25,7 +25,7 @@ Status SqliteMetadataStore::InsertEvents(const EventRows& rows) {
 
 Status SqliteMetadataStore::Enqueue(const EventRows& rows) {
   if (rows.empty()) return Status::Ok();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
   if (auto s = InsertEvents(rows); !s.ok()) return s;
@@ -53,7 +53,7 @@ Result<std::vector<PendingEvent>> SqliteMetadataStore::Pending(const std::string
 }
 
 Status SqliteMetadataStore::Remove(const std::string& endpoint, int64_t through) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto st = db_->Prepare("DELETE FROM event_queue WHERE endpoint = ? AND seq <= ?");
   if (!st) return st.status();
   return st->Bind(1, endpoint).Bind(2, through).Run();
@@ -75,7 +75,7 @@ Result<uint64_t> SqliteMetadataStore::Trim(const std::string& endpoint, uint64_t
   auto n = Count(endpoint);
   if (!n) return n.status();
   if (*n <= keep) return uint64_t{0};
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (keep == 0) {
     auto all = db_->Prepare("DELETE FROM event_queue WHERE endpoint = ?");
     if (!all) return all.status();

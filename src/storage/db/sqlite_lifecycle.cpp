@@ -74,7 +74,10 @@ Result<std::unique_ptr<StoreCopy>> SqliteMetadataStore::Copy(const std::string& 
   auto copy = Open(path);
   if (!copy) return copy.status();
   // Throwaway data: no fsync per transaction.
-  if (auto s = (*copy)->db_->Exec("PRAGMA synchronous=OFF"); !s.ok()) return s;
+  {
+    MutexLock lock((*copy)->mu_);  // uncontended: nobody else has the copy yet
+    if (auto s = (*copy)->db_->Exec("PRAGMA synchronous=OFF"); !s.ok()) return s;
+  }
   return std::unique_ptr<StoreCopy>(new SqliteCopy(path, std::move(copy).value()));
 }
 
@@ -152,7 +155,7 @@ Result<std::vector<RepoEntry>> SqliteMetadataStore::CollectManifests(int64_t bef
     for (auto& f : found) out.push_back(std::move(f.second));
     return out;
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
   for (auto& [repo, entry] : found) {
@@ -199,7 +202,7 @@ Result<std::vector<RepoEntry>> SqliteMetadataStore::CollectLinks(int64_t before,
     for (auto& f : found) out.push_back(std::move(f.second));
     return out;
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
   for (auto& [repo, entry] : found) {
@@ -235,7 +238,7 @@ Result<std::vector<UnlinkedBlob>> SqliteMetadataStore::UnlinkedBlobs(const std::
 }
 
 Result<std::vector<Digest>> SqliteMetadataStore::ForgetBlobs(const std::vector<Digest>& digests) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
   std::vector<Digest> out;
@@ -288,7 +291,7 @@ Result<std::vector<TagInfo>> SqliteMetadataStore::ListTagInfo(const std::string&
 }
 
 Result<bool> SqliteMetadataStore::DeleteTagIf(const std::string& repository, const TagInfo& tag) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
   std::optional<int64_t> repo;
@@ -308,7 +311,7 @@ Result<bool> SqliteMetadataStore::DeleteTagIf(const std::string& repository, con
 
 Status SqliteMetadataStore::RecordPulls(const std::vector<TagPull>& pulls) {
   if (pulls.empty()) return Status::Ok();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
   for (const auto& p : pulls) {

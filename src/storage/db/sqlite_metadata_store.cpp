@@ -110,13 +110,13 @@ Result<std::optional<int64_t>> FindRepo(sql::Db& db, const std::string& name) {
 
 SqliteMetadataStore::Reader::~Reader() {
   if (!db_) return;
-  std::lock_guard lock(store_->readers_mu_);
+  MutexLock lock(store_->readers_mu_);
   if (store_->idle_readers_.size() < kMaxIdleReaders) store_->idle_readers_.push_back(std::move(db_));
 }
 
 Result<SqliteMetadataStore::Reader> SqliteMetadataStore::AcquireReader() {
   {
-    std::lock_guard lock(readers_mu_);
+    MutexLock lock(readers_mu_);
     if (!idle_readers_.empty()) {
       auto db = std::move(idle_readers_.back());
       idle_readers_.pop_back();
@@ -196,7 +196,7 @@ Result<int64_t> SqliteMetadataStore::EnsureRepo(const std::string& name) {
 
 Status SqliteMetadataStore::LinkBlob(const std::string& repository, const Digest& digest,
                                      uint64_t size, uint64_t quota) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
   auto repo = EnsureRepo(repository);
@@ -224,7 +224,7 @@ Status SqliteMetadataStore::InsertLink(int64_t repo, const std::string& reposito
 Result<uint64_t> SqliteMetadataStore::MountBlob(const std::string& from,
                                                 const std::string& repository,
                                                 const Digest& digest, uint64_t quota) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
   uint64_t size = 0;
@@ -261,7 +261,7 @@ Result<uint64_t> SqliteMetadataStore::LinkedBlobSize(const std::string& reposito
 }
 
 Status SqliteMetadataStore::UnlinkBlob(const std::string& repository, const Digest& digest) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto st = db_->Prepare(
       "DELETE FROM repo_blobs WHERE digest = ? AND repo_id = "
       "(SELECT id FROM repositories WHERE name = ?)");
@@ -272,7 +272,7 @@ Status SqliteMetadataStore::UnlinkBlob(const std::string& repository, const Dige
 }
 
 Status SqliteMetadataStore::PutManifest(const std::string& repository, const ManifestPut& put) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
   auto repo = EnsureRepo(repository);
@@ -366,7 +366,7 @@ Result<ManifestRecord> SqliteMetadataStore::GetManifest(const std::string& repos
 
 Status SqliteMetadataStore::DeleteTag(const std::string& repository, const std::string& tag,
                                       const EventRows& events) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
   auto repo = FindRepo(*db_, repository);
@@ -400,7 +400,7 @@ Result<bool> SqliteMetadataStore::RemoveTag(int64_t repo, const std::string& tag
 
 Status SqliteMetadataStore::DeleteManifest(const std::string& repository, const Digest& digest,
                                            const EventRows& events) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
   auto repo = FindRepo(*db_, repository);

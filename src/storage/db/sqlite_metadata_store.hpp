@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/thread_annotations.hpp"
 #include "storage/db/sqlite.hpp"
 #include "storage/event_queue.hpp"
 #include "storage/lifecycle_store.hpp"
@@ -99,18 +100,19 @@ class SqliteMetadataStore final : public MetadataStore, public LifecycleStore, p
       : path_(std::move(path)), db_(std::move(db)) {}
   Result<Reader> AcquireReader();
   // Repository id, created if needed. REQUIRES: mu_ held, inside a transaction.
-  Result<int64_t> EnsureRepo(const std::string& name);
+  Result<int64_t> EnsureRepo(const std::string& name) REQUIRES(mu_);
   // Inserts or refreshes a link after the quota check. REQUIRES: as EnsureRepo.
   Status InsertLink(int64_t repo, const std::string& repository, const Digest& digest,
-                    uint64_t size, uint64_t quota);
+                    uint64_t size, uint64_t quota) REQUIRES(mu_);
   // Removes a tag (only if it is still `expect`, when given), touching its
   // manifest; false when nothing was removed. REQUIRES: as EnsureRepo.
-  Result<bool> RemoveTag(int64_t repo, const std::string& tag, const std::optional<TagInfo>& expect);
+  Result<bool> RemoveTag(int64_t repo, const std::string& tag, const std::optional<TagInfo>& expect)
+      REQUIRES(mu_);
   // Removes a manifest, its tags and refs, touching what it referenced;
   // false when absent. REQUIRES: as EnsureRepo.
-  Result<bool> RemoveManifest(int64_t repo, const std::string& digest);
+  Result<bool> RemoveManifest(int64_t repo, const std::string& digest) REQUIRES(mu_);
   // Appends event rows. REQUIRES: as EnsureRepo.
-  Status InsertEvents(const EventRows& rows);
+  Status InsertEvents(const EventRows& rows) REQUIRES(mu_);
   // Unix seconds: the times GC delays count from.
   static int64_t Now();
   static Result<NamespaceUsage> UsageOf(sql::Db& db, const std::string& name_space);
@@ -119,10 +121,10 @@ class SqliteMetadataStore final : public MetadataStore, public LifecycleStore, p
                            uint64_t size, uint64_t quota);
 
   const std::string path_;
-  std::mutex mu_;
-  std::unique_ptr<sql::Db> db_;  // GUARDED_BY(mu_)
-  std::mutex readers_mu_;
-  std::vector<std::unique_ptr<sql::Db>> idle_readers_;  // GUARDED_BY(readers_mu_)
+  Mutex mu_;
+  std::unique_ptr<sql::Db> db_ GUARDED_BY(mu_);
+  Mutex readers_mu_;
+  std::vector<std::unique_ptr<sql::Db>> idle_readers_ GUARDED_BY(readers_mu_);
 };
 
 }  // namespace berth::storage

@@ -82,7 +82,7 @@ Result<std::unique_ptr<SqliteRefreshTokenStore>> SqliteRefreshTokenStore::Open(
 
 Status SqliteRefreshTokenStore::Save(const std::string& token_hash, const RefreshGrant& grant,
                                      int64_t now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto st = db_->Prepare(
       "INSERT INTO refresh_tokens(hash, subject, service, admin, generation, created, last_used) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -98,7 +98,7 @@ Status SqliteRefreshTokenStore::Save(const std::string& token_hash, const Refres
 }
 
 Result<RefreshGrant> SqliteRefreshTokenStore::Find(const std::string& token_hash) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto st = db_->Prepare(
       "SELECT subject, service, admin, generation, created, last_used FROM refresh_tokens "
       "WHERE hash = ?");
@@ -111,7 +111,7 @@ Result<RefreshGrant> SqliteRefreshTokenStore::Find(const std::string& token_hash
 }
 
 Status SqliteRefreshTokenStore::Touch(const std::string& token_hash, int64_t now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto st = db_->Prepare("UPDATE refresh_tokens SET last_used = ?2 WHERE hash = ?1");
   if (!st) return st.status();
   return st->Bind(1, token_hash).Bind(2, now).Run();
@@ -126,7 +126,7 @@ Result<int64_t> SqliteRefreshTokenStore::RevokeOne(const std::string& token_hash
 }
 
 Result<int64_t> SqliteRefreshTokenStore::Revoke(const std::string& subject) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto st = db_->Prepare(subject.empty() ? "DELETE FROM refresh_tokens WHERE ?1 = ?1"
                                          : "DELETE FROM refresh_tokens WHERE subject = ?1");
   if (!st) return st.status();
@@ -136,7 +136,7 @@ Result<int64_t> SqliteRefreshTokenStore::Revoke(const std::string& subject) {
 
 Result<int64_t> SqliteRefreshTokenStore::DeleteExpired(int64_t created_before,
                                                        int64_t used_before) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto st = db_->Prepare("DELETE FROM refresh_tokens WHERE created < ?1 OR last_used < ?2");
   if (!st) return st.status();
   if (auto s = st->Bind(1, created_before).Bind(2, used_before).Run(); !s.ok()) return s;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 
+#include "common/thread_annotations.hpp"
 #include "storage/db/sqlite.hpp"
 #include "storage/refresh_token_store.hpp"
 
@@ -31,8 +32,8 @@ class SqliteRefreshTokenStore final : public RefreshTokenStore {
 
  private:
   explicit SqliteRefreshTokenStore(std::unique_ptr<sql::Db> db) : db_(std::move(db)) {}
-  std::mutex mu_;
-  std::unique_ptr<sql::Db> db_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::unique_ptr<sql::Db> db_ GUARDED_BY(mu_);
 };
 
 }  // namespace berth::storage

@@ -72,13 +72,13 @@ class FsUploadStore::Lease final : public Upload {
       // Roll back to the last chunk boundary; if even that fails, drop the
       // in-memory hash so the next lease rebuilds it from the file.
       if (::ftruncate(fd_.get(), static_cast<off_t>(start_size_)) != 0) {
-        std::lock_guard lock(store_.mu_);
+        MutexLock lock(store_.mu_);
         session_->hasher.reset();
         session_->leased = false;
         return;
       }
     }
-    std::lock_guard lock(store_.mu_);
+    MutexLock lock(store_.mu_);
     if (kept_) {
       session_->hasher = std::move(hasher_);
       session_->hashed = size_;
@@ -193,7 +193,7 @@ Result<UploadPtr> FsUploadStore::Create(const std::string& repository) {
   session->leased = true;
   session->hasher.emplace(DigestAlgorithm::kSha256);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     sessions_[id] = session;
   }
   crypto::Hasher h(DigestAlgorithm::kSha256);
@@ -204,7 +204,7 @@ Result<UploadPtr> FsUploadStore::Acquire(const std::string& id, const std::strin
   if (!IsUploadId(id)) return Status(Errc::kBlobUploadUnknown, "upload session not found");
   std::shared_ptr<Session> session;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = sessions_.find(id);
     if (it == sessions_.end()) {
       // Not seen since start-up: the session may predate a restart.
@@ -230,7 +230,7 @@ Result<UploadPtr> FsUploadStore::Acquire(const std::string& id, const std::strin
 
 Result<UploadPtr> FsUploadStore::Lease_(const std::string& id, std::shared_ptr<Session> session) {
   auto release = [&](Status s) -> Result<UploadPtr> {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     session->leased = false;
     return s;
   };
@@ -241,7 +241,7 @@ Result<UploadPtr> FsUploadStore::Lease_(const std::string& id, std::shared_ptr<S
   uint64_t size = static_cast<uint64_t>(st.st_size);
   std::optional<crypto::Hasher> hasher;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (session->hasher && session->hashed == size) hasher = std::move(session->hasher);
     session->hasher.reset();
   }
@@ -258,7 +258,7 @@ Status FsUploadStore::Cancel(const std::string& id, const std::string& repositor
   if (!IsUploadId(id)) return {Errc::kBlobUploadUnknown, "upload session not found"};
   std::string path = SessionFile(root_, id, repository);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = sessions_.find(id);
     if (it != sessions_.end()) {
       if (it->second->repository != repository) {
@@ -295,7 +295,7 @@ Result<uint64_t> FsUploadStore::ExpireIdle(int64_t max_age_seconds, bool dry_run
     // is a leftover, removed by the same age rule.
     const bool session = name.size() == 65 && name[32] == '-' && IsUploadId(name.substr(0, 32)) &&
                          IsUploadId(name.substr(33));
-    std::lock_guard lock(mu_);  // no lease can start while we decide
+    MutexLock lock(mu_);  // no lease can start while we decide
     if (session) {
       auto it = sessions_.find(name.substr(0, 32));
       if (it != sessions_.end() && it->second->leased) continue;
@@ -333,7 +333,7 @@ Result<uint64_t> FsUploadStore::InProgress() {
 }
 
 void FsUploadStore::Forget(const std::string& id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sessions_.erase(id);
 }
 

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/thread_annotations.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/upload_store.hpp"
 
@@ -38,8 +39,8 @@ class FsUploadStore final : public UploadStore {
 
   const std::string root_;
   BlobStore& blobs_;
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Session>> sessions_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::map<std::string, std::shared_ptr<Session>> sessions_ GUARDED_BY(mu_);
 };
 
 }  // namespace berth::storage

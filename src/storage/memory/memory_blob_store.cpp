@@ -48,18 +48,18 @@ Result<OpenBlob> MemfdCopy(const std::string& bytes) {
 MemoryBlobStore::MemoryBlobStore(Serve serve) : serve_(serve) {}
 
 Status MemoryBlobStore::Put(const Digest& digest, std::string bytes) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   blobs_.try_emplace(digest.str(), std::make_shared<const std::string>(std::move(bytes)));
   return Status::Ok();
 }
 
 void MemoryBlobStore::SetRedirectBase(std::string base) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   redirect_base_ = std::move(base);
 }
 
 Result<MemoryBlobStore::Bytes> MemoryBlobStore::Find(const Digest& digest) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = blobs_.find(digest.str());
   if (it == blobs_.end()) return Status(Errc::kBlobUnknown, "blob " + digest.str() + " not stored");
   return it->second;
@@ -89,7 +89,7 @@ Result<OpenBlob> MemoryBlobStore::OpenRange(const Digest& digest, uint64_t offse
 }
 
 std::optional<std::string> MemoryBlobStore::RedirectUrl(const Digest& digest, const std::string& method) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (redirect_base_.empty()) return std::nullopt;
   return redirect_base_ + "/" + digest.str() + "?method=" + method;
 }
@@ -117,7 +117,7 @@ Status MemoryBlobStore::Publish(const std::string& staged_path, const Digest& di
 }
 
 Status MemoryBlobStore::Remove(const Digest& digest) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = blobs_.find(digest.str());
   if (it == blobs_.end()) return Status::Ok();
   trash_[it->first] = std::move(it->second);
@@ -126,7 +126,7 @@ Status MemoryBlobStore::Remove(const Digest& digest) {
 }
 
 Result<uint64_t> MemoryBlobStore::Purge() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const uint64_t freed = trash_.size();
   trash_.clear();
   return freed;
@@ -136,7 +136,7 @@ Status MemoryBlobStore::ForEach(const std::function<void(const Digest&, uint64_t
   // A snapshot: `visit` may call back into the store.
   std::vector<std::pair<std::string, uint64_t>> all;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (const auto& [name, bytes] : blobs_) all.emplace_back(name, bytes->size());
   }
   for (const auto& [name, size] : all) {

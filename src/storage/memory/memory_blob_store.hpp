@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "common/thread_annotations.hpp"
 #include "storage/blob_store.hpp"
 
 namespace berth::storage {
@@ -52,10 +53,10 @@ class MemoryBlobStore final : public BlobStore {
   Result<Bytes> Find(const Digest& digest);
 
   const Serve serve_;
-  std::mutex mu_;
-  std::map<std::string, Bytes> blobs_;  // by digest string; GUARDED_BY(mu_)
-  std::map<std::string, Bytes> trash_;  // removed, not yet purged; GUARDED_BY(mu_)
-  std::string redirect_base_;           // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::map<std::string, Bytes> blobs_ GUARDED_BY(mu_);  // by digest string
+  std::map<std::string, Bytes> trash_ GUARDED_BY(mu_);  // removed, not yet purged
+  std::string redirect_base_ GUARDED_BY(mu_);
 };
 
 }  // namespace berth::storage

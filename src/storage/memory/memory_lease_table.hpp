@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "common/thread_annotations.hpp"
 #include "storage/lease_table.hpp"
 
 namespace berth::storage {
@@ -20,7 +21,7 @@ class MemoryLeaseTable final : public LeaseTable {
   Result<bool> TryAcquire(const std::string& key, const std::string& holder,
                           int64_t ttl_seconds) override {
     const auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = leases_.find(key);
     if (it != leases_.end() && it->second.first != holder && it->second.second > now) return false;
     leases_[key] = {holder, now + std::chrono::seconds(ttl_seconds)};
@@ -28,18 +29,19 @@ class MemoryLeaseTable final : public LeaseTable {
   }
 
   Status Release(const std::string& key, const std::string& holder) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = leases_.find(key);
     if (it != leases_.end() && it->second.first == holder) leases_.erase(it);
     return Status::Ok();
   }
 
  private:
-  std::mutex mu_;
-  // key -> holder, lapse time. GUARDED_BY(mu_); lapsed entries are replaced
-  // on the next TryAcquire of their key and otherwise stay (one per session
-  // at most, erased on Release).
-  std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> leases_;
+  Mutex mu_;
+  // key -> holder, lapse time; lapsed entries are replaced on the next
+  // TryAcquire of their key and otherwise stay (one per session at most,
+  // erased on Release).
+  std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> leases_
+      GUARDED_BY(mu_);
 };
 
 }  // namespace berth::storage

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/thread_annotations.hpp"
 #include "storage/login_failure_store.hpp"
 
 namespace berth::storage {
@@ -17,12 +18,12 @@ namespace berth::storage {
 class MemoryLoginFailureStore final : public LoginFailureStore {
  public:
   Result<std::string> Salt(const std::string& proposal) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (salt_.empty()) salt_ = proposal;
     return salt_;
   }
   Result<int64_t> BlockedUntil(const std::vector<std::string>& keys) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     int64_t until = 0;
     for (const auto& k : keys) {
       if (auto it = rows_.find(k); it != rows_.end()) until = std::max(until, it->second.blocked_until);
@@ -31,7 +32,7 @@ class MemoryLoginFailureStore final : public LoginFailureStore {
   }
   Result<int64_t> Count(const std::string& key, const std::string& user_key, int64_t window,
                         int64_t now) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto [it, fresh] = rows_.try_emplace(key, Row{user_key, 0, now, 0});
     Row& r = it->second;
     r.failures = (!fresh && now - r.last > window) ? 1 : r.failures + 1;
@@ -39,19 +40,19 @@ class MemoryLoginFailureStore final : public LoginFailureStore {
     return r.failures;
   }
   Status Block(const std::string& key, int64_t until) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (auto it = rows_.find(key); it != rows_.end()) {
       it->second.blocked_until = std::max(it->second.blocked_until, until);
     }
     return Status::Ok();
   }
   Status ForgetUser(const std::string& user_key) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     std::erase_if(rows_, [&](const auto& kv) { return kv.second.user_key == user_key; });
     return Status::Ok();
   }
   Status Trim(int64_t stale_before, int64_t now, size_t max_entries) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     std::erase_if(rows_, [&](const auto& kv) {
       return kv.second.last < stale_before && kv.second.blocked_until <= now;
     });
@@ -64,7 +65,7 @@ class MemoryLoginFailureStore final : public LoginFailureStore {
     return Status::Ok();
   }
   Result<int64_t> Size() override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return static_cast<int64_t>(rows_.size());
   }
 
@@ -79,9 +80,9 @@ class MemoryLoginFailureStore final : public LoginFailureStore {
   // cannot push a blocked key out.
   static int64_t Activity(const Row& r) { return std::max(r.last, r.blocked_until); }
 
-  std::mutex mu_;
-  std::string salt_;             // GUARDED_BY(mu_)
-  std::map<std::string, Row> rows_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::string salt_ GUARDED_BY(mu_);
+  std::map<std::string, Row> rows_ GUARDED_BY(mu_);
 };
 
 }  // namespace berth::storage

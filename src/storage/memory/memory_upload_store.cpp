@@ -42,7 +42,7 @@ class MemoryUploadStore::Lease final : public Upload {
 
   Status Keep() override {
     kept_ = true;
-    std::lock_guard lock(store_.mu_);
+    MutexLock lock(store_.mu_);
     session_->touched = Now();
     return Status::Ok();
   }
@@ -84,7 +84,7 @@ Result<UploadPtr> MemoryUploadStore::Create(const std::string& repository) {
   session->repository = repository;
   session->leased = true;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     sessions_[id] = session;
   }
   return UploadPtr(std::make_unique<Lease>(*this, std::move(id), std::move(session)));
@@ -93,7 +93,7 @@ Result<UploadPtr> MemoryUploadStore::Create(const std::string& repository) {
 Result<UploadPtr> MemoryUploadStore::Acquire(const std::string& id, const std::string& repository) {
   std::shared_ptr<Session> session;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = sessions_.find(id);
     if (it == sessions_.end() || it->second->repository != repository) {
       return Status(Errc::kBlobUploadUnknown, "upload session not found");
@@ -106,7 +106,7 @@ Result<UploadPtr> MemoryUploadStore::Acquire(const std::string& id, const std::s
 }
 
 Status MemoryUploadStore::Cancel(const std::string& id, const std::string& repository) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = sessions_.find(id);
   if (it == sessions_.end() || it->second->repository != repository) {
     return {Errc::kBlobUploadUnknown, "upload session not found"};
@@ -118,7 +118,7 @@ Status MemoryUploadStore::Cancel(const std::string& id, const std::string& repos
 
 Result<uint64_t> MemoryUploadStore::ExpireIdle(int64_t max_age_seconds, bool dry_run) {
   const int64_t cutoff = Now() - max_age_seconds;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   uint64_t removed = 0;
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     if (it->second->leased || it->second->touched >= cutoff) {
@@ -132,17 +132,17 @@ Result<uint64_t> MemoryUploadStore::ExpireIdle(int64_t max_age_seconds, bool dry
 }
 
 Result<uint64_t> MemoryUploadStore::InProgress() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return static_cast<uint64_t>(sessions_.size());
 }
 
 void MemoryUploadStore::Release(Session& session) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   session.leased = false;
 }
 
 void MemoryUploadStore::Forget(const std::string& id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sessions_.erase(id);
 }
 

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/thread_annotations.hpp"
 #include "storage/memory/memory_blob_store.hpp"
 #include "storage/upload_store.hpp"
 
@@ -36,8 +37,8 @@ class MemoryUploadStore final : public UploadStore {
   void Forget(const std::string& id);
 
   MemoryBlobStore& blobs_;
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Session>> sessions_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::map<std::string, std::shared_ptr<Session>> sessions_ GUARDED_BY(mu_);
 };
 
 }  // namespace berth::storage

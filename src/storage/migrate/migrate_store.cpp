@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/file.hpp"
+#include "common/thread_annotations.hpp"
 #include "crypto/hasher.hpp"
 #include "storage/fs/fs_blob_store.hpp"
 #include "storage/fs/layout.hpp"
@@ -49,12 +50,12 @@ class Run {
   MigrateReport report;
 
   void Problem(std::string kind, std::string subject, std::string detail) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++report.problems;
     if (problem_) problem_({std::move(kind), std::move(subject), std::move(detail)});
   }
   void Progress(const char* phase, uint64_t done, uint64_t total, uint64_t bytes) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (progress_) progress_({phase, done, total, bytes});
   }
 
@@ -75,8 +76,8 @@ class Run {
   const MigrateOptions& options_;
   const std::function<void(const MigrateProblem&)>& problem_;
   const std::function<void(const MigrateProgress&)>& progress_;
-  std::mutex mu_;
-  std::set<std::string> bad_blobs_;                  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::set<std::string> bad_blobs_ GUARDED_BY(mu_);
   std::set<std::pair<std::string, std::string>> bad_manifests_;  // (repository, digest)
 };
 
@@ -193,7 +194,7 @@ Run::BlobOutcome Run::CopyBlob(FsBlobStore& source, const SnapshotBlob& b, std::
 void Run::CopyBlobs(const std::string& source_root, const std::vector<SnapshotBlob>& blobs) {
   FsBlobStore source(source_root);  // only opened for reading
   std::atomic<size_t> next{0};
-  uint64_t done = 0, bytes_done = 0;  // GUARDED_BY(mu_)
+  uint64_t done = 0, bytes_done = 0;  // under mu_
   auto work = [&] {
     std::vector<char> buf(options_.chunk_bytes);
     while (true) {
@@ -201,7 +202,7 @@ void Run::CopyBlobs(const std::string& source_root, const std::vector<SnapshotBl
       if (i >= blobs.size()) return;
       uint64_t bytes = 0;
       BlobOutcome out = CopyBlob(source, blobs[i], buf, &bytes);
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       switch (out) {
         case BlobOutcome::kCopied:
           ++report.blobs_copied;
@@ -232,7 +233,10 @@ void Run::CopyLinks(const std::vector<SnapshotLink>& links) {
   uint64_t done = 0;
   for (const auto& l : links) {
     ++done;
-    if (bad_blobs_.count(l.digest.str())) continue;  // reported with the blob
+    {
+      MutexLock lock(mu_);  // uncontended: the blob workers are done
+      if (bad_blobs_.count(l.digest.str())) continue;  // reported with the blob
+    }
     if (target_.meta.LinkedBlobSize(l.repository, l.digest)) {
       ++report.links_existing;
     } else if (auto s = target_.meta.LinkBlob(l.repository, l.digest, l.size, /*quota=*/0); s.ok()) {
@@ -325,7 +329,7 @@ void Run::Verify(const SourceSnapshot& snap) {
   uint64_t done = 0;
   auto failed = [&](const std::string& subject, const std::string& why) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       ++report.verify_failures;
     }
     Problem("verify", subject, why);

@@ -175,7 +175,7 @@ Result<std::unique_ptr<Pool>> Pool::Open(const PoolOptions& options) {
   auto c = pool->Connect();
   if (!c) return c.status();
   {
-    std::lock_guard lock(pool->mu_);
+    MutexLock lock(pool->mu_);
     pool->idle_.push_back(*c);
     pool->open_ = 1;
   }
@@ -183,7 +183,7 @@ Result<std::unique_ptr<Pool>> Pool::Open(const PoolOptions& options) {
 }
 
 Pool::~Pool() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (Session* s : idle_) delete s;
 }
 
@@ -212,10 +212,10 @@ Result<Session*> Pool::Connect() {
 }
 
 Result<Conn> Pool::Acquire() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   const auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
   while (idle_.empty() && open_ >= options_.size) {
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+    if (cv_.wait_until(lock.native(), deadline) == std::cv_status::timeout && idle_.empty() &&
         open_ >= options_.size) {
       return Status(Errc::kUnavailable, "no free PostgreSQL connection within " +
                                             std::to_string(options_.acquire_timeout.count()) +
@@ -228,10 +228,10 @@ Result<Conn> Pool::Acquire() {
     return Conn(this, s);
   }
   ++open_;  // reserve the slot; connect outside the lock
-  lock.unlock();
+  lock.Unlock();
   auto c = Connect();
   if (!c) {
-    lock.lock();
+    lock.Lock();
     --open_;
     cv_.notify_one();
     return c.status();
@@ -244,7 +244,7 @@ void Pool::Release(Session* s, bool broken) {
   // ROLLBACK) must not be lent again.
   if (!broken && PQtransactionStatus(s->conn) != PQTRANS_IDLE) broken = true;
   if (broken) delete s;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (broken) {
     --open_;
   } else {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "common/thread_annotations.hpp"
 
 struct pg_conn;
 struct pg_result;
@@ -149,10 +150,10 @@ class Pool {
   void Release(Session* s, bool broken);
 
   const PoolOptions options_;
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  std::vector<Session*> idle_;  // GUARDED_BY(mu_)
-  size_t open_ = 0;             // GUARDED_BY(mu_): idle + lent out
+  std::vector<Session*> idle_ GUARDED_BY(mu_);
+  size_t open_ GUARDED_BY(mu_) = 0;  // idle + lent out
 };
 
 enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };

@@ -76,8 +76,8 @@ S3BlobStore::S3BlobStore(s3::Client& client, S3BlobStoreOptions options)
     : client_(client), options_(std::move(options)) {}
 
 S3BlobStore::~S3BlobStore() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return fetches_ == 0; });
+  MutexLock lock(mu_);
+  cv_.wait(lock.native(), [&]() REQUIRES(mu_) { return fetches_ == 0; });
 }
 
 std::string S3BlobStore::Key(const Digest& digest) const {
@@ -114,9 +114,9 @@ Result<OpenBlob> S3BlobStore::OpenRange(const Digest& digest, uint64_t offset, u
     return PosixError("pipe for blob " + digest.str(), errno);
   }
   {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, std::chrono::milliseconds(options_.fetch_wait_ms),
-                      [&] { return fetches_ < options_.max_fetches; })) {
+    MutexLock lock(mu_);
+    if (!cv_.wait_for(lock.native(), std::chrono::milliseconds(options_.fetch_wait_ms),
+                      [&]() REQUIRES(mu_) { return fetches_ < options_.max_fetches; })) {
       return Status(Errc::kUnavailable, "too many blob reads from S3 in flight; retry");
     }
     ++fetches_;
@@ -138,7 +138,7 @@ void S3BlobStore::RunFetch(S3BlobStore* store, std::string key, uint64_t offset,
            [&](std::span<const char> data) { return WriteToPipe(write_end.get(), data, stall_ms); })
       .IgnoreError();
   write_end.Reset();
-  std::lock_guard lock(store->mu_);
+  MutexLock lock(store->mu_);
   --store->fetches_;
   // Under the lock: the destructor may return (and the store vanish) as
   // soon as it sees the count drop.

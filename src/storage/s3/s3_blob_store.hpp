@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/thread_annotations.hpp"
 #include "s3/client.hpp"
 #include "storage/blob_store.hpp"
 
@@ -73,9 +74,9 @@ class S3BlobStore final : public BlobStore {
 
   s3::Client& client_;
   const S3BlobStoreOptions options_;
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  int fetches_ = 0;  // GUARDED_BY(mu_)
+  int fetches_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace berth::storage

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "common/file.hpp"
+#include "common/thread_annotations.hpp"
 #include "crypto/hasher.hpp"
 #include "crypto/random.hpp"
 #include "storage/s3/upload_state.hpp"
@@ -62,24 +63,24 @@ struct S3UploadStore::Core {
   // `held` or in the spool, decided when its first byte arrives.
   char* fill = nullptr;  // its buffer; nullptr: the spool
 
-  std::mutex mu;
+  Mutex mu;
   std::condition_variable cv;
-  uint64_t size = 0;       // GUARDED_BY(mu): bytes received, kept and new
-  uint64_t parts_end = 0;  // GUARDED_BY(mu): end of the bytes given to parts (done or in flight)
-  int next_number = 1;     // GUARDED_BY(mu): of the next part
-  // GUARDED_BY(mu): parts uploaded, kept and new, in the order they
-  // finished (Flush sorts them).
-  std::vector<UploadPart> parts;
-  std::string upload_id;  // GUARDED_BY(mu)
-  int pumps = 0;          // GUARDED_BY(mu): workers uploading parts
-  bool dropped = false;   // GUARDED_BY(mu): the lease is gone
-  bool released = false;  // GUARDED_BY(mu): the release is done or posted
-  Status error;           // GUARDED_BY(mu): the first failed part upload
-  // GUARDED_BY(mu): the regions held in memory, by the session offset of
-  // their first byte, until their part is in S3. A worker reads only a full
-  // region, which the request thread no longer writes.
-  std::map<uint64_t, std::unique_ptr<char[]>> held;
-  std::mutex create_mu;   // one CreateMultipart per lease, not one per worker
+  uint64_t size GUARDED_BY(mu) = 0;  // bytes received, kept and new
+  uint64_t parts_end GUARDED_BY(mu) = 0;  // end of the bytes given to parts (done or in flight)
+  int next_number GUARDED_BY(mu) = 1;  // of the next part
+  // Parts uploaded, kept and new, in the order they finished (Flush sorts
+  // them).
+  std::vector<UploadPart> parts GUARDED_BY(mu);
+  std::string upload_id GUARDED_BY(mu);
+  int pumps GUARDED_BY(mu) = 0;  // workers uploading parts
+  bool dropped GUARDED_BY(mu) = false;  // the lease is gone
+  bool released GUARDED_BY(mu) = false;  // the release is done or posted
+  Status error GUARDED_BY(mu);  // the first failed part upload
+  // The regions held in memory, by the session offset of their first byte,
+  // until their part is in S3. A worker reads only a full region, which the
+  // request thread no longer writes.
+  std::map<uint64_t, std::unique_ptr<char[]>> held GUARDED_BY(mu);
+  Mutex create_mu;   // one CreateMultipart per lease, not one per worker
 
   ~Core() {
     for (auto& [at, buffer] : held) store->GiveBuffer(std::move(buffer));
@@ -112,20 +113,20 @@ struct S3UploadStore::Core {
   void StartRegion(uint64_t at) {
     fill = nullptr;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       if (static_cast<int>(held.size()) > max_pumps) return;
     }
     auto buffer = store->TakeBuffer();
     if (!buffer) return;
     fill = buffer.get();
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     held.emplace(at, std::move(buffer));
   }
 
   // The buffer of the region starting at `at`, or nullptr when it is in
   // the spool.
   const char* Held(uint64_t at) {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     auto it = held.find(at);
     return it == held.end() ? nullptr : it->second.get();
   }
@@ -134,7 +135,7 @@ struct S3UploadStore::Core {
   void Drop(uint64_t at) {
     std::unique_ptr<char[]> buffer;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       auto it = held.find(at);
       if (it != held.end()) {
         buffer = std::move(it->second);
@@ -171,14 +172,14 @@ struct S3UploadStore::Core {
 
   // The multipart upload's id, created on first use.
   Result<std::string> UploadId() {
-    std::lock_guard create(create_mu);
+    MutexLock create(create_mu);
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       if (!upload_id.empty()) return upload_id;
     }
     auto created = store->client_.CreateMultipart(store->DataKey(id));
     if (!created) return created.status();
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     upload_id = *created;
     return upload_id;
   }
@@ -191,7 +192,7 @@ struct S3UploadStore::Core {
     uint64_t offset;
     int number;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       if (!error.ok() || dropped || size - parts_end < part_size) return false;
       offset = parts_end;
       number = next_number++;
@@ -206,13 +207,13 @@ struct S3UploadStore::Core {
       auto etag = SendPart(*uid, number, offset, part_size);
       if (etag) {
         Drop(offset);
-        std::lock_guard lock(mu);
+        MutexLock lock(mu);
         parts.push_back({number, std::move(etag).value(), part_size});
         return true;
       }
       failure = etag.status();
     }
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     if (error.ok()) error = failure;
     return false;
   }
@@ -223,7 +224,7 @@ struct S3UploadStore::Core {
     }
     bool release = false;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       --pumps;
       if (pumps == 0 && dropped && !released) release = released = true;
     }
@@ -235,12 +236,12 @@ struct S3UploadStore::Core {
   // parts left, on this thread. The first failure of any part upload.
   Status Flush() {
     {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return pumps == 0; });
+      MutexLock lock(mu);
+      cv.wait(lock.native(), [&]() REQUIRES(mu) { return pumps == 0; });
     }
     while (UploadNextPart()) {
     }
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     std::sort(parts.begin(), parts.end(),
               [](const UploadPart& a, const UploadPart& b) { return a.number < b.number; });
     return error;
@@ -251,7 +252,7 @@ struct S3UploadStore::Core {
   void Release() {
     std::string uid;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       uid = upload_id;
     }
     if (!uid.empty() && uid != kept.upload_id) {
@@ -269,7 +270,7 @@ struct S3UploadStore::Core {
   // soon as it has the answer, finds the session free.
   void ReleaseNow() {
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       if (released) return;
       released = true;
     }
@@ -297,7 +298,7 @@ class S3UploadStore::Lease final : public Upload {
   ~Lease() override {
     bool post = false;
     {
-      std::lock_guard lock(core_->mu);
+      MutexLock lock(core_->mu);
       core_->dropped = true;
       if (core_->pumps == 0 && !core_->released) post = core_->released = true;
     }
@@ -326,7 +327,7 @@ class S3UploadStore::Lease final : public Upload {
     size_ += data.size();
     bool post = false;
     {
-      std::lock_guard lock(core_->mu);
+      MutexLock lock(core_->mu);
       core_->size = size_;
       if (!core_->error.ok()) return core_->error;
       if (core_->pumps < core_->max_pumps && size_ - core_->parts_end >= core_->part_size) {
@@ -352,7 +353,7 @@ class S3UploadStore::Lease final : public Upload {
     S3UploadStore& store = *core_->store;
     UploadState next = core_->kept;
     {
-      std::lock_guard lock(core_->mu);
+      MutexLock lock(core_->mu);
       next.parts = core_->parts;
       next.upload_id = core_->upload_id;
       next.tail = size_ - core_->parts_end;
@@ -397,7 +398,7 @@ class S3UploadStore::Lease final : public Upload {
     std::string uid;
     uint64_t parts_end;
     {
-      std::lock_guard lock(core_->mu);
+      MutexLock lock(core_->mu);
       parts = core_->parts;
       uid = core_->upload_id;
       parts_end = core_->parts_end;
@@ -455,7 +456,7 @@ class S3UploadStore::Lease final : public Upload {
     if (auto s = core_->Flush(); !s.ok()) return s;
     std::string uid;
     {
-      std::lock_guard lock(core_->mu);
+      MutexLock lock(core_->mu);
       uid = core_->upload_id;
     }
     if (auto s = core_->store->DiscardSession(core_->id, uid); !s.ok()) return s;
@@ -499,7 +500,7 @@ class S3UploadStore::Lease final : public Upload {
     // Nothing to abort from here on; the data object goes with the session.
     uid.clear();
     {
-      std::lock_guard lock(core_->mu);
+      MutexLock lock(core_->mu);
       core_->upload_id.clear();
     }
     core_->kept.upload_id.clear();
@@ -509,7 +510,7 @@ class S3UploadStore::Lease final : public Upload {
   // The session is gone from S3: the release must not abort anything more.
   void Closed() {
     {
-      std::lock_guard lock(core_->mu);
+      MutexLock lock(core_->mu);
       core_->upload_id.clear();
     }
     core_->kept.upload_id.clear();
@@ -541,7 +542,7 @@ S3UploadStore::S3UploadStore(s3::Client& client, S3BlobStore& blobs, LeaseTable&
 }
 
 std::unique_ptr<char[]> S3UploadStore::TakeBuffer() {
-  std::lock_guard lock(buffers_mu_);
+  MutexLock lock(buffers_mu_);
   if (!free_buffers_.empty()) {
     auto buffer = std::move(free_buffers_.back());
     free_buffers_.pop_back();
@@ -557,7 +558,7 @@ std::unique_ptr<char[]> S3UploadStore::TakeBuffer() {
 }
 
 void S3UploadStore::GiveBuffer(std::unique_ptr<char[]> buffer) {
-  std::lock_guard lock(buffers_mu_);
+  MutexLock lock(buffers_mu_);
   --buffers_out_;
   // One upload's worth stays for the next parts: a new buffer costs a page
   // fault per page as it fills, about what the spool it replaces costs.
@@ -568,7 +569,7 @@ void S3UploadStore::GiveBuffer(std::unique_ptr<char[]> buffer) {
 
 S3UploadStore::~S3UploadStore() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
@@ -577,7 +578,7 @@ S3UploadStore::~S3UploadStore() {
 
 void S3UploadStore::Post(std::function<void()> task) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     tasks_.push_back(std::move(task));
   }
   cv_.notify_one();
@@ -587,8 +588,8 @@ void S3UploadStore::Work() {
   for (;;) {
     std::function<void()> task;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
+      MutexLock lock(mu_);
+      cv_.wait(lock.native(), [&]() REQUIRES(mu_) { return stopping_ || !tasks_.empty(); });
       // Drain before stopping: a queued release must still happen.
       if (tasks_.empty()) return;
       task = std::move(tasks_.front());
@@ -697,11 +698,14 @@ Result<UploadPtr> S3UploadStore::Open(const std::string& id, const std::string& 
           Status(Errc::kInternal, "upload " + id + ": tail object shorter than its state says"));
     }
   }
-  core->size = kept.size;
-  core->parts = kept.parts;
-  core->parts_end = core->spool_base;
-  core->next_number = static_cast<int>(kept.parts.size()) + 1;
-  core->upload_id = kept.upload_id;
+  {
+    MutexLock lock(core->mu);  // uncontended: no worker has the core yet
+    core->size = kept.size;
+    core->parts = kept.parts;
+    core->parts_end = core->spool_base;
+    core->next_number = static_cast<int>(kept.parts.size()) + 1;
+    core->upload_id = kept.upload_id;
+  }
   return UploadPtr(std::make_unique<Lease>(std::move(core), std::move(*hasher)));
 }
 
@@ -776,7 +780,7 @@ Result<uint64_t> S3UploadStore::ExpireIdle(int64_t max_age_seconds, bool dry_run
       if (state->updated >= cutoff) continue;
     } else {
       // A leftover: S3 lists no time, so age it by when we first saw it.
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       auto [it, inserted] = leftovers_.emplace(prefix + id, now);
       if (inserted || it->second > cutoff) continue;
     }
@@ -798,7 +802,7 @@ Result<uint64_t> S3UploadStore::ExpireIdle(int64_t max_age_seconds, bool dry_run
       }
       if (s.ok()) {
         ++removed;
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         leftovers_.erase(prefix + id);
       }
     }

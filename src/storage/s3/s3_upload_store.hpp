@@ -65,6 +65,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_annotations.hpp"
 #include "s3/client.hpp"
 #include "storage/lease_table.hpp"
 #include "storage/s3/s3_blob_store.hpp"
@@ -151,17 +152,17 @@ class S3UploadStore final : public UploadStore {
   LeaseTable& leases_;
   const S3UploadStoreOptions options_;
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;                    // GUARDED_BY(mu_)
+  std::deque<std::function<void()>> tasks_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
   // Keys of leftover objects and the time an ExpireIdle first saw them.
-  std::map<std::string, int64_t> leftovers_;  // GUARDED_BY(mu_)
+  std::map<std::string, int64_t> leftovers_ GUARDED_BY(mu_);
   std::vector<std::thread> workers_;
 
-  std::mutex buffers_mu_;
-  std::vector<std::unique_ptr<char[]>> free_buffers_;  // GUARDED_BY(buffers_mu_)
-  int buffers_out_ = 0;                                // GUARDED_BY(buffers_mu_)
+  Mutex buffers_mu_;
+  std::vector<std::unique_ptr<char[]>> free_buffers_ GUARDED_BY(buffers_mu_);
+  int buffers_out_ GUARDED_BY(buffers_mu_) = 0;
 };
 
 }  // namespace berth::storage

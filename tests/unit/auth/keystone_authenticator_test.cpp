@@ -237,6 +237,38 @@ TEST_F(KeystoneAuthenticatorTest, ConcurrentFailuresAreSharedButNotCached) {
   EXPECT_EQ(s.requests(), after_burst + 1);
 }
 
+TEST_F(KeystoneAuthenticatorTest, FullCallPoolAnswersUnavailableAtOnce) {
+  // One call at a time, none waiting: while alice's slow login runs, bob's
+  // is refused without waiting for it, and nothing of it is cached.
+  FakeHttpServer s([](const FakeRequest& r) {
+    FakeReply reply{201, kToken};
+    if (r.body.find("\"alicepass\"") != std::string::npos) reply.delay_ms = 800;
+    return reply;
+  });
+  KeystoneOptions o = Options(s);
+  o.call_threads = 1;
+  o.call_queue = 0;
+  auto a = Make(o);
+  std::thread slow([&] {
+    EXPECT_EQ(a->Authenticate("alice", Secret("alicepass")).outcome, AuthOutcome::kOk);
+  });
+  const auto deadline = std::chrono::steady_clock::now() + seconds(5);
+  while (s.requests() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(s.requests(), 1);
+  const auto start = std::chrono::steady_clock::now();
+  AuthResult r = a->Authenticate("bob", Secret("bobpass"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300)) << r.detail;
+  EXPECT_EQ(r.outcome, AuthOutcome::kUnavailable);
+  EXPECT_NE(r.detail.find("refused"), std::string::npos) << r.detail;
+  slow.join();
+  EXPECT_EQ(s.requests(), 1);
+  // Room again, and the refusal was not remembered.
+  EXPECT_EQ(a->Authenticate("bob", Secret("bobpass")).outcome, AuthOutcome::kOk);
+  EXPECT_EQ(s.requests(), 2);
+}
+
 TEST(KeystoneAuthenticatorCreate, RefusesBadOptions) {
   auto bad = [](auto edit) {
     KeystoneOptions o;

@@ -243,5 +243,39 @@ TEST_F(StreamingBlobsTest, BlobReadsLeaveTheIoThreadWhenTheStoreIsOnTheNetwork) 
   EXPECT_TRUE(shared.Quick(Req("GET", "/v2/")));
 }
 
+// The Runs column of the route table, line by line, with local stores.
+TEST_F(StreamingBlobsTest, QuickFollowsTheRouteTable) {
+  struct Case {
+    const char* method;
+    const char* path;
+    bool quick;
+  } cases[] = {
+      {"GET", "/v2/", true},
+      {"HEAD", "/v2/", true},
+      {"GET", "/v2/_catalog", true},
+      {"GET", "/v2/a/b/tags/list", true},
+      {"GET", "/v2/a/b/manifests/latest", true},
+      {"HEAD", "/v2/a/b/manifests/latest", true},
+      {"GET", "/v2/a/b/referrers/sha256:abc", true},
+      {"GET", "/v2/a/b/blobs/uploads/some-id", false},  // the upload store's lock
+      {"GET", "/v2/_berth/usage", false},               // sums a namespace
+      {"PUT", "/v2/a/b/manifests/latest", false},
+      {"DELETE", "/v2/a/b/manifests/latest", false},
+      {"DELETE", "/v2/a/b/blobs/sha256:x", false},
+      {"POST", "/v2/a/b/blobs/uploads/", false},
+      {"PATCH", "/v2/a/b/blobs/uploads/some-id", false},
+      {"POST", "/v2/_berth/gc", false},
+      {"GET", "/v2/_berth/gc", true},     // 405, answered from memory
+      {"GET", "/nowhere", false},         // 404
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.method) + " " + c.path);
+    EXPECT_EQ(registry_->Quick(Req(c.method, c.path)), c.quick);
+  }
+  http::Request with_body = Req("GET", "/v2/");
+  with_body.has_body = true;
+  EXPECT_FALSE(registry_->Quick(with_body));
+}
+
 }  // namespace
 }  // namespace berth::registry
