@@ -7,7 +7,11 @@
 # land in every step of it (manifests, links, blob rows and files); when a
 # run gets to its end before the kill, more garbage is pushed. Then
 # GC_CRASH_KILLS times (default 20): POST /v2/_berth/gc in the background,
-# SIGKILL berth 0-300 ms later, `berth fsck` on the stopped store (exit 0),
+# SIGKILL berth 0-300 ms later (the window widens by half, up to 3 s, after
+# each interrupted run that removed no blob file, and narrows again after a
+# run that finished, so that on a slow or loaded machine, where the scan
+# alone outlasts 300 ms, kills still reach the removal of files), `berth
+# fsck` on the stopped store (exit 0),
 # restart, and check that every kept image pulls fully and that no garbage
 # manifest that is still served misses a blob (nothing half-deleted shows).
 # A last GC run to completion must leave exactly the kept blobs on disk.
@@ -81,15 +85,15 @@ echo "   dry run: $(jq -c '{seconds, manifests_deleted, links_deleted, blobs_del
 expect_eq "dry run: every garbage manifest would go" "$GARBAGE" "$(jq -r .manifests_deleted <<<"$dry")"
 
 # ---------------------------------------------------------------- kill loop
-interrupted=0 completed=0 bad_checks=0 bad_fsck=0 in_files=0 refills=0
+interrupted=0 completed=0 bad_checks=0 bad_fsck=0 in_files=0 refills=0 window=300
 deadline=$((SECONDS + 150))
 for k in $(seq 1 "$KILLS"); do
   ((SECONDS < deadline)) || { fail "kill loop took too long (stopped after $((k - 1)) kills)"; break; }
   before=$(blob_files)
   curl -s --max-time 120 -o "$WORK/gc.$k" -w '%{http_code}' -X POST "$BASE/v2/_berth/gc" >"$WORK/gc.$k.code" 2>/dev/null &
   CURL_PID=$!
-  ms=$((RANDOM % 301))
-  sleep "$(printf '0.%03d' "$ms")"
+  ms=$((RANDOM % (window + 1)))
+  sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
   kill -KILL "$BERTH_PID"
   wait "$BERTH_PID" 2>/dev/null
   BERTH_PID=""
@@ -99,6 +103,8 @@ for k in $(seq 1 "$KILLS"); do
   ((after < before)) && in_files=$((in_files + 1))
   if [[ $(cat "$WORK/gc.$k.code") == 200 ]]; then completed=$((completed + 1)); st=completed; else
     interrupted=$((interrupted + 1)); st=interrupted; fi
+  if [[ $st == completed ]]; then window=$((window * 2 / 3 < 300 ? 300 : window * 2 / 3))
+  elif ((after == before)); then window=$((window * 3 / 2 > 3000 ? 3000 : window * 3 / 2)); fi
   fsck_ok "after kill $k" || bad_fsck=$((bad_fsck + 1))
   if ! start_berth "$ROOT" "$PORT" "${ENVS[@]}" >"$WORK/start.out" 2>&1; then
     fail "restart after kill $k: $(head -c 2000 "$WORK/start.out")"
@@ -107,7 +113,7 @@ for k in $(seq 1 "$KILLS"); do
   fi
   chk=$(tool check-crash --kept "$WORK/kept.json" --garbage "$WORK/garbage.json" --sample 300)
   [[ $? == 0 ]] || { bad_checks=$((bad_checks + 1)); echo "   kill $k: $(jq -c .problems <<<"$chk" | cut -c1-400)"; }
-  echo "   kill $k after $ms ms: GC $st; blob files $before -> $after, in trash/ $(trash_files); $(jq -c 'del(.problems)' <<<"$chk")"
+  echo "   kill $k after $ms ms (next window $window ms): GC $st; blob files $before -> $after, in trash/ $(trash_files); $(jq -c 'del(.problems)' <<<"$chk")"
   if [[ $st == completed ]] && ((k < KILLS)); then
     refills=$((refills + 1))
     tool fill-garbage crash/g --seed "g1-$k" --out "$WORK/garbage.json" --manifests "$GARBAGE" --links "$LINKS" \
