@@ -42,15 +42,15 @@ deb-deps:
 	scripts/install-deps.sh --deb
 
 build-berth:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_TESTS=OFF >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_TESTS=OFF -DBERTH_WERROR=OFF >/dev/null
 	cmake --build $(BUILD) -j $(JOBS) --target berth
 
 build:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_TESTS=ON >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_TESTS=ON -DBERTH_WERROR=ON >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 build-asan:
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=ON -DBERTH_TESTS=ON >/dev/null
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=ON -DBERTH_TESTS=ON -DBERTH_WERROR=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target $(UNIT_TEST_TARGETS) berth
 
 # With clang, so that this build also checks the thread-safety annotations
@@ -58,7 +58,7 @@ build-asan:
 # without its mutex fails here, at no extra build in `make test`.
 build-tsan:
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DBERTH_TSAN=ON \
-		-DBERTH_TESTS=ON >/dev/null
+		-DBERTH_TESTS=ON -DBERTH_WERROR=ON >/dev/null
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(UNIT_TEST_TARGETS)
 
 unit: build

@@ -118,7 +118,7 @@ Status SqliteRefreshTokenStore::Touch(const std::string& token_hash, int64_t now
 }
 
 Result<int64_t> SqliteRefreshTokenStore::RevokeOne(const std::string& token_hash) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto st = db_->Prepare("DELETE FROM refresh_tokens WHERE hash = ?1");
   if (!st) return st.status();
   if (auto s = st->Bind(1, token_hash).Run(); !s.ok()) return s;
