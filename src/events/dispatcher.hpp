@@ -32,7 +32,7 @@
 
 #include "events/emitter.hpp"
 #include "events/filter.hpp"
-#include "http/client.hpp"
+#include "http_client/client.hpp"
 #include "storage/event_queue.hpp"
 
 namespace berth::events {

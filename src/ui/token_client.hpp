@@ -23,7 +23,7 @@
 
 #include "auth/scope.hpp"
 #include "common/result.hpp"
-#include "http/client.hpp"
+#include "http_client/client.hpp"
 
 namespace berth::ui {
 

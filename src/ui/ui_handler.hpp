@@ -31,7 +31,7 @@
 #include <set>
 #include <string>
 
-#include "auth/bearer/bearer.hpp"
+#include "auth/access_gate.hpp"
 #include "auth/policy.hpp"
 #include "http/message.hpp"
 #include "storage/lifecycle_store.hpp"
@@ -53,7 +53,7 @@ class UiHandler final : public http::Handler {
  public:
   // Everything passed in must outlive the handler. `lifecycle` null: no
   // /ui/api/tags (the page then lists tags without times).
-  UiHandler(http::Handler& inner, storage::MetadataStore& meta, const auth::BearerGate& gate,
+  UiHandler(http::Handler& inner, storage::MetadataStore& meta, const auth::AccessGate& gate,
             const auth::Policy& policy, TokenClient& tokens, UiOptions options,
             storage::LifecycleStore* lifecycle = nullptr);
 
@@ -85,7 +85,7 @@ class UiHandler final : public http::Handler {
   http::Handler& inner_;
   storage::MetadataStore& meta_;
   storage::LifecycleStore* const lifecycle_;
-  const auth::BearerGate& gate_;
+  const auth::AccessGate& gate_;
   const auth::Policy& policy_;
   TokenClient& tokens_;
   const UiOptions options_;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "../auth/test_keys.hpp"
+#include "auth/bearer/bearer.hpp"
 #include "storage/db/sqlite_metadata_store.hpp"
 #include "ui/assets.hpp"
 #include "ui/session.hpp"
