@@ -33,7 +33,7 @@
 #include "common/thread_annotations.hpp"
 #include "events/emitter.hpp"
 #include "events/filter.hpp"
-#include "http/client.hpp"
+#include "http_client/client.hpp"
 #include "storage/event_queue.hpp"
 
 namespace berth::events {

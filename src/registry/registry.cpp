@@ -68,7 +68,7 @@ const Entry* Find(Endpoint endpoint, std::string_view method) {
 }  // namespace
 
 Registry::Registry(storage::BlobStore& blobs, storage::UploadStore& uploads,
-                   storage::MetadataStore& meta, Options options, const auth::BearerGate* gate,
+                   storage::MetadataStore& meta, Options options, const auth::AccessGate* gate,
                    storage::DigestLocks* locks, LifecycleParts lifecycle,
                    events::Emitter* events)
     : deps_{blobs,   uploads, meta, ManifestBodyBudget(), options, locks ? *locks : own_locks_,

@@ -5,7 +5,7 @@
 // Thread-safety: Handle may run on many threads at once.
 #pragma once
 
-#include "auth/bearer/bearer.hpp"
+#include "auth/access_gate.hpp"
 #include "http/message.hpp"
 #include "registry/handlers.hpp"
 
@@ -19,7 +19,7 @@ class Registry final : public http::Handler {
   // setups that ask for it). `locks` must be the collector's when there is
   // one; null: the registry's own. `events` null: no webhook events.
   Registry(storage::BlobStore& blobs, storage::UploadStore& uploads,
-           storage::MetadataStore& meta, Options options, const auth::BearerGate* gate,
+           storage::MetadataStore& meta, Options options, const auth::AccessGate* gate,
            storage::DigestLocks* locks = nullptr, LifecycleParts lifecycle = {},
            events::Emitter* events = nullptr);
 
@@ -44,7 +44,7 @@ class Registry final : public http::Handler {
 
   storage::DigestLocks own_locks_;  // before deps_, which may refer to it
   Deps deps_;
-  const auth::BearerGate* gate_;
+  const auth::AccessGate* gate_;
 };
 
 }  // namespace berth::registry

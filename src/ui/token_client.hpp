@@ -22,7 +22,7 @@
 #include "auth/scope.hpp"
 #include "common/result.hpp"
 #include "common/ttl_cache.hpp"
-#include "http/client.hpp"
+#include "http_client/client.hpp"
 
 namespace berth::ui {
 

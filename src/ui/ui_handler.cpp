@@ -107,7 +107,7 @@ Response JsonError(int status, std::string_view message) {
 }
 
 UiHandler::UiHandler(http::Handler& inner, storage::MetadataStore& meta,
-                     const auth::BearerGate& gate, const auth::Policy& policy,
+                     const auth::AccessGate& gate, const auth::Policy& policy,
                      TokenClient& tokens, UiOptions options, storage::LifecycleStore* lifecycle,
                      const lifecycle::QuotaPolicy* quotas)
     : inner_(inner), meta_(meta), lifecycle_(lifecycle), quotas_(quotas), gate_(gate), policy_(policy),

@@ -37,7 +37,7 @@
 #include <set>
 #include <string>
 
-#include "auth/bearer/bearer.hpp"
+#include "auth/access_gate.hpp"
 #include "auth/policy.hpp"
 #include "common/thread_annotations.hpp"
 #include "http/message.hpp"
@@ -62,7 +62,7 @@ class UiHandler final : public http::Handler {
   // Everything passed in must outlive the handler. `lifecycle` null: no
   // /ui/api/tags (the page then lists tags without times) and no
   // /ui/api/usage; `quotas` null: no quotas shown.
-  UiHandler(http::Handler& inner, storage::MetadataStore& meta, const auth::BearerGate& gate,
+  UiHandler(http::Handler& inner, storage::MetadataStore& meta, const auth::AccessGate& gate,
             const auth::Policy& policy, TokenClient& tokens, UiOptions options,
             storage::LifecycleStore* lifecycle = nullptr,
             const lifecycle::QuotaPolicy* quotas = nullptr);
@@ -97,7 +97,7 @@ class UiHandler final : public http::Handler {
   storage::MetadataStore& meta_;
   storage::LifecycleStore* const lifecycle_;
   const lifecycle::QuotaPolicy* const quotas_;
-  const auth::BearerGate& gate_;
+  const auth::AccessGate& gate_;
   const auth::Policy& policy_;
   TokenClient& tokens_;
   const UiOptions options_;

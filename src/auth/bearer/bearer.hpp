@@ -3,6 +3,8 @@
 // `WWW-Authenticate: Bearer realm=…,service=…,scope=…[,error=…]` challenge
 // that sends a client to the token server. It never calls the token server.
 //
+// The AccessGate (auth/access_gate.hpp) that registry/ and ui/ are given.
+//
 // Thread-safety: safe to share; Check is const and the verifier is thread-safe.
 #pragma once
 
@@ -13,28 +15,19 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/access_gate.hpp"
 #include "auth/jwt/jwt.hpp"
 #include "auth/scope.hpp"
 
 namespace berth::auth {
 
-struct BearerCheck {
-  enum Kind { kOk, kMissing, kInvalid } kind = kMissing;
-  jwt::Claims claims;  // when kOk
-  std::string reason;  // when kInvalid, for the log
-};
-
-class BearerGate {
+class BearerGate final : public AccessGate {
  public:
   BearerGate(std::shared_ptr<const jwt::JwtVerifier> verifier, std::string realm,
              std::string service, std::function<int64_t()> now);
 
-  // Checks the Authorization header (absent: kMissing).
-  BearerCheck Check(std::optional<std::string_view> authorization) const;
-
-  // The challenge for a request that needs `needed`; `error` is empty,
-  // "invalid_token" or "insufficient_scope".
-  std::string Challenge(const std::vector<Scope>& needed, std::string_view error) const;
+  BearerCheck Check(std::optional<std::string_view> authorization) const override;
+  std::string Challenge(const std::vector<Scope>& needed, std::string_view error) const override;
 
  private:
   std::shared_ptr<const jwt::JwtVerifier> verifier_;

@@ -1,6 +1,6 @@
 #include "auth/keystone/http_post.hpp"
 
-#include "http/client.hpp"
+#include "http_client/client.hpp"
 
 namespace berth::auth {
 

@@ -1,5 +1,5 @@
 // HttpPost: one blocking HTTP(S) POST of a JSON body over http::Send
-// (http/client.hpp, Beast rather than libcurl, see there), with a total
+// (http_client/client.hpp, Beast rather than libcurl, see there), with a total
 // timeout, a cap on the answer's size and no redirects. Kept apart from the
 // Keystone logic, which stays pure.
 //

@@ -15,7 +15,7 @@
 #include "cli/admin/connection.hpp"
 #include "cli/admin/exit_codes.hpp"
 #include "cli/admin/registry_client.hpp"
-#include "http/client.hpp"
+#include "http_client/client.hpp"
 
 namespace berth::cli::admin {
 

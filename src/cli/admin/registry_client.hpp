@@ -19,7 +19,7 @@
 #include "cli/admin/challenge.hpp"
 #include "common/result.hpp"
 #include "common/secret.hpp"
-#include "http/client.hpp"
+#include "http_client/client.hpp"
 
 namespace berth::cli::admin {
 

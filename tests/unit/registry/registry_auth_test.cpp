@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../auth/test_keys.hpp"
+#include "auth/bearer/bearer.hpp"
 #include "crypto/hasher.hpp"
 #include "events/dispatcher.hpp"
 #include "storage/db/sqlite_metadata_store.hpp"

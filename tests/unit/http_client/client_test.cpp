@@ -1,8 +1,8 @@
-// Tests for http::Send (http/client.hpp) beyond what HttpPost's tests cover
+// Tests for http::Send (http_client/client.hpp) beyond what HttpPost's tests cover
 // (tests/unit/auth/http_post_test.cpp): any method, request headers sent,
 // answer headers returned, and the connect timeout apart from the total one.
 
-#include "http/client.hpp"
+#include "http_client/client.hpp"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-#include "http/client.hpp"
+#include "http_client/client.hpp"
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
