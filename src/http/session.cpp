@@ -51,7 +51,7 @@ constexpr size_t kMaxFields = 100;
 // so the connection can be kept; larger ones close it.
 constexpr uint64_t kMaxDrain = 64 * 1024;
 // Deadline of a connection admitted only for a health check.
-constexpr std::chrono::seconds kHealthOnlyTimeout{5};
+constexpr std::chrono::milliseconds kHealthOnlyTimeout{5'000};
 
 // Body chunks are kept per I/O thread between requests, so that an idle
 // keep-alive connection holds no chunk and a busy one does not fault in fresh
