@@ -110,6 +110,15 @@ bool BuildRequest(const bhttp::request_parser<bhttp::buffer_body>& parser, Reque
   return true;
 }
 
+// RFC 9112 §6.3: a request whose Transfer-Encoding does not end in chunked
+// has no length anyone can trust, and the server must answer 400 and close.
+// Beast reads such a request as one without a body, so its body would be
+// served as the next request: one that a proxy in front never saw (request
+// smuggling). Also catches "chunked, chunked", which Beast leaves unframed.
+bool UnframedTransferEncoding(const bhttp::request_parser<bhttp::buffer_body>& parser) {
+  return parser.get().count(bhttp::field::transfer_encoding) > 0 && !parser.chunked();
+}
+
 template <typename Stream>
 class Session {
  public:
@@ -200,6 +209,9 @@ class Session {
       keep = false;
     } else if (!BuildRequest(parser, req)) {
       res = ctx_.handler.Reject(400, "malformed request target");
+      keep = false;
+    } else if (UnframedTransferEncoding(parser)) {
+      res = ctx_.handler.Reject(400, "transfer coding other than chunked");
       keep = false;
     } else if (health_only_ && req.path != "/healthz" && req.path != "/readyz") {
       res = ctx_.handler.Reject(503, "server busy: too many connections");

@@ -253,6 +253,26 @@ TEST(SessionFraming, ConflictingOrMalformedContentLengthGets400) {
   }
 }
 
+// RFC 9112 §6.3: a request whose Transfer-Encoding does not end in chunked
+// has no length anyone can trust; the server must answer 400 and close. Read
+// as a body-less request, its body would be served as the next request: one
+// a proxy in front never saw.
+TEST(SessionFraming, TransferEncodingNotEndingInChunkedGets400) {
+  for (const std::string coding : {"gzip", "chunked, gzip", "identity", "chunked, chunked", ""}) {
+    SCOPED_TRACE(coding);
+    for (const std::string length : {"", "Content-Length: 26\r\n"}) {
+      ScriptedHandler h;
+      std::string out = Serve("POST /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding + "\r\n" +
+                                  length + "\r\nGET /smuggled HTTP/1.1\r\n\r\n",
+                              4096, h);
+      EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
+      EXPECT_EQ(Count(out, "HTTP/1.1 "), 1u) << out;
+      EXPECT_EQ(out.find("smuggled"), std::string::npos) << out;
+      EXPECT_TRUE(h.paths.empty());
+    }
+  }
+}
+
 // Neither Content-Length nor Transfer-Encoding: a request has no body (RFC
 // 9112 §6.3), and the next bytes are the next request.
 TEST(SessionFraming, NoLengthAtAllMeansNoBody) {
