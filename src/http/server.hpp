@@ -34,10 +34,12 @@ struct ListenerOptions {
 // Per-connection limits. Each bounds what one slow or hostile client can hold.
 struct Limits {
   // Time allowed to receive a request's headers; also how long an idle
-  // keep-alive connection stays open. Default 30 s.
-  std::chrono::seconds header_timeout{30};
-  // Longest silence allowed while a request body streams in. Default 60 s.
-  std::chrono::seconds body_timeout{60};
+  // keep-alive connection stays open. Default 30 s. In milliseconds, not
+  // seconds, so that tests can stall a client briefly (config sets seconds).
+  std::chrono::milliseconds header_timeout{30'000};
+  // Longest silence allowed while a request body streams in. Default 60 s;
+  // milliseconds for the same reason.
+  std::chrono::milliseconds body_timeout{60'000};
   // Longest stall allowed while a response is sent. Default 60 s.
   std::chrono::seconds write_timeout{60};
   // Largest request head (request line + headers). Default 16 KiB; larger

@@ -51,7 +51,7 @@ constexpr size_t kMaxFields = 100;
 // so the connection can be kept; larger ones close it.
 constexpr uint64_t kMaxDrain = 64 * 1024;
 // Deadline of a connection admitted only for a health check.
-constexpr std::chrono::seconds kHealthOnlyTimeout{5};
+constexpr std::chrono::milliseconds kHealthOnlyTimeout{5'000};
 
 // Body chunks are kept per I/O thread between requests, so that an idle
 // keep-alive connection holds no chunk and a busy one does not fault in fresh
@@ -108,6 +108,15 @@ bool BuildRequest(const bhttp::request_parser<bhttp::buffer_body>& parser, Reque
   if (auto cl = parser.content_length()) out.content_length = *cl;
   out.has_body = !parser.is_done();
   return true;
+}
+
+// RFC 9112 §6.3: a request whose Transfer-Encoding does not end in chunked
+// has no length anyone can trust, and the server must answer 400 and close.
+// Beast reads such a request as one without a body, so its body would be
+// served as the next request: one that a proxy in front never saw (request
+// smuggling). Also catches "chunked, chunked", which Beast leaves unframed.
+bool UnframedTransferEncoding(const bhttp::request_parser<bhttp::buffer_body>& parser) {
+  return parser.get().count(bhttp::field::transfer_encoding) > 0 && !parser.chunked();
 }
 
 template <typename Stream>
@@ -200,6 +209,9 @@ class Session {
       keep = false;
     } else if (!BuildRequest(parser, req)) {
       res = ctx_.handler.Reject(400, "malformed request target");
+      keep = false;
+    } else if (UnframedTransferEncoding(parser)) {
+      res = ctx_.handler.Reject(400, "transfer coding other than chunked");
       keep = false;
     } else if (health_only_ && req.path != "/healthz" && req.path != "/readyz") {
       res = ctx_.handler.Reject(503, "server busy: too many connections");

@@ -88,6 +88,37 @@ TEST_F(ManifestHandlersTest, BadJsonIsManifestInvalid) {
   EXPECT_EQ(Get("GET", "v1").status, 404);
 }
 
+TEST_F(ManifestHandlersTest, WrongMediaTypeIsManifestInvalid) {
+  auto put = [&](const std::string& reference, const std::string& content_type, const std::string& body) {
+    return Send(WithBody(Req("PUT", "/v2/a/b/manifests/" + reference), body, content_type), body);
+  };
+  const std::string schema1 = R"({"schemaVersion":1,"name":"a/b","tag":"v1","fsLayers":[]})";
+  const struct {
+    std::string content_type, body;
+  } cases[] = {
+      // The body says image manifest, the Content-Type says index.
+      {"application/vnd.oci.image.index.v1+json", manifest_},
+      {"application/vnd.docker.distribution.manifest.v2+json", manifest_},
+      {"text/plain", manifest_},
+      {"application/vnd.oci.image.config.v1+json", manifest_},
+      {"application/vnd.docker.distribution.manifest.v1+prettyjws", schema1},
+      {"application/json", schema1},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.content_type + " " + c.body);
+    for (const std::string& reference : {std::string("v1"), DigestOf(c.body)}) {
+      http::Response r = put(reference, c.content_type, c.body);
+      EXPECT_EQ(r.status, 400) << r.body;
+      EXPECT_EQ(Code(r), "MANIFEST_INVALID");
+      EXPECT_EQ(Get("GET", reference).status, 404);
+    }
+  }
+  // Parameters on the Content-Type are not part of the type.
+  http::Response r = put("v1", "application/vnd.oci.image.manifest.v1+json; charset=utf-8", manifest_);
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Header(Get("GET", "v1"), "Content-Type"), "application/vnd.oci.image.manifest.v1+json");
+}
+
 TEST_F(ManifestHandlersTest, UnknownBlobIsManifestBlobUnknown) {
   const std::string absent = "sha256:" + std::string(64, 'a');
   http::Response r = PutManifest("a/b", "v1", ImageManifest(absent, 2));

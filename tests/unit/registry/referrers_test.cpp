@@ -98,6 +98,63 @@ class ReferrersTest : public OpenRegistryTest {
   std::string subject_;
 };
 
+// Referrers pushed through the manifest handler: the artifact type comes
+// from the manifest's artifactType, else its config's media type, and the
+// filter keeps exactly the matching ones.
+TEST_F(ReferrersTest, PushedReferrersFilteredByArtifactType) {
+  const std::string subject_size = std::to_string(ImageManifest(config_, 2).size());
+  const std::string subject_ref = R"(,"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+                                  R"("digest":")" + subject_ + R"(","size":)" + subject_size + "}";
+  std::string sbom = ImageManifest(config_, 2, R"(,"artifactType":"application/vnd.example.sbom")" + subject_ref);
+  const std::string sig_config = PushBlob("r", "sig");
+  std::string sig = ImageManifest(sig_config, 3, subject_ref);
+  sig.replace(sig.find("application/vnd.example.config"), 30, "application/vnd.example.sig");
+  std::string sbom_digest, sig_digest;
+  for (auto [body, digest] : {std::pair{&sbom, &sbom_digest}, std::pair{&sig, &sig_digest}}) {
+    *digest = crypto::HashBytes(DigestAlgorithm::kSha256, *body).str();
+    http::Response r = PutManifest("r", *digest, *body);
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(Header(r, "OCI-Subject"), subject_);
+  }
+  auto list = [&](http::Fields query) {
+    http::Response r = Send(Req("GET", "/v2/r/referrers/" + subject_, std::move(query)));
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(Header(r, "Content-Type"), "application/vnd.oci.image.index.v1+json");
+    std::vector<std::string> got;
+    const json::value index = json::parse(r.body);
+    for (const auto& m : index.at("manifests").as_array()) {
+      got.push_back(std::string(m.at("digest").as_string()) + " " + std::string(m.at("artifactType").as_string()));
+    }
+    return std::make_pair(got, Header(r, "OCI-Filters-Applied"));
+  };
+  std::vector<std::string> both = {sbom_digest + " application/vnd.example.sbom",
+                                   sig_digest + " application/vnd.example.sig"};
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(list({}), std::make_pair(both, std::string("<none>")));
+  EXPECT_EQ(list({{"artifactType", "application/vnd.example.sbom"}}),
+            std::make_pair(std::vector<std::string>{sbom_digest + " application/vnd.example.sbom"},
+                           std::string("artifactType")));
+  EXPECT_EQ(list({{"artifactType", "application/vnd.example.sig"}}),
+            std::make_pair(std::vector<std::string>{sig_digest + " application/vnd.example.sig"},
+                           std::string("artifactType")));
+  EXPECT_EQ(list({{"artifactType", "application/vnd.example.none"}}),
+            std::make_pair(std::vector<std::string>{}, std::string("artifactType")));
+}
+
+// A subject nobody refers to, or that does not exist: an empty index (the
+// spec's answer), not 404; a malformed digest is DIGEST_INVALID.
+TEST_F(ReferrersTest, UnknownSubjectIsAnEmptyIndexAndABadDigestIs400) {
+  for (const std::string subject : {subject_, "sha256:" + std::string(64, '1')}) {
+    http::Response r = Send(Req("GET", "/v2/r/referrers/" + subject));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(json::parse(r.body).at("manifests").as_array().size(), 0u);
+    EXPECT_EQ(std::string(json::parse(r.body).at("mediaType").as_string()), "application/vnd.oci.image.index.v1+json");
+  }
+  http::Response r = Send(Req("GET", "/v2/r/referrers/sha256:nothex"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Code(r), "DIGEST_INVALID");
+}
+
 TEST_F(ReferrersTest, PagesOfNWithLinkThroughTheWholeList) {
   const auto want = AddReferrers(7);
   int pages = 0;

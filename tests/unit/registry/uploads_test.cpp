@@ -4,6 +4,7 @@
 // cross-repository mounts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "crypto/hasher.hpp"
@@ -166,6 +167,66 @@ TEST_F(UploadsTest, OutOfOrderChunkIs416WithWhereToResume) {
   http::Response r = Patch(location, "56789", "5-9");
   EXPECT_EQ(r.status, 202) << r.body;
   EXPECT_EQ(Header(r, "Range"), "0-9");
+}
+
+// The session hands a PATCH body to the sink in pieces, and tells it when
+// the body broke off (client gone, too slow): the pieces already written are
+// rolled back, so the client resumes from the last acknowledged byte.
+TEST_F(UploadsTest, BodyThatBreaksOffIsRolledBack) {
+  const std::string location = Start("a");
+  ASSERT_EQ(Patch(location, "abc", "0-2").status, 202);
+  {
+    http::Request req = WithBody(Req("PATCH", location), "defghi", "application/octet-stream");
+    req.headers.emplace_back("Content-Range", "3-8");
+    http::Outcome out = registry_->Handle(req);
+    ASSERT_TRUE(out.sink) << out.response.body;
+    ASSERT_TRUE(out.sink->Write({"def", 3}).ok());
+    ASSERT_TRUE(out.sink->Write({"g", 1}).ok());
+    http::Response r = out.sink->Finish(Status(Errc::kBlobUploadInvalid, "client went away mid-body"));
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(Code(r), "BLOB_UPLOAD_INVALID");
+  }
+  http::Response r = Send(Req("GET", location));
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(Header(r, "Range"), "0-2");
+  // Resuming where the server says works; the broken bytes are not in the blob.
+  r = Patch(location, "DEF", "3-5");
+  EXPECT_EQ(r.status, 202) << r.body;
+  r = Put(location, DigestOf("abcDEF"));
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(BlobStatus("a", DigestOf("abcDEF")), "200 6");
+}
+
+// A streamed PATCH (no Content-Range) in many pieces, and a monolithic PUT
+// whose body breaks off: nothing is published.
+TEST_F(UploadsTest, PiecesAddUpAndABrokenPutPublishesNothing) {
+  const std::string location = Start("a");
+  const std::string content(10000, 'q');
+  {
+    http::Outcome out = registry_->Handle(WithBody(Req("PATCH", location), content, "application/octet-stream"));
+    ASSERT_TRUE(out.sink);
+    for (size_t i = 0; i < content.size(); i += 999) {
+      const size_t n = std::min<size_t>(999, content.size() - i);
+      ASSERT_TRUE(out.sink->Write({content.data() + i, n}).ok());
+    }
+    http::Response r = out.sink->Finish(Status::Ok());
+    EXPECT_EQ(r.status, 202) << r.body;
+    EXPECT_EQ(Header(r, "Range"), "0-9999");
+  }
+  const std::string digest = DigestOf(content + "tail");
+  {
+    http::Outcome out = registry_->Handle(
+        WithBody(Req("PUT", location, {{"digest", digest}}), "tail", "application/octet-stream"));
+    ASSERT_TRUE(out.sink);
+    ASSERT_TRUE(out.sink->Write({"ta", 2}).ok());
+    http::Response r = out.sink->Finish(Status(Errc::kBlobUploadInvalid, "client went away mid-body"));
+    EXPECT_EQ(r.status, 400);
+  }
+  EXPECT_EQ(BlobStatus("a", digest), "404 0");
+  EXPECT_EQ(Header(Send(Req("GET", location)), "Range"), "0-9999");
+  http::Response r = Put(location, digest, "tail");
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(BlobStatus("a", digest), "200 10004");
 }
 
 TEST_F(UploadsTest, StatusReportsTheSession) {
