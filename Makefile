@@ -22,7 +22,7 @@ JOBS       ?= $(shell nproc)
 UNIT_TEST_TARGETS = berth_unit_tests berth_s3_tests berth_storage_s3_tests \
 	berth_store_conformance_tests berth_ui_tests
 
-.PHONY: run test deps test-deps deb-deps build build-berth build-asan build-tsan build-fuzz \
+.PHONY: run test lint deps test-deps deb-deps build build-berth build-asan build-tsan build-fuzz \
 	unit unit-asan unit-tsan integration integration-asan fuzz fuzz-short deb bare-machine clean
 
 # Only the server: no unit tests, so no GoogleTest or benchmark (BERTH_TESTS=OFF).
@@ -30,10 +30,14 @@ run: deps build-berth
 	$(BUILD)/src/berth init --config $(CONFIG)
 	exec $(BUILD)/src/berth serve --config $(CONFIG)
 
-test: test-deps build unit unit-asan unit-tsan integration integration-asan fuzz-short
+test: test-deps lint build unit unit-asan unit-tsan integration integration-asan fuzz-short
 
 deps:
 	scripts/install-deps.sh
+
+# Formatting (.clang-format) of every C++ file; seconds.
+lint:
+	scripts/lint.sh
 
 test-deps:
 	scripts/install-deps.sh --test

@@ -144,7 +144,7 @@ TEST_F(ReferrersTest, PushedReferrersFilteredByArtifactType) {
 // A subject nobody refers to, or that does not exist: an empty index (the
 // spec's answer), not 404; a malformed digest is DIGEST_INVALID.
 TEST_F(ReferrersTest, UnknownSubjectIsAnEmptyIndexAndABadDigestIs400) {
-  for (const std::string subject : {subject_, "sha256:" + std::string(64, '1')}) {
+  for (const std::string& subject : {subject_, "sha256:" + std::string(64, '1')}) {
     http::Response r = Send(Req("GET", "/v2/r/referrers/" + subject));
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(json::parse(r.body).at("manifests").as_array().size(), 0u);
