@@ -55,7 +55,8 @@ void BM_Sha256_1MiB(benchmark::State& state) {
     auto d = h.Peek();
     benchmark::DoNotOptimize(d);
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(buf.size()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(buf.size()));
 }
 BENCHMARK(BM_Sha256_1MiB);
 
@@ -80,15 +81,15 @@ void BM_ParseRoute(benchmark::State& state, const std::string& path) {
 }
 BENCHMARK_CAPTURE(BM_ParseRoute, blob, "/v2/library/team/app/blobs/" + kDigest);
 BENCHMARK_CAPTURE(BM_ParseRoute, manifest_tag, std::string("/v2/library/app/manifests/v1.2.3"));
-BENCHMARK_CAPTURE(BM_ParseRoute, upload,
-                  std::string("/v2/library/app/blobs/uploads/3f1b0f0e-8f5a-4c3e-9c1d-6a7b8c9d0e1f"));
+BENCHMARK_CAPTURE(
+    BM_ParseRoute, upload,
+    std::string("/v2/library/app/blobs/uploads/3f1b0f0e-8f5a-4c3e-9c1d-6a7b8c9d0e1f"));
 BENCHMARK_CAPTURE(BM_ParseRoute, tags_list, std::string("/v2/library/app/tags/list"));
 
 std::string ImageManifest(int layers) {
-  std::string m =
-      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
-      R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
-      kDigest + R"(","size":1234},"layers":[)";
+  std::string m = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+                  R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+                  kDigest + R"(","size":1234},"layers":[)";
   for (int i = 0; i < layers; ++i) {
     if (i) m += ",";
     char hex[65];
@@ -108,7 +109,8 @@ void BM_ParseManifest(benchmark::State& state) {
     if (!r) throw std::runtime_error("manifest rejected: " + r.status().message());
     benchmark::DoNotOptimize(r);
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(body.size()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(body.size()));
 }
 BENCHMARK(BM_ParseManifest)->Arg(1)->Arg(10)->Arg(100);
 
@@ -132,7 +134,8 @@ struct JwtFixture {
   int64_t now = 0;
 
   explicit JwtFixture(const std::string& alg) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "berth-microbench-XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "berth-microbench-XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
     dir = tmpl;
     std::string k = (dir / "token.key").string(), c = (dir / "token.crt").string();

@@ -109,7 +109,8 @@ class Conn {
       ssize_t n;
       if (ssl_ != nullptr) {
         size_t w = 0;
-        n = SSL_write_ex(ssl_, s.data() + off, s.size() - off, &w) == 1 ? static_cast<ssize_t>(w) : -1;
+        n = SSL_write_ex(ssl_, s.data() + off, s.size() - off, &w) == 1 ? static_cast<ssize_t>(w)
+                                                                        : -1;
       } else {
         n = ::send(fd_, s.data() + off, s.size() - off, MSG_NOSIGNAL);
       }

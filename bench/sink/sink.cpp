@@ -58,8 +58,8 @@ bool WriteAll(int fd, const unsigned char* p, size_t n) {
 }
 
 bool Reply(int fd, const char* status, const std::string& body) {
-  std::string r = std::string("HTTP/1.1 ") + status + "\r\nContent-Length: " +
-                  std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string r = std::string("HTTP/1.1 ") + status +
+                  "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   return SendAll(fd, r.data(), r.size());
 }
 
@@ -69,7 +69,8 @@ long long ContentLength(const std::string& head) {
   while ((pos = head.find("\r\n", pos)) != std::string::npos) {
     pos += 2;
     static const char kName[] = "content-length:";
-    if (head.size() - pos < sizeof kName - 1 || strncasecmp(head.c_str() + pos, kName, sizeof kName - 1) != 0) {
+    if (head.size() - pos < sizeof kName - 1 ||
+        strncasecmp(head.c_str() + pos, kName, sizeof kName - 1) != 0) {
       continue;
     }
     char* end = nullptr;
@@ -98,8 +99,10 @@ bool Body(int fd, const std::string& path, unsigned char* buf, size_t have, long
     size_t want = left < static_cast<long long>(kBufBytes) ? static_cast<size_t>(left) : kBufBytes;
     ssize_t got = ::recv(fd, buf, want, 0);
     if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) ok = false;  // the client went away mid-body
-    else have = static_cast<size_t>(got);
+    if (got <= 0)
+      ok = false;  // the client went away mid-body
+    else
+      have = static_cast<size_t>(got);
   }
   if (ok && ::fsync(out) != 0) Die("fsync");
   ::close(out);
@@ -141,7 +144,8 @@ void Serve(int fd, const std::string& path, unsigned char* buf) {
       continue;
     }
     // Whatever of the body came with the head goes first (at most 64 KiB).
-    size_t have = pending.size() < static_cast<size_t>(length) ? pending.size() : static_cast<size_t>(length);
+    size_t have =
+        pending.size() < static_cast<size_t>(length) ? pending.size() : static_cast<size_t>(length);
     std::memcpy(buf, pending.data(), have);
     pending.erase(0, have);
     std::string digest;

@@ -25,10 +25,10 @@
 namespace berth::auth {
 
 struct PolicyOptions {
-  std::vector<std::string> admins;                          // user names with full rights
-  std::vector<std::string> public_namespaces{"public"};     // pull for every authenticated user
-  std::vector<std::string> reserved_namespaces;             // admins only
-  bool anonymous_pull = false;                              // anonymous may pull public namespaces
+  std::vector<std::string> admins;                       // user names with full rights
+  std::vector<std::string> public_namespaces{"public"};  // pull for every authenticated user
+  std::vector<std::string> reserved_namespaces;          // admins only
+  bool anonymous_pull = false;                           // anonymous may pull public namespaces
 };
 
 class Policy {

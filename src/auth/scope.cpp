@@ -39,9 +39,10 @@ Result<Scope> ParseScope(std::string_view text) {
   size_t start = 0;
   while (start <= actions.size()) {
     auto comma = actions.find(',', start);
-    std::string_view a = actions.substr(start, comma == std::string_view::npos ? actions.npos
-                                                                               : comma - start);
-    bool ok = a == "*" || std::all_of(a.begin(), a.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+    std::string_view a =
+        actions.substr(start, comma == std::string_view::npos ? actions.npos : comma - start);
+    bool ok =
+        a == "*" || std::all_of(a.begin(), a.end(), [](char c) { return c >= 'a' && c <= 'z'; });
     if (!ok) return Status(Errc::kScopeInvalid, "invalid scope action");
     if (!a.empty()) s.actions.emplace_back(a);
     if (comma == std::string_view::npos) break;
@@ -57,8 +58,8 @@ Result<std::vector<Scope>> ParseScopes(std::string_view text) {
   size_t start = 0;
   while (start < text.size()) {
     auto space = text.find(' ', start);
-    std::string_view one = text.substr(start, space == std::string_view::npos ? text.npos
-                                                                              : space - start);
+    std::string_view one =
+        text.substr(start, space == std::string_view::npos ? text.npos : space - start);
     if (!one.empty()) {
       auto s = ParseScope(one);
       if (!s) return s.status();

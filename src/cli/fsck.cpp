@@ -17,7 +17,10 @@ int Fsck(const std::string& config_path, bool repair) {
     std::fflush(stdout);
   };
   auto sum = storage::RunFsck(c.storage.root, repair, [&](const storage::FsckProblem& p) {
-    print({{"problem", p.kind}, {"subject", p.subject}, {"detail", p.detail}, {"repaired", p.repaired}});
+    print({{"problem", p.kind},
+           {"subject", p.subject},
+           {"detail", p.detail},
+           {"repaired", p.repaired}});
   });
   if (!sum) {
     std::fprintf(stderr, "berth fsck: %s\n", sum.status().message().c_str());

@@ -31,9 +31,10 @@ void EnsureFirstAdmin(const config::Config& c) {
   if (!hash) throw std::runtime_error(hash.status().message());
   if (auto s = users.Set(name, *hash); !s.ok()) throw std::runtime_error(s.message());
   if (auto s = users.Save(path); !s.ok()) throw std::runtime_error(s.message());
-  std::printf("\nfirst admin user created in %s\n  user:     %s\n  password: %s\n"
-              "(shown once; change it with: berth user passwd %s)\n\n",
-              path.c_str(), name.c_str(), password.c_str(), name.c_str());
+  std::printf(
+      "\nfirst admin user created in %s\n  user:     %s\n  password: %s\n"
+      "(shown once; change it with: berth user passwd %s)\n\n",
+      path.c_str(), name.c_str(), password.c_str(), name.c_str());
 }
 
 }  // namespace

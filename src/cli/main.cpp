@@ -30,17 +30,18 @@ int main(int argc, char** argv) {
   std::string revoke_user;
   revoke->add_option("--user", revoke_user, "only this user's tokens");
 
-  auto* migrate = add("migrate", "apply the PostgreSQL schema migrations and exit (metadata.driver: postgres)");
+  auto* migrate =
+      add("migrate", "apply the PostgreSQL schema migrations and exit (metadata.driver: postgres)");
   auto* fsck = add("fsck", "check every blob and metadata row (runs while berth serves)");
   bool repair = false;
   fsck->add_flag("--repair", repair, "quarantine corrupted blobs and drop dangling rows");
 
-  auto* migrate_store = add(
-      "migrate-store",
-      "copy a filesystem + SQLite storage root into the stores the config names (e.g. S3 + "
-      "PostgreSQL); runs while the source serves, and a rerun copies only what is missing. "
-      "Not copied: refresh tokens (users log in again) and pending webhook events (the old "
-      "node delivers them before it stops)");
+  auto* migrate_store =
+      add("migrate-store",
+          "copy a filesystem + SQLite storage root into the stores the config names (e.g. S3 + "
+          "PostgreSQL); runs while the source serves, and a rerun copies only what is missing. "
+          "Not copied: refresh tokens (users log in again) and pending webhook events (the old "
+          "node delivers them before it stops)");
   std::string migrate_from;
   bool migrate_verify = false;
   int migrate_jobs = 4;
@@ -82,7 +83,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(int64_t{1}, int64_t{7 * 86400}));
     return sub;
   };
-  auto* images = app.add_subcommand("images", "list, inspect and delete images on a running registry");
+  auto* images =
+      app.add_subcommand("images", "list, inspect and delete images on a running registry");
   images->require_subcommand(1);
   std::string ns, repo, reference;
   auto* images_list = add_admin(images, "list", "list the repositories (all, or of one namespace)");

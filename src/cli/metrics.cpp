@@ -28,7 +28,8 @@ void Cache(metrics::Writer& w, const std::string& cache, const CacheStats& s) {
 
 // Usage and limit of each namespace, when quotas are configured. One query
 // per namespace: fine for the hundreds of namespaces (users) a registry has.
-void Quotas(metrics::Writer& w, storage::LifecycleStore& store, const lifecycle::QuotaPolicy& quotas) {
+void Quotas(metrics::Writer& w, storage::LifecycleStore& store,
+            const lifecycle::QuotaPolicy& quotas) {
   std::vector<storage::NamespaceUsage> usage;
   std::string last;
   while (true) {
@@ -45,9 +46,11 @@ void Quotas(metrics::Writer& w, storage::LifecycleStore& store, const lifecycle:
     if (page->size() < 1000) break;
     last = page->back();
   }
-  w.Begin("berth_namespace_used_bytes", "Bytes of the distinct blobs linked in a namespace with a quota.",
-          "gauge");
-  for (const auto& u : usage) w.Sample("berth_namespace_used_bytes", Labels{{"namespace", u.name}}, static_cast<double>(u.bytes));
+  w.Begin("berth_namespace_used_bytes",
+          "Bytes of the distinct blobs linked in a namespace with a quota.", "gauge");
+  for (const auto& u : usage)
+    w.Sample("berth_namespace_used_bytes", Labels{{"namespace", u.name}},
+             static_cast<double>(u.bytes));
   w.Begin("berth_namespace_quota_bytes", "Quota of a namespace, in bytes.", "gauge");
   for (const auto& u : usage) {
     w.Sample("berth_namespace_quota_bytes", Labels{{"namespace", u.name}},
@@ -59,11 +62,14 @@ void Quotas(metrics::Writer& w, storage::LifecycleStore& store, const lifecycle:
 
 void AddRegistryMetrics(metrics::Registry& m, storage::LifecycleStore& store,
                         storage::UploadStore& uploads, const lifecycle::Collector& collector,
-                        const lifecycle::QuotaPolicy& quotas, const auth::jwt::JwtVerifier* verifier) {
+                        const lifecycle::QuotaPolicy& quotas,
+                        const auth::jwt::JwtVerifier* verifier) {
   m.AddCollector([&store, &uploads, &collector, &quotas, verifier](metrics::Writer& w) {
     if (auto t = store.Totals()) {
-      One(w, "berth_repositories", "Repositories in the store.", "gauge", static_cast<double>(t->repositories));
-      One(w, "berth_manifests", "Manifests in the store.", "gauge", static_cast<double>(t->manifests));
+      One(w, "berth_repositories", "Repositories in the store.", "gauge",
+          static_cast<double>(t->repositories));
+      One(w, "berth_manifests", "Manifests in the store.", "gauge",
+          static_cast<double>(t->manifests));
       One(w, "berth_tags", "Tags in the store.", "gauge", static_cast<double>(t->tags));
       One(w, "berth_blobs", "Distinct blobs stored.", "gauge", static_cast<double>(t->blobs));
       One(w, "berth_blob_bytes", "Bytes of the distinct blobs stored.", "gauge",
@@ -72,8 +78,8 @@ void AddRegistryMetrics(metrics::Registry& m, storage::LifecycleStore& store,
       spdlog::warn("metrics: store totals: {}", t.status().message());
     }
     if (auto n = uploads.InProgress()) {
-      One(w, "berth_uploads_in_progress", "Blob upload sessions started and not yet finished.", "gauge",
-          static_cast<double>(*n));
+      One(w, "berth_uploads_in_progress", "Blob upload sessions started and not yet finished.",
+          "gauge", static_cast<double>(*n));
     }
     const lifecycle::GcTotals g = collector.Totals();
     One(w, "berth_gc_runs_total", "Garbage collections run (dry runs excluded).", "counter",
@@ -81,16 +87,19 @@ void AddRegistryMetrics(metrics::Registry& m, storage::LifecycleStore& store,
     One(w, "berth_gc_failures_total", "Garbage collections that stopped on an error.", "counter",
         static_cast<double>(g.failures));
     w.Begin("berth_gc_deleted_total", "What garbage collection deleted, by kind.", "counter");
-    const std::pair<const char*, uint64_t> kinds[] = {
-        {"tag", g.tags_deleted},   {"manifest", g.manifests_deleted},   {"link", g.links_deleted},
-        {"blob", g.blobs_deleted}, {"orphan_file", g.orphan_files_deleted}, {"upload", g.uploads_deleted}};
+    const std::pair<const char*, uint64_t> kinds[] = {{"tag", g.tags_deleted},
+                                                      {"manifest", g.manifests_deleted},
+                                                      {"link", g.links_deleted},
+                                                      {"blob", g.blobs_deleted},
+                                                      {"orphan_file", g.orphan_files_deleted},
+                                                      {"upload", g.uploads_deleted}};
     for (const auto& [kind, n] : kinds) {
       w.Sample("berth_gc_deleted_total", Labels{{"kind", kind}}, static_cast<double>(n));
     }
-    One(w, "berth_gc_freed_bytes_total", "Bytes of blob files garbage collection removed.", "counter",
-        static_cast<double>(g.bytes_freed));
-    One(w, "berth_gc_last_duration_seconds", "Duration of the last finished garbage collection.", "gauge",
-        g.last_seconds);
+    One(w, "berth_gc_freed_bytes_total", "Bytes of blob files garbage collection removed.",
+        "counter", static_cast<double>(g.bytes_freed));
+    One(w, "berth_gc_last_duration_seconds", "Duration of the last finished garbage collection.",
+        "gauge", g.last_seconds);
     One(w, "berth_gc_last_success_timestamp_seconds",
         "Unix time the last garbage collection finished without error (0: none yet).", "gauge",
         static_cast<double>(g.last_success));
@@ -114,17 +123,19 @@ void AddTokenMetrics(metrics::Registry& m, const auth::TokenService& service,
     for (const auto& [result, n] : results) {
       w.Sample("berth_token_requests_total", Labels{{"result", result}}, static_cast<double>(n));
     }
-    One(w, "berth_token_scopes_denied_total", "Scopes asked for and left out of issued tokens.", "counter",
-        static_cast<double>(s.scopes_denied));
+    One(w, "berth_token_scopes_denied_total", "Scopes asked for and left out of issued tokens.",
+        "counter", static_cast<double>(s.scopes_denied));
     if (auto c = authenticator.LoginCacheStats()) {
       // A separate family name from the registry's: both halves may run in one process.
-      w.Begin("berth_login_cache_requests_total", "Login cache lookups, by backend and result.", "counter");
+      w.Begin("berth_login_cache_requests_total", "Login cache lookups, by backend and result.",
+              "counter");
       w.Sample("berth_login_cache_requests_total", Labels{{"backend", backend}, {"result", "hit"}},
                static_cast<double>(c->hits));
       w.Sample("berth_login_cache_requests_total", Labels{{"backend", backend}, {"result", "miss"}},
                static_cast<double>(c->misses));
       w.Begin("berth_login_cache_entries", "Logins held in the cache.", "gauge");
-      w.Sample("berth_login_cache_entries", Labels{{"backend", backend}}, static_cast<double>(c->entries));
+      w.Sample("berth_login_cache_entries", Labels{{"backend", backend}},
+               static_cast<double>(c->entries));
     }
   });
 }
@@ -136,10 +147,11 @@ void AddEventMetrics(metrics::Registry& m, const events::Dispatcher& dispatcher)
         static_cast<double>(s.pending));
     One(w, "berth_events_delivered_total", "Webhook events acknowledged with a 2xx.", "counter",
         static_cast<double>(s.delivered));
-    One(w, "berth_events_delivery_failures_total", "Webhook delivery attempts that failed.", "counter",
-        static_cast<double>(s.failed));
-    One(w, "berth_events_dropped_total", "Webhook events dropped, oldest first, past notifications.queue_max.",
-        "counter", static_cast<double>(s.dropped));
+    One(w, "berth_events_delivery_failures_total", "Webhook delivery attempts that failed.",
+        "counter", static_cast<double>(s.failed));
+    One(w, "berth_events_dropped_total",
+        "Webhook events dropped, oldest first, past notifications.queue_max.", "counter",
+        static_cast<double>(s.dropped));
   });
 }
 
@@ -148,23 +160,26 @@ void AddListenerMetrics(metrics::Registry& m, const http::Runtime& runtime) {
     auto stats = runtime.ListenerStats();
     w.Begin("berth_http_connections_open", "Connections open now, by listener.", "gauge");
     for (const auto& [name, s] : stats) {
-      w.Sample("berth_http_connections_open", Labels{{"listener", name}}, static_cast<double>(s.open));
+      w.Sample("berth_http_connections_open", Labels{{"listener", name}},
+               static_cast<double>(s.open));
     }
-    w.Begin("berth_http_connections_total", "Connections accepted, by listener and how they were admitted.",
-            "counter");
+    w.Begin("berth_http_connections_total",
+            "Connections accepted, by listener and how they were admitted.", "counter");
     for (const auto& [name, s] : stats) {
       w.Sample("berth_http_connections_total", Labels{{"listener", name}, {"admitted", "normal"}},
                static_cast<double>(s.accepted));
-      w.Sample("berth_http_connections_total", Labels{{"listener", name}, {"admitted", "health_only"}},
+      w.Sample("berth_http_connections_total",
+               Labels{{"listener", name}, {"admitted", "health_only"}},
                static_cast<double>(s.health_only));
     }
-    w.Begin("berth_http_connections_refused_total", "Connections closed at accept, by listener and reason.",
-            "counter");
+    w.Begin("berth_http_connections_refused_total",
+            "Connections closed at accept, by listener and reason.", "counter");
     for (const auto& [name, s] : stats) {
-      w.Sample("berth_http_connections_refused_total", Labels{{"listener", name}, {"reason", "per_address"}},
+      w.Sample("berth_http_connections_refused_total",
+               Labels{{"listener", name}, {"reason", "per_address"}},
                static_cast<double>(s.refused_per_address));
-      w.Sample("berth_http_connections_refused_total", Labels{{"listener", name}, {"reason", "full"}},
-               static_cast<double>(s.refused_full));
+      w.Sample("berth_http_connections_refused_total",
+               Labels{{"listener", name}, {"reason", "full"}}, static_cast<double>(s.refused_full));
     }
   });
 }

@@ -21,7 +21,8 @@ namespace berth::cli {
 // may be null (auth disabled).
 void AddRegistryMetrics(metrics::Registry& m, storage::LifecycleStore& store,
                         storage::UploadStore& uploads, const lifecycle::Collector& collector,
-                        const lifecycle::QuotaPolicy& quotas, const auth::jwt::JwtVerifier* verifier);
+                        const lifecycle::QuotaPolicy& quotas,
+                        const auth::jwt::JwtVerifier* verifier);
 
 void AddTokenMetrics(metrics::Registry& m, const auth::TokenService& service,
                      const auth::Authenticator& authenticator, const std::string& backend);

@@ -57,7 +57,8 @@ http::Limits LimitsOf(const config::Config& c) {
   l.max_connections = c.http.max_connections;
   l.max_connections_per_address = c.http.max_connections_per_address;
   l.min_body_rate = c.http.min_body_rate;
-  l.trusted_proxies = Must(http::TrustedProxies::Parse(c.http.trusted_proxies), "http.trusted_proxies");
+  l.trusted_proxies =
+      Must(http::TrustedProxies::Parse(c.http.trusted_proxies), "http.trusted_proxies");
   return l;
 }
 
@@ -74,10 +75,12 @@ http::ListenerOptions ListenerOf(const config::Config& c, const char* name, cons
 }
 
 // `metrics` is null when metrics are off.
-auth::AuthenticatorPtr MakeAuthenticator(const config::Config& c, ops::AuthenticatorMetrics* metrics) {
+auth::AuthenticatorPtr MakeAuthenticator(const config::Config& c,
+                                         ops::AuthenticatorMetrics* metrics) {
   if (c.token.backend == "keystone") {
     if (c.keystone.url.empty()) {
-      throw config::ConfigError("configuration key 'keystone.url': required when token.backend is keystone");
+      throw config::ConfigError(
+          "configuration key 'keystone.url': required when token.backend is keystone");
     }
     auth::KeystoneOptions o;
     o.url = c.keystone.url;
@@ -91,7 +94,8 @@ auth::AuthenticatorPtr MakeAuthenticator(const config::Config& c, ops::Authentic
     o.cache_ttl_s = static_cast<int64_t>(c.keystone.cache_ttl);
     o.call_threads = static_cast<size_t>(c.keystone.threads);
     o.call_queue = static_cast<size_t>(c.keystone.queue);
-    if (metrics) o.observe_call = [metrics](double s, auth::AuthOutcome r) { metrics->Record(s, r); };
+    if (metrics)
+      o.observe_call = [metrics](double s, auth::AuthOutcome r) { metrics->Record(s, r); };
     return Must(auth::KeystoneAuthenticator::Create(std::move(o)), "keystone");
   }
   std::string path = HtpasswdPath(c);
@@ -107,7 +111,7 @@ struct RegistryPart {
   std::unique_ptr<lifecycle::PullRecorder> pulls;
   std::unique_ptr<lifecycle::Collector> collector;  // stopped before the stores go
   std::shared_ptr<auth::jwt::JwtVerifier> verifier;
-  std::unique_ptr<events::Dispatcher> events;       // null without endpoints; stopped likewise
+  std::unique_ptr<events::Dispatcher> events;  // null without endpoints; stopped likewise
   std::unique_ptr<auth::BearerGate> gate;
   std::unique_ptr<registry::Registry> registry;
   std::unique_ptr<ops::HealthHandler> health;
@@ -172,7 +176,8 @@ lifecycle::CollectorOptions CollectorOptionsOf(const config::Config& c) {
 }
 
 // The webhook dispatcher for notifications.*, or null when no endpoint is set.
-std::unique_ptr<events::Dispatcher> MakeEvents(const config::Config& c, storage::EventQueue& queue) {
+std::unique_ptr<events::Dispatcher> MakeEvents(const config::Config& c,
+                                               storage::EventQueue& queue) {
   const auto& n = c.notifications;
   if (n.endpoints.empty()) return nullptr;
   events::DispatcherOptions o;
@@ -254,8 +259,8 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock,
   // GC there): the leases in the shared database extend it.
   p.locks = std::make_unique<storage::DigestLocks>(st.leases());
   p.quotas = std::make_unique<lifecycle::QuotaPolicy>(
-      c.quota.default_bytes,
-      std::map<std::string, uint64_t, std::less<>>(c.quota.namespaces.begin(), c.quota.namespaces.end()));
+      c.quota.default_bytes, std::map<std::string, uint64_t, std::less<>>(
+                                 c.quota.namespaces.begin(), c.quota.namespaces.end()));
   p.pulls = std::make_unique<lifecycle::PullRecorder>();
   lifecycle::CollectorOptions co = CollectorOptionsOf(c);
   if (st.shared()) co.cluster = st.cluster_locks();
@@ -263,7 +268,8 @@ RegistryPart MakeRegistry(const config::Config& c, bool wait_for_lock,
                                                        st.uploads(), *p.locks, p.pulls.get(), co);
   p.events = MakeEvents(c, st.events());
   p.registry = std::make_unique<registry::Registry>(
-      st.blobs(), st.uploads(), st.meta(), registry::Options{c.registry.max_manifest_bytes, 0, st.blobs_on_network(),
+      st.blobs(), st.uploads(), st.meta(),
+      registry::Options{c.registry.max_manifest_bytes, 0, st.blobs_on_network(),
                         st.metadata_on_network()},
       p.gate.get(), p.locks.get(),
       registry::LifecycleParts{&st.lifecycle(), p.quotas.get(), p.pulls.get(), p.collector.get()},
@@ -283,7 +289,8 @@ TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock,
   if (own_lock && TokenNeedsLock(c)) {
     p.lock = Lock(c.storage.root, storage::layout::kTokenLockName, wait_for_lock);
   }
-  if (metrics) p.backend_metrics = std::make_unique<ops::AuthenticatorMetrics>(*metrics, c.token.backend);
+  if (metrics)
+    p.backend_metrics = std::make_unique<ops::AuthenticatorMetrics>(*metrics, c.token.backend);
   p.backend = MakeAuthenticator(c, p.backend_metrics.get());
   p.authenticator = p.backend.get();
   if (metrics && c.token.backend == "htpasswd") {
@@ -312,7 +319,8 @@ TokenPart MakeToken(const config::Config& c, bool own_lock, bool wait_for_lock,
   auth::FailureLimiterOptions lo;
   lo.free_failures = static_cast<int64_t>(c.token.max_failures);
   if (p.login_failures) {
-    p.limiter = Must(auth::SharedFailureLimiter::Open(*p.login_failures, lo), "login failure counts");
+    p.limiter =
+        Must(auth::SharedFailureLimiter::Open(*p.login_failures, lo), "login failure counts");
   } else {
     p.limiter = std::make_unique<auth::FailureLimiter>(lo);
   }
@@ -376,7 +384,8 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
         auto names = registry::EndpointNames();
         names.insert(names.end(), {"healthz", "readyz", "ui", "ui_api"});
         reg_metrics = std::make_unique<ops::HttpMetrics>(*m, "registry", names);
-        AddRegistryMetrics(*m, reg.stores.lifecycle(), reg.stores.uploads(), *reg.collector, *reg.quotas, reg.verifier.get());
+        AddRegistryMetrics(*m, reg.stores.lifecycle(), reg.stores.uploads(), *reg.collector,
+                           *reg.quotas, reg.verifier.get());
         if (reg.events) AddEventMetrics(*m, *reg.events);
       }
       runtime.AddListener(ListenerOf(c, "registry", c.registry.addr, c.registry.port), LimitsOf(c),
@@ -386,7 +395,8 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
       tok = MakeToken(c, !registry, wait_for_lock, m, forwarder_key);
       if (m) {
         tok_metrics = std::make_unique<ops::HttpMetrics>(
-            *m, "token", std::vector<std::string_view>{"token", "token_revoke", "healthz", "readyz"});
+            *m, "token",
+            std::vector<std::string_view>{"token", "token_revoke", "healthz", "readyz"});
         AddTokenMetrics(*m, *tok.service, *tok.authenticator, c.token.backend);
       }
       runtime.AddListener(ListenerOf(c, "token", c.token.addr, c.token.port), LimitsOf(c),
@@ -407,7 +417,8 @@ int Serve(const std::string& config_path, Role role, bool wait_for_lock) {
         runtime.AddListener(lo, LimitsOf(c), *metrics_handler);
       } catch (const std::runtime_error& e) {
         throw config::ConfigError(std::string("metrics listener (metrics.addr, metrics.port; "
-                                              "metrics.enabled: false turns it off): ") + e.what());
+                                              "metrics.enabled: false turns it off): ") +
+                                  e.what());
       }
     }
     WritePidFile(c.storage.pid_file);

@@ -49,7 +49,8 @@ namespace {
 // The message of a log line as the inside of a JSON string (log.format json).
 class JsonMessageFlag final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     std::string out;
     AppendJsonEscaped(std::string_view(msg.payload.data(), msg.payload.size()), out);
     dest.append(out.data(), out.data() + out.size());
@@ -110,7 +111,8 @@ void PrepareTls(config::Config& c) {
 
 void PrepareTokenKeys(config::Config& c) {
   if (c.token.key.empty() != c.token.cert.empty()) {
-    throw config::ConfigError("configuration keys 'token.key' and 'token.cert' must be set together");
+    throw config::ConfigError(
+        "configuration keys 'token.key' and 'token.cert' must be set together");
   }
   if (c.token.key.empty()) {
     c.token.key = storage::layout::TokenKey(c.storage.root);
@@ -153,33 +155,40 @@ void PrintTrustHelp(const config::Config& c) {
   const std::string host = ClientFacingHost(c);
   const bool v6 = host.find(':') != std::string::npos;  // certs.d/[::1]:9001, as clients name it
   const std::string hp = (v6 ? "[" + host + "]" : host) + ":" + std::to_string(c.registry.port);
-  spdlog::info("TLS certificate: {}; to trust it, run one of these on each client host (on "
-               "another host, with the path of a copy of the file):",
-               cert);
-  spdlog::info("  podman, buildah, skopeo: mkdir -p /etc/containers/certs.d/{0} && cp {1} "
-               "/etc/containers/certs.d/{0}/ca.crt",
-               hp, cert);
+  spdlog::info(
+      "TLS certificate: {}; to trust it, run one of these on each client host (on "
+      "another host, with the path of a copy of the file):",
+      cert);
+  spdlog::info(
+      "  podman, buildah, skopeo: mkdir -p /etc/containers/certs.d/{0} && cp {1} "
+      "/etc/containers/certs.d/{0}/ca.crt",
+      hp, cert);
   // skopeo copy has no --cert-dir: it takes one folder per side.
-  spdlog::info("  skopeo without /etc (DIR holds ca.crt): copy --src-cert-dir DIR / --dest-cert-dir "
-               "DIR; inspect, list-tags, delete, login --cert-dir DIR");
+  spdlog::info(
+      "  skopeo without /etc (DIR holds ca.crt): copy --src-cert-dir DIR / --dest-cert-dir "
+      "DIR; inspect, list-tags, delete, login --cert-dir DIR");
   // dockerd reads certs.d on every pull and push (registry.ReadCertsDirectory).
-  spdlog::info("  docker: mkdir -p /etc/docker/certs.d/{0} && cp {1} /etc/docker/certs.d/{0}/ca.crt"
-               "   # no restart needed",
-               hp, cert);
+  spdlog::info(
+      "  docker: mkdir -p /etc/docker/certs.d/{0} && cp {1} /etc/docker/certs.d/{0}/ca.crt"
+      "   # no restart needed",
+      hp, cert);
   // containerd treats localhost and 127.0.0.1 as plain HTTP unless hosts.toml
   // names an https server, so the hint always writes one. A top-level `ca`
   // applies to `server`; a [host."https://…"] table for the same URL would
   // make a second entry without it, tried after a 403 (an x509 error then).
-  spdlog::info("  containerd: mkdir -p /etc/containerd/certs.d/{0} && cp {1} "
-               "/etc/containerd/certs.d/{0}/ca.crt && printf 'server = \"https://{0}\"\\nca = "
-               "\"/etc/containerd/certs.d/{0}/ca.crt\"\\n' >/etc/containerd/certs.d/{0}/hosts.toml",
-               hp, cert);
-  spdlog::info("  containerd reads that with `ctr images pull --hosts-dir /etc/containerd/certs.d "
-               "...`, and for CRI with config_path = \"/etc/containerd/certs.d\" under "
-               "[plugins.\"io.containerd.grpc.v1.cri\".registry] in its config.toml");
-  spdlog::info("  or the system trust store (every client; restart dockerd and containerd after): "
-               "cp {} /usr/local/share/ca-certificates/berth-{}.crt && update-ca-certificates",
-               cert, v6 ? "ipv6" : host);
+  spdlog::info(
+      "  containerd: mkdir -p /etc/containerd/certs.d/{0} && cp {1} "
+      "/etc/containerd/certs.d/{0}/ca.crt && printf 'server = \"https://{0}\"\\nca = "
+      "\"/etc/containerd/certs.d/{0}/ca.crt\"\\n' >/etc/containerd/certs.d/{0}/hosts.toml",
+      hp, cert);
+  spdlog::info(
+      "  containerd reads that with `ctr images pull --hosts-dir /etc/containerd/certs.d "
+      "...`, and for CRI with config_path = \"/etc/containerd/certs.d\" under "
+      "[plugins.\"io.containerd.grpc.v1.cri\".registry] in its config.toml");
+  spdlog::info(
+      "  or the system trust store (every client; restart dockerd and containerd after): "
+      "cp {} /usr/local/share/ca-certificates/berth-{}.crt && update-ca-certificates",
+      cert, v6 ? "ipv6" : host);
 }
 
 namespace {
@@ -266,14 +275,16 @@ void WarnIfRealmIsLocal(const config::Config& c, std::chrono::milliseconds timeo
     return;
   }
   if (!target.only_loopback) return;
-  spdlog::warn("auth.realm {}{} names {}, which resolves only to loopback ({}), while the registry "
-               "listens on {}: clients on other hosts will be sent there and cannot log in",
-               realm, c.auth.realm.empty() ? " (the default, from the host name)" : "", host,
-               target.addresses, c.registry.addr);
-  spdlog::warn("for remote clients set auth.realm to a token URL they can reach (e.g. "
-               "https://PUBLIC-NAME:{}/token) and list PUBLIC-NAME in tls.hosts (the generated "
-               "certificate is made once: delete {}/tls.crt and tls.key to remake it)",
-               c.token.port, storage::layout::KeysDir(c.storage.root));
+  spdlog::warn(
+      "auth.realm {}{} names {}, which resolves only to loopback ({}), while the registry "
+      "listens on {}: clients on other hosts will be sent there and cannot log in",
+      realm, c.auth.realm.empty() ? " (the default, from the host name)" : "", host,
+      target.addresses, c.registry.addr);
+  spdlog::warn(
+      "for remote clients set auth.realm to a token URL they can reach (e.g. "
+      "https://PUBLIC-NAME:{}/token) and list PUBLIC-NAME in tls.hosts (the generated "
+      "certificate is made once: delete {}/tls.crt and tls.key to remake it)",
+      c.token.port, storage::layout::KeysDir(c.storage.root));
 }
 
 }  // namespace berth::cli

@@ -86,8 +86,9 @@ RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock) {
   }
 
   if (pg) {
-    auto stores = std::make_shared<storage::PgStores>(
-        Must(storage::OpenPostgres(PgOptionsOf(c, true)), "postgres (" + Redacted(c.postgres.dsn) + ")"));
+    auto stores =
+        std::make_shared<storage::PgStores>(Must(storage::OpenPostgres(PgOptionsOf(c, true)),
+                                                 "postgres (" + Redacted(c.postgres.dsn) + ")"));
     s.owners_.push_back(stores);
     s.meta_ = stores->metadata.get();
     s.lifecycle_ = stores->metadata.get();
@@ -95,10 +96,12 @@ RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock) {
     s.leases_ = stores->leases.get();
     s.cluster_locks_ = stores->cluster_locks.get();
     s.metadata_on_network_ = true;
-    spdlog::info("metadata in PostgreSQL ({}), pool of {}", Redacted(c.postgres.dsn), c.postgres.pool_size);
+    spdlog::info("metadata in PostgreSQL ({}), pool of {}", Redacted(c.postgres.dsn),
+                 c.postgres.pool_size);
   } else {
-    std::shared_ptr<storage::SqliteMetadataStore> meta = Must(
-        storage::SqliteMetadataStore::Open(storage::layout::MetadataDb(c.storage.root)), "metadata");
+    std::shared_ptr<storage::SqliteMetadataStore> meta =
+        Must(storage::SqliteMetadataStore::Open(storage::layout::MetadataDb(c.storage.root)),
+             "metadata");
     s.owners_.push_back(meta);
     s.meta_ = meta.get();
     s.lifecycle_ = meta.get();
@@ -111,7 +114,8 @@ RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock) {
     auto client = std::make_shared<s3::Client>(S3OptionsOf(c));
     s.owners_.push_back(client);
     if (auto st = client->CheckBucket(c.s3.create_bucket); !st.ok()) {
-      throw std::runtime_error("s3 bucket " + c.s3.bucket + " at " + c.s3.endpoint + ": " + st.message());
+      throw std::runtime_error("s3 bucket " + c.s3.bucket + " at " + c.s3.endpoint + ": " +
+                               st.message());
     }
     if (!s.leases_) {
       auto leases = std::make_shared<storage::MemoryLeaseTable>();
@@ -142,10 +146,12 @@ RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock) {
     s3::Client* cl = client.get();
     s.readiness_.push_back({"s3", [cl] { return cl->CheckBucket(false); }});
     spdlog::info("blobs in s3 bucket {} at {} (prefix '{}', parts of {} bytes{})", c.s3.bucket,
-                 c.s3.endpoint, c.s3.prefix, c.s3.part_size, c.s3.redirect ? ", pulls redirected" : "");
+                 c.s3.endpoint, c.s3.prefix, c.s3.part_size,
+                 c.s3.redirect ? ", pulls redirected" : "");
   } else {
     auto blobs = std::make_shared<storage::FsBlobStore>(c.storage.root);
-    if (auto st = blobs->Prepare(); !st.ok()) throw std::runtime_error("storage.root: " + st.message());
+    if (auto st = blobs->Prepare(); !st.ok())
+      throw std::runtime_error("storage.root: " + st.message());
     auto uploads = std::make_shared<storage::FsUploadStore>(c.storage.root, *blobs);
     s.owners_.push_back(blobs);
     s.owners_.push_back(uploads);
@@ -161,14 +167,16 @@ RegistryStores OpenRegistryStores(const config::Config& c, bool wait_for_lock) {
 TokenStores OpenTokenStores(const config::Config& c) {
   TokenStores t;
   if (c.metadata.driver == "postgres") {
-    auto stores = Must(storage::OpenPostgres(PgOptionsOf(c, true)), "postgres (" + Redacted(c.postgres.dsn) + ")");
+    auto stores = Must(storage::OpenPostgres(PgOptionsOf(c, true)),
+                       "postgres (" + Redacted(c.postgres.dsn) + ")");
     // The stores hold their own references to the pool.
     t.refresh = std::move(stores.refresh_tokens);
     t.login_failures = std::move(stores.login_failures);
     return t;
   }
-  t.refresh = Must(storage::SqliteRefreshTokenStore::Open(storage::layout::TokensDb(c.storage.root)),
-                   storage::layout::kTokensDbName);
+  t.refresh =
+      Must(storage::SqliteRefreshTokenStore::Open(storage::layout::TokensDb(c.storage.root)),
+           storage::layout::kTokensDbName);
   return t;
 }
 
@@ -183,7 +191,8 @@ int Migrate(const std::string& config_path) {
   if (!loaded) return 2;
   const config::Config& c = *loaded;
   if (c.metadata.driver != "postgres") {
-    std::fprintf(stderr, "berth migrate: metadata.driver is %s; SQLite is upgraded when berth opens it\n",
+    std::fprintf(stderr,
+                 "berth migrate: metadata.driver is %s; SQLite is upgraded when berth opens it\n",
                  c.metadata.driver.c_str());
     return 2;
   }

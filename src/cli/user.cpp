@@ -76,8 +76,8 @@ void WriteTty(int fd, const std::string& text) {
 Result<Secret> ReadHidden(int fd, const std::string& prompt) {
   termios saved{};
   if (::tcgetattr(fd, &saved) != 0) {
-    return Status(Errc::kUnsupported, std::string("cannot read the terminal settings: ") +
-                                          std::strerror(errno));
+    return Status(Errc::kUnsupported,
+                  std::string("cannot read the terminal settings: ") + std::strerror(errno));
   }
   termios quiet = saved;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
@@ -86,8 +86,8 @@ Result<Secret> ReadHidden(int fd, const std::string& prompt) {
   std::string line;
   {
     if (::tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
-      return Status(Errc::kUnsupported, std::string("cannot turn terminal echo off: ") +
-                                            std::strerror(errno));
+      return Status(Errc::kUnsupported,
+                    std::string("cannot turn terminal echo off: ") + std::strerror(errno));
     }
     EchoOff restore(fd, saved);
     char c;
@@ -133,7 +133,8 @@ int Fail(const std::string& action, const std::string& message) {
 }
 
 void PrintWarnings(const std::string& path, const auth::HtpasswdFile& file) {
-  for (const std::string& w : file.warnings()) std::cerr << "warning: " << path << ": " << w << "\n";
+  for (const std::string& w : file.warnings())
+    std::cerr << "warning: " << path << ": " << w << "\n";
 }
 
 // Loads `path`; a missing file is an empty one when `missing_ok`.
@@ -247,8 +248,8 @@ int SetPassword(const std::string& action, const std::string& path, const std::s
 
   if (Status s = file->Set(user, *hash); !s.ok()) return Fail(action, s.message());
   if (Status s = file->Save(path); !s.ok()) return Fail(action, s.message());
-  std::cout << "user '" << user << "' " << (create ? "added to " : "password changed in ")
-            << path << "\n";
+  std::cout << "user '" << user << "' " << (create ? "added to " : "password changed in ") << path
+            << "\n";
   // passwd: the old password's tokens end now. add: a re-created name
   // starts with none of a former account's.
   RevokeRefreshTokens(action, path, user, tokens);

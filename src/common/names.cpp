@@ -45,8 +45,8 @@ Status ValidateRepositoryName(std::string_view name) {
   size_t start = 0;
   while (true) {
     size_t slash = name.find('/', start);
-    std::string_view comp = name.substr(start, slash == std::string_view::npos ? name.npos
-                                                                               : slash - start);
+    std::string_view comp =
+        name.substr(start, slash == std::string_view::npos ? name.npos : slash - start);
     if (!IsComponent(comp)) {
       return {Errc::kNameInvalid,
               "invalid repository name: components must be lower-case letters and digits "

@@ -162,7 +162,8 @@ std::vector<Config::NotificationEndpoint> NotificationEndpoints(const YAML::Node
       }
     }
     if (ep.name.empty()) Fail(at + ".name", "is required");
-    if (ep.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+    if (ep.name.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
         std::string::npos) {
       Fail(at + ".name", "'" + ep.name + "' may hold only letters, digits, '.', '_' and '-'");
     }
@@ -170,7 +171,8 @@ std::vector<Config::NotificationEndpoint> NotificationEndpoints(const YAML::Node
       if (other.name == ep.name) Fail(at + ".name", "'" + ep.name + "' is used twice");
     }
     if (ep.url.rfind("http://", 0) != 0 && ep.url.rfind("https://", 0) != 0) {
-      Fail(at + ".url", ep.url.empty() ? "is required" : "'" + ep.url + "' is not an http:// or https:// URL");
+      Fail(at + ".url",
+           ep.url.empty() ? "is required" : "'" + ep.url + "' is not an http:// or https:// URL");
     }
     if (ep.backoff_max < ep.backoff) Fail(at + ".backoff_max", "is less than backoff");
     out.push_back(std::move(ep));
@@ -180,11 +182,11 @@ std::vector<Config::NotificationEndpoint> NotificationEndpoints(const YAML::Node
 
 class KeyTable {
  public:
-
   template <typename S>
   void Str(std::string name, S Config::*section, std::string S::*field,
            std::vector<std::string> one_of = {}, bool non_empty = false) {
-    keys_.push_back({name, [=](Config& c, const std::string& v) {
+    keys_.push_back({name,
+                     [=](Config& c, const std::string& v) {
                        if (non_empty && v.empty()) Fail(name, "must not be empty");
                        if (!one_of.empty() &&
                            std::find(one_of.begin(), one_of.end(), v) == one_of.end()) {
@@ -193,19 +195,21 @@ class KeyTable {
                          Fail(name, "'" + v + "' is not one of " + all);
                        }
                        c.*section.*field = v;
-                     }, nullptr});
+                     },
+                     nullptr});
   }
   template <typename S>
   void Uint(std::string name, S Config::*section, uint64_t S::*field, uint64_t lo, uint64_t hi) {
-    keys_.push_back({name, [=](Config& c, const std::string& v) {
-                       c.*section.*field = ParseUint(name, v, lo, hi);
-                     }, nullptr});
+    keys_.push_back(
+        {name,
+         [=](Config& c, const std::string& v) { c.*section.*field = ParseUint(name, v, lo, hi); },
+         nullptr});
   }
   template <typename S>
   void Bool(std::string name, S Config::*section, bool S::*field) {
-    keys_.push_back({name, [=](Config& c, const std::string& v) {
-                       c.*section.*field = ParseBool(name, v);
-                     }, nullptr});
+    keys_.push_back(
+        {name, [=](Config& c, const std::string& v) { c.*section.*field = ParseBool(name, v); },
+         nullptr});
   }
   // A list: a YAML sequence in the file, comma-separated in the environment.
   template <typename S>
@@ -335,7 +339,8 @@ const std::vector<Key>& Keys() {
     t.Bool("ui.enabled", &C::ui, &C::Ui::enabled);
     t.Str("ui.ca_file", &C::ui, &C::Ui::ca_file);
     t.Uint("quota.default", &C::quota, &C::Quota::default_bytes, 0, uint64_t{1} << 60);
-    t.Node("quota.namespaces", [](Config& c, const YAML::Node& n) { c.quota.namespaces = QuotaMap(n); });
+    t.Node("quota.namespaces",
+           [](Config& c, const YAML::Node& n) { c.quota.namespaces = QuotaMap(n); });
     t.Bool("retention.dry_run", &C::retention, &C::Retention::dry_run);
     t.Node("retention.policies",
            [](Config& c, const YAML::Node& n) { c.retention.policies = RetentionPolicies(n); });
@@ -398,8 +403,9 @@ void Walk(const YAML::Node& node, const std::string& prefix, Config& c) {
 void Validate(const Config& c) {
   if (c.storage.driver == "s3") {
     if (c.s3.endpoint.rfind("http://", 0) != 0 && c.s3.endpoint.rfind("https://", 0) != 0) {
-      Fail("s3.endpoint", c.s3.endpoint.empty() ? "is required when storage.driver is s3"
-                                                : "'" + c.s3.endpoint + "' is not an http:// or https:// URL");
+      Fail("s3.endpoint", c.s3.endpoint.empty()
+                              ? "is required when storage.driver is s3"
+                              : "'" + c.s3.endpoint + "' is not an http:// or https:// URL");
     }
     if (c.s3.bucket.empty()) Fail("s3.bucket", "is required when storage.driver is s3");
     if (c.s3.access_key.empty()) Fail("s3.access_key", "is required when storage.driver is s3");
@@ -464,23 +470,31 @@ std::string DefaultYaml() {
     << "\n  algorithm: " << d.token.algorithm << "\n  ttl: " << d.token.ttl
     << "\n  backend: " << d.token.backend << "    # or keystone\n"
     << "  htpasswd: \"\"      # empty: <root>/htpasswd\n"
-    << "  admins: " << list(d.token.admins) << "\n  public_namespaces: "
-    << list(d.token.public_namespaces) << "\n  reserved_namespaces: []\n  anonymous_pull: false\n"
-    << "  refresh_ttl: " << d.token.refresh_ttl << "       # seconds a refresh token lives at most\n"
-    << "  refresh_idle_ttl: " << d.token.refresh_idle_ttl << "   # seconds unused before it is refused\n"
-    << "gc:\n  interval: " << d.gc.interval << "        # seconds between collections; 0: only on demand\n"
+    << "  admins: " << list(d.token.admins)
+    << "\n  public_namespaces: " << list(d.token.public_namespaces)
+    << "\n  reserved_namespaces: []\n  anonymous_pull: false\n"
+    << "  refresh_ttl: " << d.token.refresh_ttl
+    << "       # seconds a refresh token lives at most\n"
+    << "  refresh_idle_ttl: " << d.token.refresh_idle_ttl
+    << "   # seconds unused before it is refused\n"
+    << "gc:\n  interval: " << d.gc.interval
+    << "        # seconds between collections; 0: only on demand\n"
     << "  delay: " << d.gc.delay << "           # seconds an unreferenced blob link is kept\n"
     << "  untagged_delay: " << d.gc.untagged_delay << "  # seconds an untagged manifest is kept\n"
     << "uploads:\n  max_age: " << d.uploads.max_age << "        # seconds an upload may stay idle\n"
-    << "metrics:            # Prometheus text format at http://ADDR:PORT/metrics (no authentication)\n"
+    << "metrics:            # Prometheus text format at http://ADDR:PORT/metrics (no "
+       "authentication)\n"
     << "  enabled: true\n  addr: " << d.metrics.addr << "\n  port: " << d.metrics.port << "\n"
     << "ui:                 # the web interface at https://HOST:PORT/ui/ (needs auth)\n"
     << "  enabled: true\n  ca_file: \"\"         # CA of the token server; \"\": tls.cert\n"
-    << "quota:\n  default: 0          # bytes per namespace; 0: none\n  namespaces: {}      # e.g. alice: 10737418240\n"
-    << "retention:\n  dry_run: false\n  policies: []        # see the README: repositories, keep_last, keep_days, keep_tags\n"
+    << "quota:\n  default: 0          # bytes per namespace; 0: none\n  namespaces: {}      # e.g. "
+       "alice: 10737418240\n"
+    << "retention:\n  dry_run: false\n  policies: []        # see the README: repositories, "
+       "keep_last, keep_days, keep_tags\n"
     << "keystone:\n  url: \"\"\n  user_domain: Default\n  project: \"\"\n  admin_role: admin\n"
     << "  verify_tls: true\n  cache_ttl: " << d.keystone.cache_ttl << "\n"
-    << "notifications:        # webhook events; see the README\n  endpoints: []       # name, url, headers, timeout, backoff, backoff_max, actions, media_types, repositories\n"
+    << "notifications:        # webhook events; see the README\n  endpoints: []       # name, url, "
+       "headers, timeout, backoff, backoff_max, actions, media_types, repositories\n"
     << "  queue_max: " << d.notifications.queue_max << "    # pending events kept per endpoint\n"
     << "  blobs: false\n  pulls: false\n";
   return o.str();

@@ -22,7 +22,7 @@ struct ConfigError : std::runtime_error {
 
 struct Config {
   struct Log {
-    std::string level = "info";  // trace|debug|info|warn|error
+    std::string level = "info";   // trace|debug|info|warn|error
     std::string format = "text";  // text | json (one JSON object per line)
   } log;
   struct Storage {
@@ -83,17 +83,17 @@ struct Config {
   struct Token {
     std::string addr = "0.0.0.0";
     uint64_t port = 9002;
-    std::string algorithm = "ES256";  // ES256 or RS256
-    std::string key;                  // empty: <root>/keys/token.key, generated if missing
-    std::string cert;                 // empty: <root>/keys/token.crt, generated if missing
-    uint64_t ttl = 900;               // seconds a token is valid
+    std::string algorithm = "ES256";   // ES256 or RS256
+    std::string key;                   // empty: <root>/keys/token.key, generated if missing
+    std::string cert;                  // empty: <root>/keys/token.crt, generated if missing
+    uint64_t ttl = 900;                // seconds a token is valid
     std::string backend = "htpasswd";  // htpasswd or keystone
     std::string htpasswd;              // empty: <root>/htpasswd
     std::vector<std::string> admins{"admin"};
     std::vector<std::string> public_namespaces{"public"};
     std::vector<std::string> reserved_namespaces;
     bool anonymous_pull = false;
-    uint64_t max_failures = 5;  // failed logins per user and address before 429s start
+    uint64_t max_failures = 5;      // failed logins per user and address before 429s start
     uint64_t login_cache_ttl = 60;  // seconds a successful user-file login is remembered (0: off)
     uint64_t refresh_ttl = 30 * 86400;      // longest life of a refresh token, in seconds
     uint64_t refresh_idle_ttl = 7 * 86400;  // a refresh token unused this long is refused
@@ -164,17 +164,17 @@ struct Config {
     // blocks); they are exempt from max_connections_per_address.
     std::vector<std::string> trusted_proxies;
     uint64_t min_body_rate = 1024;  // bytes/s averaged over body_timeout; 0 = off
-    uint64_t shutdown_grace = 10;  // seconds
+    uint64_t shutdown_grace = 10;   // seconds
   } http;
   // Webhook events (README "Events (webhooks)"); off while no endpoint is set.
   struct NotificationEndpoint {
     std::string name;  // required, unique: [A-Za-z0-9._-]; keys the endpoint's durable queue
     std::string url;   // required: http:// or https://
     std::map<std::string, std::string> headers;  // sent with every delivery
-    uint64_t timeout = 5;        // seconds one delivery attempt may take
-    uint64_t backoff = 1;        // seconds before the first retry; doubles after each failure
-    uint64_t backoff_max = 300;  // seconds: the cap of the doubling
-    std::vector<std::string> actions;       // push|pull|delete|mount; empty: all
+    uint64_t timeout = 5;                        // seconds one delivery attempt may take
+    uint64_t backoff = 1;              // seconds before the first retry; doubles after each failure
+    uint64_t backoff_max = 300;        // seconds: the cap of the doubling
+    std::vector<std::string> actions;  // push|pull|delete|mount; empty: all
     std::vector<std::string> media_types;   // empty: all
     std::vector<std::string> repositories;  // globs; empty: all
   };

@@ -14,8 +14,8 @@ constexpr size_t kBcryptHashLength = 60;
 constexpr size_t kBcryptPrefixLength = 7;  // "$2b$10$"
 
 bool IsBcryptBase64(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '/';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '/';
 }
 
 // crypt_data holds the password-derived key schedule: wipe it before freeing.
@@ -76,8 +76,8 @@ Result<std::string> BcryptHash(const std::string& password, int cost) {
   }
   char salt[CRYPT_GENSALT_OUTPUT_SIZE];
   // nullptr random bytes: libxcrypt draws the salt from the OS (getrandom).
-  if (crypt_gensalt_rn("$2b$", static_cast<unsigned long>(cost), nullptr, 0, salt,
-                       sizeof(salt)) == nullptr) {
+  if (crypt_gensalt_rn("$2b$", static_cast<unsigned long>(cost), nullptr, 0, salt, sizeof(salt)) ==
+      nullptr) {
     return Status(Errc::kInternal, std::string("crypt_gensalt_rn failed: ") + std::strerror(errno));
   }
   CryptDataPtr data = NewCryptData();
@@ -86,7 +86,8 @@ Result<std::string> BcryptHash(const std::string& password, int cost) {
     return Status(Errc::kInternal, std::string("crypt_rn failed: ") + std::strerror(errno));
   }
   std::string hash(out);
-  if (!IsBcryptHash(hash)) return Status(Errc::kInternal, "crypt_rn returned a malformed bcrypt hash");
+  if (!IsBcryptHash(hash))
+    return Status(Errc::kInternal, "crypt_rn returned a malformed bcrypt hash");
   return hash;
 }
 

@@ -11,8 +11,8 @@
 
 namespace berth::crypto {
 
-Result<Hasher> HashFd(int fd, DigestAlgorithm algorithm, uint64_t size,
-                      const std::string& context, uint64_t* bytes) {
+Result<Hasher> HashFd(int fd, DigestAlgorithm algorithm, uint64_t size, const std::string& context,
+                      uint64_t* bytes) {
   Hasher h(algorithm);
   std::vector<char> buf(1 << 20);
   uint64_t off = 0;

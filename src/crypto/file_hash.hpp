@@ -24,8 +24,8 @@ inline constexpr uint64_t kToEndOfFile = std::numeric_limits<uint64_t>::max();
 // file; otherwise a file shorter than `size` is kInternal ("<context>: file
 // shorter than expected"). `context` names the file in errors. `*bytes`,
 // when given, is increased by the number of bytes hashed.
-Result<Hasher> HashFd(int fd, DigestAlgorithm algorithm, uint64_t size,
-                      const std::string& context, uint64_t* bytes = nullptr);
+Result<Hasher> HashFd(int fd, DigestAlgorithm algorithm, uint64_t size, const std::string& context,
+                      uint64_t* bytes = nullptr);
 
 // Digest of the whole file `path`. A missing file is kInternal like any
 // other read error; `*bytes` as for HashFd.

@@ -78,7 +78,8 @@ std::string LibtrustId(EVP_PKEY* pkey) {
   unsigned char* der = nullptr;
   int len = i2d_PUBKEY(pkey, &der);
   if (len <= 0) return {};
-  std::string h = Sha256Raw(std::string_view(reinterpret_cast<char*>(der), static_cast<size_t>(len)));
+  std::string h =
+      Sha256Raw(std::string_view(reinterpret_cast<char*>(der), static_cast<size_t>(len)));
   OPENSSL_free(der);
   h.resize(30);
   static constexpr char kB32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

@@ -17,7 +17,9 @@ namespace berth::crypto::ossl {
 template <auto Fn>
 struct Free {
   template <typename T>
-  void operator()(T* p) const { Fn(p); }
+  void operator()(T* p) const {
+    Fn(p);
+  }
 };
 
 using Pkey = std::unique_ptr<EVP_PKEY, Free<EVP_PKEY_free>>;

@@ -171,7 +171,8 @@ void Dispatcher::HousekeepingLoop() {
 
 bool Dispatcher::Wait(std::chrono::milliseconds d, bool on_new, uint64_t seen) {
   MutexLock lock(mu_);
-  wake_.wait_for(lock.native(), d, [&]() REQUIRES(mu_) { return stop_ || (on_new && generation_ != seen); });
+  wake_.wait_for(lock.native(), d,
+                 [&]() REQUIRES(mu_) { return stop_ || (on_new && generation_ != seen); });
   return !stop_;
 }
 

@@ -115,7 +115,7 @@ class Dispatcher final : public Emitter {
   std::condition_variable housekeeping_wake_;
   bool stop_ GUARDED_BY(mu_) = false;
   uint64_t generation_ GUARDED_BY(mu_) = 0;  // bumped when events were recorded
-  bool dirty_ GUARDED_BY(mu_) = false;  // housekeeping has work
+  bool dirty_ GUARDED_BY(mu_) = false;       // housekeeping has work
   storage::EventRows posted_ GUARDED_BY(mu_);
 
   std::atomic<uint64_t> delivered_{0};

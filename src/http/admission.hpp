@@ -26,10 +26,10 @@
 namespace berth::http {
 
 struct AdmissionLimits {
-  size_t total = 1024;       // connections served normally, all addresses together
-  size_t per_address = 64;   // connections one client address may hold
+  size_t total = 1024;         // connections served normally, all addresses together
+  size_t per_address = 64;     // connections one client address may hold
   size_t health_reserve = 16;  // extra connections past `total` for health checks only
-  TrustedProxies proxies;    // exempt from per_address: they carry many clients
+  TrustedProxies proxies;      // exempt from per_address: they carry many clients
 };
 
 // What a new connection may do.
@@ -50,11 +50,11 @@ struct Connection {
 
 // Counts since start, for metrics.
 struct AdmissionStats {
-  size_t open = 0;                    // connections counted now
-  uint64_t accepted = 0;              // served normally
-  uint64_t health_only = 0;           // admitted into the health reserve
-  uint64_t refused_per_address = 0;   // closed at accept: the address held its share
-  uint64_t refused_full = 0;          // closed at accept: listener and reserve full
+  size_t open = 0;                   // connections counted now
+  uint64_t accepted = 0;             // served normally
+  uint64_t health_only = 0;          // admitted into the health reserve
+  uint64_t refused_per_address = 0;  // closed at accept: the address held its share
+  uint64_t refused_full = 0;         // closed at accept: listener and reserve full
 };
 
 class Admission {

@@ -15,8 +15,7 @@
 namespace berth::http {
 
 template <typename F>
-boost::asio::awaitable<std::invoke_result_t<F&>> RunBlocking(boost::asio::thread_pool& pool,
-                                                             F f) {
+boost::asio::awaitable<std::invoke_result_t<F&>> RunBlocking(boost::asio::thread_pool& pool, F f) {
   namespace asio = boost::asio;
   using R = std::invoke_result_t<F&>;
   std::optional<R> result;

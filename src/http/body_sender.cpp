@@ -86,7 +86,8 @@ asio::awaitable<void> Watchdog(Stream& stream, std::shared_ptr<Progress> p, std:
     auto [ec] = co_await p->timer.async_wait(kTuple);
     if (p->done || ec == asio::error::operation_aborted) co_return;
     if (p->bytes == seen) {
-      spdlog::info("{} {}: no progress sending a blob for {} s; closing", name, remote, period.count());
+      spdlog::info("{} {}: no progress sending a blob for {} s; closing", name, remote,
+                   period.count());
       boost::system::error_code ignored;
       beast::get_lowest_layer(stream).socket().close(ignored);
       if (p->pipe) p->pipe->cancel(ignored);
@@ -186,8 +187,9 @@ asio::awaitable<bool> SplicePipe(beast::tcp_stream& stream, const FileRegion& fi
 
 // Writes `n` bytes of the chunk as the next piece of the body.
 template <typename Stream>
-asio::awaitable<bool> WritePiece(Stream& stream, Serializer& sr, Head& m, const BodySendContext& ctx,
-                                 size_t n, Progress& progress, uint64_t* sent) {
+asio::awaitable<bool> WritePiece(Stream& stream, Serializer& sr, Head& m,
+                                 const BodySendContext& ctx, size_t n, Progress& progress,
+                                 uint64_t* sent) {
   m.body().data = ctx.chunk;
   m.body().size = n;
   m.body().more = true;
@@ -214,7 +216,8 @@ asio::awaitable<bool> SendRead(Stream& stream, Serializer& sr, Head& m, const Fi
       spdlog::error("{}: read failed while sending a blob", ctx.name);
       co_return false;
     }
-    if (!co_await WritePiece(stream, sr, m, ctx, static_cast<size_t>(got), progress, sent)) co_return false;
+    if (!co_await WritePiece(stream, sr, m, ctx, static_cast<size_t>(got), progress, sent))
+      co_return false;
     off += static_cast<uint64_t>(got);
     left -= static_cast<uint64_t>(got);
   }
@@ -257,8 +260,8 @@ asio::awaitable<bool> SendPipe(Stream& stream, Serializer& sr, Head& m, const Fi
 }  // namespace
 
 template <typename Stream>
-asio::awaitable<bool> SendFileBody(Stream& stream, Head& m, FileRegion& file, const BodySendContext& ctx,
-                                   uint64_t* sent) {
+asio::awaitable<bool> SendFileBody(Stream& stream, Head& m, FileRegion& file,
+                                   const BodySendContext& ctx, uint64_t* sent) {
   m.content_length(file.length);
   m.body().data = nullptr;
   m.body().more = true;
@@ -272,7 +275,8 @@ asio::awaitable<bool> SendFileBody(Stream& stream, Head& m, FileRegion& file, co
   beast::get_lowest_layer(stream).expires_never();
   auto progress = std::make_shared<Progress>(stream.get_executor());
   asio::co_spawn(stream.get_executor(),
-                 Watchdog(stream, progress, ctx.name, ctx.remote, ctx.write_timeout), asio::detached);
+                 Watchdog(stream, progress, ctx.name, ctx.remote, ctx.write_timeout),
+                 asio::detached);
   struct Stop {
     std::shared_ptr<Progress> p;
     ~Stop() {
@@ -301,8 +305,9 @@ asio::awaitable<bool> SendFileBody(Stream& stream, Head& m, FileRegion& file, co
   co_return !fec;
 }
 
-template asio::awaitable<bool> SendFileBody<beast::tcp_stream>(beast::tcp_stream&, Head&, FileRegion&,
-                                                               const BodySendContext&, uint64_t*);
+template asio::awaitable<bool> SendFileBody<beast::tcp_stream>(beast::tcp_stream&, Head&,
+                                                               FileRegion&, const BodySendContext&,
+                                                               uint64_t*);
 template asio::awaitable<bool> SendFileBody<TlsStream>(TlsStream&, Head&, FileRegion&,
                                                        const BodySendContext&, uint64_t*);
 template asio::awaitable<bool> SendFileBody<MemoryStream>(MemoryStream&, Head&, FileRegion&,

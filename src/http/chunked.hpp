@@ -62,10 +62,10 @@ class ChunkedDecoder {
   Status Fail(const char* why);
 
   State state_ = State::kSize;
-  uint64_t size_ = 0;        // size of the current chunk
-  size_t digits_ = 0;        // significant hex digits read of size_
-  size_t line_ = 0;          // bytes of the current size line
-  uint64_t left_ = 0;        // data bytes still to come in this chunk
+  uint64_t size_ = 0;  // size of the current chunk
+  size_t digits_ = 0;  // significant hex digits read of size_
+  size_t line_ = 0;    // bytes of the current size line
+  uint64_t left_ = 0;  // data bytes still to come in this chunk
   size_t trailer_bytes_ = 0;
   size_t trailer_fields_ = 0;
   size_t trailer_line_ = 0;  // bytes of the current trailer line

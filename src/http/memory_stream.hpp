@@ -75,10 +75,11 @@ class MemoryStream {
             ec = boost::asio::error::bad_descriptor;
           } else {
             n = boost::asio::buffer_size(b);
-            for (auto it = boost::asio::buffer_sequence_begin(b); it != boost::asio::buffer_sequence_end(b);
-                 ++it) {
+            for (auto it = boost::asio::buffer_sequence_begin(b);
+                 it != boost::asio::buffer_sequence_end(b); ++it) {
               const auto piece = boost::asio::const_buffer(*it);
-              const size_t keep = std::min(piece.size(), kMaxOutput - std::min(kMaxOutput, output_.size()));
+              const size_t keep =
+                  std::min(piece.size(), kMaxOutput - std::min(kMaxOutput, output_.size()));
               output_.append(static_cast<const char*>(piece.data()), keep);
             }
           }

@@ -57,11 +57,13 @@ std::shared_ptr<asio::ssl::context> MakeTlsContext(const ListenerOptions& o) {
   // AES-128-GCM first: as safe here as AES-256 and cheaper per byte, which
   // is what a registry mostly spends TLS on.
   SSL_CTX_set_options(ctx->native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE);
-  SSL_CTX_set_ciphersuites(ctx->native_handle(),
-                           "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+  SSL_CTX_set_ciphersuites(
+      ctx->native_handle(),
+      "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
   boost::system::error_code ec;
   ctx->use_certificate_chain_file(o.cert_file, ec);
-  if (ec) throw std::runtime_error("cannot load TLS certificate " + o.cert_file + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("cannot load TLS certificate " + o.cert_file + ": " + ec.message());
   ctx->use_private_key_file(o.key_file, asio::ssl::context::pem, ec);
   if (ec) throw std::runtime_error("cannot load TLS key " + o.key_file + ": " + ec.message());
   return ctx;
@@ -145,7 +147,9 @@ struct Runtime::Impl {
       boost::system::error_code nodelay_ec;
       socket.set_option(asio::ip::tcp::no_delay(true), nodelay_ec);
       auto ex = socket.get_executor();
-      auto done = [name = l.options.name](std::exception_ptr e) { LogException(e, name + " session"); };
+      auto done = [name = l.options.name](std::exception_ptr e) {
+        LogException(e, name + " session");
+      };
       std::shared_ptr<asio::ssl::context> tls;
       {
         MutexLock lock(l.tls_mu);
@@ -204,7 +208,8 @@ struct Runtime::Impl {
       l.ctx->stopping = true;
     }
     asio::steady_timer timer(ioc());
-    auto wait = [&](std::chrono::steady_clock::time_point deadline, bool close_all) -> asio::awaitable<bool> {
+    auto wait = [&](std::chrono::steady_clock::time_point deadline,
+                    bool close_all) -> asio::awaitable<bool> {
       while (std::chrono::steady_clock::now() < deadline) {
         for (auto& l : listeners) {
           if (close_all) {
@@ -283,8 +288,9 @@ uint16_t Runtime::AddListener(const ListenerOptions& options, const Limits& limi
   }
   uint16_t port = l.acceptor->local_endpoint().port();
   Listener& stored = l;
-  asio::co_spawn(impl_->ioc(), impl_->Accept(stored),
-                 [name = options.name](std::exception_ptr e) { LogException(e, name + " acceptor"); });
+  asio::co_spawn(impl_->ioc(), impl_->Accept(stored), [name = options.name](std::exception_ptr e) {
+    LogException(e, name + " acceptor");
+  });
   spdlog::info("{} listening on {}:{} ({})", options.name, options.address, port,
                options.tls ? "https" : "http");
   return port;

@@ -80,8 +80,8 @@ class ChunkPool {
 
 std::string NextRequestId() {
   static std::atomic<uint64_t> counter{0};
-  static const uint64_t prefix = static_cast<uint64_t>(
-      std::chrono::system_clock::now().time_since_epoch().count());
+  static const uint64_t prefix =
+      static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   char buf[40];
   std::snprintf(buf, sizeof buf, "%06llx-%06llx",
                 static_cast<unsigned long long>(prefix & 0xffffff),
@@ -122,7 +122,8 @@ bool UnframedTransferEncoding(const bhttp::request_parser<bhttp::buffer_body>& p
 template <typename Stream>
 class Session {
  public:
-  Session(Stream& stream, SessionContext& ctx, std::string remote, Connection& conn, bool health_only)
+  Session(Stream& stream, SessionContext& ctx, std::string remote, Connection& conn,
+          bool health_only)
       : stream_(stream),
         ctx_(ctx),
         remote_(std::move(remote)),
@@ -159,8 +160,9 @@ class Session {
     parser.body_limit(boost::none);  // the handler's sink enforces its own limit
     // A health-only connection (admitted past the connection limit) gets a
     // short deadline: it exists for one quick check.
-    Lowest(stream_).expires_after(health_only_ ? std::min(ctx_.limits.header_timeout, kHealthOnlyTimeout)
-                                               : ctx_.limits.header_timeout);
+    Lowest(stream_).expires_after(health_only_
+                                      ? std::min(ctx_.limits.header_timeout, kHealthOnlyTimeout)
+                                      : ctx_.limits.header_timeout);
     conn_.idle = buffer_.size() == 0;
     // An idle keep-alive connection keeps no more than a small buffer.
     if (conn_.idle && buffer_.capacity() > 4096) buffer_.shrink_to_fit();
@@ -184,7 +186,11 @@ class Session {
         uint64_t sent = 0;
         co_await Send(std::move(*refusal), false, false, &sent);
         if (ctx_.observer) {
-          ctx_.observer->Observe({{}, {}, last_status_, 0, sent,
+          ctx_.observer->Observe({{},
+                                  {},
+                                  last_status_,
+                                  0,
+                                  sent,
                                   std::chrono::duration<double>(Clock::now() - start).count()});
         }
       }
@@ -203,7 +209,8 @@ class Session {
     std::string_view endpoint;
     body_in_ = 0;
     size_t fields = 0;
-    for (auto it = parser.get().begin(); it != parser.get().end() && fields <= kMaxFields; ++it) ++fields;
+    for (auto it = parser.get().begin(); it != parser.get().end() && fields <= kMaxFields; ++it)
+      ++fields;
     if (fields > kMaxFields) {
       res = ctx_.handler.Reject(431, "too many header fields");
       keep = false;
@@ -246,7 +253,7 @@ class Session {
       ctx_.observer->Observe({endpoint, req.method, last_status_, body_in_, sent,
                               std::chrono::duration<double>(Clock::now() - start).count()});
     }
-    co_return ok && keep;
+    co_return ok&& keep;
   }
 
   // Streams the body into `sink`. Returns the body status, or nullopt when
@@ -294,7 +301,8 @@ class Session {
       const auto elapsed = Clock::now() - start_;
       if (elapsed < limits_.body_timeout) return true;
       const double seconds = std::chrono::duration<double>(elapsed).count();
-      if (static_cast<double>(bytes_) < seconds * static_cast<double>(limits_.min_body_rate)) return false;
+      if (static_cast<double>(bytes_) < seconds * static_cast<double>(limits_.min_body_rate))
+        return false;
       start_ = Clock::now();
       bytes_ = 0;
       return true;
@@ -324,7 +332,8 @@ class Session {
       size_t got = 0;
       while (got < want) {  // fill the chunk: fewer, larger appends and hash updates
         Lowest(stream_).expires_after(ctx_.limits.body_timeout);
-        auto [ec, n] = co_await stream_.async_read_some(asio::buffer(chunk_.get() + got, want - got), kTuple);
+        auto [ec, n] =
+            co_await stream_.async_read_some(asio::buffer(chunk_.get() + got, want - got), kTuple);
         if (ec) {
           spdlog::debug("{} {}: body read failed: {}", ctx_.name, remote_, ec.message());
           co_return std::nullopt;
@@ -434,8 +443,8 @@ class Session {
     if (head_only) {
       bhttp::response<bhttp::empty_body> m;
       fill(m, res);
-      uint64_t len = res.head_length ? *res.head_length
-                                     : (res.file ? res.file->length : res.body.size());
+      uint64_t len =
+          res.head_length ? *res.head_length : (res.file ? res.file->length : res.body.size());
       m.content_length(len);
       auto [ec, n] = co_await bhttp::async_write(stream_, m, kTuple);
       co_return !ec;
@@ -477,9 +486,11 @@ class Session {
     // Behind a trusted proxy the client comes from X-Forwarded-For; the
     // proxy's own address follows as via=.
     const std::string client = req.remote == remote_ ? remote_ : req.remote + " via=" + remote_;
-    spdlog::info("access {} rid={} client={} user={} method={} target=\"{}\" status={} bytes={} dur_ms={:.2f}",
-                 ctx_.name, req.request_id, client, LogSafe(user), LogSafe(req.method, 16),
-                 LogSafe(req.target, 1024), status, bytes, ms);
+    spdlog::info(
+        "access {} rid={} client={} user={} method={} target=\"{}\" status={} bytes={} "
+        "dur_ms={:.2f}",
+        ctx_.name, req.request_id, client, LogSafe(user), LogSafe(req.method, 16),
+        LogSafe(req.target, 1024), status, bytes, ms);
   }
 
   Stream& stream_;
@@ -558,7 +569,8 @@ class Admitted {
 
   // Arms Connection::close for `socket`, which must live as long as this.
   void Arm(asio::ip::tcp::socket& socket) {
-    conn_->close = [ex = socket.get_executor(), weak = std::weak_ptr<Connection>(conn_), sock = &socket] {
+    conn_->close = [ex = socket.get_executor(), weak = std::weak_ptr<Connection>(conn_),
+                    sock = &socket] {
       if (auto c = weak.lock()) {
         asio::post(ex, [c, sock] {
           if (!c->open) return;
@@ -584,12 +596,13 @@ class Admitted {
 void LogRefused(const SessionContext& ctx, const std::string& address) {
   // At most one line a second: a flood must not become a flood of logs.
   static std::atomic<int64_t> last{0};
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          Clock::now().time_since_epoch()).count();
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
   int64_t seen = last.load();
   if (now != seen && last.compare_exchange_strong(seen, now)) {
     spdlog::warn("{}: refusing connections from {} (at most {} per address, {} in all)", ctx.name,
-                 LogSafe(address), ctx.admission.limits().per_address, ctx.admission.limits().total);
+                 LogSafe(address), ctx.admission.limits().per_address,
+                 ctx.admission.limits().total);
   }
 }
 

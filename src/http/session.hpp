@@ -22,8 +22,8 @@ struct SessionContext {
   const Limits limits;
   boost::asio::thread_pool& pool;
   const std::string name;
-  Admission admission;              // connections open on this listener
-  std::atomic<bool> stopping{false};  // shutting down: answer, then close
+  Admission admission;                  // connections open on this listener
+  std::atomic<bool> stopping{false};    // shutting down: answer, then close
   RequestObserver* observer = nullptr;  // told of every answered request; may be null
 };
 
@@ -39,6 +39,7 @@ boost::asio::awaitable<void> ServeTls(boost::asio::ip::tcp::socket socket,
 // answered (its first MiB). For the HTTP fuzz target and tests: `ctx.handler`
 // sees real requests, timeouts never fire, and the connection ends when the
 // input does.
-boost::asio::awaitable<std::string> ServeBytes(std::string input, size_t piece, SessionContext& ctx);
+boost::asio::awaitable<std::string> ServeBytes(std::string input, size_t piece,
+                                               SessionContext& ctx);
 
 }  // namespace berth::http

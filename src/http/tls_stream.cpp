@@ -249,7 +249,8 @@ asio::mutable_buffer TlsStream::InputSpace() {
 Error TlsStream::Received(size_t n) {
   if (n == 0) return {};
   ERR_clear_error();
-  if (BIO_write(SSL_get_rbio(ssl_.get()), input_.get(), static_cast<int>(n)) != static_cast<int>(n)) {
+  if (BIO_write(SSL_get_rbio(ssl_.get()), input_.get(), static_cast<int>(n)) !=
+      static_cast<int>(n)) {
     return Queued(asio::error::no_memory);
   }
   return {};

@@ -70,13 +70,15 @@ Result<TrustedProxies> TrustedProxies::Parse(const std::vector<std::string>& ent
     }
     auto bytes = Bytes(address);
     if (!bytes) {
-      return Status(Errc::kUnsupported, "'" + std::string(text) + "' is not an IP address or CIDR block");
+      return Status(Errc::kUnsupported,
+                    "'" + std::string(text) + "' is not an IP address or CIDR block");
     }
     const bool v4 = IsV4Mapped(*bytes) && address.find(':') == std::string_view::npos;
     const int max = v4 ? 32 : 128;
     if (prefix && (*prefix < 0 || *prefix > max)) {
-      return Status(Errc::kUnsupported, "'" + std::string(text) + "': the prefix length must be 0 to " +
-                                           std::to_string(max));
+      return Status(
+          Errc::kUnsupported,
+          "'" + std::string(text) + "': the prefix length must be 0 to " + std::to_string(max));
     }
     Net net;
     net.bytes = *bytes;

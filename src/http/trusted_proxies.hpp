@@ -51,7 +51,7 @@ class TrustedProxies {
  private:
   struct Net {
     std::array<unsigned char, 16> bytes{};  // v4 as v4-mapped v6
-    int prefix = 0;                          // bits, of the 128
+    int prefix = 0;                         // bits, of the 128
   };
   std::vector<Net> nets_;
 };

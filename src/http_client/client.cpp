@@ -44,7 +44,7 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // Where the request goes, taken from the URL.
 struct Target {
   bool tls = false;
-  std::string host;   // name or address without brackets: looked up, verified, sent as SNI
+  std::string host;  // name or address without brackets: looked up, verified, sent as SNI
   bool host_is_name = false;
   std::string port;
   std::string authority;  // host[:port] as written, for the Host header
@@ -189,7 +189,7 @@ ClientReply SendOnce(const ClientRequest& req, const ClientOptions& options) {
   }
 
   bhttp::request<bhttp::string_body> request{bhttp::string_to_verb(req.method), target->resource,
-                                              11};
+                                             11};
   if (request.method() == bhttp::verb::unknown) {
     reply.error = "unsupported method " + req.method;
     return reply;
@@ -229,8 +229,8 @@ ClientReply SendOnce(const ClientRequest& req, const ClientOptions& options) {
     }
     beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
     // SNI carries names only (RFC 6066, section 3), never addresses.
-    if (target->host_is_name && !SSL_set_tlsext_host_name(stream.native_handle(),
-                                                          target->host.c_str())) {
+    if (target->host_is_name &&
+        !SSL_set_tlsext_host_name(stream.native_handle(), target->host.c_str())) {
       reply.error = "cannot set the TLS server name " + target->host;
       return reply;
     }
@@ -257,7 +257,8 @@ ClientReply SendOnce(const ClientRequest& req, const ClientOptions& options) {
 
   const bool connecting = outcome.step && (std::string_view(outcome.step) == "connecting" ||
                                            std::string_view(outcome.step) == "TLS handshake");
-  reply.tls_failed = outcome.ec && outcome.step && std::string_view(outcome.step) == "TLS handshake";
+  reply.tls_failed =
+      outcome.ec && outcome.step && std::string_view(outcome.step) == "TLS handshake";
   if (outcome.ec == beast::error::timeout) {
     reply.error = Millis(connecting ? connect_ms : options.timeout_ms) + ", " + outcome.step;
   } else if (outcome.ec == bhttp::error::body_limit) {

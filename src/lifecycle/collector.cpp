@@ -45,7 +45,8 @@ Result<GcReport> Collector::Run(bool dry_run) {
     if (!held) {
       if (held.status().code() == Errc::kBusy) {
         spdlog::info("gc: another registry node is collecting; this run is skipped");
-        return Status(Errc::kBusy, "another registry node is collecting garbage now; try again later");
+        return Status(Errc::kBusy,
+                      "another registry node is collecting garbage now; try again later");
       }
       spdlog::error("gc: cannot take the cluster lock: {}", held.status().message());
       return held.status();
@@ -60,7 +61,8 @@ Result<GcReport> Collector::Run(bool dry_run) {
   const auto start = std::chrono::steady_clock::now();
   // Retention reads pull times: bring them up to date first.
   if (pulls_) {
-    if (auto s = pulls_->Flush(store_); !s.ok()) spdlog::warn("gc: pull times not written: {}", s.message());
+    if (auto s = pulls_->Flush(store_); !s.ok())
+      spdlog::warn("gc: pull times not written: {}", s.message());
   }
   auto r = dry_run ? DryRun() : Collect(false);
   if (!r) {
@@ -278,7 +280,8 @@ Status Collector::Blobs(GcReport& r) {
     auto forgotten = store_.ForgetBlobs(guard.held());
     if (!forgotten) return forgotten.status();
     for (const auto& d : *forgotten) {
-      auto it = std::find_if(batch->begin(), batch->end(), [&](const auto& b) { return b.digest == d; });
+      auto it =
+          std::find_if(batch->begin(), batch->end(), [&](const auto& b) { return b.digest == d; });
       if (auto s = blobs_.Remove(d); !s.ok()) return s;
       ++r.blobs_deleted;
       if (it != batch->end()) r.bytes_freed += it->size;
@@ -315,7 +318,8 @@ Status Collector::OrphanFiles(GcReport& r) {
       if ((*again)[i]) continue;
       if (auto s = blobs_.Remove(held[i]); !s.ok()) return s;
       ++r.orphan_files_deleted;
-      auto it = std::find_if(unknown.begin(), unknown.end(), [&](const auto& u) { return u.first == held[i]; });
+      auto it = std::find_if(unknown.begin(), unknown.end(),
+                             [&](const auto& u) { return u.first == held[i]; });
       if (it != unknown.end()) r.bytes_freed += it->second;
     }
     return Status::Ok();
@@ -359,7 +363,8 @@ void Collector::Stop() {
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (pulls_) {
-    if (auto s = pulls_->Flush(store_); !s.ok()) spdlog::warn("gc: pull times not written: {}", s.message());
+    if (auto s = pulls_->Flush(store_); !s.ok())
+      spdlog::warn("gc: pull times not written: {}", s.message());
   }
 }
 
@@ -381,7 +386,8 @@ void Collector::Loop() {
     const auto now = Clock::now();
     if (now >= next_flush) {
       if (pulls_) {
-        if (auto s = pulls_->Flush(store_); !s.ok()) spdlog::warn("pull times not written: {}", s.message());
+        if (auto s = pulls_->Flush(store_); !s.ok())
+          spdlog::warn("pull times not written: {}", s.message());
       }
       next_flush = now + flush_every;
     }

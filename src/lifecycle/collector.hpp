@@ -80,9 +80,9 @@ struct GcTotals {
 class Collector {
  public:
   // Everything must outlive the Collector. `pulls` may be null.
-  Collector(storage::MetadataStore& meta, storage::LifecycleStore& store,
-            storage::BlobStore& blobs, storage::UploadStore& uploads, storage::DigestLocks& locks,
-            PullRecorder* pulls, CollectorOptions options);
+  Collector(storage::MetadataStore& meta, storage::LifecycleStore& store, storage::BlobStore& blobs,
+            storage::UploadStore& uploads, storage::DigestLocks& locks, PullRecorder* pulls,
+            CollectorOptions options);
   ~Collector();
 
   // One collection now. kBusy when another node is collecting (a shared
@@ -127,7 +127,7 @@ class Collector {
   PullRecorder* pulls_;
   const CollectorOptions options_;
 
-  Mutex run_mu_;  // one run at a time
+  Mutex run_mu_;                                                      // one run at a time
   storage::ClusterLock* cluster_lock_ GUARDED_BY(run_mu_) = nullptr;  // the run's, if any
   mutable Mutex totals_mu_;
   GcTotals totals_ GUARDED_BY(totals_mu_);

@@ -15,10 +15,10 @@
 namespace berth::lifecycle {
 
 struct RetentionPolicy {
-  std::string repositories;           // glob: '*' stops at '/', "**" crosses it, '?' one char
-  std::optional<uint64_t> keep_last;  // the N most recently pushed tags
-  std::optional<uint64_t> keep_days;  // tags pushed or pulled within D days
-  std::string keep_tags;              // ECMAScript regex (empty: none); searched, not anchored
+  std::string repositories;                // glob: '*' stops at '/', "**" crosses it, '?' one char
+  std::optional<uint64_t> keep_last;       // the N most recently pushed tags
+  std::optional<uint64_t> keep_days;       // tags pushed or pulled within D days
+  std::string keep_tags;                   // ECMAScript regex (empty: none); searched, not anchored
   std::optional<std::regex> keep_tags_re;  // compiled keep_tags
 };
 

@@ -8,8 +8,7 @@
 namespace berth::metrics {
 
 Histogram::Histogram(std::span<const double> bounds)
-    : bounds_(bounds.begin(), bounds.end()),
-      counts_(new std::atomic<uint64_t>[bounds.size() + 1]) {
+    : bounds_(bounds.begin(), bounds.end()), counts_(new std::atomic<uint64_t>[bounds.size() + 1]) {
   for (size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0, std::memory_order_relaxed);
 }
 
@@ -32,9 +31,8 @@ Histogram::Snapshot Histogram::Take() const {
 }
 
 std::span<const double> LatencyBuckets() {
-  static constexpr std::array<double, 16> kBounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                  0.05,   0.1,   0.25,   0.5,   1,    2.5,
-                                                  5,      10,    30,     60};
+  static constexpr std::array<double, 16> kBounds{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
   return kBounds;
 }
 
@@ -67,7 +65,8 @@ std::string EscapeLabel(std::string_view v) {
 
 namespace {
 
-void AppendHeader(std::string& out, std::string_view name, std::string_view help, std::string_view type) {
+void AppendHeader(std::string& out, std::string_view name, std::string_view help,
+                  std::string_view type) {
   out.append("# HELP ").append(name).append(" ");
   for (char c : help) {
     if (c == '\\') {
@@ -83,8 +82,8 @@ void AppendHeader(std::string& out, std::string_view name, std::string_view help
 
 // name{a="x",b="y"[,extra="z"]} value
 void AppendSample(std::string& out, std::string_view name, const std::vector<std::string>& names,
-                  const LabelValues& values, std::string_view extra_name, std::string_view extra_value,
-                  double value) {
+                  const LabelValues& values, std::string_view extra_name,
+                  std::string_view extra_value, double value) {
   out.append(name);
   if (!names.empty() || !extra_name.empty()) {
     out += '{';
@@ -109,8 +108,8 @@ void Writer::Begin(std::string_view name, std::string_view help, std::string_vie
   AppendHeader(out_, name, help, type);
 }
 
-void Writer::Sample(std::string_view name, const std::vector<std::pair<std::string, std::string>>& labels,
-                    double value) {
+void Writer::Sample(std::string_view name,
+                    const std::vector<std::pair<std::string, std::string>>& labels, double value) {
   std::vector<std::string> names;
   LabelValues values;
   for (const auto& [k, v] : labels) {
@@ -120,7 +119,8 @@ void Writer::Sample(std::string_view name, const std::vector<std::pair<std::stri
   AppendSample(out_, name, names, values, {}, {}, value);
 }
 
-Registry::Entry& Registry::EntryFor(const std::string& name, const std::string& help, const char* type) {
+Registry::Entry& Registry::EntryFor(const std::string& name, const std::string& help,
+                                    const char* type) {
   auto [it, fresh] = families_.try_emplace(name);
   if (fresh) {
     it->second.help = help;
@@ -136,7 +136,8 @@ Family<Counter>& Registry::Counters(const std::string& name, const std::string& 
   MutexLock lock(mu_);
   auto& e = EntryFor(name, help, "counter");
   if (!e.counters) {
-    e.counters = std::make_unique<Family<Counter>>(std::move(labels), [] { return std::make_unique<Counter>(); });
+    e.counters = std::make_unique<Family<Counter>>(std::move(labels),
+                                                   [] { return std::make_unique<Counter>(); });
   }
   return *e.counters;
 }
@@ -146,13 +147,15 @@ Family<Gauge>& Registry::Gauges(const std::string& name, const std::string& help
   MutexLock lock(mu_);
   auto& e = EntryFor(name, help, "gauge");
   if (!e.gauges) {
-    e.gauges = std::make_unique<Family<Gauge>>(std::move(labels), [] { return std::make_unique<Gauge>(); });
+    e.gauges = std::make_unique<Family<Gauge>>(std::move(labels),
+                                               [] { return std::make_unique<Gauge>(); });
   }
   return *e.gauges;
 }
 
 Family<Histogram>& Registry::Histograms(const std::string& name, const std::string& help,
-                                        std::vector<std::string> labels, std::span<const double> bounds) {
+                                        std::vector<std::string> labels,
+                                        std::span<const double> bounds) {
   MutexLock lock(mu_);
   auto& e = EntryFor(name, help, "histogram");
   if (!e.histograms) {
@@ -180,7 +183,8 @@ std::string Registry::Render() const {
       AppendHeader(out, name, e.help, e.type);
       if (e.counters) {
         e.counters->ForEach([&](const LabelValues& v, const Counter& c) {
-          AppendSample(out, name, e.counters->label_names(), v, {}, {}, static_cast<double>(c.Value()));
+          AppendSample(out, name, e.counters->label_names(), v, {}, {},
+                       static_cast<double>(c.Value()));
         });
       } else if (e.gauges) {
         e.gauges->ForEach([&](const LabelValues& v, const Gauge& g) {
@@ -195,9 +199,11 @@ std::string Registry::Render() const {
             AppendSample(out, bucket, names, v, "le", FormatValue(h.bounds()[i]),
                          static_cast<double>(snap.cumulative[i]));
           }
-          AppendSample(out, bucket, names, v, "le", "+Inf", static_cast<double>(snap.cumulative.back()));
+          AppendSample(out, bucket, names, v, "le", "+Inf",
+                       static_cast<double>(snap.cumulative.back()));
           AppendSample(out, name + "_sum", names, v, {}, {}, snap.sum);
-          AppendSample(out, name + "_count", names, v, {}, {}, static_cast<double>(snap.cumulative.back()));
+          AppendSample(out, name + "_count", names, v, {}, {},
+                       static_cast<double>(snap.cumulative.back()));
         });
       }
     }

@@ -28,7 +28,8 @@ http::Outcome HealthHandler::Handle(const http::Request& request) {
   if (request.path == "/healthz") return reply(200, "ok\n");
   if (request.path == "/readyz") {
     for (const auto& c : checks_) {
-      if (Status s = c.check(); !s.ok()) return reply(503, "not ready: " + c.name + ": " + s.message() + "\n");
+      if (Status s = c.check(); !s.ok())
+        return reply(503, "not ready: " + c.name + ": " + s.message() + "\n");
     }
     return reply(200, "ready\n");
   }
@@ -54,7 +55,8 @@ ReadinessCheck DirectoryWritable(std::string dir) {
             Status written = WriteAll(fd.get(), "x", probe);
             fd.Reset();
             ::unlink(probe.c_str());
-            if (!written.ok()) return {Errc::kUnavailable, dir + " is not writable: " + written.message()};
+            if (!written.ok())
+              return {Errc::kUnavailable, dir + " is not writable: " + written.message()};
             return Status::Ok();
           }};
 }

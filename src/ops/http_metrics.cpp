@@ -3,7 +3,7 @@
 namespace berth::ops {
 namespace {
 
-constexpr std::array<std::string_view, 8> kMethodNames{"GET",   "HEAD",    "POST", "PUT",
+constexpr std::array<std::string_view, 8> kMethodNames{"GET",   "HEAD",   "POST",    "PUT",
                                                        "PATCH", "DELETE", "OPTIONS", "other"};
 constexpr std::array<std::string_view, 5> kClassNames{"1xx", "2xx", "3xx", "4xx", "5xx"};
 
@@ -30,8 +30,8 @@ HttpMetrics::HttpMetrics(metrics::Registry& registry, std::string listener,
   auto& latency = registry.Histograms("berth_http_request_duration_seconds",
                                       "Time from a request's head to the last byte of its answer.",
                                       {"listener", "endpoint"}, metrics::LatencyBuckets());
-  auto& in = registry.Counters("berth_http_request_body_bytes_total", "Request body bytes received.",
-                               {"listener", "endpoint"});
+  auto& in = registry.Counters("berth_http_request_body_bytes_total",
+                               "Request body bytes received.", {"listener", "endpoint"});
   auto& out = registry.Counters("berth_http_response_body_bytes_total", "Response body bytes sent.",
                                 {"listener", "endpoint"});
   endpoints.push_back("other");

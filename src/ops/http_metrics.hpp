@@ -26,7 +26,8 @@ namespace berth::ops {
 class HttpMetrics final : public http::RequestObserver {
  public:
   // `registry` must outlive this object.
-  HttpMetrics(metrics::Registry& registry, std::string listener, std::vector<std::string_view> endpoints);
+  HttpMetrics(metrics::Registry& registry, std::string listener,
+              std::vector<std::string_view> endpoints);
 
   void Observe(const http::RequestRecord& record) override;
 

@@ -12,11 +12,12 @@ metrics::Family<metrics::Counter>& Requests(metrics::Registry& r) {
 }  // namespace
 
 AuthenticatorMetrics::AuthenticatorMetrics(metrics::Registry& registry, const std::string& backend)
-    : latency_(registry
-                   .Histograms("berth_authenticator_duration_seconds",
-                               "Time the identity backend took to check a login (cache hits excluded).",
-                               {"backend"}, metrics::LatencyBuckets())
-                   .With({backend})),
+    : latency_(
+          registry
+              .Histograms("berth_authenticator_duration_seconds",
+                          "Time the identity backend took to check a login (cache hits excluded).",
+                          {"backend"}, metrics::LatencyBuckets())
+              .With({backend})),
       ok_(Requests(registry).With({backend, "ok"})),
       rejected_(Requests(registry).With({backend, "rejected"})),
       unavailable_(Requests(registry).With({backend, "unavailable"})) {}
@@ -36,7 +37,8 @@ void AuthenticatorMetrics::Record(double seconds, auth::AuthOutcome outcome) {
   }
 }
 
-auth::AuthResult MeteredAuthenticator::Authenticate(const std::string& user, const Secret& password) {
+auth::AuthResult MeteredAuthenticator::Authenticate(const std::string& user,
+                                                    const Secret& password) {
   const auto start = std::chrono::steady_clock::now();
   auth::AuthResult r = inner_.Authenticate(user, password);
   metrics_.Record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),

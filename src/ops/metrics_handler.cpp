@@ -3,8 +3,7 @@
 namespace berth::ops {
 namespace {
 
-http::Response Text(int status, std::string body,
-                    std::string type = "text/plain; charset=utf-8") {
+http::Response Text(int status, std::string body, std::string type = "text/plain; charset=utf-8") {
   http::Response r;
   r.status = status;
   r.Set("Content-Type", std::move(type));
@@ -17,7 +16,8 @@ http::Response Text(int status, std::string body,
 
 http::Outcome MetricsHandler::Handle(const http::Request& request) {
   if (request.path == "/healthz") return http::Outcome::Reply(Text(200, "ok\n"));
-  if (request.path != "/metrics") return http::Outcome::Reply(Text(404, "not found; try /metrics\n"));
+  if (request.path != "/metrics")
+    return http::Outcome::Reply(Text(404, "not found; try /metrics\n"));
   if (request.method != "GET" && request.method != "HEAD") {
     http::Response r = Text(405, "use GET\n");
     r.Set("Allow", "GET, HEAD");

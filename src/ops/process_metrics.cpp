@@ -74,14 +74,15 @@ void AddProcessMetrics(metrics::Registry& registry) {
   registry.AddCollector([](metrics::Writer& w) {
     ProcStat p = ReadStat();
     if (p.ok) {
-      w.Begin("process_cpu_seconds_total", "User and system CPU time spent, in seconds.", "counter");
+      w.Begin("process_cpu_seconds_total", "User and system CPU time spent, in seconds.",
+              "counter");
       w.Sample("process_cpu_seconds_total", p.cpu_seconds);
       w.Begin("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge");
       w.Sample("process_resident_memory_bytes", p.resident_bytes);
       w.Begin("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge");
       w.Sample("process_virtual_memory_bytes", p.virtual_bytes);
-      w.Begin("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.",
-              "gauge");
+      w.Begin("process_start_time_seconds",
+              "Start time of the process since the Unix epoch, in seconds.", "gauge");
       w.Sample("process_start_time_seconds", p.start_time);
     }
     w.Begin("process_open_fds", "Open file descriptors.", "gauge");

@@ -37,8 +37,10 @@ boost::json::object ToJson(const lifecycle::GcReport& g) {
 }
 
 boost::json::object ToJson(const storage::NamespaceUsage& u, uint64_t quota) {
-  return {{"namespace", u.name},     {"used_bytes", u.bytes},
-          {"quota_bytes", quota},    {"repositories", u.repositories},
+  return {{"namespace", u.name},
+          {"used_bytes", u.bytes},
+          {"quota_bytes", quota},
+          {"repositories", u.repositories},
           {"blobs", u.blobs}};
 }
 
@@ -50,7 +52,8 @@ uint64_t QuotaFor(const Deps& d, std::string_view repository) {
 
 Outcome RunGc(Deps& d, const Request& req, const Route&) {
   if (!d.lifecycle.collector) {
-    return Outcome::Reply(ErrorResponse({Errc::kUnsupported, "garbage collection is not available"}));
+    return Outcome::Reply(
+        ErrorResponse({Errc::kUnsupported, "garbage collection is not available"}));
   }
   auto dry = req.Query("dry_run");
   const bool dry_run = dry && (*dry == "true" || *dry == "1");
@@ -74,7 +77,8 @@ Outcome Usage(Deps& d, const Request& req, const Route&) {
     auto u = d.lifecycle.store->Usage(std::string(*ns));
     if (!u) return Outcome::Reply(ErrorResponse(u.status()));
     if (u->repositories == 0) {
-      return Outcome::Reply(ErrorResponse({Errc::kNameUnknown, "no repository in namespace " + std::string(*ns)}));
+      return Outcome::Reply(
+          ErrorResponse({Errc::kNameUnknown, "no repository in namespace " + std::string(*ns)}));
     }
     if (auto s = add(std::string(*ns)); !s.ok()) return Outcome::Reply(ErrorResponse(s));
   } else {

@@ -89,7 +89,8 @@ Outcome GetBlob(Deps& d, const Request& req, const Route& route) {
   if (auto h = req.Header("Range")) {
     auto parsed = ParseRange(*h, *size);
     if (!parsed) {
-      if (d.events && d.events->pulls()) PostBlobEvent(d, req, events::kPull, route.name, *digest, *size);
+      if (d.events && d.events->pulls())
+        PostBlobEvent(d, req, events::kPull, route.name, *digest, *size);
       http::Response e = ErrorResponse(parsed.status());
       e.Set("Content-Range", "bytes */" + std::to_string(*size));
       return Outcome::Reply(std::move(e));
@@ -107,11 +108,12 @@ Outcome GetBlob(Deps& d, const Request& req, const Route& route) {
     }
     return Outcome::Reply(ErrorResponse(blob.status()));
   }
-  if (d.events && d.events->pulls()) PostBlobEvent(d, req, events::kPull, route.name, *digest, *size);
+  if (d.events && d.events->pulls())
+    PostBlobEvent(d, req, events::kPull, route.name, *digest, *size);
   if (range) {
     r.status = 206;
-    r.Set("Content-Range", "bytes " + std::to_string(offset) + "-" + std::to_string(offset + length - 1) +
-                               "/" + std::to_string(*size));
+    r.Set("Content-Range", "bytes " + std::to_string(offset) + "-" +
+                               std::to_string(offset + length - 1) + "/" + std::to_string(*size));
   }
   http::FileRegion file{std::move(blob->fd), offset, length};
   file.stream = blob->stream;

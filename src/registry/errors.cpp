@@ -18,32 +18,58 @@ WireError ToWire(Errc code) {
   // distribution-spec's, plus PAGINATION_NUMBER_INVALID and UNKNOWN as the
   // reference registry uses them.
   switch (code) {
-    case Errc::kOk: return {"", 200};
-    case Errc::kNameInvalid: return {"NAME_INVALID", 400};
-    case Errc::kNameUnknown: return {"NAME_UNKNOWN", 404};
-    case Errc::kTagInvalid: return {"MANIFEST_INVALID", 400};
-    case Errc::kDigestInvalid: return {"DIGEST_INVALID", 400};
-    case Errc::kBlobUnknown: return {"BLOB_UNKNOWN", 404};
-    case Errc::kBlobUploadUnknown: return {"BLOB_UPLOAD_UNKNOWN", 404};
-    case Errc::kBlobUploadInvalid: return {"BLOB_UPLOAD_INVALID", 400};
-    case Errc::kRangeInvalid: return {"BLOB_UPLOAD_INVALID", 416};
-    case Errc::kManifestInvalid: return {"MANIFEST_INVALID", 400};
-    case Errc::kManifestUnknown: return {"MANIFEST_UNKNOWN", 404};
-    case Errc::kManifestBlobUnknown: return {"MANIFEST_BLOB_UNKNOWN", 400};
-    case Errc::kSizeInvalid: return {"SIZE_INVALID", 400};
-    case Errc::kTooLarge: return {"SIZE_INVALID", 413};
-    case Errc::kPaginationInvalid: return {"PAGINATION_NUMBER_INVALID", 400};
-    case Errc::kUnsupported: return {"UNSUPPORTED", 405};
-    case Errc::kNotFound: return {"NOT_FOUND", 404};
-    case Errc::kMethodNotAllowed: return {"UNSUPPORTED", 405};
-    case Errc::kScopeInvalid: return {"UNSUPPORTED", 400};
-    case Errc::kUnauthorized: return {"UNAUTHORIZED", 401};
-    case Errc::kDenied: return {"DENIED", 403};
-    case Errc::kTooManyRequests: return {"TOOMANYREQUESTS", 429};
-    case Errc::kBusy: return {"BLOB_UPLOAD_INVALID", 409};
-    case Errc::kNoSpace: return {"UNKNOWN", 507};
-    case Errc::kUnavailable: return {"UNAVAILABLE", 503};
-    case Errc::kInternal: return {"UNKNOWN", 500};
+    case Errc::kOk:
+      return {"", 200};
+    case Errc::kNameInvalid:
+      return {"NAME_INVALID", 400};
+    case Errc::kNameUnknown:
+      return {"NAME_UNKNOWN", 404};
+    case Errc::kTagInvalid:
+      return {"MANIFEST_INVALID", 400};
+    case Errc::kDigestInvalid:
+      return {"DIGEST_INVALID", 400};
+    case Errc::kBlobUnknown:
+      return {"BLOB_UNKNOWN", 404};
+    case Errc::kBlobUploadUnknown:
+      return {"BLOB_UPLOAD_UNKNOWN", 404};
+    case Errc::kBlobUploadInvalid:
+      return {"BLOB_UPLOAD_INVALID", 400};
+    case Errc::kRangeInvalid:
+      return {"BLOB_UPLOAD_INVALID", 416};
+    case Errc::kManifestInvalid:
+      return {"MANIFEST_INVALID", 400};
+    case Errc::kManifestUnknown:
+      return {"MANIFEST_UNKNOWN", 404};
+    case Errc::kManifestBlobUnknown:
+      return {"MANIFEST_BLOB_UNKNOWN", 400};
+    case Errc::kSizeInvalid:
+      return {"SIZE_INVALID", 400};
+    case Errc::kTooLarge:
+      return {"SIZE_INVALID", 413};
+    case Errc::kPaginationInvalid:
+      return {"PAGINATION_NUMBER_INVALID", 400};
+    case Errc::kUnsupported:
+      return {"UNSUPPORTED", 405};
+    case Errc::kNotFound:
+      return {"NOT_FOUND", 404};
+    case Errc::kMethodNotAllowed:
+      return {"UNSUPPORTED", 405};
+    case Errc::kScopeInvalid:
+      return {"UNSUPPORTED", 400};
+    case Errc::kUnauthorized:
+      return {"UNAUTHORIZED", 401};
+    case Errc::kDenied:
+      return {"DENIED", 403};
+    case Errc::kTooManyRequests:
+      return {"TOOMANYREQUESTS", 429};
+    case Errc::kBusy:
+      return {"BLOB_UPLOAD_INVALID", 409};
+    case Errc::kNoSpace:
+      return {"UNKNOWN", 507};
+    case Errc::kUnavailable:
+      return {"UNAVAILABLE", 503};
+    case Errc::kInternal:
+      return {"UNKNOWN", 500};
   }
   return {"UNKNOWN", 500};
 }

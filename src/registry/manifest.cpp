@@ -15,7 +15,9 @@ Status Invalid(std::string why) { return {Errc::kManifestInvalid, std::move(why)
 bool IsImageManifest(std::string_view t) {
   return t == media::kOciManifest || t == media::kDockerManifest;
 }
-bool IsIndex(std::string_view t) { return t == media::kOciIndex || t == media::kDockerManifestList; }
+bool IsIndex(std::string_view t) {
+  return t == media::kOciIndex || t == media::kDockerManifestList;
+}
 bool IsKnown(std::string_view t) { return IsImageManifest(t) || IsIndex(t); }
 bool IsSchema1(std::string_view t) {
   return t == media::kDockerSchema1 || t == media::kDockerSchema1Signed ||

@@ -43,14 +43,14 @@ class ManifestSink final : public http::BodySink {
     if (const Digest* want = std::get_if<Digest>(&ref_)) algo = want->algorithm();
     Digest digest = crypto::HashBytes(algo, body_.bytes());
     if (const Digest* want = std::get_if<Digest>(&ref_); want && *want != digest) {
-      return ErrorResponse({Errc::kDigestInvalid, "manifest digest is " + digest.str() +
-                                                      ", not " + want->str()});
+      return ErrorResponse(
+          {Errc::kDigestInvalid, "manifest digest is " + digest.str() + ", not " + want->str()});
     }
     auto parsed = ParseManifest(content_type_, body_.bytes());
     if (!parsed) return ErrorResponse(parsed.status());
     storage::ManifestPut put;
-    put.record = {digest,          parsed->media_type,     body_.Take(), parsed->subject,
-                  parsed->artifact_type, parsed->annotations_json};
+    put.record = {digest,          parsed->media_type,    body_.Take(),
+                  parsed->subject, parsed->artifact_type, parsed->annotations_json};
     if (const std::string* tag = std::get_if<std::string>(&ref_)) put.tag = *tag;
     put.blob_refs = std::move(parsed->blob_refs);
     put.manifest_refs = std::move(parsed->manifest_refs);

@@ -42,9 +42,8 @@ Outcome Referrers(Deps& d, const Request& req, const Route& route) {
     }
     manifests.emplace_back(std::move(desc));
   }
-  boost::json::object index{{"schemaVersion", 2},
-                            {"mediaType", media::kOciIndex},
-                            {"manifests", std::move(manifests)}};
+  boost::json::object index{
+      {"schemaVersion", 2}, {"mediaType", media::kOciIndex}, {"manifests", std::move(manifests)}};
   r.Set("Content-Type", std::string(media::kOciIndex));
   if (filter) r.Set("OCI-Filters-Applied", "artifactType");
   r.body = boost::json::serialize(index);

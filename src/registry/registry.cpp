@@ -21,10 +21,10 @@ Outcome Base(Deps&, const Request&, const Route&) {
 // inline on the I/O thread when all it does is read local state that is
 // expected in the page cache, else on the blocking pool.
 enum class Runs {
-  kPool,                  // writes, takes the upload store's lock, or sums a namespace
-  kInline,                // touches no store
-  kInlineIfLocalMetadata, // reads metadata: inline unless metadata_on_network
-  kInlineIfLocalStores,   // reads metadata and stats a blob: inline unless either is on the network
+  kPool,                   // writes, takes the upload store's lock, or sums a namespace
+  kInline,                 // touches no store
+  kInlineIfLocalMetadata,  // reads metadata: inline unless metadata_on_network
+  kInlineIfLocalStores,  // reads metadata and stats a blob: inline unless either is on the network
 };
 
 struct Entry {
@@ -36,25 +36,26 @@ struct Entry {
 
 // The endpoint table (OCI end-1 … end-13).
 constexpr std::array kRoutes = {
-    Entry{Endpoint::kBase, "GET", Runs::kInline, &Base},                            // end-1
-    Entry{Endpoint::kBase, "HEAD", Runs::kInline, &Base},                           //
-    Entry{Endpoint::kBlob, "GET", Runs::kInlineIfLocalStores, &GetBlob},            // end-2
-    Entry{Endpoint::kBlob, "HEAD", Runs::kInlineIfLocalStores, &GetBlob},           // end-2
-    Entry{Endpoint::kBlob, "DELETE", Runs::kPool, &DeleteBlob},                     // end-10
-    Entry{Endpoint::kManifest, "GET", Runs::kInlineIfLocalMetadata, &GetManifest},  // end-3
-    Entry{Endpoint::kManifest, "HEAD", Runs::kInlineIfLocalMetadata, &GetManifest}, // end-3
-    Entry{Endpoint::kManifest, "PUT", Runs::kPool, &PutManifest},                   // end-7
-    Entry{Endpoint::kManifest, "DELETE", Runs::kPool, &DeleteManifest},             // end-9
-    Entry{Endpoint::kUploadStart, "POST", Runs::kPool, &StartUpload},               // end-4a, end-4b, end-11
-    Entry{Endpoint::kUpload, "PATCH", Runs::kPool, &PatchUpload},                   // end-5
-    Entry{Endpoint::kUpload, "PUT", Runs::kPool, &PutUpload},                       // end-6
-    Entry{Endpoint::kUpload, "GET", Runs::kPool, &UploadStatus},                    // end-13
-    Entry{Endpoint::kUpload, "DELETE", Runs::kPool, &CancelUpload},                 //
-    Entry{Endpoint::kTags, "GET", Runs::kInlineIfLocalMetadata, &ListTags},         // end-8a, end-8b
-    Entry{Endpoint::kReferrers, "GET", Runs::kInlineIfLocalMetadata, &Referrers},   // end-12a, end-12b
-    Entry{Endpoint::kCatalog, "GET", Runs::kInlineIfLocalMetadata, &Catalog},       //
-    Entry{Endpoint::kAdminGc, "POST", Runs::kPool, &RunGc},                         // berth extensions
-    Entry{Endpoint::kAdminUsage, "GET", Runs::kPool, &Usage},                       //
+    Entry{Endpoint::kBase, "GET", Runs::kInline, &Base},                             // end-1
+    Entry{Endpoint::kBase, "HEAD", Runs::kInline, &Base},                            //
+    Entry{Endpoint::kBlob, "GET", Runs::kInlineIfLocalStores, &GetBlob},             // end-2
+    Entry{Endpoint::kBlob, "HEAD", Runs::kInlineIfLocalStores, &GetBlob},            // end-2
+    Entry{Endpoint::kBlob, "DELETE", Runs::kPool, &DeleteBlob},                      // end-10
+    Entry{Endpoint::kManifest, "GET", Runs::kInlineIfLocalMetadata, &GetManifest},   // end-3
+    Entry{Endpoint::kManifest, "HEAD", Runs::kInlineIfLocalMetadata, &GetManifest},  // end-3
+    Entry{Endpoint::kManifest, "PUT", Runs::kPool, &PutManifest},                    // end-7
+    Entry{Endpoint::kManifest, "DELETE", Runs::kPool, &DeleteManifest},              // end-9
+    Entry{Endpoint::kUploadStart, "POST", Runs::kPool, &StartUpload},  // end-4a, end-4b, end-11
+    Entry{Endpoint::kUpload, "PATCH", Runs::kPool, &PatchUpload},      // end-5
+    Entry{Endpoint::kUpload, "PUT", Runs::kPool, &PutUpload},          // end-6
+    Entry{Endpoint::kUpload, "GET", Runs::kPool, &UploadStatus},       // end-13
+    Entry{Endpoint::kUpload, "DELETE", Runs::kPool, &CancelUpload},    //
+    Entry{Endpoint::kTags, "GET", Runs::kInlineIfLocalMetadata, &ListTags},  // end-8a, end-8b
+    Entry{Endpoint::kReferrers, "GET", Runs::kInlineIfLocalMetadata,
+          &Referrers},                                                         // end-12a, end-12b
+    Entry{Endpoint::kCatalog, "GET", Runs::kInlineIfLocalMetadata, &Catalog},  //
+    Entry{Endpoint::kAdminGc, "POST", Runs::kPool, &RunGc},                    // berth extensions
+    Entry{Endpoint::kAdminUsage, "GET", Runs::kPool, &Usage},                  //
 };
 
 // The table's line for a route and method; null: 405.
@@ -69,9 +70,8 @@ const Entry* Find(Endpoint endpoint, std::string_view method) {
 
 Registry::Registry(storage::BlobStore& blobs, storage::UploadStore& uploads,
                    storage::MetadataStore& meta, Options options, const auth::AccessGate* gate,
-                   storage::DigestLocks* locks, LifecycleParts lifecycle,
-                   events::Emitter* events)
-    : deps_{blobs,   uploads, meta, ManifestBodyBudget(), options, locks ? *locks : own_locks_,
+                   storage::DigestLocks* locks, LifecycleParts lifecycle, events::Emitter* events)
+    : deps_{blobs,     uploads, meta, ManifestBodyBudget(), options, locks ? *locks : own_locks_,
             lifecycle, events},
       gate_(gate) {}
 
@@ -133,7 +133,8 @@ http::Outcome Registry::Handle(const http::Request& request) {
 
 http::Outcome Registry::Dispatch(const http::Request& request, const Route& route) {
   const Entry* entry = Find(route.endpoint, request.method);
-  if (!entry) return Outcome::Reply(ErrorResponse({Errc::kMethodNotAllowed, "method not allowed here"}));
+  if (!entry)
+    return Outcome::Reply(ErrorResponse({Errc::kMethodNotAllowed, "method not allowed here"}));
   if (!gate_) return entry->handle(deps_, request, route);
 
   std::vector<auth::Scope> granted;
@@ -155,7 +156,8 @@ http::Outcome Registry::Dispatch(const http::Request& request, const Route& rout
   if (plain || named) {
     http::Request copy = request;
     if (plain) {
-      std::erase_if(copy.query, [](const auto& kv) { return kv.first == "mount" || kv.first == "from"; });
+      std::erase_if(copy.query,
+                    [](const auto& kv) { return kv.first == "mount" || kv.first == "from"; });
     }
     copy.user = user;
     out = entry->handle(deps_, copy, route);

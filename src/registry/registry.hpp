@@ -18,10 +18,9 @@ class Registry final : public http::Handler {
   // what the endpoint requires; with nullptr the registry is open (tls/test
   // setups that ask for it). `locks` must be the collector's when there is
   // one; null: the registry's own. `events` null: no webhook events.
-  Registry(storage::BlobStore& blobs, storage::UploadStore& uploads,
-           storage::MetadataStore& meta, Options options, const auth::AccessGate* gate,
-           storage::DigestLocks* locks = nullptr, LifecycleParts lifecycle = {},
-           events::Emitter* events = nullptr);
+  Registry(storage::BlobStore& blobs, storage::UploadStore& uploads, storage::MetadataStore& meta,
+           Options options, const auth::AccessGate* gate, storage::DigestLocks* locks = nullptr,
+           LifecycleParts lifecycle = {}, events::Emitter* events = nullptr);
 
   http::Outcome Handle(const http::Request& request) override;
   // GET and HEAD of /v2/, blobs, manifests, tags, referrers and the catalog:

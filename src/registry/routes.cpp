@@ -79,11 +79,11 @@ struct Named {
   std::string_view name;
 };
 constexpr Named kNames[] = {
-    {Endpoint::kBase, "base"},           {Endpoint::kCatalog, "catalog"},
-    {Endpoint::kTags, "tags"},           {Endpoint::kManifest, "manifest"},
-    {Endpoint::kBlob, "blob"},           {Endpoint::kUploadStart, "upload_start"},
-    {Endpoint::kUpload, "upload"},       {Endpoint::kReferrers, "referrers"},
-    {Endpoint::kAdminGc, "admin_gc"},    {Endpoint::kAdminUsage, "admin_usage"},
+    {Endpoint::kBase, "base"},        {Endpoint::kCatalog, "catalog"},
+    {Endpoint::kTags, "tags"},        {Endpoint::kManifest, "manifest"},
+    {Endpoint::kBlob, "blob"},        {Endpoint::kUploadStart, "upload_start"},
+    {Endpoint::kUpload, "upload"},    {Endpoint::kReferrers, "referrers"},
+    {Endpoint::kAdminGc, "admin_gc"}, {Endpoint::kAdminUsage, "admin_usage"},
 };
 }  // namespace
 

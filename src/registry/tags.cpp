@@ -43,10 +43,9 @@ Outcome ListTags(Deps& d, const Request& req, const Route& route) {
 }
 
 Outcome Catalog(Deps& d, const Request& req, const Route&) {
-  return Paged(req, "/v2/_catalog", "repositories", boost::json::object{},
-               [&](const std::string& last, size_t limit) {
-                 return d.meta.ListRepositories(last, limit);
-               });
+  return Paged(
+      req, "/v2/_catalog", "repositories", boost::json::object{},
+      [&](const std::string& last, size_t limit) { return d.meta.ListRepositories(last, limit); });
 }
 
 }  // namespace berth::registry

@@ -66,10 +66,7 @@ class UploadSink final : public http::BodySink {
   // `req`: the request's head, kept for the blob push event (headers only).
   UploadSink(Deps& d, const Request& req, Route route, storage::UploadPtr up,
              std::optional<Digest> finish)
-      : d_(d),
-        route_(std::move(route)),
-        up_(std::move(up)),
-        finish_(std::move(finish)) {
+      : d_(d), route_(std::move(route)), up_(std::move(up)), finish_(std::move(finish)) {
     if (finish_ && d.events && d.events->blobs()) req_ = req;
   }
 
@@ -119,9 +116,9 @@ std::optional<http::Response> CheckRange(const Deps& d, const Request& req, cons
   bool ok = range && range->first == up.size() &&
             (!req.content_length || *req.content_length == range->second - range->first + 1);
   if (ok) return std::nullopt;
-  http::Response r = ErrorResponse(
-      Status(Errc::kRangeInvalid, "chunk must start at byte " + std::to_string(up.size()) +
-                                      " and match Content-Length"));
+  http::Response r = ErrorResponse(Status(
+      Errc::kRangeInvalid,
+      "chunk must start at byte " + std::to_string(up.size()) + " and match Content-Length"));
   r.Set("Location", UploadLocation(route, up.id()));
   r.Set("Range", RangeHeader(up.size()));
   r.Set("Docker-Upload-UUID", up.id());
@@ -152,7 +149,8 @@ Outcome StartUpload(Deps& d, const Request& req, const Route& route) {
     // another's content.
     auto from = req.Query("from");
     if (from && ValidateRepositoryName(*from).ok()) {
-      auto mounted = d.meta.MountBlob(std::string(*from), route.name, *digest, QuotaFor(d, route.name));
+      auto mounted =
+          d.meta.MountBlob(std::string(*from), route.name, *digest, QuotaFor(d, route.name));
       if (mounted) {
         PostBlobEvent(d, req, events::kMount, route.name, *digest, *mounted, std::string(*from));
         return Outcome::Reply(Created(route, *digest));

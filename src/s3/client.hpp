@@ -48,7 +48,7 @@ struct ObjectInfo {
 
 struct ListPage {
   std::vector<std::pair<std::string, uint64_t>> objects;  // key, size
-  std::string next_token;                                  // "" = last page
+  std::string next_token;                                 // "" = last page
 };
 
 struct CompletedPart {

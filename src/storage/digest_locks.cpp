@@ -20,11 +20,11 @@ std::string DigestLocks::NewHolder() {
   return std::string(host) + "-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
 }
 
-
 void DigestLocks::Guard::TakeLeases(const std::vector<Digest>& digests) {
   std::vector<std::pair<std::string, const Digest*>> keys;
   for (const auto& d : digests) keys.emplace_back("blob:" + d.str(), &d);
-  std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(keys.begin(), keys.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   keys.erase(std::unique(keys.begin(), keys.end(),
                          [](const auto& a, const auto& b) { return a.first == b.first; }),
              keys.end());

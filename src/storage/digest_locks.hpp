@@ -40,8 +40,7 @@ class DigestLocks {
 
   DigestLocks() = default;
   // `leases` (may be null: this process alone) must outlive the locks.
-  explicit DigestLocks(LeaseTable* leases,
-                       std::chrono::milliseconds lease_wait = kLeaseWait)
+  explicit DigestLocks(LeaseTable* leases, std::chrono::milliseconds lease_wait = kLeaseWait)
       : leases_(leases), lease_wait_(lease_wait) {}
 
   // Holds the stripes of some digests until destroyed.
@@ -96,7 +95,9 @@ class DigestLocks {
   Guard LockAvailable(const std::vector<Digest>& digests) { return Guard(*this, digests, false); }
 
  private:
-  size_t StripeOf(const Digest& d) const { return std::hash<std::string_view>()(d.hex()) % kStripes; }
+  size_t StripeOf(const Digest& d) const {
+    return std::hash<std::string_view>()(d.hex()) % kStripes;
+  }
 
   // Unique per guard across nodes and restarts.
   std::string NewHolder();

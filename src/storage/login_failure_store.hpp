@@ -29,8 +29,8 @@ class LoginFailureStore {
   // nodes; a count whose last failure is more than `window` seconds old
   // starts again from 1. `user_key` (may be empty) groups the keys that
   // ForgetUser drops. Returns the new count.
-  virtual Result<int64_t> Count(const std::string& key, const std::string& user_key,
-                                int64_t window, int64_t now) = 0;
+  virtual Result<int64_t> Count(const std::string& key, const std::string& user_key, int64_t window,
+                                int64_t now) = 0;
   // Makes `key` wait until at least `until`.
   virtual Status Block(const std::string& key, int64_t until) = 0;
   // Drops every key counted with `user_key`.

@@ -117,8 +117,7 @@ class MetadataStore {
   // those of `artifact_type`, keyed by manifest digest.
   virtual Result<std::vector<ReferrerRecord>> ListReferrers(
       const std::string& repository, const Digest& subject,
-      const std::optional<std::string>& artifact_type, const std::string& last,
-      size_t limit) = 0;
+      const std::optional<std::string>& artifact_type, const std::string& last, size_t limit) = 0;
 };
 
 using MetadataStorePtr = std::unique_ptr<MetadataStore>;

@@ -11,7 +11,8 @@ constexpr size_t kBatch = 1000;
 bool ContainsFolded(std::string_view name, std::string_view q) {
   if (q.empty()) return true;
   auto it = std::search(name.begin(), name.end(), q.begin(), q.end(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
   });
   return it != name.end();
 }

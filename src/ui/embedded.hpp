@@ -10,8 +10,8 @@
 namespace berth::ui {
 
 struct EmbeddedFile {
-  const char* name;            // path under ui/, e.g. "app.js"
-  const unsigned char* data;   // `size` bytes (plus a 0 after them)
+  const char* name;           // path under ui/, e.g. "app.js"
+  const unsigned char* data;  // `size` bytes (plus a 0 after them)
   size_t size;
 };
 

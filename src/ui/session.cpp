@@ -14,8 +14,8 @@ std::string_view Trim(std::string_view s) {
 }
 
 bool TokenChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=' || c == '-';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '~' || c == '+' || c == '/' || c == '=' || c == '-';
 }
 
 bool ConstantTimeEqual(std::string_view a, std::string_view b) {

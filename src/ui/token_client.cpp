@@ -43,8 +43,7 @@ int64_t IntField(const boost::json::value& v, std::string_view key) {
 }  // namespace
 
 TokenClient::TokenClient(TokenClientOptions options, std::function<int64_t()> now)
-    : options_(std::move(options)),
-      cache_(options_.cache_entries, [now = std::move(now)] {
+    : options_(std::move(options)), cache_(options_.cache_entries, [now = std::move(now)] {
         return TtlCache<std::string>::TimePoint(std::chrono::seconds(now()));
       }) {}
 
@@ -83,7 +82,8 @@ Result<Login> TokenClient::LogIn(std::string_view user, std::string_view passwor
   if (reply.status == 401 || reply.status == 403) {
     return Status(Errc::kUnauthorized, "wrong user name or password");
   }
-  if (reply.status == 429) return Status(Errc::kTooManyRequests, "too many failed logins; wait a moment");
+  if (reply.status == 429)
+    return Status(Errc::kTooManyRequests, "too many failed logins; wait a moment");
   if (reply.status != 200) {
     spdlog::warn("web interface: token server answered {} to a login", reply.status);
     return Status(Errc::kUnavailable, "the token server failed");

@@ -27,10 +27,10 @@
 namespace berth::ui {
 
 struct TokenClientOptions {
-  std::string realm;                  // the token endpoint, e.g. https://host:9002/token
-  std::string service = "berth";      // auth.service
+  std::string realm;              // the token endpoint, e.g. https://host:9002/token
+  std::string service = "berth";  // auth.service
   std::string client_id = "berth-ui";
-  http::ClientOptions http;           // timeouts, CA file
+  http::ClientOptions http;  // timeouts, CA file
   size_t cache_entries = 4096;
   int64_t cache_seconds = 60;
   // Sent with logins in X-Berth-Forwarder so that the token server of the

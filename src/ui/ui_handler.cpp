@@ -27,14 +27,22 @@ constexpr std::string_view kApi = "/ui/api/";
 
 int StatusFor(Errc code) {
   switch (code) {
-    case Errc::kUnauthorized: return 401;
-    case Errc::kDenied: return 403;
-    case Errc::kTooManyRequests: return 429;
-    case Errc::kTooLarge: return 413;
-    case Errc::kUnavailable: return 503;
-    case Errc::kUnsupported: return 501;
-    case Errc::kNotFound: return 404;
-    default: return 400;
+    case Errc::kUnauthorized:
+      return 401;
+    case Errc::kDenied:
+      return 403;
+    case Errc::kTooManyRequests:
+      return 429;
+    case Errc::kTooLarge:
+      return 413;
+    case Errc::kUnavailable:
+      return 503;
+    case Errc::kUnsupported:
+      return 501;
+    case Errc::kNotFound:
+      return 404;
+    default:
+      return 400;
   }
 }
 
@@ -107,11 +115,17 @@ Response JsonError(int status, std::string_view message) {
 }
 
 UiHandler::UiHandler(http::Handler& inner, storage::MetadataStore& meta,
-                     const auth::AccessGate& gate, const auth::Policy& policy,
-                     TokenClient& tokens, UiOptions options, storage::LifecycleStore* lifecycle,
+                     const auth::AccessGate& gate, const auth::Policy& policy, TokenClient& tokens,
+                     UiOptions options, storage::LifecycleStore* lifecycle,
                      const lifecycle::QuotaPolicy* quotas)
-    : inner_(inner), meta_(meta), lifecycle_(lifecycle), quotas_(quotas), gate_(gate), policy_(policy),
-      tokens_(tokens), options_(options) {}
+    : inner_(inner),
+      meta_(meta),
+      lifecycle_(lifecycle),
+      quotas_(quotas),
+      gate_(gate),
+      policy_(policy),
+      tokens_(tokens),
+      options_(options) {}
 
 bool UiHandler::Quick(const Request& r) const {
   if (IsAsset(r) || r.path == "/ui") return !r.has_body;
@@ -224,8 +238,10 @@ Response UiHandler::FinishLogin(const Request& r, std::string_view body) {
     return JsonError(503, "the token server's token does not verify here");
   }
   spdlog::info("web interface: {} logged in from {}", LogSafe(check.claims.subject), r.remote);
-  Response res = JsonOk({{"user", check.claims.subject}, {"csrf", CsrfToken(login->refresh_token)}});
-  res.Set("Set-Cookie", SessionCookie(login->refresh_token, options_.session_seconds, options_.secure));
+  Response res =
+      JsonOk({{"user", check.claims.subject}, {"csrf", CsrfToken(login->refresh_token)}});
+  res.Set("Set-Cookie",
+          SessionCookie(login->refresh_token, options_.session_seconds, options_.secure));
   return res;
 }
 
@@ -263,8 +279,9 @@ Response UiHandler::Logout(const Request& r) {
   if (Status s = tokens_.Revoke(*session); !s.ok()) {
     res = JsonOk({{"ok", true},
                   {"revoked", false},
-                  {"warning", "Logged out here, but the token server could not end the session: "
-                              "it stays valid elsewhere until it expires."}});
+                  {"warning",
+                   "Logged out here, but the token server could not end the session: "
+                   "it stays valid elsewhere until it expires."}});
     res.Set("Set-Cookie", ClearedCookie(options_.secure));
     return res;
   }
@@ -298,7 +315,8 @@ Response UiHandler::Repositories(const Request& r) {
     auto check = gate_.Check("Bearer " + *token);
     all = check.kind == auth::BearerCheck::kOk &&
           auth::Allows(check.claims.access, "registry", "catalog", "*");
-  } else if (token.status().code() == Errc::kUnauthorized || token.status().code() == Errc::kUnavailable) {
+  } else if (token.status().code() == Errc::kUnauthorized ||
+             token.status().code() == Errc::kUnavailable) {
     return JsonError(StatusFor(token.status().code()), token.status().message());
   }
   const auth::Identity identity{who->user, false, true};
@@ -348,8 +366,10 @@ Response UiHandler::Tags(const Request& r) {
   }
   boost::json::array arr;
   for (const auto& t : *tags) {
-    arr.push_back(boost::json::object{{"name", t.name}, {"digest", t.digest},
-                                      {"pushed_at", t.pushed_at}, {"pulled_at", t.pulled_at}});
+    arr.push_back(boost::json::object{{"name", t.name},
+                                      {"digest", t.digest},
+                                      {"pushed_at", t.pushed_at},
+                                      {"pulled_at", t.pulled_at}});
   }
   body["tags"] = std::move(arr);
   return JsonOk(std::move(body));
@@ -393,10 +413,12 @@ Response UiHandler::Usage(const Request& r) {
         spdlog::error("web interface: usage of {}: {}", LogSafe(who->user), u.status().message());
         return JsonError(503, "the usage cannot be read");
       }
-      namespaces.push_back(boost::json::object{
-          {"namespace", who->user}, {"used_bytes", u->bytes},
-          {"quota_bytes", quotas_ ? quotas_->LimitFor(who->user) : 0},
-          {"repositories", u->repositories}, {"blobs", u->blobs}});
+      namespaces.push_back(
+          boost::json::object{{"namespace", who->user},
+                              {"used_bytes", u->bytes},
+                              {"quota_bytes", quotas_ ? quotas_->LimitFor(who->user) : 0},
+                              {"repositories", u->repositories},
+                              {"blobs", u->blobs}});
     }
   }
   return JsonOk({{"namespaces", std::move(namespaces)}});
@@ -411,10 +433,9 @@ Outcome UiHandler::Proxy(const Request& r, std::string_view rest) {
   using registry::Endpoint;
   const Endpoint e = route->endpoint;
   const bool read = r.method == "GET" || r.method == "HEAD";
-  const bool allowed =
-      (read && (e == Endpoint::kTags || e == Endpoint::kManifest || e == Endpoint::kBlob ||
-                e == Endpoint::kReferrers)) ||
-      (r.method == "DELETE" && e == Endpoint::kManifest);
+  const bool allowed = (read && (e == Endpoint::kTags || e == Endpoint::kManifest ||
+                                 e == Endpoint::kBlob || e == Endpoint::kReferrers)) ||
+                       (r.method == "DELETE" && e == Endpoint::kManifest);
   if (!allowed) return Outcome::Reply(JsonError(405, "not available through the web interface"));
   auto session = SessionFrom(r);
   if (!session || LoggedOut(*session)) return Outcome::Reply(JsonError(401, "not logged in"));
@@ -424,7 +445,8 @@ Outcome UiHandler::Proxy(const Request& r, std::string_view rest) {
     }
   }
   auto token = tokens_.Access(*session, registry::Registry::RequiredScopes(*route, r.method));
-  if (!token) return Outcome::Reply(JsonError(StatusFor(token.status().code()), token.status().message()));
+  if (!token)
+    return Outcome::Reply(JsonError(StatusFor(token.status().code()), token.status().message()));
   Request api = r;
   api.path = path;
   auto q = r.target.find('?');

@@ -49,12 +49,12 @@
 namespace berth::ui {
 
 struct UiOptions {
-  bool secure = true;                   // TLS: Secure cookies, https:// origins
-  int64_t session_seconds = 30 * 86400; // cookie life: token.refresh_ttl
-  size_t max_login_bytes = 4096;        // larger login bodies get 413
-  size_t max_query_bytes = 256;         // longer q/last parameters get 400
-  size_t max_page = 200;                // largest n of /ui/api/repositories
-  size_t logged_out_max = 10000;        // ended sessions remembered (refused here at once)
+  bool secure = true;                    // TLS: Secure cookies, https:// origins
+  int64_t session_seconds = 30 * 86400;  // cookie life: token.refresh_ttl
+  size_t max_login_bytes = 4096;         // larger login bodies get 413
+  size_t max_query_bytes = 256;          // longer q/last parameters get 400
+  size_t max_page = 200;                 // largest n of /ui/api/repositories
+  size_t logged_out_max = 10000;         // ended sessions remembered (refused here at once)
 };
 
 class UiHandler final : public http::Handler {
@@ -102,7 +102,7 @@ class UiHandler final : public http::Handler {
   TokenClient& tokens_;
   const UiOptions options_;
   Mutex mu_;
-  std::set<std::string> logged_out_ GUARDED_BY(mu_);  // session hashes
+  std::set<std::string> logged_out_ GUARDED_BY(mu_);      // session hashes
   std::deque<std::string> logged_order_ GUARDED_BY(mu_);  // oldest first
 };
 

@@ -117,8 +117,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     const auto nl = rest.find('\n');
     if (nl == std::string_view::npos) return 0;
-    token = jwt::Base64UrlEncode(rest.substr(0, nl)) + "." +
-            jwt::Base64UrlEncode(rest.substr(nl + 1));
+    token =
+        jwt::Base64UrlEncode(rest.substr(0, nl)) + "." + jwt::Base64UrlEncode(rest.substr(nl + 1));
     const crypto::SigningKey& key = (mode & 2) ? *keys.rs : *keys.es;
     auto sig = key.Sign(token);
     FUZZ_CHECK(sig.ok());

@@ -52,8 +52,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   const bool tag_ok = berth::ValidateTag(text).ok();
-  if (text.size() <= 129) FUZZ_CHECK(tag_ok == std::regex_match(text, TagRegex()));
-  else FUZZ_CHECK(!tag_ok);
+  if (text.size() <= 129)
+    FUZZ_CHECK(tag_ok == std::regex_match(text, TagRegex()));
+  else
+    FUZZ_CHECK(!tag_ok);
 
   auto digest = berth::Digest::Parse(text);
   if (text.size() <= 135) FUZZ_CHECK(digest.ok() == std::regex_match(text, DigestRegex()));

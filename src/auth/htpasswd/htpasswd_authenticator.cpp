@@ -143,8 +143,8 @@ void HtpasswdAuthenticator::CheckFileLocked() {
 void HtpasswdAuthenticator::OnMissingLocked() {
   if (state_ == FileState::kMissing) return;
   spdlog::warn("htpasswd {}: file does not exist; no local users until it is created", path_);
-  int cost = snapshot_ && !snapshot_->dummy_hash.empty() ? snapshot_->dummy_cost
-                                                          : options_.dummy_cost;
+  int cost =
+      snapshot_ && !snapshot_->dummy_hash.empty() ? snapshot_->dummy_cost : options_.dummy_cost;
   InstallLocked(std::make_shared<Snapshot>(), cost);
   state_ = FileState::kMissing;
   error_key_.reset();
@@ -162,8 +162,8 @@ void HtpasswdAuthenticator::OnUnreadableLocked(const FileKey& key, const std::st
   auto next = std::make_shared<Snapshot>();
   next->readable = false;
   next->error = "the user file cannot be read: " + what;
-  int cost = snapshot_ && !snapshot_->dummy_hash.empty() ? snapshot_->dummy_cost
-                                                          : options_.dummy_cost;
+  int cost =
+      snapshot_ && !snapshot_->dummy_hash.empty() ? snapshot_->dummy_cost : options_.dummy_cost;
   InstallLocked(std::move(next), cost);
   state_ = FileState::kUnreadable;
 }

@@ -108,7 +108,7 @@ class HtpasswdAuthenticator final : public Authenticator {
   std::shared_ptr<const Snapshot> snapshot_ GUARDED_BY(mu_);
   std::chrono::steady_clock::time_point next_check_ GUARDED_BY(mu_);
   FileState state_ GUARDED_BY(mu_) = FileState::kUnknown;
-  FileKey key_ GUARDED_BY(mu_);  // the loaded version
+  FileKey key_ GUARDED_BY(mu_);                       // the loaded version
   std::optional<FileKey> error_key_ GUARDED_BY(mu_);  // last version whose error was logged
   std::function<void()> on_change_ GUARDED_BY(mu_);
 };

@@ -51,9 +51,9 @@ Result<std::string> JwtSigner::Sign(const Claims& c) const {
     for (const auto& a : s.actions) actions.emplace_back(a);
     access.emplace_back(json::object{{"type", s.type}, {"name", s.name}, {"actions", actions}});
   }
-  json::object claims{{"iss", c.issuer},      {"sub", c.subject},   {"aud", c.audience},
-                      {"exp", c.expires},     {"nbf", c.not_before}, {"iat", c.issued_at},
-                      {"jti", c.id},          {"access", access}};
+  json::object claims{{"iss", c.issuer},  {"sub", c.subject},    {"aud", c.audience},
+                      {"exp", c.expires}, {"nbf", c.not_before}, {"iat", c.issued_at},
+                      {"jti", c.id},      {"access", access}};
   std::string input = header_b64_ + "." + Base64UrlEncode(json::serialize(claims));
   auto sig = key_->Sign(input);
   if (!sig) return sig.status();
@@ -90,7 +90,8 @@ Status JwtVerifier::CheckTimes(const Claims& c, int64_t now) const {
 Result<Claims> JwtVerifier::VerifyUncached(std::string_view token) const {
   auto dot1 = token.find('.');
   auto dot2 = dot1 == token.npos ? token.npos : token.find('.', dot1 + 1);
-  if (dot2 == token.npos || token.find('.', dot2 + 1) != token.npos) return Bad("not a compact JWS");
+  if (dot2 == token.npos || token.find('.', dot2 + 1) != token.npos)
+    return Bad("not a compact JWS");
   auto header_text = Base64UrlDecode(token.substr(0, dot1));
   auto claims_text = Base64UrlDecode(token.substr(dot1 + 1, dot2 - dot1 - 1));
   auto signature = Base64UrlDecode(token.substr(dot2 + 1));
@@ -142,7 +143,8 @@ Result<Claims> JwtVerifier::VerifyUncached(std::string_view token) const {
     if (aud->is_string()) {
       aud_ok = aud->as_string() == options_.audience;
     } else if (aud->is_array()) {
-      for (const auto& x : aud->as_array()) aud_ok |= x.is_string() && x.as_string() == options_.audience;
+      for (const auto& x : aud->as_array())
+        aud_ok |= x.is_string() && x.as_string() == options_.audience;
     }
   }
   if (!aud_ok) return Bad("token intended for another audience");

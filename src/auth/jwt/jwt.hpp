@@ -51,7 +51,7 @@ struct VerifyOptions {
   std::string audience;  // must equal `aud` (or be in it, when an array)
   // Accepted `alg` values. "none" and HS* are never accepted, whatever is listed.
   std::vector<std::string> algorithms{"ES256", "ES384", "ES512", "RS256", "RS384", "RS512"};
-  int64_t leeway_seconds = 60;  // allowed clock skew on exp and nbf
+  int64_t leeway_seconds = 60;   // allowed clock skew on exp and nbf
   size_t cache_entries = 10000;  // verified tokens remembered (0: no cache)
 };
 

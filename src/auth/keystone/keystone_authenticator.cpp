@@ -94,12 +94,15 @@ AuthResult KeystoneAuthenticator::Authenticate(const std::string& user, const Se
   AuthResult result;
   if (!calls_.Run([&] { result = CallKeystone(user, password); })) {
     // Not a Keystone call: not observed, and never cached.
-    result = AuthResult{AuthOutcome::kUnavailable, {},
-                        "keystone: " + std::to_string(options_.call_threads) + " calls running and " +
-                            std::to_string(options_.call_queue) + " waiting; refused"};
+    result =
+        AuthResult{AuthOutcome::kUnavailable,
+                   {},
+                   "keystone: " + std::to_string(options_.call_threads) + " calls running and " +
+                       std::to_string(options_.call_queue) + " waiting; refused"};
   } else if (options_.observe_call) {
     options_.observe_call(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), result.outcome);
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+        result.outcome);
   }
   // Into the cache before the flight ends, so that a caller arriving after
   // it finds one or the other. Only successes are remembered.

@@ -60,8 +60,7 @@ size_t FailureLimiter::KeyHash::operator()(const Key& k) const {
   return h;
 }
 
-FailureLimiter::FailureLimiter(FailureLimiterOptions options)
-    : options_(options), salt_(Salt()) {}
+FailureLimiter::FailureLimiter(FailureLimiterOptions options) : options_(options), salt_(Salt()) {}
 
 void FailureLimiter::EraseLocked(Order::iterator it) {
   if (it->user != Key{}) {
@@ -105,8 +104,7 @@ Result<int64_t> FailureLimiter::RetryAfter(std::string_view user, std::string_vi
   return std::max(WaitLocked(ua, now), WaitLocked(a, now));
 }
 
-void FailureLimiter::CountLocked(const Key& key, const Key* user, int64_t allowance,
-                                 int64_t now) {
+void FailureLimiter::CountLocked(const Key& key, const Key* user, int64_t allowance, int64_t now) {
   auto found = index_.find(key);
   Order::iterator it;
   if (found != index_.end()) {

@@ -34,8 +34,7 @@ class FailureLimiter final : public LoginLimiter {
   // randomness can be had (start-up only).
   explicit FailureLimiter(FailureLimiterOptions options = {});
 
-  Result<int64_t> RetryAfter(std::string_view user, std::string_view address,
-                             int64_t now) override;
+  Result<int64_t> RetryAfter(std::string_view user, std::string_view address, int64_t now) override;
   Status Failed(std::string_view user, std::string_view address, int64_t now) override;
   Status Succeeded(std::string_view user) override;
 

@@ -56,8 +56,7 @@ Status SharedFailureLimiter::Failed(std::string_view user, std::string_view addr
   if (options_.max_entries == 0) return Status::Ok();
   const bool size_trim = failures_.fetch_add(1) % kSizeTrimEvery == 0;
   if (Status s = store_.Trim(now - options_.window_seconds, now,
-                             size_trim ? options_.max_entries
-                                       : std::numeric_limits<size_t>::max());
+                             size_trim ? options_.max_entries : std::numeric_limits<size_t>::max());
       !s.ok()) {
     return s;
   }

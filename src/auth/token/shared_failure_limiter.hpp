@@ -27,8 +27,7 @@ class SharedFailureLimiter final : public LoginLimiter {
   static Result<std::unique_ptr<SharedFailureLimiter>> Open(storage::LoginFailureStore& store,
                                                             FailureLimiterOptions options);
 
-  Result<int64_t> RetryAfter(std::string_view user, std::string_view address,
-                             int64_t now) override;
+  Result<int64_t> RetryAfter(std::string_view user, std::string_view address, int64_t now) override;
   Status Failed(std::string_view user, std::string_view address, int64_t now) override;
   Status Succeeded(std::string_view user) override;
 
@@ -37,8 +36,7 @@ class SharedFailureLimiter final : public LoginLimiter {
                        std::string salt)
       : store_(store), options_(options), salt_(std::move(salt)) {}
   // Counts one failure under `key` and starts the wait it earns.
-  Status Count(const std::string& key, const std::string& user_key, int64_t allowance,
-               int64_t now);
+  Status Count(const std::string& key, const std::string& user_key, int64_t allowance, int64_t now);
 
   storage::LoginFailureStore& store_;
   const FailureLimiterOptions options_;

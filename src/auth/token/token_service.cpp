@@ -90,8 +90,8 @@ std::vector<Scope> OnlyValidNames(std::vector<Scope> scopes, const std::string& 
     if (s.type != "repository") return false;
     Status valid = ValidateRepositoryName(s.name);
     if (valid.ok()) return false;
-    spdlog::warn("audit token client={} dropped=\"{}\" reason=\"{}\"", client,
-                 LogSafe(ToString(s)), LogSafe(valid.message()));
+    spdlog::warn("audit token client={} dropped=\"{}\" reason=\"{}\"", client, LogSafe(ToString(s)),
+                 LogSafe(valid.message()));
     return true;
   });
   return scopes;
@@ -193,8 +193,8 @@ http::Outcome TokenService::Route(const http::Request& req) {
   return http::Outcome::Reply(Error(405, "UNSUPPORTED", "use GET or POST"));
 }
 
-TokenService::Login TokenService::Authenticate(const http::Request& req,
-                                               const http::Fields& params, Flavor flavor) {
+TokenService::Login TokenService::Authenticate(const http::Request& req, const http::Fields& params,
+                                               Flavor flavor) {
   Login login;
   std::string user;
   Secret password;
@@ -218,7 +218,8 @@ TokenService::Login TokenService::Authenticate(const http::Request& req,
     auto decoded = jwt::Base64Decode(h->substr(6));
     if (!decoded) return {Login::kMalformed, {}, 0, "malformed Basic credentials"};
     auto colon = decoded->find(':');
-    if (colon == std::string::npos) return {Login::kMalformed, {}, 0, "malformed Basic credentials"};
+    if (colon == std::string::npos)
+      return {Login::kMalformed, {}, 0, "malformed Basic credentials"};
     user = decoded->substr(0, colon);
     password = Secret(decoded->substr(colon + 1));
     have_credentials = true;
@@ -269,12 +270,14 @@ TokenService::Login TokenService::Refresh(std::string_view token, int64_t now) {
   const std::string hash = HashToken(token);
   auto g = refresh_.Find(hash);
   if (!g) {
-    if (g.status().code() == Errc::kUnauthorized) return {Login::kBad, {}, 0, "unknown refresh token"};
+    if (g.status().code() == Errc::kUnauthorized)
+      return {Login::kBad, {}, 0, "unknown refresh token"};
     return {Login::kUnavailable, {}, 0, g.status().message()};
   }
   // Names the user in the denial's audit line; never authenticated.
   const Identity who_not{g->subject, false, false};
-  if (g->service != options_.service) return {Login::kBad, who_not, 0, "refresh token for another service"};
+  if (g->service != options_.service)
+    return {Login::kBad, who_not, 0, "refresh token for another service"};
   if (now - g->created >= options_.refresh_ttl_seconds) {
     return {Login::kBad, who_not, 0, "refresh token expired (token.refresh_ttl)"};
   }
@@ -314,8 +317,8 @@ Result<std::optional<std::string>> TokenService::Issue(const Identity& who, int6
     }
     return std::optional<std::string>();
   }
-  const storage::RefreshGrant grant{who.name, options_.service, who.admin,
-                                    std::move(generation).value(), 0, 0};
+  const storage::RefreshGrant grant{
+      who.name, options_.service, who.admin, std::move(generation).value(), 0, 0};
   auto random = crypto::RandomHex(32);  // 256 random bits
   if (!random) return random.status();
   std::string fresh = std::move(random).value();
@@ -331,7 +334,7 @@ Result<std::optional<std::string>> TokenService::Issue(const Identity& who, int6
 }
 
 Result<std::vector<Scope>> TokenService::Requested(const http::Fields& params,
-                                                    const std::string& client) {
+                                                   const std::string& client) {
   auto service = http::FindField(params, "service");
   if (service && *service != options_.service) {
     return Status(Errc::kUnsupported,
@@ -400,14 +403,14 @@ Result<std::optional<std::string>> TokenService::RefreshFor(const http::Fields& 
                                                             Flavor flavor, const Identity& who,
                                                             int64_t now) {
   const auto grant_type = http::FindField(params, "grant_type").value_or("");
-  const bool wanted =
-      flavor == Flavor::kOAuth
-          ? http::FindField(params, "access_type").value_or("") == "offline" ||
-                grant_type == "refresh_token"
-          : http::FindField(params, "offline_token").value_or("") == "true";
+  const bool wanted = flavor == Flavor::kOAuth
+                          ? http::FindField(params, "access_type").value_or("") == "offline" ||
+                                grant_type == "refresh_token"
+                          : http::FindField(params, "offline_token").value_or("") == "true";
   if (!wanted || !who.authenticated) return std::optional<std::string>();
   if (grant_type == "refresh_token") {
-    return std::optional<std::string>(*http::FindField(params, "refresh_token"));  // same token back
+    return std::optional<std::string>(
+        *http::FindField(params, "refresh_token"));  // same token back
   }
   return Issue(who, now);
 }
@@ -467,9 +470,10 @@ http::Response TokenService::Revoke(const http::Request& req, const http::Fields
   // Refresh tokens are hex; a JWT has dots.
   if (token->find('.') != std::string_view::npos ||
       http::FindField(params, "token_type_hint").value_or("refresh_token") == "access_token") {
-    return JsonResponse(400, json::object{{"error", "unsupported_token_type"},
-                                          {"error_description",
-                                           "access tokens cannot be revoked; they end with their lifetime"}});
+    return JsonResponse(
+        400, json::object{{"error", "unsupported_token_type"},
+                          {"error_description",
+                           "access tokens cannot be revoked; they end with their lifetime"}});
   }
   const std::string hash = HashToken(*token);
   // Only for the audit line: whose token it was.
@@ -490,8 +494,8 @@ http::Response TokenService::Revoke(const http::Request& req, const http::Fields
 
 TokenStats TokenService::Stats() const {
   auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  return {get(counts_.issued), get(counts_.denied), get(counts_.throttled), get(counts_.unavailable),
-          get(counts_.scopes_denied)};
+  return {get(counts_.issued), get(counts_.denied), get(counts_.throttled),
+          get(counts_.unavailable), get(counts_.scopes_denied)};
 }
 
 }  // namespace berth::auth

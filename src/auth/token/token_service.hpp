@@ -53,9 +53,9 @@
 namespace berth::auth {
 
 struct TokenServiceOptions {
-  std::string service = "berth";      // the audience; requests for another service get 400
-  std::string issuer = "berth-token"; // `iss` of every token
-  int64_t ttl_seconds = 900;          // token lifetime (clients refresh when it runs out)
+  std::string service = "berth";       // the audience; requests for another service get 400
+  std::string issuer = "berth-token";  // `iss` of every token
+  int64_t ttl_seconds = 900;           // token lifetime (clients refresh when it runs out)
   // Longest life of a refresh token, from the login that made it
   // (token.refresh_ttl). Longer saves logins; a stolen token lasts as long.
   int64_t refresh_ttl_seconds = 30 * 86400;
@@ -76,11 +76,11 @@ inline constexpr std::string_view kForwarderHeader = "X-Berth-Forwarder";
 
 // Token requests answered since start, by outcome (for metrics).
 struct TokenStats {
-  uint64_t issued = 0;          // tokens signed and answered
-  uint64_t denied = 0;          // wrong credentials or refused refresh tokens (401)
-  uint64_t throttled = 0;       // refused after repeated failures (429)
-  uint64_t unavailable = 0;     // the identity backend could not be asked (503)
-  uint64_t scopes_denied = 0;   // scopes asked for and left out of a token
+  uint64_t issued = 0;         // tokens signed and answered
+  uint64_t denied = 0;         // wrong credentials or refused refresh tokens (401)
+  uint64_t throttled = 0;      // refused after repeated failures (429)
+  uint64_t unavailable = 0;    // the identity backend could not be asked (503)
+  uint64_t scopes_denied = 0;  // scopes asked for and left out of a token
 };
 
 class TokenService final : public http::Handler {

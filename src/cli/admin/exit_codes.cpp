@@ -7,32 +7,40 @@ namespace berth::cli::admin {
 ExitCode ExitCodeForHttp(long status) {
   if (status >= 200 && status < 300) return kExitOk;
   switch (status) {
-    case 400: return kExitUsage;
-    case 404: return kExitNotFound;
+    case 400:
+      return kExitUsage;
+    case 404:
+      return kExitNotFound;
     case 401:
     case 403:
     case 429:  // the token server's answer to repeated failed logins
       return kExitDenied;
-    default: return kExitFailed;  // 405 (deletes disabled), 5xx, a redirect, ...
+    default:
+      return kExitFailed;  // 405 (deletes disabled), 5xx, a redirect, ...
   }
 }
 
 ExitCode ExitCodeFor(Errc code) {
   switch (code) {
-    case Errc::kOk: return kExitOk;
+    case Errc::kOk:
+      return kExitOk;
     case Errc::kNameUnknown:
     case Errc::kManifestUnknown:
     case Errc::kBlobUnknown:
-    case Errc::kNotFound: return kExitNotFound;
+    case Errc::kNotFound:
+      return kExitNotFound;
     case Errc::kNameInvalid:
     case Errc::kTagInvalid:
     case Errc::kDigestInvalid:
     case Errc::kScopeInvalid:
-    case Errc::kPaginationInvalid: return kExitUsage;
+    case Errc::kPaginationInvalid:
+      return kExitUsage;
     case Errc::kUnauthorized:
     case Errc::kDenied:
-    case Errc::kTooManyRequests: return kExitDenied;
-    default: return kExitFailed;
+    case Errc::kTooManyRequests:
+      return kExitDenied;
+    default:
+      return kExitFailed;
   }
 }
 

@@ -31,8 +31,8 @@ void PrintHuman(const boost::json::object& r) {
     const char* sep;   // between repository and `key`
     const char* key;
   };
-  for (const Listed& l : {Listed{"tags", "tag", ":", "tag"},
-                          Listed{"manifests", "manifest", "@", "digest"}}) {
+  for (const Listed& l :
+       {Listed{"tags", "tag", ":", "tag"}, Listed{"manifests", "manifest", "@", "digest"}}) {
     const auto* entries = r.if_contains(l.list);
     if (!entries || !entries->is_array()) continue;
     for (const auto& e : entries->as_array()) {

@@ -92,9 +92,12 @@ Result<std::string> RegistryClient::Token(const BearerChallenge& challenge,
       why += " (no password given: set BERTH_PASSWORD or use --password-stdin)";
     switch (reply.status) {
       case 401:
-      case 403: return Status(Errc::kUnauthorized, why);
-      case 429: return Status(Errc::kTooManyRequests, why);
-      default: return Status(Errc::kUnavailable, why);
+      case 403:
+        return Status(Errc::kUnauthorized, why);
+      case 429:
+        return Status(Errc::kTooManyRequests, why);
+      default:
+        return Status(Errc::kUnavailable, why);
     }
   }
   auto token = TokenOf(reply.body);

@@ -97,9 +97,12 @@ Result<FsckSummary> RunFsck(const std::string& root, bool repair,
       });
   if (!s.ok()) return s;
   s = each(
-      "SELECT r.name, mr.digest, mr.ref FROM manifest_refs mr JOIN repositories r ON r.id = mr.repo_id "
-      "WHERE NOT EXISTS (SELECT 1 FROM repo_blobs rb WHERE rb.repo_id = mr.repo_id AND rb.digest = mr.ref) "
-      "AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repo_id = mr.repo_id AND m.digest = mr.ref)",
+      "SELECT r.name, mr.digest, mr.ref FROM manifest_refs mr JOIN repositories r ON r.id = "
+      "mr.repo_id "
+      "WHERE NOT EXISTS (SELECT 1 FROM repo_blobs rb WHERE rb.repo_id = mr.repo_id AND rb.digest = "
+      "mr.ref) "
+      "AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repo_id = mr.repo_id AND m.digest = "
+      "mr.ref)",
       [&](sql::Stmt& st) {
         problem({"dangling_ref", st.Text(0) + "@" + st.Text(1),
                  "references " + st.Text(2) + ", which the repository no longer holds", false});
@@ -107,14 +110,16 @@ Result<FsckSummary> RunFsck(const std::string& root, bool repair,
   if (!s.ok()) return s;
   s = each(
       "SELECT r.name, t.name, t.digest FROM tags t JOIN repositories r ON r.id = t.repo_id "
-      "WHERE NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repo_id = t.repo_id AND m.digest = t.digest)",
+      "WHERE NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repo_id = t.repo_id AND m.digest = "
+      "t.digest)",
       [&](sql::Stmt& st) { drop_tags.emplace_back(st.Text(0), st.Text(1)); });
   if (!s.ok()) return s;
   for (const auto& [repo, tag] : drop_tags) {
     bool fixed = false;
     if (repair) {
       auto del = (*db)->Prepare(
-          "DELETE FROM tags WHERE name = ? AND repo_id = (SELECT id FROM repositories WHERE name = ?)");
+          "DELETE FROM tags WHERE name = ? AND repo_id = (SELECT id FROM repositories WHERE name = "
+          "?)");
       fixed = del && del->Bind(1, tag).Bind(2, repo).Run().ok();
     }
     problem({"dangling_tag", repo + ":" + tag, "points at a manifest that does not exist", fixed});

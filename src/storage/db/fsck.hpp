@@ -18,8 +18,9 @@
 namespace berth::storage {
 
 struct FsckProblem {
-  std::string kind;    // corrupt_blob, missing_blob_file, dangling_link, dangling_ref, dangling_tag, stray_file
-  std::string subject; // digest, repository:tag, path…
+  std::string kind;  // corrupt_blob, missing_blob_file, dangling_link, dangling_ref, dangling_tag,
+                     // stray_file
+  std::string subject;  // digest, repository:tag, path…
   std::string detail;
   bool repaired = false;
 };

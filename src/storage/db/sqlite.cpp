@@ -67,8 +67,8 @@ int64_t Stmt::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Status s = FromCode(rc, "open " + path, db);
     sqlite3_close(db);

@@ -27,7 +27,9 @@ class Stmt {
       : db_(db), stmt_(stmt), in_use_(in_use) {}
   ~Stmt();
   Stmt(Stmt&& o) noexcept
-      : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)), in_use_(std::exchange(o.in_use_, nullptr)) {}
+      : db_(o.db_),
+        stmt_(std::exchange(o.stmt_, nullptr)),
+        in_use_(std::exchange(o.in_use_, nullptr)) {}
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 

@@ -17,7 +17,8 @@ namespace {
 constexpr const char* kManifestIsGarbage =
     "m.touched_at < ?3 "
     "AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest) "
-    "AND NOT EXISTS (SELECT 1 FROM manifest_refs p WHERE p.repo_id = m.repo_id AND p.ref = m.digest) "
+    "AND NOT EXISTS (SELECT 1 FROM manifest_refs p WHERE p.repo_id = m.repo_id AND p.ref = "
+    "m.digest) "
     "AND (m.subject IS NULL OR NOT EXISTS "
     "(SELECT 1 FROM manifests s WHERE s.repo_id = m.repo_id AND s.digest = m.subject))";
 
@@ -25,7 +26,8 @@ constexpr const char* kManifestIsGarbage =
 // of its repository.
 constexpr const char* kLinkIsGarbage =
     "rb.touched_at < ?3 "
-    "AND NOT EXISTS (SELECT 1 FROM manifest_refs p WHERE p.repo_id = rb.repo_id AND p.ref = rb.digest)";
+    "AND NOT EXISTS (SELECT 1 FROM manifest_refs p WHERE p.repo_id = rb.repo_id AND p.ref = "
+    "rb.digest)";
 
 int64_t SqlLimit(size_t limit) {
   return static_cast<int64_t>(std::min<uint64_t>(limit, std::numeric_limits<int64_t>::max()));
@@ -134,10 +136,10 @@ Result<std::vector<RepoEntry>> SqliteMetadataStore::CollectManifests(int64_t bef
   {
     auto db = AcquireReader();
     if (!db) return db.status();
-    auto st = (*db)->Prepare(std::string(
-        "SELECT m.repo_id, r.name, m.digest FROM manifests m JOIN repositories r ON r.id = m.repo_id "
-        "WHERE (m.repo_id, m.digest) > (?1, ?2) AND ") + kManifestIsGarbage +
-        " ORDER BY m.repo_id, m.digest LIMIT ?4");
+    auto st = (*db)->Prepare(std::string("SELECT m.repo_id, r.name, m.digest FROM manifests m JOIN "
+                                         "repositories r ON r.id = m.repo_id "
+                                         "WHERE (m.repo_id, m.digest) > (?1, ?2) AND ") +
+                             kManifestIsGarbage + " ORDER BY m.repo_id, m.digest LIMIT ?4");
     if (!st) return st.status();
     st->Bind(1, cursor->repo_id).Bind(2, cursor->digest).Bind(3, before).Bind(4, SqlLimit(limit));
     while (true) {
@@ -161,7 +163,8 @@ Result<std::vector<RepoEntry>> SqliteMetadataStore::CollectManifests(int64_t bef
   for (auto& [repo, entry] : found) {
     {  // still garbage, now that this transaction holds the write lock?
       auto check = db_->Prepare(std::string("SELECT 1 FROM manifests m WHERE m.repo_id = ?1 AND "
-                                            "m.digest = ?2 AND ") + kManifestIsGarbage);
+                                            "m.digest = ?2 AND ") +
+                                kManifestIsGarbage);
       if (!check) return check.status();
       auto row = check->Bind(1, repo).Bind(2, entry.digest).Bind(3, before).Step();
       if (!row) return row.status();
@@ -181,10 +184,10 @@ Result<std::vector<RepoEntry>> SqliteMetadataStore::CollectLinks(int64_t before,
   {
     auto db = AcquireReader();
     if (!db) return db.status();
-    auto st = (*db)->Prepare(std::string(
-        "SELECT rb.repo_id, r.name, rb.digest FROM repo_blobs rb "
-        "JOIN repositories r ON r.id = rb.repo_id WHERE (rb.repo_id, rb.digest) > (?1, ?2) AND ") +
-        kLinkIsGarbage + " ORDER BY rb.repo_id, rb.digest LIMIT ?4");
+    auto st = (*db)->Prepare(std::string("SELECT rb.repo_id, r.name, rb.digest FROM repo_blobs rb "
+                                         "JOIN repositories r ON r.id = rb.repo_id WHERE "
+                                         "(rb.repo_id, rb.digest) > (?1, ?2) AND ") +
+                             kLinkIsGarbage + " ORDER BY rb.repo_id, rb.digest LIMIT ?4");
     if (!st) return st.status();
     st->Bind(1, cursor->repo_id).Bind(2, cursor->digest).Bind(3, before).Bind(4, SqlLimit(limit));
     while (true) {
@@ -207,7 +210,8 @@ Result<std::vector<RepoEntry>> SqliteMetadataStore::CollectLinks(int64_t before,
   if (!tx.status().ok()) return tx.status();
   for (auto& [repo, entry] : found) {
     auto del = db_->Prepare(std::string("DELETE FROM repo_blobs AS rb WHERE rb.repo_id = ?1 AND "
-                                        "rb.digest = ?2 AND ") + kLinkIsGarbage);
+                                        "rb.digest = ?2 AND ") +
+                            kLinkIsGarbage);
     if (!del) return del.status();
     if (auto s = del->Bind(1, repo).Bind(2, entry.digest).Bind(3, before).Run(); !s.ok()) return s;
     if (db_->Changes() > 0) out.push_back(std::move(entry));

@@ -111,7 +111,8 @@ Result<std::optional<int64_t>> FindRepo(sql::Db& db, const std::string& name) {
 SqliteMetadataStore::Reader::~Reader() {
   if (!db_) return;
   MutexLock lock(store_->readers_mu_);
-  if (store_->idle_readers_.size() < kMaxIdleReaders) store_->idle_readers_.push_back(std::move(db_));
+  if (store_->idle_readers_.size() < kMaxIdleReaders)
+    store_->idle_readers_.push_back(std::move(db_));
 }
 
 Result<SqliteMetadataStore::Reader> SqliteMetadataStore::AcquireReader() {
@@ -212,7 +213,8 @@ Status SqliteMetadataStore::InsertLink(int64_t repo, const std::string& reposito
   }
   auto b = db_->Prepare("INSERT INTO blobs(digest, size) VALUES (?, ?) ON CONFLICT DO NOTHING");
   if (!b) return b.status();
-  if (auto s = b->Bind(1, digest.str()).Bind(2, static_cast<int64_t>(size)).Run(); !s.ok()) return s;
+  if (auto s = b->Bind(1, digest.str()).Bind(2, static_cast<int64_t>(size)).Run(); !s.ok())
+    return s;
   // A link pushed or mounted again starts its GC delay again.
   auto l = db_->Prepare(
       "INSERT INTO repo_blobs(repo_id, digest, touched_at) VALUES (?, ?, ?) "
@@ -222,8 +224,8 @@ Status SqliteMetadataStore::InsertLink(int64_t repo, const std::string& reposito
 }
 
 Result<uint64_t> SqliteMetadataStore::MountBlob(const std::string& from,
-                                                const std::string& repository,
-                                                const Digest& digest, uint64_t quota) {
+                                                const std::string& repository, const Digest& digest,
+                                                uint64_t quota) {
   MutexLock lock(mu_);
   sql::Transaction tx(*db_);
   if (!tx.status().ok()) return tx.status();
@@ -312,7 +314,8 @@ Status SqliteMetadataStore::PutManifest(const std::string& repository, const Man
   for (const auto* list : {&put.blob_refs, &put.manifest_refs}) {
     for (const auto& ref : *list) {
       auto st = db_->Prepare(
-          "INSERT INTO manifest_refs(repo_id, digest, ref) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
+          "INSERT INTO manifest_refs(repo_id, digest, ref) VALUES (?, ?, ?) ON CONFLICT DO "
+          "NOTHING");
       if (!st) return st.status();
       if (auto s = st->Bind(1, *repo).Bind(2, digest).Bind(3, ref).Run(); !s.ok()) return s;
     }
@@ -323,7 +326,8 @@ Status SqliteMetadataStore::PutManifest(const std::string& repository, const Man
         "UPDATE manifests SET touched_at = ?1 WHERE repo_id = ?2 AND digest = "
         "(SELECT digest FROM tags WHERE repo_id = ?2 AND name = ?3 AND digest <> ?4)");
     if (!old) return old.status();
-    if (auto s = old->Bind(1, now).Bind(2, *repo).Bind(3, *put.tag).Bind(4, digest).Run(); !s.ok()) {
+    if (auto s = old->Bind(1, now).Bind(2, *repo).Bind(3, *put.tag).Bind(4, digest).Run();
+        !s.ok()) {
       return s;
     }
     auto t = db_->Prepare(
@@ -360,8 +364,12 @@ Result<ManifestRecord> SqliteMetadataStore::GetManifest(const std::string& repos
   if (!*row) return Status(Errc::kManifestUnknown, "manifest unknown");
   auto digest = Digest::Parse(st->Text(0));
   if (!digest) return Status(Errc::kInternal, "stored manifest digest is invalid");
-  return ManifestRecord{std::move(digest).value(), st->Text(1), st->Text(2), st->OptText(3),
-                        st->OptText(4), st->OptText(5)};
+  return ManifestRecord{std::move(digest).value(),
+                        st->Text(1),
+                        st->Text(2),
+                        st->OptText(3),
+                        st->OptText(4),
+                        st->OptText(5)};
 }
 
 Status SqliteMetadataStore::DeleteTag(const std::string& repository, const std::string& tag,
@@ -448,7 +456,8 @@ Result<std::vector<std::string>> SqliteMetadataStore::ListTags(const std::string
   auto repo = FindRepo(**db, repository);
   if (!repo) return repo.status();
   if (!*repo) return Status(Errc::kNameUnknown, "repository " + repository + " not known");
-  auto st = (*db)->Prepare("SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name LIMIT ?");
+  auto st =
+      (*db)->Prepare("SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name LIMIT ?");
   if (!st) return st.status();
   st->Bind(1, **repo).Bind(2, last).Bind(3, SqlLimit(limit));
   std::vector<std::string> out;
@@ -461,8 +470,8 @@ Result<std::vector<std::string>> SqliteMetadataStore::ListTags(const std::string
   return out;
 }
 
-Result<std::vector<std::string>> SqliteMetadataStore::ListRepositories(
-    const std::string& last, size_t limit) {
+Result<std::vector<std::string>> SqliteMetadataStore::ListRepositories(const std::string& last,
+                                                                       size_t limit) {
   auto db = AcquireReader();
   if (!db) return db.status();
   auto st = (*db)->Prepare("SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?");

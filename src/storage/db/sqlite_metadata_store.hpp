@@ -53,8 +53,7 @@ class SqliteMetadataStore final : public MetadataStore, public LifecycleStore, p
   Result<std::vector<ReferrerRecord>> ListReferrers(const std::string& repository,
                                                     const Digest& subject,
                                                     const std::optional<std::string>& artifact_type,
-                                                    const std::string& last,
-                                                    size_t limit) override;
+                                                    const std::string& last, size_t limit) override;
 
   // LifecycleStore
   Result<std::unique_ptr<StoreCopy>> Copy(const std::string& path) override;
@@ -84,7 +83,8 @@ class SqliteMetadataStore final : public MetadataStore, public LifecycleStore, p
   // A reader connection, returned to the pool when it goes out of scope.
   class Reader {
    public:
-    Reader(SqliteMetadataStore& store, std::unique_ptr<sql::Db> db) : store_(&store), db_(std::move(db)) {}
+    Reader(SqliteMetadataStore& store, std::unique_ptr<sql::Db> db)
+        : store_(&store), db_(std::move(db)) {}
     Reader(Reader&& o) noexcept : store_(o.store_), db_(std::move(o.db_)) {}
     Reader(const Reader&) = delete;
     ~Reader();

@@ -57,8 +57,10 @@ Status Migrate(sql::Db& db, const std::string& path) {
   if (auto s = db.Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion)); !s.ok()) return s;
   if (auto s = tx.Commit(); !s.ok()) return s;
   if (dropped > 0) {
-    spdlog::warn("{}: upgraded; {} refresh token(s) from before the upgrade were revoked "
-                 "(their clients log in again)", path, dropped);
+    spdlog::warn(
+        "{}: upgraded; {} refresh token(s) from before the upgrade were revoked "
+        "(their clients log in again)",
+        path, dropped);
   }
   return Status::Ok();
 }
@@ -77,7 +79,8 @@ Result<std::unique_ptr<SqliteRefreshTokenStore>> SqliteRefreshTokenStore::Open(
   if (*version != kSchemaVersion) {
     if (auto s = Migrate(**db, path); !s.ok()) return s;
   }
-  return std::unique_ptr<SqliteRefreshTokenStore>(new SqliteRefreshTokenStore(std::move(db).value()));
+  return std::unique_ptr<SqliteRefreshTokenStore>(
+      new SqliteRefreshTokenStore(std::move(db).value()));
 }
 
 Status SqliteRefreshTokenStore::Save(const std::string& token_hash, const RefreshGrant& grant,

@@ -7,7 +7,6 @@
 
 #include <cerrno>
 
-
 namespace berth::storage {
 
 Result<std::unique_ptr<DirLock>> DirLock::TryAcquire(const std::string& root,

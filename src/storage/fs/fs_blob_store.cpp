@@ -67,9 +67,11 @@ Status FsBlobStore::Publish(const std::string& staged_path, const Digest& digest
 Status FsBlobStore::Prepare() {
   const Digest probe(DigestAlgorithm::kSha256, std::string(64, '0'));  // names the sha256 dir
   std::string blobs = layout::BlobsDir(root_), algorithm = layout::AlgorithmDir(root_, probe);
-  if (::mkdir(blobs.c_str(), 0700) != 0 && errno != EEXIST) return PosixError("mkdir " + blobs, errno);
+  if (::mkdir(blobs.c_str(), 0700) != 0 && errno != EEXIST)
+    return PosixError("mkdir " + blobs, errno);
   const std::string trash = layout::TrashDir(root_);
-  if (::mkdir(trash.c_str(), 0700) != 0 && errno != EEXIST) return PosixError("mkdir " + trash, errno);
+  if (::mkdir(trash.c_str(), 0700) != 0 && errno != EEXIST)
+    return PosixError("mkdir " + trash, errno);
   if (::mkdir(algorithm.c_str(), 0700) != 0 && errno != EEXIST) {
     return PosixError("mkdir " + algorithm, errno);
   }

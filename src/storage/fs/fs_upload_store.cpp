@@ -250,8 +250,8 @@ Result<UploadPtr> FsUploadStore::Lease_(const std::string& id, std::shared_ptr<S
     if (!h) return release(h.status());
     hasher = std::move(h).value();
   }
-  return UploadPtr(
-      std::make_unique<Lease>(*this, id, std::move(session), std::move(fd), size, std::move(*hasher)));
+  return UploadPtr(std::make_unique<Lease>(*this, id, std::move(session), std::move(fd), size,
+                                           std::move(*hasher)));
 }
 
 Status FsUploadStore::Cancel(const std::string& id, const std::string& repository) {

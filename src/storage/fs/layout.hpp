@@ -70,5 +70,4 @@ inline std::string QuarantinePath(const std::string& root, const Digest& d, long
 // they are made, so the directory only has to exist.
 inline std::string SpoolDir(const std::string& root) { return root + "/spool"; }
 
-
 }  // namespace berth::storage::layout

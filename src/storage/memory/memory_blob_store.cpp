@@ -20,7 +20,8 @@ namespace {
 // closes it. SIGPIPE is blocked in this thread so that a reader that went
 // away ends the loop with EPIPE instead of killing a process that did not
 // ignore the signal (a test binary).
-void Feed(UniqueFd out, std::shared_ptr<const std::string> bytes, uint64_t offset, uint64_t length) {
+void Feed(UniqueFd out, std::shared_ptr<const std::string> bytes, uint64_t offset,
+          uint64_t length) {
   sigset_t pipe_signal;
   sigemptyset(&pipe_signal);
   sigaddset(&pipe_signal, SIGPIPE);
@@ -71,7 +72,8 @@ Result<OpenBlob> MemoryBlobStore::Open(const Digest& digest) {
   return OpenRange(digest, 0, (*bytes)->size());
 }
 
-Result<OpenBlob> MemoryBlobStore::OpenRange(const Digest& digest, uint64_t offset, uint64_t length) {
+Result<OpenBlob> MemoryBlobStore::OpenRange(const Digest& digest, uint64_t offset,
+                                            uint64_t length) {
   auto found = Find(digest);
   if (!found) return found.status();
   Bytes bytes = std::move(found).value();
@@ -88,7 +90,8 @@ Result<OpenBlob> MemoryBlobStore::OpenRange(const Digest& digest, uint64_t offse
   return OpenBlob{std::move(in), size, true};
 }
 
-std::optional<std::string> MemoryBlobStore::RedirectUrl(const Digest& digest, const std::string& method) {
+std::optional<std::string> MemoryBlobStore::RedirectUrl(const Digest& digest,
+                                                        const std::string& method) {
   MutexLock lock(mu_);
   if (redirect_base_.empty()) return std::nullopt;
   return redirect_base_ + "/" + digest.str() + "?method=" + method;

@@ -26,7 +26,8 @@ class MemoryLoginFailureStore final : public LoginFailureStore {
     MutexLock lock(mu_);
     int64_t until = 0;
     for (const auto& k : keys) {
-      if (auto it = rows_.find(k); it != rows_.end()) until = std::max(until, it->second.blocked_until);
+      if (auto it = rows_.find(k); it != rows_.end())
+        until = std::max(until, it->second.blocked_until);
     }
     return until;
   }

@@ -24,7 +24,10 @@ struct MemoryUploadStore::Session {
 class MemoryUploadStore::Lease final : public Upload {
  public:
   Lease(MemoryUploadStore& store, std::string id, std::shared_ptr<Session> session)
-      : store_(store), id_(std::move(id)), session_(std::move(session)), start_size_(session_->bytes.size()) {}
+      : store_(store),
+        id_(std::move(id)),
+        session_(std::move(session)),
+        start_size_(session_->bytes.size()) {}
 
   ~Lease() override {
     if (done_) return;
@@ -51,7 +54,8 @@ class MemoryUploadStore::Lease final : public Upload {
     const Digest actual = crypto::HashBytes(expected.algorithm(), session_->bytes);
     if (actual != expected) {
       Finish();
-      return {Errc::kDigestInvalid, "content digest is " + actual.str() + ", not " + expected.str()};
+      return {Errc::kDigestInvalid,
+              "content digest is " + actual.str() + ", not " + expected.str()};
     }
     if (auto s = store_.blobs_.Put(expected, session_->bytes); !s.ok()) return s;
     Finish();
@@ -98,7 +102,8 @@ Result<UploadPtr> MemoryUploadStore::Acquire(const std::string& id, const std::s
     if (it == sessions_.end() || it->second->repository != repository) {
       return Status(Errc::kBlobUploadUnknown, "upload session not found");
     }
-    if (it->second->leased) return Status(Errc::kBusy, "another request is using this upload session");
+    if (it->second->leased)
+      return Status(Errc::kBusy, "another request is using this upload session");
     it->second->leased = true;
     session = it->second;
   }

@@ -62,7 +62,8 @@ class Run {
   void CopyBlobs(const std::string& source_root, const std::vector<SnapshotBlob>& blobs);
   void CopyLinks(const std::vector<SnapshotLink>& links);
   void CopyManifests(const std::vector<SnapshotManifest>& manifests);
-  void CopyTags(const std::vector<SnapshotManifest>& manifests, const std::vector<SnapshotTag>& tags);
+  void CopyTags(const std::vector<SnapshotManifest>& manifests,
+                const std::vector<SnapshotTag>& tags);
   void Verify(const SourceSnapshot& snap);
 
  private:
@@ -92,13 +93,12 @@ bool Run::CheckTarget(const SnapshotBlob& b, std::vector<char>& buf) {
   crypto::Hasher h(b.digest.algorithm());
   uint64_t seen = 0;
   while (true) {
-    auto n = open->stream ? ReadFull(open->fd.get(), buf.data(), buf.size())
-                          : [&]() -> Result<size_t> {
-                              ssize_t r = ::pread(open->fd.get(), buf.data(), buf.size(),
-                                                  static_cast<off_t>(seen));
-                              if (r < 0) return PosixError("pread", errno);
-                              return static_cast<size_t>(r);
-                            }();
+    auto n =
+        open->stream ? ReadFull(open->fd.get(), buf.data(), buf.size()) : [&]() -> Result<size_t> {
+      ssize_t r = ::pread(open->fd.get(), buf.data(), buf.size(), static_cast<off_t>(seen));
+      if (r < 0) return PosixError("pread", errno);
+      return static_cast<size_t>(r);
+    }();
     if (!n) {
       Problem("target_mismatch", b.digest.str(), "reading it back: " + n.status().message());
       return false;
@@ -108,8 +108,9 @@ bool Run::CheckTarget(const SnapshotBlob& b, std::vector<char>& buf) {
     seen += *n;
   }
   if (seen != b.size || h.Peek() != b.digest) {
-    Problem("target_mismatch", b.digest.str(),
-            "the target's copy has " + std::to_string(seen) + " bytes hashing to " + h.Peek().str());
+    Problem(
+        "target_mismatch", b.digest.str(),
+        "the target's copy has " + std::to_string(seen) + " bytes hashing to " + h.Peek().str());
     return false;
   }
   return true;
@@ -122,7 +123,8 @@ Run::BlobOutcome Run::CopyBlob(FsBlobStore& source, const SnapshotBlob& b, std::
   if (have) {
     if (*have != b.size) {
       Problem("target_mismatch", subject,
-              "the target holds " + std::to_string(*have) + " bytes, the source " + std::to_string(b.size));
+              "the target holds " + std::to_string(*have) + " bytes, the source " +
+                  std::to_string(b.size));
       return BlobOutcome::kBad;
     }
     if (options_.verify && !CheckTarget(b, buf)) return BlobOutcome::kBad;
@@ -141,7 +143,8 @@ Run::BlobOutcome Run::CopyBlob(FsBlobStore& source, const SnapshotBlob& b, std::
   }
   if (open->size != b.size) {
     Problem("source_size", subject,
-            "the file has " + std::to_string(open->size) + " bytes, the row says " + std::to_string(b.size));
+            "the file has " + std::to_string(open->size) + " bytes, the row says " +
+                std::to_string(b.size));
     return BlobOutcome::kBad;
   }
   auto created = target_.uploads.Create(b.repository);
@@ -173,7 +176,8 @@ Run::BlobOutcome Run::CopyBlob(FsBlobStore& source, const SnapshotBlob& b, std::
     if (since_keep >= options_.keep_bytes) {
       // A Keep ends a lease, as it ends a PATCH (the S3 store gives the
       // lease back in it): the next bytes go through a new one.
-      if (auto s = upload->Keep(); !s.ok()) return abandon("copy_failed", "target keep: " + s.message());
+      if (auto s = upload->Keep(); !s.ok())
+        return abandon("copy_failed", "target keep: " + s.message());
       upload.reset();
       auto again = target_.uploads.Acquire(id, b.repository);
       if (!again) return abandon("copy_failed", "target upload: " + again.status().message());
@@ -234,12 +238,13 @@ void Run::CopyLinks(const std::vector<SnapshotLink>& links) {
   for (const auto& l : links) {
     ++done;
     {
-      MutexLock lock(mu_);  // uncontended: the blob workers are done
+      MutexLock lock(mu_);                             // uncontended: the blob workers are done
       if (bad_blobs_.count(l.digest.str())) continue;  // reported with the blob
     }
     if (target_.meta.LinkedBlobSize(l.repository, l.digest)) {
       ++report.links_existing;
-    } else if (auto s = target_.meta.LinkBlob(l.repository, l.digest, l.size, /*quota=*/0); s.ok()) {
+    } else if (auto s = target_.meta.LinkBlob(l.repository, l.digest, l.size, /*quota=*/0);
+               s.ok()) {
       ++report.links_new;
     } else {
       Problem("link_failed", l.repository + "@" + l.digest.str(), s.message());
@@ -292,7 +297,8 @@ void Run::CopyManifests(const std::vector<SnapshotManifest>& manifests) {
 void Run::CopyTags(const std::vector<SnapshotManifest>& manifests,
                    const std::vector<SnapshotTag>& tags) {
   std::map<std::pair<std::string, std::string>, const SnapshotManifest*> by_key;
-  for (const auto& m : manifests) by_key.emplace(std::make_pair(m.repository, m.record.digest.str()), &m);
+  for (const auto& m : manifests)
+    by_key.emplace(std::make_pair(m.repository, m.record.digest.str()), &m);
   uint64_t done = 0;
   for (const auto& t : tags) {
     ++done;
@@ -325,7 +331,8 @@ void Run::CopyTags(const std::vector<SnapshotManifest>& manifests,
 }
 
 void Run::Verify(const SourceSnapshot& snap) {
-  const uint64_t total = snap.blobs.size() + snap.links.size() + snap.manifests.size() + snap.tags.size();
+  const uint64_t total =
+      snap.blobs.size() + snap.links.size() + snap.manifests.size() + snap.tags.size();
   uint64_t done = 0;
   auto failed = [&](const std::string& subject, const std::string& why) {
     {
@@ -339,19 +346,23 @@ void Run::Verify(const SourceSnapshot& snap) {
   };
   for (const auto& b : snap.blobs) {
     auto size = target_.blobs.Stat(b.digest);
-    if (!size) failed(b.digest.str(), "not in the target: " + size.status().message());
-    else if (*size != b.size) failed(b.digest.str(), "size " + std::to_string(*size) + " in the target");
+    if (!size)
+      failed(b.digest.str(), "not in the target: " + size.status().message());
+    else if (*size != b.size)
+      failed(b.digest.str(), "size " + std::to_string(*size) + " in the target");
     step();
   }
   for (const auto& l : snap.links) {
     auto size = target_.meta.LinkedBlobSize(l.repository, l.digest);
-    if (!size) failed(l.repository + "@" + l.digest.str(), "link missing: " + size.status().message());
+    if (!size)
+      failed(l.repository + "@" + l.digest.str(), "link missing: " + size.status().message());
     step();
   }
   for (const auto& m : snap.manifests) {
     auto have = target_.meta.GetManifest(m.repository, m.record.digest);
     if (!have) {
-      failed(m.repository + "@" + m.record.digest.str(), "manifest missing: " + have.status().message());
+      failed(m.repository + "@" + m.record.digest.str(),
+             "manifest missing: " + have.status().message());
     } else if (have->content != m.record.content) {
       failed(m.repository + "@" + m.record.digest.str(), "manifest bytes differ");
     }

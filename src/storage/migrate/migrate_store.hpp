@@ -77,16 +77,17 @@ struct MigrateProgress {
 struct MigrateReport {
   uint64_t blobs_total = 0;
   uint64_t blobs_copied = 0;
-  uint64_t blobs_skipped = 0;  // already in the target with the right size (and content, with verify)
-  uint64_t blobs_bad = 0;      // not copied: corrupt or missing source, or a mismatching target
+  uint64_t blobs_skipped =
+      0;                   // already in the target with the right size (and content, with verify)
+  uint64_t blobs_bad = 0;  // not copied: corrupt or missing source, or a mismatching target
   uint64_t bytes_copied = 0;
-  uint64_t bytes_total = 0;    // of all linked blobs in the snapshot
-  uint64_t unlinked_blobs = 0; // in the source's blobs table, linked nowhere: ignored
+  uint64_t bytes_total = 0;     // of all linked blobs in the snapshot
+  uint64_t unlinked_blobs = 0;  // in the source's blobs table, linked nowhere: ignored
   uint64_t links_new = 0, links_existing = 0;
   uint64_t manifests_new = 0, manifests_existing = 0;
   uint64_t tags_new = 0, tags_existing = 0;
-  uint64_t problems = 0;          // every MigrateProblem reported
-  uint64_t verify_failures = 0;   // of the final check (also counted in problems)
+  uint64_t problems = 0;         // every MigrateProblem reported
+  uint64_t verify_failures = 0;  // of the final check (also counted in problems)
   double seconds = 0;
   bool ok() const { return problems == 0; }
 };

@@ -68,8 +68,8 @@ Status ReadRows(sql::Db& db, SourceSnapshot* snap, uint64_t* bad_rows) {
   if (!s.ok()) return s;
   std::map<std::pair<std::string, std::string>, size_t> by_key;
   for (size_t i = 0; i < snap->manifests.size(); ++i) {
-    by_key.emplace(std::make_pair(snap->manifests[i].repository, snap->manifests[i].record.digest.str()),
-                   i);
+    by_key.emplace(
+        std::make_pair(snap->manifests[i].repository, snap->manifests[i].record.digest.str()), i);
   }
   s = EachRow(db,
               "SELECT r.name, mr.digest, mr.ref FROM manifest_refs mr "
@@ -92,7 +92,9 @@ Status ReadRows(sql::Db& db, SourceSnapshot* snap, uint64_t* bad_rows) {
   s = EachRow(db,
               "SELECT r.name, t.name, t.digest FROM tags t JOIN repositories r ON r.id = t.repo_id "
               "ORDER BY r.name, t.name",
-              [&](sql::Stmt& st) { snap->tags.push_back({st.Text(0), st.Text(1), st.Text(2)}); });
+              [&](sql::Stmt& st) {
+                snap->tags.push_back({st.Text(0), st.Text(1), st.Text(2)});
+              });
   return s;
 }
 

@@ -46,8 +46,8 @@ struct SnapshotTag {
 };
 
 struct SourceSnapshot {
-  std::vector<SnapshotBlob> blobs;        // digest order
-  std::vector<SnapshotLink> links;        // (repository, digest) order
+  std::vector<SnapshotBlob> blobs;  // digest order
+  std::vector<SnapshotLink> links;  // (repository, digest) order
   std::vector<SnapshotManifest> manifests;
   std::vector<SnapshotTag> tags;
   uint64_t unlinked_blobs = 0;  // rows no repository links (GC's next prey): not copied

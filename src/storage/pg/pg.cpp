@@ -169,7 +169,8 @@ Status Conn::ExecScript(const std::string& sql) {
 Result<std::unique_ptr<Pool>> Pool::Open(const PoolOptions& options) {
   if (options.size == 0) return Status(Errc::kInternal, "PostgreSQL pool size must be at least 1");
   if (!options.schema.empty() && !SafeSchemaName(options.schema)) {
-    return Status(Errc::kInternal, "PostgreSQL schema name must be [a-z0-9_]{1,63}: " + options.schema);
+    return Status(Errc::kInternal,
+                  "PostgreSQL schema name must be [a-z0-9_]{1,63}: " + options.schema);
   }
   std::unique_ptr<Pool> pool(new Pool(options));
   auto c = pool->Connect();
@@ -191,16 +192,31 @@ Result<Session*> Pool::Connect() {
   const std::string connect_timeout = std::to_string(std::max(1, options_.connect_timeout_s));
   // Settings every connection gets: they override the same ones in the DSN.
   // client_min_messages: NOTICEs ("already exists, skipping") are noise on stderr.
-  std::string server_options = "-c statement_timeout=" + std::to_string(options_.statement_timeout_ms) +
-                               " -c client_min_messages=warning";
+  std::string server_options =
+      "-c statement_timeout=" + std::to_string(options_.statement_timeout_ms) +
+      " -c client_min_messages=warning";
   if (!options_.schema.empty()) server_options += " -c search_path=" + options_.schema;
   if (!options_.durable) server_options += " -c synchronous_commit=off";
-  const char* keys[] = {"dbname",           "connect_timeout", "keepalives",
-                        "keepalives_idle",  "keepalives_interval", "keepalives_count",
-                        "tcp_user_timeout", "application_name",    "options",
+  const char* keys[] = {"dbname",
+                        "connect_timeout",
+                        "keepalives",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "tcp_user_timeout",
+                        "application_name",
+                        "options",
                         nullptr};
-  const char* values[] = {options_.dsn.c_str(), connect_timeout.c_str(), "1", "30", "10", "3",
-                          "60000", "berth", server_options.c_str(), nullptr};
+  const char* values[] = {options_.dsn.c_str(),
+                          connect_timeout.c_str(),
+                          "1",
+                          "30",
+                          "10",
+                          "3",
+                          "60000",
+                          "berth",
+                          server_options.c_str(),
+                          nullptr};
   pg_conn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (!c) return Status(Errc::kUnavailable, "PostgreSQL: out of memory opening a connection");
   if (PQstatus(c) != CONNECTION_OK) {
@@ -254,9 +270,10 @@ void Pool::Release(Session* s, bool broken) {
 }
 
 Status InTransaction(Pool& pool, const std::function<Status(Conn&)>& body, Isolation isolation) {
-  const char* begin = isolation == Isolation::kSerializable     ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
-                      : isolation == Isolation::kRepeatableRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
-                                                                : "BEGIN";
+  const char* begin = isolation == Isolation::kSerializable ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                      : isolation == Isolation::kRepeatableRead
+                          ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
+                          : "BEGIN";
   thread_local std::minstd_rand rng(std::random_device{}());
   Status last;
   for (int attempt = 1; attempt <= kTxAttempts; ++attempt) {
@@ -289,7 +306,8 @@ Status InTransaction(Pool& pool, const std::function<Status(Conn&)>& body, Isola
     last = s;
   }
   return Status(Errc::kUnavailable, "PostgreSQL transaction kept conflicting with others (" +
-                                        std::to_string(kTxAttempts) + " attempts): " + last.message());
+                                        std::to_string(kTxAttempts) +
+                                        " attempts): " + last.message());
 }
 
 Result<Rows> Query(Pool& pool, std::string_view sql, const std::vector<Param>& params) {

@@ -58,13 +58,13 @@ struct PoolOptions {
 struct Param {
   std::optional<std::string> value;
   bool binary = false;
-  Param(std::string v) : value(std::move(v)) {}          // NOLINT: implicit by design
-  Param(std::string_view v) : value(std::string(v)) {}   // NOLINT
-  Param(const char* v) : value(std::string(v)) {}        // NOLINT
-  Param(int64_t v) : value(std::to_string(v)) {}         // NOLINT
-  Param(int v) : value(std::to_string(v)) {}             // NOLINT
-  Param(uint64_t v) : value(std::to_string(v)) {}        // NOLINT
-  Param(bool v) : value(v ? "true" : "false") {}         // NOLINT
+  Param(std::string v) : value(std::move(v)) {}                 // NOLINT: implicit by design
+  Param(std::string_view v) : value(std::string(v)) {}          // NOLINT
+  Param(const char* v) : value(std::string(v)) {}               // NOLINT
+  Param(int64_t v) : value(std::to_string(v)) {}                // NOLINT
+  Param(int v) : value(std::to_string(v)) {}                    // NOLINT
+  Param(uint64_t v) : value(std::to_string(v)) {}               // NOLINT
+  Param(bool v) : value(v ? "true" : "false") {}                // NOLINT
   Param(std::optional<std::string> v) : value(std::move(v)) {}  // NOLINT
   static Param Bytes(std::string v) {
     Param p(std::move(v));

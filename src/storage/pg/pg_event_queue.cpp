@@ -44,7 +44,8 @@ Result<std::vector<PendingEvent>> PgMetadataStore::Pending(const std::string& en
 
 Status PgMetadataStore::Remove(const std::string& endpoint, int64_t through) {
   return InTransaction(*pool_, [&](Conn& c) -> Status {
-    auto r = c.Exec("DELETE FROM event_queue WHERE endpoint = $1 AND seq <= $2", {endpoint, through});
+    auto r =
+        c.Exec("DELETE FROM event_queue WHERE endpoint = $1 AND seq <= $2", {endpoint, through});
     return r ? Status::Ok() : r.status();
   });
 }
@@ -63,12 +64,12 @@ Result<uint64_t> PgMetadataStore::Trim(const std::string& endpoint, uint64_t kee
   uint64_t dropped = 0;
   Status s = InTransaction(*pool_, [&](Conn& c) -> Status {
     // Everything older than the keep-th newest row goes.
-    auto r = keep == 0
-                 ? c.Exec("DELETE FROM event_queue WHERE endpoint = $1", {endpoint})
-                 : c.Exec("DELETE FROM event_queue WHERE endpoint = $1 AND seq < coalesce(("
-                          "SELECT seq FROM event_queue WHERE endpoint = $1 ORDER BY seq DESC "
-                          "LIMIT 1 OFFSET $2), 0)",
-                          {endpoint, pg::SqlLimit(keep - 1)});
+    auto r = keep == 0 ? c.Exec("DELETE FROM event_queue WHERE endpoint = $1", {endpoint})
+                       : c.Exec(
+                             "DELETE FROM event_queue WHERE endpoint = $1 AND seq < coalesce(("
+                             "SELECT seq FROM event_queue WHERE endpoint = $1 ORDER BY seq DESC "
+                             "LIMIT 1 OFFSET $2), 0)",
+                             {endpoint, pg::SqlLimit(keep - 1)});
     if (!r) return r.status();
     dropped = static_cast<uint64_t>(r->affected());
     return Status::Ok();

@@ -11,7 +11,8 @@ Result<bool> PgLeaseTable::TryAcquire(const std::string& key, const std::string&
     auto r = c.Exec(
         "INSERT INTO leases(key, holder, expires_at) "
         "VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3)) "
-        "ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at "
+        "ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = "
+        "excluded.expires_at "
         "WHERE leases.holder = excluded.holder OR leases.expires_at <= clock_timestamp() "
         "RETURNING 1",
         {key, holder, ttl_seconds});

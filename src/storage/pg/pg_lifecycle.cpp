@@ -20,7 +20,8 @@ namespace {
 constexpr const char* kManifestIsGarbage =
     "m.touched_at < $3 "
     "AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest) "
-    "AND NOT EXISTS (SELECT 1 FROM manifest_refs p WHERE p.repo_id = m.repo_id AND p.ref = m.digest) "
+    "AND NOT EXISTS (SELECT 1 FROM manifest_refs p WHERE p.repo_id = m.repo_id AND p.ref = "
+    "m.digest) "
     "AND (m.subject IS NULL OR NOT EXISTS "
     "(SELECT 1 FROM manifests s WHERE s.repo_id = m.repo_id AND s.digest = m.subject))";
 
@@ -28,7 +29,8 @@ constexpr const char* kManifestIsGarbage =
 // of its repository.
 constexpr const char* kLinkIsGarbage =
     "rb.touched_at < $3 "
-    "AND NOT EXISTS (SELECT 1 FROM manifest_refs p WHERE p.repo_id = rb.repo_id AND p.ref = rb.digest)";
+    "AND NOT EXISTS (SELECT 1 FROM manifest_refs p WHERE p.repo_id = rb.repo_id AND p.ref = "
+    "rb.digest)";
 
 using Found = std::vector<std::pair<int64_t, RepoEntry>>;
 
@@ -82,7 +84,7 @@ Result<std::unique_ptr<StoreCopy>> PgMetadataStore::Copy(const std::string& /*pa
     for (int i = 0; i < 16; ++i) schema += hex[rd() % 16];
   }
   // What GC reads; the event queue, tokens and leases are not copied.
-  static constexpr const char* kTables[] = {"repositories", "blobs",     "repo_blobs",
+  static constexpr const char* kTables[] = {"repositories", "blobs",         "repo_blobs",
                                             "manifests",    "manifest_refs", "tags"};
   Status s = InTransaction(
       *pool_,
@@ -107,7 +109,8 @@ Result<std::unique_ptr<StoreCopy>> PgMetadataStore::Copy(const std::string& /*pa
         return c.ExecScript(
             "SELECT setval(pg_get_serial_sequence('repositories', 'id'), "
             "coalesce(max(id), 0) + 1, false) FROM repositories;"
-            "CREATE TABLE schema_migrations AS SELECT * FROM " + from + ".schema_migrations");
+            "CREATE TABLE schema_migrations AS SELECT * FROM " +
+            from + ".schema_migrations");
       },
       pg::Isolation::kRepeatableRead);
   if (!s.ok()) return s;
@@ -124,7 +127,8 @@ Result<std::unique_ptr<StoreCopy>> PgMetadataStore::Copy(const std::string& /*pa
     }
     return pool.status();
   }
-  auto store = std::make_unique<PgMetadataStore>(std::shared_ptr<pg::Pool>(std::move(pool).value()));
+  auto store =
+      std::make_unique<PgMetadataStore>(std::shared_ptr<pg::Pool>(std::move(pool).value()));
   return std::unique_ptr<StoreCopy>(new PgCopy(pool_, schema, std::move(store)));
 }
 
@@ -193,7 +197,8 @@ Result<std::vector<RepoEntry>> PgMetadataStore::CollectManifests(int64_t before,
       if (!lock) return lock.status();
       if (lock->empty()) continue;
       auto check = c.Exec(std::string("SELECT 1 FROM manifests m WHERE m.repo_id = $1 AND "
-                                      "m.digest = $2 AND ") + kManifestIsGarbage,
+                                      "m.digest = $2 AND ") +
+                              kManifestIsGarbage,
                           {repo, entry.digest, before});
       if (!check) return check.status();
       if (check->empty()) continue;
@@ -232,7 +237,8 @@ Result<std::vector<RepoEntry>> PgMetadataStore::CollectLinks(int64_t before, siz
       if (!lock) return lock.status();
       if (lock->empty()) continue;
       auto del = c.Exec(std::string("DELETE FROM repo_blobs AS rb WHERE rb.repo_id = $1 AND "
-                                    "rb.digest = $2 AND ") + kLinkIsGarbage,
+                                    "rb.digest = $2 AND ") +
+                            kLinkIsGarbage,
                         {repo, entry.digest, before});
       if (!del) return del.status();
       if (del->affected() > 0) out.push_back(entry);
@@ -354,10 +360,11 @@ Result<NamespaceUsage> PgMetadataStore::Usage(const std::string& name_space) {
 }
 
 Result<StoreTotals> PgMetadataStore::Totals() {
-  auto r = pg::Query(*pool_,
-                     "SELECT (SELECT count(*) FROM repositories), (SELECT count(*) FROM manifests), "
-                     "(SELECT count(*) FROM tags), (SELECT count(*) FROM blobs), "
-                     "(SELECT coalesce(sum(size), 0) FROM blobs)");
+  auto r =
+      pg::Query(*pool_,
+                "SELECT (SELECT count(*) FROM repositories), (SELECT count(*) FROM manifests), "
+                "(SELECT count(*) FROM tags), (SELECT count(*) FROM blobs), "
+                "(SELECT coalesce(sum(size), 0) FROM blobs)");
   if (!r) return r.status();
   StoreTotals t;
   t.repositories = static_cast<uint64_t>(r->Int(0, 0));

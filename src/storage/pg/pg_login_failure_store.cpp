@@ -55,9 +55,10 @@ Result<int64_t> PgLoginFailureStore::Count(const std::string& key, const std::st
 }
 
 Status PgLoginFailureStore::Block(const std::string& key, int64_t until) {
-  return Write("UPDATE login_failures SET blocked_until = greatest(blocked_until, $2) "
-               "WHERE key = $1",
-               {key, until})
+  return Write(
+             "UPDATE login_failures SET blocked_until = greatest(blocked_until, $2) "
+             "WHERE key = $1",
+             {key, until})
       .status();
 }
 

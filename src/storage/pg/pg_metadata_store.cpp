@@ -41,8 +41,8 @@ Status PgMetadataStore::Ping() {
   return r ? Status::Ok() : r.status();
 }
 
-Status PgMetadataStore::LinkBlob(const std::string& repository, const Digest& digest,
-                                 uint64_t size, uint64_t quota) {
+Status PgMetadataStore::LinkBlob(const std::string& repository, const Digest& digest, uint64_t size,
+                                 uint64_t quota) {
   return InTransaction(*pool_, [&](Conn& c) -> Status {
     auto repo = EnsureRepo(c, repository);
     if (!repo) return repo.status();
@@ -58,10 +58,9 @@ Status PgMetadataStore::InsertLink(Conn& c, int64_t repo, const std::string& rep
   // DO UPDATE rather than DO NOTHING: it locks the blob row, so a
   // ForgetBlobs deleting it concurrently either finishes first (and this
   // inserts the row again) or waits for this link and then keeps the row.
-  if (auto r = c.Exec(
-          "INSERT INTO blobs(digest, size) VALUES ($1, $2) "
-          "ON CONFLICT (digest) DO UPDATE SET size = blobs.size",
-          {digest.str(), size});
+  if (auto r = c.Exec("INSERT INTO blobs(digest, size) VALUES ($1, $2) "
+                      "ON CONFLICT (digest) DO UPDATE SET size = blobs.size",
+                      {digest.str(), size});
       !r) {
     return r.status();
   }
@@ -141,22 +140,22 @@ Status PgMetadataStore::PutManifest(const std::string& repository, const Manifes
 
     // References are checked inside the transaction and their rows locked,
     // so GC cannot delete them between the check and the commit.
-    auto blobs = LockPresent(
-        c,
-        "SELECT digest FROM repo_blobs WHERE repo_id = $1 AND digest = ANY($2::text[]) "
-        "ORDER BY digest FOR SHARE",
-        *repo, put.blob_refs);
+    auto blobs =
+        LockPresent(c,
+                    "SELECT digest FROM repo_blobs WHERE repo_id = $1 AND digest = ANY($2::text[]) "
+                    "ORDER BY digest FOR SHARE",
+                    *repo, put.blob_refs);
     if (!blobs) return blobs.status();
     for (const auto& ref : put.blob_refs) {
       if (!blobs->count(ref)) {
         return {Errc::kManifestBlobUnknown, "blob " + ref + " is not in " + repository};
       }
     }
-    auto children = LockPresent(
-        c,
-        "SELECT digest FROM manifests WHERE repo_id = $1 AND digest = ANY($2::text[]) "
-        "ORDER BY digest FOR SHARE",
-        *repo, put.manifest_refs);
+    auto children =
+        LockPresent(c,
+                    "SELECT digest FROM manifests WHERE repo_id = $1 AND digest = ANY($2::text[]) "
+                    "ORDER BY digest FOR SHARE",
+                    *repo, put.manifest_refs);
     if (!children) return children.status();
     for (const auto& ref : put.manifest_refs) {
       if (!children->count(ref)) {
@@ -170,8 +169,8 @@ Status PgMetadataStore::PutManifest(const std::string& repository, const Manifes
         "INSERT INTO manifests(repo_id, digest, media_type, content, subject, artifact_type, "
         "annotations, touched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
         "ON CONFLICT (repo_id, digest) DO UPDATE SET touched_at = excluded.touched_at",
-        {*repo, digest, put.record.media_type, Param::Bytes(put.record.content),
-         put.record.subject, put.record.artifact_type, put.record.annotations_json, now});
+        {*repo, digest, put.record.media_type, Param::Bytes(put.record.content), put.record.subject,
+         put.record.artifact_type, put.record.annotations_json, now});
     if (!ins) return ins.status();
 
     std::vector<std::string> refs = put.blob_refs;
@@ -218,8 +217,8 @@ Result<ManifestRecord> PgMetadataStore::GetManifest(const std::string& repositor
   if (r->empty()) return Status(Errc::kManifestUnknown, "manifest unknown");
   auto digest = Digest::Parse(r->Text(0, 0));
   if (!digest) return Status(Errc::kInternal, "stored manifest digest is invalid");
-  return ManifestRecord{std::move(digest).value(), r->Text(0, 1), r->Bytes(0, 2),
-                        r->OptText(0, 3),           r->OptText(0, 4), r->OptText(0, 5)};
+  return ManifestRecord{std::move(digest).value(), r->Text(0, 1),    r->Bytes(0, 2),
+                        r->OptText(0, 3),          r->OptText(0, 4), r->OptText(0, 5)};
 }
 
 Status PgMetadataStore::DeleteTag(const std::string& repository, const std::string& tag,
@@ -298,9 +297,9 @@ Result<std::vector<std::string>> PgMetadataStore::ListTags(const std::string& re
   auto repo = FindRepo(*conn, repository);
   if (!repo) return repo.status();
   if (!*repo) return Status(Errc::kNameUnknown, "repository " + repository + " not known");
-  auto r = conn->Exec(
-      "SELECT name FROM tags WHERE repo_id = $1 AND name > $2 ORDER BY name LIMIT $3",
-      {**repo, last, pg::SqlLimit(limit)});
+  auto r =
+      conn->Exec("SELECT name FROM tags WHERE repo_id = $1 AND name > $2 ORDER BY name LIMIT $3",
+                 {**repo, last, pg::SqlLimit(limit)});
   if (!r) return r.status();
   std::vector<std::string> out;
   for (int i = 0; i < r->size(); ++i) out.push_back(r->Text(i, 0));

@@ -62,8 +62,7 @@ class PgMetadataStore final : public MetadataStore, public LifecycleStore, publi
   Result<std::vector<ReferrerRecord>> ListReferrers(const std::string& repository,
                                                     const Digest& subject,
                                                     const std::optional<std::string>& artifact_type,
-                                                    const std::string& last,
-                                                    size_t limit) override;
+                                                    const std::string& last, size_t limit) override;
 
   // LifecycleStore (pg_lifecycle.cpp).
   // Copy ignores `path`: the copy is a schema of its own in the same

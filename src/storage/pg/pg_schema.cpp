@@ -176,9 +176,9 @@ Status Migrate(Pool& pool) {
         // The failure below is what matters; a rollback that fails too means a
         // broken connection, which the server rolls back as it closes.
         c.ExecScript("ROLLBACK").IgnoreError();
-        return Status(s.code() == Errc::kUnavailable ? Errc::kUnavailable : Errc::kInternal,
-                      "migration " + std::to_string(m.version) + " (" + m.name +
-                          ") failed: " + s.message());
+        return Status(
+            s.code() == Errc::kUnavailable ? Errc::kUnavailable : Errc::kInternal,
+            "migration " + std::to_string(m.version) + " (" + m.name + ") failed: " + s.message());
       }
     }
     return Status::Ok();

@@ -25,7 +25,6 @@ namespace {
 
 constexpr size_t kMaxStateBytes = size_t{2} << 20;  // 10,000 parts fit with room
 
-
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 std::string LeaseKey(const std::string& id) { return "upload:" + id; }
@@ -65,22 +64,22 @@ struct S3UploadStore::Core {
 
   Mutex mu;
   std::condition_variable cv;
-  uint64_t size GUARDED_BY(mu) = 0;  // bytes received, kept and new
+  uint64_t size GUARDED_BY(mu) = 0;       // bytes received, kept and new
   uint64_t parts_end GUARDED_BY(mu) = 0;  // end of the bytes given to parts (done or in flight)
-  int next_number GUARDED_BY(mu) = 1;  // of the next part
+  int next_number GUARDED_BY(mu) = 1;     // of the next part
   // Parts uploaded, kept and new, in the order they finished (Flush sorts
   // them).
   std::vector<UploadPart> parts GUARDED_BY(mu);
   std::string upload_id GUARDED_BY(mu);
-  int pumps GUARDED_BY(mu) = 0;  // workers uploading parts
-  bool dropped GUARDED_BY(mu) = false;  // the lease is gone
+  int pumps GUARDED_BY(mu) = 0;          // workers uploading parts
+  bool dropped GUARDED_BY(mu) = false;   // the lease is gone
   bool released GUARDED_BY(mu) = false;  // the release is done or posted
-  Status error GUARDED_BY(mu);  // the first failed part upload
+  Status error GUARDED_BY(mu);           // the first failed part upload
   // The regions held in memory, by the session offset of their first byte,
   // until their part is in S3. A worker reads only a full region, which the
   // request thread no longer writes.
   std::map<uint64_t, std::unique_ptr<char[]>> held GUARDED_BY(mu);
-  Mutex create_mu;   // one CreateMultipart per lease, not one per worker
+  Mutex create_mu;  // one CreateMultipart per lease, not one per worker
 
   ~Core() {
     for (auto& [at, buffer] : held) store->GiveBuffer(std::move(buffer));
@@ -97,7 +96,7 @@ struct S3UploadStore::Core {
       if (fill != nullptr) {
         std::memcpy(fill + rel, data.data(), n);
       } else if (auto s = WriteAllAt(spool.get(), data.data(), n, at - spool_base,
-                                    "spool of upload " + id);
+                                     "spool of upload " + id);
                  !s.ok()) {
         return s;
       }

@@ -107,11 +107,15 @@ TEST_F(BearerTest, ChallengeFormatsExactly) {
   };
   const Case cases[] = {
       {{}, "", R"(Bearer realm="R",service="S")"},
-      {{{"repository", "a", {"pull"}}}, "", R"(Bearer realm="R",service="S",scope="repository:a:pull")"},
+      {{{"repository", "a", {"pull"}}},
+       "",
+       R"(Bearer realm="R",service="S",scope="repository:a:pull")"},
       {{{"repository", "a", {"pull"}}, {"repository", "b", {"pull", "push"}}},
        "",
        R"(Bearer realm="R",service="S",scope="repository:a:pull repository:b:pull,push")"},
-      {{{"registry", "catalog", {"*"}}}, "", R"(Bearer realm="R",service="S",scope="registry:catalog:*")"},
+      {{{"registry", "catalog", {"*"}}},
+       "",
+       R"(Bearer realm="R",service="S",scope="registry:catalog:*")"},
       {{{"repository", "a", {"pull"}}},
        "insufficient_scope",
        R"(Bearer realm="R",service="S",scope="repository:a:pull",error="insufficient_scope")"},

@@ -32,7 +32,7 @@ struct FakeRequest {
 struct FakeReply {
   int status = 200;
   std::string body;
-  int delay_ms = 0;  // sleep this long before answering
+  int delay_ms = 0;          // sleep this long before answering
   std::string headers = "";  // more header lines, each ending in "\r\n"
 };
 

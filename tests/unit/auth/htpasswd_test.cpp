@@ -79,8 +79,8 @@ TEST(HtpasswdUserNameTest, Grammar) {
   for (const char* name : valid) EXPECT_TRUE(ValidateUserName(name).ok()) << name;
   EXPECT_TRUE(ValidateUserName(std::string(kMaxUserNameLength, 'x')).ok());
 
-  const char* invalid[] = {"",     "Alice", "al:ice", "a/b", "a..b", "a-", "-a",
-                           ".a",   "a__b",  "a b",    "é",   "a\n",  "a--b"};
+  const char* invalid[] = {"",   "Alice", "al:ice", "a/b", "a..b", "a-",  "-a",
+                           ".a", "a__b",  "a b",    "é",   "a\n",  "a--b"};
   for (const char* name : invalid) {
     Status s = ValidateUserName(name);
     EXPECT_FALSE(s.ok()) << name;
@@ -110,9 +110,12 @@ TEST(HtpasswdFileTest, NonBcryptLinesAreSkippedWithLineNumberNotHash) {
   std::string text = std::string("alice:") + kAliceSecret + "\n" +
                      "md5:$apr1$Zm8yS1X1$1VdkYSdZ3yLwq5sbfC3cB/\n"  // line 2
                      "sha:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n"      // line 3
-                     "Upper:" + kAliceSecret + "\n"                 // line 4
-                     "nocolon\n"                                    // line 5
-                     "alice:" + Hash("other") + "\n";               // line 6
+                     "Upper:" +
+                     kAliceSecret +
+                     "\n"         // line 4
+                     "nocolon\n"  // line 5
+                     "alice:" +
+                     Hash("other") + "\n";  // line 6
   HtpasswdFile file = HtpasswdFile::Parse(text);
   EXPECT_EQ(file.Users(), std::vector<std::string>{"alice"});
   EXPECT_EQ(*file.FindHash("alice"), kAliceSecret);  // the first entry wins
@@ -331,7 +334,8 @@ TEST_F(HtpasswdTest, UnknownUserCostsABcryptToo) {
     for (int i = 0; i < 5; ++i) {
       auto start = std::chrono::steady_clock::now();
       (void)auth.Authenticate(user, Secret("wrong"));
-      runs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      runs.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     std::sort(runs.begin(), runs.end());
     return runs[runs.size() / 2];
@@ -437,7 +441,7 @@ TEST_F(HtpasswdTest, CachedLoginEndsWhenThePasswordChangesOrTheUserGoes) {
 
   WriteFile("# nobody\n");  // berth user del alice
   EXPECT_EQ(Login2(cached, "alice", "changed"), "bad");
-  WriteFile("alice:" + Hash("changed") + "\n");  // re-created, same password
+  WriteFile("alice:" + Hash("changed") + "\n");         // re-created, same password
   EXPECT_EQ(Login2(cached, "alice", "changed"), "ok");  // checked again, not cached
 }
 

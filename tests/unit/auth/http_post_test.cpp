@@ -147,9 +147,8 @@ TEST(HttpPost, SendsJsonPostAndReturnsStatusAndBody) {
                         std::string("Content-Type: application/json"),
                         std::string("Accept: application/json"), std::string("User-Agent: berth"),
                         "Content-Length: " + std::to_string(std::string(kJson).size())}) {
-    EXPECT_NE((seen.head + "\r\n").find("\r\n" + h + "\r\n"), std::string::npos)
-        << h << " in\n"
-        << seen.head;
+    EXPECT_NE((seen.head + "\r\n").find("\r\n" + h + "\r\n"), std::string::npos) << h << " in\n"
+                                                                                 << seen.head;
   }
 }
 
@@ -221,8 +220,8 @@ TEST(HttpPost, AnswerLargerThanLimitFails) {
 }
 
 TEST(HttpPost, RefusedConnectionFails) {
-  PostReply r = HttpPost("http://127.0.0.1:" + std::to_string(FakeHttpServer::ClosedPort()),
-                         kJson, Timeout(2000));
+  PostReply r = HttpPost("http://127.0.0.1:" + std::to_string(FakeHttpServer::ClosedPort()), kJson,
+                         Timeout(2000));
   EXPECT_FALSE(r.transport_ok);
   EXPECT_NE(r.error.find("connecting: Connection refused"), std::string::npos) << r.error;
 }

@@ -64,13 +64,17 @@ class JwtTest : public ::testing::Test {
   }
   // The claims JwtSigner would write, as JSON, to forge variants of.
   static json::object ClaimsJson() {
-    return json::object{{"iss", "berth-token"}, {"sub", "alice"},    {"aud", "berth"},
-                        {"exp", kNow + 300},    {"nbf", kNow},       {"iat", kNow},
-                        {"jti", "jti-1"},
-                        {"access", json::array{json::object{
-                                       {"type", "repository"},
-                                       {"name", "alice/app"},
-                                       {"actions", json::array{"pull", "push"}}}}}};
+    return json::object{
+        {"iss", "berth-token"},
+        {"sub", "alice"},
+        {"aud", "berth"},
+        {"exp", kNow + 300},
+        {"nbf", kNow},
+        {"iat", kNow},
+        {"jti", "jti-1"},
+        {"access", json::array{json::object{{"type", "repository"},
+                                            {"name", "alice/app"},
+                                            {"actions", json::array{"pull", "push"}}}}}};
   }
   static json::object Header(const TestKey& k, bool x5c = true, bool kid = true) {
     json::object h{{"typ", "JWT"}, {"alg", k.key->alg()}};
@@ -241,8 +245,7 @@ TEST_F(JwtTest, RejectsForgedAndInvalidTokens) {
       {"x5c junk", header(json::object{{"alg", "ES256"}, {"x5c", json::array{"!!"}}})},
       {"no alg", header(json::object{{"kid", es_->key->public_key().thumbprint()}})},
       {"alg the key does not do", testkeys::SignedToken(es_alg_rsa_key, ClaimsJson(), *rs_->key)},
-      {"tampered payload",
-       head + "." + Base64UrlEncode(json::serialize(tampered)) + "." + sig},
+      {"tampered payload", head + "." + Base64UrlEncode(json::serialize(tampered)) + "." + sig},
       {"tampered signature", good.substr(0, good.rfind('.')) + "." + Base64UrlEncode(bad_sig)},
       {"wrong iss", with("iss", "someone-else")},
       {"missing iss", without("iss")},

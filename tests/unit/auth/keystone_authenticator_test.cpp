@@ -249,9 +249,8 @@ TEST_F(KeystoneAuthenticatorTest, FullCallPoolAnswersUnavailableAtOnce) {
   o.call_threads = 1;
   o.call_queue = 0;
   auto a = Make(o);
-  std::thread slow([&] {
-    EXPECT_EQ(a->Authenticate("alice", Secret("alicepass")).outcome, AuthOutcome::kOk);
-  });
+  std::thread slow(
+      [&] { EXPECT_EQ(a->Authenticate("alice", Secret("alicepass")).outcome, AuthOutcome::kOk); });
   const auto deadline = std::chrono::steady_clock::now() + seconds(5);
   while (s.requests() == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

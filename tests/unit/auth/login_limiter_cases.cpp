@@ -136,7 +136,8 @@ TEST_P(LoginLimiterRuleTest, AnAddressLimitThrottlesOnlyThatAddress) {
   o.free_failures = 1;
   o.address_factor = 3;
   auto l = Make(o);
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE(l->Failed("user" + std::to_string(i), "10.0.0.9", kT0).ok());
+  for (int i = 0; i < 4; ++i)
+    ASSERT_TRUE(l->Failed("user" + std::to_string(i), "10.0.0.9", kT0).ok());
   EXPECT_EQ(l->RetryAfter("victim", "10.0.0.9", kT0).value(), 1);  // a fresh name from there waits
   EXPECT_EQ(l->RetryAfter("victim", "10.0.0.8", kT0).value(), 0);  // not from elsewhere
   EXPECT_EQ(l->RetryAfter("user0", "10.0.0.8", kT0).value(), 0);   // the sprayed names neither
@@ -185,7 +186,8 @@ TEST_P(LoginLimiterRuleTest, HostileNamesAreCountedApart) {
   Fail(*m, "ab", "c", 2);
   EXPECT_EQ(m->RetryAfter("ab", "c", kT0).value(), 1);
   EXPECT_EQ(m->RetryAfter("a", "bc", kT0).value(), 0);
-  const std::string odd = std::string(64 * 1024, 'x') + std::string(1, '\0') + "'; DROP TABLE x; --";
+  const std::string odd =
+      std::string(64 * 1024, 'x') + std::string(1, '\0') + "'; DROP TABLE x; --";
   Fail(*m, odd, "10.0.0.1\n", 2);
   EXPECT_EQ(m->RetryAfter(odd, "10.0.0.1\n", kT0).value(), 1);
   EXPECT_EQ(m->RetryAfter(odd, "10.0.0.1", kT0).value(), 0);

@@ -87,7 +87,9 @@ TEST(FailureLimiterTest, MemoryIsBoundedWhateverTheNames) {
   // Huge and hostile names: only fixed-size hashes are kept, at most 64.
   const std::string big(256 * 1024, 'x');
   for (int i = 0; i < 500; ++i) {
-    ASSERT_TRUE(l.Failed(big + std::to_string(i), "10.0.0." + std::to_string(i % 7) + std::string(1, '\0'), kT0).ok());
+    ASSERT_TRUE(l.Failed(big + std::to_string(i),
+                         "10.0.0." + std::to_string(i % 7) + std::string(1, '\0'), kT0)
+                    .ok());
     ASSERT_LE(l.size(), 64u);
   }
   EXPECT_EQ(l.size(), 64u);

@@ -56,17 +56,17 @@ TEST(ScopeTest, RejectsMalformedScopes) {
   const char* errors[] = {
       "",
       "repository",
-      "repository:a",           // no actions part
-      ":a:pull",                // empty type
-      "Repo:a:pull",            // type is [a-z0-9]+
-      "repo-x:a:pull",          //
-      "repository::pull",       // empty name
-      "repository:a:PULL",      // action is [a-z]*
-      "repository:a:pu-ll",     //
-      "repository:a:pull,Push", //
-      "repository:a:pull push", // ParseScope takes one scope
-      "repository:a:**",        // "*" alone only
-      "repository():a:pull",    // empty class
+      "repository:a",            // no actions part
+      ":a:pull",                 // empty type
+      "Repo:a:pull",             // type is [a-z0-9]+
+      "repo-x:a:pull",           //
+      "repository::pull",        // empty name
+      "repository:a:PULL",       // action is [a-z]*
+      "repository:a:pu-ll",      //
+      "repository:a:pull,Push",  //
+      "repository:a:pull push",  // ParseScope takes one scope
+      "repository:a:**",         // "*" alone only
+      "repository():a:pull",     // empty class
       "repository(Plugin):a:pull",
       "repository(plugin:a:pull",  // unclosed class
   };
@@ -117,7 +117,8 @@ TEST(ScopeTest, OneBadScopeFailsTheList) {
 }
 
 TEST(ScopeTest, ToStringIsTheWireForm) {
-  EXPECT_EQ(ToString({"repository", "alice/app", {"pull", "push"}}), "repository:alice/app:pull,push");
+  EXPECT_EQ(ToString({"repository", "alice/app", {"pull", "push"}}),
+            "repository:alice/app:pull,push");
   EXPECT_EQ(ToString({"registry", "catalog", {"*"}}), "registry:catalog:*");
   EXPECT_EQ(ToString({"repository", "a", {}}), "repository:a:");
 }

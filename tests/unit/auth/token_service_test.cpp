@@ -52,8 +52,8 @@ class TokenServiceTest : public ::testing::Test {
     vo.issuer = "berth-token";
     vo.audience = "berth";
     verifier_ = std::make_unique<jwt::JwtVerifier>(testkeys::MakeTrust(dir_.path(), {key_}), vo);
-    service_ = std::make_unique<TokenService>(auth_, policy_, *signer_, store_, limiter_,
-                                              [this] { return now_; }, TokenServiceOptions{});
+    service_ = std::make_unique<TokenService>(
+        auth_, policy_, *signer_, store_, limiter_, [this] { return now_; }, TokenServiceOptions{});
   }
 
   static http::Request Get(http::Fields query, const std::string& user = "",
@@ -63,7 +63,8 @@ class TokenServiceTest : public ::testing::Test {
     r.path = "/token";
     r.query = std::move(query);
     r.remote = "10.0.0.1:40000";
-    if (!user.empty()) r.headers.emplace_back("Authorization", "Basic " + jwt::Base64Encode(user + ":" + password));
+    if (!user.empty())
+      r.headers.emplace_back("Authorization", "Basic " + jwt::Base64Encode(user + ":" + password));
     return r;
   }
   http::Response Send(const http::Request& r, std::string* user = nullptr) {
@@ -85,7 +86,8 @@ class TokenServiceTest : public ::testing::Test {
     EXPECT_NE(out.sink, nullptr);
     if (!out.sink) return {};
     EXPECT_TRUE(out.sink->Write({form.data(), form.size() / 2}).ok());
-    EXPECT_TRUE(out.sink->Write({form.data() + form.size() / 2, form.size() - form.size() / 2}).ok());
+    EXPECT_TRUE(
+        out.sink->Write({form.data() + form.size() / 2, form.size() - form.size() / 2}).ok());
     http::Response resp = out.sink->Finish(Status::Ok());
     bodies_ += resp.body;
     return resp;
@@ -153,7 +155,8 @@ TEST_F(TokenServiceTest, LoginWithoutScopeAndAnonymousRequests) {
   // `docker login`: no scope, good credentials → a token granting nothing.
   EXPECT_TRUE(Claims(Send(Get({{"service", "berth"}}, "alice", kPassword))).access.empty());
   std::string user = "x";
-  http::Response r = Send(Get({{"service", "berth"}, {"scope", "repository:public/x:pull"}}), &user);
+  http::Response r =
+      Send(Get({{"service", "berth"}, {"scope", "repository:public/x:pull"}}), &user);
   jwt::Claims c = Claims(r);
   EXPECT_EQ(c.subject, "");
   EXPECT_EQ(user, "");
@@ -221,8 +224,8 @@ class UnreachableLimiter final : public LoginLimiter {
 
 TEST_F(TokenServiceTest, UnreachableFailureCountsAre503WithoutCheckingThePassword) {
   UnreachableLimiter down;
-  service_ = std::make_unique<TokenService>(auth_, policy_, *signer_, store_, down,
-                                            [this] { return now_; }, TokenServiceOptions{});
+  service_ = std::make_unique<TokenService>(
+      auth_, policy_, *signer_, store_, down, [this] { return now_; }, TokenServiceOptions{});
   const int calls = auth_.calls;
   http::Response r = Send(Get({{"service", "berth"}}, "alice", kPassword));
   EXPECT_EQ(r.status, 503);
@@ -234,7 +237,8 @@ TEST_F(TokenServiceTest, UnreachableFailureCountsAre503WithoutCheckingThePasswor
 }
 
 TEST_F(TokenServiceTest, OfflineTokenGivesAStoredRefreshToken) {
-  http::Response r = Send(Get({{"service", "berth"}, {"offline_token", "true"}}, "alice", kPassword));
+  http::Response r =
+      Send(Get({{"service", "berth"}, {"offline_token", "true"}}, "alice", kPassword));
   json::object b = Body(r);
   ASSERT_TRUE(b.contains("refresh_token")) << r.body;
   std::string refresh(b.at("refresh_token").as_string());
@@ -255,10 +259,10 @@ TEST_F(TokenServiceTest, FormBodyDanglingUrlViewRegression) {
 }
 
 TEST_F(TokenServiceTest, PostPasswordGrantThenRefreshGrant) {
-  http::Response r = Post(
-      "grant_type=password&username=alice&password=" + std::string(kPassword) +
-      "&client_id=containerd-client&service=berth&access_type=offline"
-      "&scope=repository:alice/app:pull+repository%3Aalice%2Fapp%3Apull%2Cpush+repository:bob/x:pull");
+  http::Response r = Post("grant_type=password&username=alice&password=" + std::string(kPassword) +
+                          "&client_id=containerd-client&service=berth&access_type=offline"
+                          "&scope=repository:alice/"
+                          "app:pull+repository%3Aalice%2Fapp%3Apull%2Cpush+repository:bob/x:pull");
   ASSERT_EQ(r.status, 200) << r.body;
   json::object b = Body(r);
   EXPECT_EQ(b.at("scope"), "repository:alice/app:pull repository:alice/app:pull,push");
@@ -269,8 +273,9 @@ TEST_F(TokenServiceTest, PostPasswordGrantThenRefreshGrant) {
 
   const int calls = auth_.calls;
   now_ += 600;
-  http::Response again = Post("grant_type=refresh_token&service=berth&client_id=x&refresh_token=" +
-                              refresh + "&scope=repository:alice/app:push");
+  http::Response again =
+      Post("grant_type=refresh_token&service=berth&client_id=x&refresh_token=" + refresh +
+           "&scope=repository:alice/app:push");
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(Body(again).at("refresh_token"), json::string(refresh));  // the same token back
   EXPECT_EQ(Body(again).at("scope"), "repository:alice/app:push");
@@ -281,8 +286,8 @@ TEST_F(TokenServiceTest, PostPasswordGrantThenRefreshGrant) {
   // Bound to its service: asked for another, or stored for another, it fails.
   EXPECT_EQ(Post("grant_type=refresh_token&service=other&refresh_token=" + refresh).status, 400);
   // (Valid in every other respect, so the service alone refuses it.)
-  store_.tokens[Hash("elsewhere")] = {"alice", "other", false, "gen:" + std::string(kPassword) + ":0",
-                                      kNow, kNow};
+  store_.tokens[Hash("elsewhere")] = {
+      "alice", "other", false, "gen:" + std::string(kPassword) + ":0", kNow, kNow};
   EXPECT_EQ(Post("grant_type=refresh_token&refresh_token=elsewhere").status, 401);
   EXPECT_EQ(Post("grant_type=refresh_token&refresh_token=unknown").status, 401);
   EXPECT_EQ(store_.Revoke("alice").value(), 2);
@@ -293,8 +298,9 @@ TEST_F(TokenServiceTest, PostPasswordGrantThenRefreshGrant) {
 // token ends at once, every other token lives on.
 TEST_F(TokenServiceTest, RevokeEndsOneRefreshToken) {
   auto login = [&](const std::string& user, const std::string& password) {
-    http::Response r = Post("grant_type=password&service=berth&access_type=offline&username=" + user +
-                            "&password=" + password);
+    http::Response r =
+        Post("grant_type=password&service=berth&access_type=offline&username=" + user +
+             "&password=" + password);
     EXPECT_EQ(r.status, 200) << r.body;
     return std::string(Body(r).at("refresh_token").as_string());
   };
@@ -340,7 +346,8 @@ TEST_F(TokenServiceTest, ForwarderKeyCountsFailuresPerBrowser) {
   TokenServiceOptions o;
   o.forwarder_key = "k3y-k3y-k3y";
   FailureLimiter limiter;
-  TokenService service(auth_, policy_, *signer_, store_, limiter, [this] { return now_; }, o);
+  TokenService service(
+      auth_, policy_, *signer_, store_, limiter, [this] { return now_; }, o);
   auto login = [&](const std::string& user, const std::string& password, const std::string& key,
                    const std::string& browser) {
     http::Request r = Get({{"service", "berth"}}, user, password);
@@ -352,8 +359,9 @@ TEST_F(TokenServiceTest, ForwarderKeyCountsFailuresPerBrowser) {
   // Without the key (or with a wrong one) X-Forwarded-For is not believed:
   // rotating it gains a guesser nothing.
   std::vector<int> got;
-  for (int i = 0; i < 8; ++i) got.push_back(login("alice", "wrong", i % 2 ? "k3y-k3y-k3Y" : "",
-                                                  "198.51.100." + std::to_string(10 + i)));
+  for (int i = 0; i < 8; ++i)
+    got.push_back(login("alice", "wrong", i % 2 ? "k3y-k3y-k3Y" : "",
+                        "198.51.100." + std::to_string(10 + i)));
   EXPECT_EQ(got, (std::vector<int>{401, 401, 401, 401, 401, 401, 429, 429}));
   // With the key, another browser logs in at once.
   EXPECT_EQ(login("alice", kPassword, o.forwarder_key, "198.51.100.2"), 200);
@@ -378,7 +386,8 @@ TEST_F(TokenServiceTest, PostFormDetails) {
   EXPECT_EQ(Post("").status, 400);
   // A refresh token keeps the admin flag of the login that made it.
   store_.tokens[Hash("admintok")] = {"carol", "berth", true, "gen:c:0", kNow, kNow};
-  jwt::Claims c = Claims(Post("grant_type=refresh_token&refresh_token=admintok&scope=registry:catalog:*"));
+  jwt::Claims c =
+      Claims(Post("grant_type=refresh_token&refresh_token=admintok&scope=registry:catalog:*"));
   EXPECT_EQ(c.access, (std::vector<Scope>{{"registry", "catalog", {"*"}}}));
 }
 
@@ -425,13 +434,14 @@ TEST_F(TokenServiceTest, PasswordNeverInAnyAnswer) {
 class RefreshLifecycleTest : public TokenServiceTest {
  protected:
   void Configure(TokenServiceOptions o) {
-    service_ = std::make_unique<TokenService>(auth_, policy_, *signer_, store_, limiter_,
-                                              [this] { return now_; }, o);
+    service_ = std::make_unique<TokenService>(
+        auth_, policy_, *signer_, store_, limiter_, [this] { return now_; }, o);
   }
   // A refresh token from a password login of alice, or "" when none came.
   std::string Login() {
-    http::Response r = Post("grant_type=password&username=alice&password=" +
-                            std::string(kPassword) + "&access_type=offline");
+    http::Response r =
+        Post("grant_type=password&username=alice&password=" + std::string(kPassword) +
+             "&access_type=offline");
     EXPECT_EQ(r.status, 200) << r.body;
     json::object b = Body(r);
     return b.contains("refresh_token") ? std::string(b.at("refresh_token").as_string()) : "";
@@ -525,7 +535,8 @@ TEST_F(RefreshLifecycleTest, BackendWithoutGenerationsGetsNoRefreshTokens) {
   auth_.generations = false;  // like Keystone
   EXPECT_EQ(Refresh(t), 401);
   EXPECT_EQ(Login(), "");  // 200, but no refresh token
-  EXPECT_FALSE(Body(Send(Get({{"offline_token", "true"}}, "alice", kPassword))).contains("refresh_token"));
+  EXPECT_FALSE(
+      Body(Send(Get({{"offline_token", "true"}}, "alice", kPassword))).contains("refresh_token"));
   store_.tokens[Hash("none")] = {"alice", "berth", false, "", now_, now_};
   EXPECT_EQ(Refresh("none"), 401);
 }
@@ -593,8 +604,8 @@ TEST_F(TokenServiceTest, ClientValuesCannotForgeLogLines) {
   std::string access_log_user = "?";
   Send(Get({{"account", evil}}, evil, "wrong"), &access_log_user);
   EXPECT_EQ(access_log_user, "");  // the access log gets no refused name
-  http::Request r = Get({{"account", "a\nb"}, {"scope", "repository:alice/app:pull"}}, "alice",
-                        kPassword);
+  http::Request r =
+      Get({{"account", "a\nb"}, {"scope", "repository:alice/app:pull"}}, "alice", kPassword);
   r.remote = "10.0.0.1:1\nforged\x1b[31m";
   Send(r);
   std::vector<std::string> lines = log.Lines();
@@ -644,8 +655,11 @@ TEST_F(TokenServiceTest, HostileInputGetsAnswersNotExceptions) {
   EXPECT_EQ(out.sink->Finish(last).status, 413);
   // Malformed or odd forms.
   const std::vector<std::string> forms = {
-      "%", "%zz=1", "grant_type=refresh_token&refresh_token=%00",
-      "grant_type=password&username=%00&password=%ff", "&&&===",
+      "%",
+      "%zz=1",
+      "grant_type=refresh_token&refresh_token=%00",
+      "grant_type=password&username=%00&password=%ff",
+      "&&&===",
       "grant_type=refresh_token&refresh_token=" + std::string(60000, 'r'),
       "grant_type=password&grant_type=refresh_token&username=a"};
   for (const std::string& form : forms) {

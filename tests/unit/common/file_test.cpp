@@ -55,11 +55,9 @@ TEST(PosixErrorTest, MapsErrnoAndKeepsTheContext) {
     int err;
     Errc code;
   } cases[] = {
-      {ENOSPC, Errc::kNoSpace},
-      {EDQUOT, Errc::kNoSpace},
+      {ENOSPC, Errc::kNoSpace},     {EDQUOT, Errc::kNoSpace},
       {ENOENT, Errc::kBlobUnknown},  // the caller's not_found
-      {EACCES, Errc::kInternal},
-      {EIO, Errc::kInternal},
+      {EACCES, Errc::kInternal},    {EIO, Errc::kInternal},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.err);

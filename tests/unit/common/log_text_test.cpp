@@ -25,11 +25,12 @@ TEST(LogSafe, EscapesControlBytesQuotesAndBackslash) {
 }
 
 TEST(LogSafe, KeepsValidUtf8AndEscapesInvalid) {
-  EXPECT_EQ(LogSafe("J\xc3\xbcrgen \xe2\x82\xac \xf0\x9f\x90\xb3"), "J\xc3\xbcrgen \xe2\x82\xac \xf0\x9f\x90\xb3");
+  EXPECT_EQ(LogSafe("J\xc3\xbcrgen \xe2\x82\xac \xf0\x9f\x90\xb3"),
+            "J\xc3\xbcrgen \xe2\x82\xac \xf0\x9f\x90\xb3");
   EXPECT_EQ(LogSafe("\xff"), "\\xff");
-  EXPECT_EQ(LogSafe("\xc0\xaf"), "\\xc0\\xaf");          // overlong '/'
+  EXPECT_EQ(LogSafe("\xc0\xaf"), "\\xc0\\xaf");           // overlong '/'
   EXPECT_EQ(LogSafe("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // surrogate
-  EXPECT_EQ(LogSafe("\xe2\x82"), "\\xe2\\x82");          // truncated
+  EXPECT_EQ(LogSafe("\xe2\x82"), "\\xe2\\x82");           // truncated
 }
 
 TEST(LogSafe, CapsLength) {

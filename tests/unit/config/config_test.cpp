@@ -177,8 +177,9 @@ TEST_F(ConfigTest, LifecycleErrorsNameTheKey) {
   EXPECT_NE(ErrorOf(Yaml("retention:\n  policies:\n    - {repositories: x, keep: 1}\n"), {})
                 .find("retention.policies[0].keep"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(Yaml("quota:\n  namespaces: {alice: lots}\n"), {}).find("quota.namespaces.alice"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(Yaml("quota:\n  namespaces: {alice: lots}\n"), {}).find("quota.namespaces.alice"),
+      std::string::npos);
   EXPECT_NE(ErrorOf("", {"BERTH_QUOTA_NAMESPACES=alice"}).find("YAML"), std::string::npos);
 }
 
@@ -230,22 +231,26 @@ TEST_F(ConfigTest, NotificationErrorsNameTheKey) {
   const Case cases[] = {
       {"notifications:\n  endpoints:\n    - {url: http://x/}\n", "notifications.endpoints[0].name"},
       {"notifications:\n  endpoints:\n    - {name: a}\n", "notifications.endpoints[0].url"},
-      {"notifications:\n  endpoints:\n    - {name: a, url: ftp://x/}\n", "notifications.endpoints[0].url"},
+      {"notifications:\n  endpoints:\n    - {name: a, url: ftp://x/}\n",
+       "notifications.endpoints[0].url"},
       {"notifications:\n  endpoints:\n    - {name: 'a b', url: http://x/}\n",
        "notifications.endpoints[0].name"},
-      {"notifications:\n  endpoints:\n    - {name: a, url: http://x/}\n    - {name: a, url: http://y/}\n",
+      {"notifications:\n  endpoints:\n    - {name: a, url: http://x/}\n    - {name: a, url: "
+       "http://y/}\n",
        "notifications.endpoints[1].name"},
       {"notifications:\n  endpoints:\n    - {name: a, url: http://x/, actions: [push, tag]}\n",
        "notifications.endpoints[0].actions"},
       {"notifications:\n  endpoints:\n    - {name: a, url: http://x/, timeout: 0}\n",
        "notifications.endpoints[0].timeout"},
-      {"notifications:\n  endpoints:\n    - {name: a, url: http://x/, backoff: 10, backoff_max: 5}\n",
+      {"notifications:\n  endpoints:\n    - {name: a, url: http://x/, backoff: 10, backoff_max: "
+       "5}\n",
        "notifications.endpoints[0].backoff_max"},
       {"notifications:\n  endpoints:\n    - {name: a, url: http://x/, retries: 5}\n",
        "notifications.endpoints[0].retries"},
       {"notifications:\n  endpoints:\n    - {name: a, url: http://x/, headers: [a]}\n",
        "notifications.endpoints[0].headers"},
-      {"notifications:\n  endpoints:\n    - name: a\n      url: http://x/\n      headers: {\"X-A\": \"1\\r\\nX-B: 2\"}\n",
+      {"notifications:\n  endpoints:\n    - name: a\n      url: http://x/\n      headers: "
+       "{\"X-A\": \"1\\r\\nX-B: 2\"}\n",
        "notifications.endpoints[0].headers.X-A"},
       {"notifications:\n  endpoints: {name: a}\n", "notifications.endpoints"},
       {"notifications:\n  queue_max: 0\n", "notifications.queue_max"},
@@ -294,15 +299,19 @@ metadata:
 }
 
 TEST_F(ConfigTest, ScaleOutErrorsNameTheKey) {
-  const std::string s3 = "storage:\n  driver: s3\ns3:\n  endpoint: http://h:1\n  bucket: b\n  access_key: a\n";
+  const std::string s3 =
+      "storage:\n  driver: s3\ns3:\n  endpoint: http://h:1\n  bucket: b\n  access_key: a\n";
   EXPECT_EQ(ErrorOf(Yaml(s3), {"BERTH_S3_SECRET_KEY=x"}), "<no error>");
   EXPECT_NE(ErrorOf(Yaml(s3), {}).find("'s3.secret_key'"), std::string::npos);
   EXPECT_NE(ErrorOf("", {"BERTH_STORAGE_DRIVER=s3"}).find("'s3.endpoint'"), std::string::npos);
-  EXPECT_NE(ErrorOf("", {"BERTH_STORAGE_DRIVER=s3", "BERTH_S3_ENDPOINT=ftp://x"}).find("'s3.endpoint'"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf("", {"BERTH_STORAGE_DRIVER=s3", "BERTH_S3_ENDPOINT=ftp://x"}).find("'s3.endpoint'"),
+      std::string::npos);
   EXPECT_NE(ErrorOf("", {"BERTH_STORAGE_DRIVER=nfs"}).find("'storage.driver'"), std::string::npos);
-  EXPECT_NE(ErrorOf("", {"BERTH_METADATA_DRIVER=postgres"}).find("'postgres.dsn'"), std::string::npos);
-  EXPECT_NE(ErrorOf("", {"BERTH_METADATA_DRIVER=mysql"}).find("'metadata.driver'"), std::string::npos);
+  EXPECT_NE(ErrorOf("", {"BERTH_METADATA_DRIVER=postgres"}).find("'postgres.dsn'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("", {"BERTH_METADATA_DRIVER=mysql"}).find("'metadata.driver'"),
+            std::string::npos);
   EXPECT_NE(ErrorOf("", {"BERTH_S3_PART_SIZE=1048576"}).find("'s3.part_size'"), std::string::npos);
 }
 

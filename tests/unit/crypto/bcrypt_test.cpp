@@ -55,17 +55,17 @@ TEST(BcryptTest, Accepts2aAnd2bSpellingsOfTheSameHash) {
 TEST(BcryptTest, GarbageHashIsFalse) {
   const char* garbage[] = {
       "",
-      "garbage",                                   // would be DES with salt "ga" in crypt(3)
-      "ga0CICZ4/QtfI",                             // crypt("secret", "ga"): DES is refused
-      "$1$abc$abcdefghijklmnopqrstuv",             // MD5-crypt
-      "$apr1$abc$abcdefghijklmnopqrstuv",          // Apache MD5
-      "{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=",         // Apache SHA-1
-      "$2x$04$tDGnn21bmh00jMjtyo39TO3ciXhBozaYHZfhZxfqUIrA/c4YF0Yo.",  // buggy variant
-      "$2y$03$tDGnn21bmh00jMjtyo39TO3ciXhBozaYHZfhZxfqUIrA/c4YF0Yo.",  // cost too low
-      "$2y$04$tDGnn21bmh00jMjtyo39TO3ciXhBozaYHZfhZxfqUIrA/c4YF0Yo",   // truncated
+      "garbage",                            // would be DES with salt "ga" in crypt(3)
+      "ga0CICZ4/QtfI",                      // crypt("secret", "ga"): DES is refused
+      "$1$abc$abcdefghijklmnopqrstuv",      // MD5-crypt
+      "$apr1$abc$abcdefghijklmnopqrstuv",   // Apache MD5
+      "{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=",  // Apache SHA-1
+      "$2x$04$tDGnn21bmh00jMjtyo39TO3ciXhBozaYHZfhZxfqUIrA/c4YF0Yo.",   // buggy variant
+      "$2y$03$tDGnn21bmh00jMjtyo39TO3ciXhBozaYHZfhZxfqUIrA/c4YF0Yo.",   // cost too low
+      "$2y$04$tDGnn21bmh00jMjtyo39TO3ciXhBozaYHZfhZxfqUIrA/c4YF0Yo",    // truncated
       "$2y$04$tDGnn21bmh00jMjtyo39TO3ciXhBozaYHZfhZxfqUIrA/c4YF0Yo.x",  // too long
-      "$2y$04$tDGnn21bmh00jMjtyo39TO3ciXhBozaYHZfhZxfqUIrA/c4YF0Yo!",  // bad alphabet
-      "$2y$4a$tDGnn21bmh00jMjtyo39TO3ciXhBozaYHZfhZxfqUIrA/c4YF0Yo.",  // bad cost
+      "$2y$04$tDGnn21bmh00jMjtyo39TO3ciXhBozaYHZfhZxfqUIrA/c4YF0Yo!",   // bad alphabet
+      "$2y$4a$tDGnn21bmh00jMjtyo39TO3ciXhBozaYHZfhZxfqUIrA/c4YF0Yo.",   // bad cost
   };
   for (const char* hash : garbage) {
     SCOPED_TRACE(hash);

@@ -46,9 +46,11 @@ TEST(ChunkedDecoder, AcceptsLeadingZerosWithinTheLineLimit) {
 
 TEST(ChunkedDecoder, BoundsTheSizeLine) {
   std::string zeros(ChunkedDecoder::kMaxChunkLine + 1, '0');
-  EXPECT_EQ(DecodeAll(zeros + "1\r\na\r\n0\r\n\r\n", 4096), "ERR:malformed chunked body: chunk-size line too long");
+  EXPECT_EQ(DecodeAll(zeros + "1\r\na\r\n0\r\n\r\n", 4096),
+            "ERR:malformed chunked body: chunk-size line too long");
   std::string ext = "1;" + std::string(ChunkedDecoder::kMaxChunkLine, 'x');
-  EXPECT_EQ(DecodeAll(ext + "\r\na\r\n0\r\n\r\n", 100), "ERR:malformed chunked body: chunk-size line too long");
+  EXPECT_EQ(DecodeAll(ext + "\r\na\r\n0\r\n\r\n", 100),
+            "ERR:malformed chunked body: chunk-size line too long");
 }
 
 TEST(ChunkedDecoder, BoundsTheTrailer) {
@@ -64,13 +66,18 @@ TEST(ChunkedDecoder, RefusesBadFraming) {
   EXPECT_EQ(DecodeAll("g\r\n", 10), "ERR:malformed chunked body: chunk size expected");
   EXPECT_EQ(DecodeAll("1x\r\n", 10), "ERR:malformed chunked body: bad character in chunk size");
   EXPECT_EQ(DecodeAll("1\na\r\n", 10), "ERR:malformed chunked body: bad character in chunk size");
-  EXPECT_EQ(DecodeAll("1\rxa\r\n", 10), "ERR:malformed chunked body: CR without LF after chunk size");
-  EXPECT_EQ(DecodeAll("1\r\nab\r\n", 10), "ERR:malformed chunked body: chunk data longer than its size");
-  EXPECT_EQ(DecodeAll("1\r\na\rx", 10), "ERR:malformed chunked body: CR without LF after chunk data");
+  EXPECT_EQ(DecodeAll("1\rxa\r\n", 10),
+            "ERR:malformed chunked body: CR without LF after chunk size");
+  EXPECT_EQ(DecodeAll("1\r\nab\r\n", 10),
+            "ERR:malformed chunked body: chunk data longer than its size");
+  EXPECT_EQ(DecodeAll("1\r\na\rx", 10),
+            "ERR:malformed chunked body: CR without LF after chunk data");
   EXPECT_EQ(DecodeAll(std::string("1;a\0b\r\n", 7), 10),
             "ERR:malformed chunked body: bad character in chunk extension");
-  EXPECT_EQ(DecodeAll("0\r\nX: a\nb\r\n\r\n", 100), "ERR:malformed chunked body: bad character in trailer");
-  EXPECT_EQ(DecodeAll("1000000000000000\r\n", 100), "ERR:malformed chunked body: chunk size too large");
+  EXPECT_EQ(DecodeAll("0\r\nX: a\nb\r\n\r\n", 100),
+            "ERR:malformed chunked body: bad character in trailer");
+  EXPECT_EQ(DecodeAll("1000000000000000\r\n", 100),
+            "ERR:malformed chunked body: chunk size too large");
 }
 
 TEST(ChunkedDecoder, LargestSizeIsAccepted) {

@@ -58,7 +58,7 @@ TEST(RuntimeTest, SessionOpenPastGracePeriodIssueUseAfterFreeAtShutdown) {
       asio::write(socket, asio::buffer(std::string_view("GET /v2/ HTTP/1.1\r\n")), ec);
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       ::kill(::getpid(), SIGTERM);  // Run's signal set catches it
-      done.wait();  // keep the connection open until Run has given up on it
+      done.wait();                  // keep the connection open until Run has given up on it
     });
     runtime.Run();
     run_returned.set_value();

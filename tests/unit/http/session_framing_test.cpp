@@ -87,7 +87,8 @@ class Recorder final : public RequestObserver {
     uint64_t bytes_in, bytes_out;
   };
   void Observe(const RequestRecord& r) override {
-    seen.push_back({std::string(r.endpoint), std::string(r.method), r.status, r.bytes_in, r.bytes_out});
+    seen.push_back(
+        {std::string(r.endpoint), std::string(r.method), r.status, r.bytes_in, r.bytes_out});
   }
   std::vector<Seen> seen;
 };
@@ -128,9 +129,10 @@ TEST(SessionFraming, SizedBodySplitEveryWayThenPipelinedNext) {
 TEST(SessionFraming, ZeroLengthBodyIsNoBody) {
   ScriptedHandler h;
   Recorder rec;
-  std::string out = Serve("PUT /body HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
-                          "GET /after HTTP/1.1\r\nHost: x\r\n\r\n",
-                          4096, h, &rec);
+  std::string out = Serve(
+      "PUT /body HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+      "GET /after HTTP/1.1\r\nHost: x\r\n\r\n",
+      4096, h, &rec);
   // Nothing to read: the sink finishes at once with an empty body, and the
   // next request is parsed from the very next byte.
   EXPECT_EQ(out.rfind("HTTP/1.1 201", 0), 0u) << out;
@@ -160,9 +162,10 @@ TEST(SessionFraming, PipelinedRequestsAnsweredInOrder) {
 
 TEST(SessionFraming, ConnectionCloseEndsAfterTheAnswer) {
   ScriptedHandler h;
-  std::string out = Serve("GET /one HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                          "GET /two HTTP/1.1\r\nHost: x\r\n\r\n",
-                          4096, h);
+  std::string out = Serve(
+      "GET /one HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+      "GET /two HTTP/1.1\r\nHost: x\r\n\r\n",
+      4096, h);
   EXPECT_EQ(Count(out, "HTTP/1.1 "), 1u) << out;
   EXPECT_NE(out.find("Connection: close"), std::string::npos) << out;
   EXPECT_EQ(h.paths, std::vector<std::string>{"/one"});
@@ -185,9 +188,10 @@ TEST(SessionFraming, Http10ClosesUnlessKeepAliveAsked) {
   }
   {
     ScriptedHandler h;
-    std::string out = Serve("GET /one HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
-                            "GET /two HTTP/1.0\r\n\r\n",
-                            4096, h);
+    std::string out = Serve(
+        "GET /one HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+        "GET /two HTTP/1.0\r\n\r\n",
+        4096, h);
     EXPECT_NE(out.find("path=/one"), std::string::npos) << out;
     EXPECT_NE(out.find("path=/two"), std::string::npos) << out;
   }
@@ -197,10 +201,11 @@ TEST(SessionFraming, Http10ClosesUnlessKeepAliveAsked) {
 // keep-alive" as the last one and waits for a close that would never come.
 TEST(SessionFraming, Http10KeptConnectionSaysKeepAlive) {
   ScriptedHandler h;
-  std::string out = Serve("GET /one HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"
-                          "HEAD /head HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
-                          "GET /three HTTP/1.0\r\n\r\n",
-                          4096, h);
+  std::string out = Serve(
+      "GET /one HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"
+      "HEAD /head HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+      "GET /three HTTP/1.0\r\n\r\n",
+      4096, h);
   EXPECT_EQ(h.paths, (std::vector<std::string>{"/one", "/head", "/three"}));
   EXPECT_EQ(Count(out, "Connection: keep-alive\r\n"), 2u) << out;
   // The third asked for nothing: it is answered, then the connection closes.
@@ -211,8 +216,8 @@ TEST(SessionFraming, Http10KeptConnectionSaysKeepAlive) {
 }
 
 TEST(SessionFraming, MalformedRequestLineGets400AndCloses) {
-  for (const std::string bad : {"GET / XTTP/1.1\r\n\r\n", "GET\r\n\r\n", "GET / HTTP/1.1 extra\r\n\r\n",
-                                "G(T / HTTP/1.1\r\n\r\n"}) {
+  for (const std::string bad : {"GET / XTTP/1.1\r\n\r\n", "GET\r\n\r\n",
+                                "GET / HTTP/1.1 extra\r\n\r\n", "G(T / HTTP/1.1\r\n\r\n"}) {
     ScriptedHandler h;
     std::string out = Serve(bad + "GET /never HTTP/1.1\r\nHost: x\r\n\r\n", 4096, h);
     EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << bad << " -> " << out;
@@ -239,14 +244,15 @@ TEST(SessionFraming, ContentLengthAndChunkedTogetherGet400) {
 }
 
 TEST(SessionFraming, ConflictingOrMalformedContentLengthGets400) {
-  for (const std::string fields : {"Content-Length: 5\r\nContent-Length: 6\r\n", "Content-Length: 5, 6\r\n",
-                                   "Content-Length: -1\r\n", "Content-Length: 5x\r\n",
-                                   "Content-Length: \r\n", "Content-Length: 99999999999999999999999\r\n"}) {
+  for (const std::string fields :
+       {"Content-Length: 5\r\nContent-Length: 6\r\n", "Content-Length: 5, 6\r\n",
+        "Content-Length: -1\r\n", "Content-Length: 5x\r\n", "Content-Length: \r\n",
+        "Content-Length: 99999999999999999999999\r\n"}) {
     SCOPED_TRACE(fields);
     ScriptedHandler h;
-    std::string out = Serve("PUT /body HTTP/1.1\r\nHost: x\r\n" + fields + "\r\nhello" +
-                                "GET /never HTTP/1.1\r\n\r\n",
-                            4096, h);
+    std::string out = Serve(
+        "PUT /body HTTP/1.1\r\nHost: x\r\n" + fields + "\r\nhello" + "GET /never HTTP/1.1\r\n\r\n",
+        4096, h);
     EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
     EXPECT_EQ(Count(out, "HTTP/1.1 "), 1u) << out;
     EXPECT_TRUE(h.paths.empty());
@@ -262,8 +268,8 @@ TEST(SessionFraming, TransferEncodingNotEndingInChunkedGets400) {
     SCOPED_TRACE(coding);
     for (const std::string length : {"", "Content-Length: 26\r\n"}) {
       ScriptedHandler h;
-      std::string out = Serve("POST /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding + "\r\n" +
-                                  length + "\r\nGET /smuggled HTTP/1.1\r\n\r\n",
+      std::string out = Serve("POST /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding +
+                                  "\r\n" + length + "\r\nGET /smuggled HTTP/1.1\r\n\r\n",
                               4096, h);
       EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
       EXPECT_EQ(Count(out, "HTTP/1.1 "), 1u) << out;
@@ -278,7 +284,8 @@ TEST(SessionFraming, TransferEncodingNotEndingInChunkedGets400) {
 TEST(SessionFraming, NoLengthAtAllMeansNoBody) {
   ScriptedHandler h;
   Recorder rec;
-  std::string out = Serve("PUT /body HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n", 3, h, &rec);
+  std::string out = Serve(
+      "PUT /body HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n", 3, h, &rec);
   EXPECT_EQ(out.rfind("HTTP/1.1 201", 0), 0u) << out;
   EXPECT_NE(out.find("Content-Length: 5\r\n\r\nbody=HTTP/1.1 200"), std::string::npos) << out;
   EXPECT_NE(out.find("path=/next"), std::string::npos) << out;
@@ -288,13 +295,13 @@ TEST(SessionFraming, NoLengthAtAllMeansNoBody) {
 }
 
 TEST(SessionFraming, BrokenChunkFramingIsRefusedAndCloses) {
-  for (const std::string chunks : {"zz\r\nhello\r\n0\r\n\r\n", "5\r\nhelloXX0\r\n\r\n", "-1\r\n\r\n",
-                                   "ffffffffffffffffff\r\n"}) {
+  for (const std::string chunks : {"zz\r\nhello\r\n0\r\n\r\n", "5\r\nhelloXX0\r\n\r\n",
+                                   "-1\r\n\r\n", "ffffffffffffffffff\r\n"}) {
     SCOPED_TRACE(chunks);
     ScriptedHandler h;
     Recorder rec;
-    std::string out = Serve("PUT /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks +
-                                "GET /never HTTP/1.1\r\n\r\n",
+    std::string out = Serve("PUT /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                                chunks + "GET /never HTTP/1.1\r\n\r\n",
                             4096, h, &rec);
     // The sink hears the body failed (ScriptedHandler answers 413 to any
     // refusal); the connection closes, as no one knows where the body ends.
@@ -310,7 +317,8 @@ TEST(SessionFraming, HeaderLargerThanTheLimitGets431) {
   limits.max_header_bytes = 1024;
   for (size_t piece : {7, 4096}) {
     ScriptedHandler h;
-    std::string in = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'v') + "\r\n\r\n"
+    std::string in = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'v') +
+                     "\r\n\r\n"
                      "GET /never HTTP/1.1\r\nHost: x\r\n\r\n";
     std::string out = Serve(in, piece, h, nullptr, limits);
     EXPECT_EQ(out.rfind("HTTP/1.1 431", 0), 0u) << out.substr(0, 200);
@@ -348,8 +356,8 @@ TEST(SessionFraming, TargetNotInOriginFormGets400) {
   for (const std::string target : {"http://x/abs", "*", "/bad%zz", "noslash"}) {
     ScriptedHandler h;
     Recorder rec;
-    std::string out = Serve("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\nGET /never HTTP/1.1\r\n\r\n",
-                            4096, h, &rec);
+    std::string out = Serve(
+        "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\nGET /never HTTP/1.1\r\n\r\n", 4096, h, &rec);
     SCOPED_TRACE(target);
     EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out.substr(0, 200);
     EXPECT_NE(out.find("malformed request target"), std::string::npos);
@@ -370,10 +378,12 @@ TEST(SessionFraming, ExceptionInHandlerClosesThatConnectionOnly) {
   ctx.observer = &rec;
   auto bad = boost::asio::co_spawn(
       ioc,
-      ServeBytes("GET /first HTTP/1.1\r\n\r\nGET /boom HTTP/1.1\r\n\r\nGET /never HTTP/1.1\r\n\r\n", 3, ctx),
+      ServeBytes("GET /first HTTP/1.1\r\n\r\nGET /boom HTTP/1.1\r\n\r\nGET /never HTTP/1.1\r\n\r\n",
+                 3, ctx),
       boost::asio::use_future);
   auto good = boost::asio::co_spawn(
-      ioc, ServeBytes("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", 3, ctx), boost::asio::use_future);
+      ioc, ServeBytes("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", 3, ctx),
+      boost::asio::use_future);
   ioc.run();
   pool.join();
   std::string bad_out = bad.get();
@@ -392,7 +402,8 @@ TEST(SessionFraming, ExceptionInHandlerClosesThatConnectionOnly) {
 
 TEST(SessionFraming, HeadAnswersCarryTheLengthButNoBody) {
   ScriptedHandler h;
-  std::string out = Serve("HEAD /head HTTP/1.1\r\n\r\nHEAD /x HTTP/1.1\r\n\r\nGET /y HTTP/1.1\r\n\r\n", 4096, h);
+  std::string out =
+      Serve("HEAD /head HTTP/1.1\r\n\r\nHEAD /x HTTP/1.1\r\n\r\nGET /y HTTP/1.1\r\n\r\n", 4096, h);
   // Three answers back to back: nothing of a body sits between them.
   const size_t first_end = out.find("\r\n\r\n");
   ASSERT_NE(first_end, std::string::npos);
@@ -401,7 +412,8 @@ TEST(SessionFraming, HeadAnswersCarryTheLengthButNoBody) {
   EXPECT_EQ(out.compare(second, 9, "HTTP/1.1 "), 0) << out;
   const size_t second_end = out.find("\r\n\r\n", second);
   // The second HEAD has a body in memory: its size is announced, not sent.
-  EXPECT_NE(out.substr(second, second_end - second).find("Content-Length: 7"), std::string::npos) << out;
+  EXPECT_NE(out.substr(second, second_end - second).find("Content-Length: 7"), std::string::npos)
+      << out;
   EXPECT_EQ(out.compare(second_end + 4, 9, "HTTP/1.1 "), 0) << out;
   EXPECT_EQ(out.find("path=/x"), std::string::npos);
   EXPECT_NE(out.find("path=/y"), std::string::npos);
@@ -410,9 +422,9 @@ TEST(SessionFraming, HeadAnswersCarryTheLengthButNoBody) {
 TEST(SessionFraming, SmallUnwantedBodyIsDrainedAndTheConnectionKept) {
   ScriptedHandler h;
   std::string body(1000, 'z');
-  std::string out = Serve("POST /ignore HTTP/1.1\r\nContent-Length: 1000\r\n\r\n" + body +
-                              "GET /next HTTP/1.1\r\n\r\n",
-                          64, h);
+  std::string out = Serve(
+      "POST /ignore HTTP/1.1\r\nContent-Length: 1000\r\n\r\n" + body + "GET /next HTTP/1.1\r\n\r\n",
+      64, h);
   EXPECT_NE(out.find("path=/ignore"), std::string::npos) << out;
   EXPECT_NE(out.find("path=/next"), std::string::npos) << out;
   EXPECT_EQ(out.find("zzz"), std::string::npos);
@@ -430,9 +442,10 @@ TEST(SessionFraming, LargeUnwantedBodyClosesTheConnection) {
 
 TEST(SessionFraming, SinkRefusalAnswersAndCloses) {
   ScriptedHandler h;
-  std::string out = Serve("PUT /refuse HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789"
-                          "GET /never HTTP/1.1\r\n\r\n",
-                          2, h);
+  std::string out = Serve(
+      "PUT /refuse HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789"
+      "GET /never HTTP/1.1\r\n\r\n",
+      2, h);
   EXPECT_EQ(out.rfind("HTTP/1.1 413", 0), 0u) << out;
   EXPECT_NE(out.find("Connection: close"), std::string::npos) << out;
   EXPECT_EQ(out.find("/never"), std::string::npos);
@@ -440,7 +453,8 @@ TEST(SessionFraming, SinkRefusalAnswersAndCloses) {
 
 TEST(SessionFraming, ExpectContinueGets100First) {
   ScriptedHandler h;
-  std::string out = Serve("PUT /body HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc", 4096, h);
+  std::string out =
+      Serve("PUT /body HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc", 4096, h);
   EXPECT_EQ(out.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0u) << out;
   EXPECT_NE(out.find("HTTP/1.1 201"), std::string::npos) << out;
   EXPECT_NE(out.find("body=abc"), std::string::npos);
@@ -457,11 +471,12 @@ TEST(SessionFraming, BodyCutShortGetsNoAnswer) {
 TEST(SessionObserver, ToldOfEachRequest) {
   ScriptedHandler h;
   Recorder rec;
-  Serve("PUT /body HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
-        "GET /abc HTTP/1.1\r\n\r\n"
-        "HEAD /head HTTP/1.1\r\n\r\n"
-        "POST /body2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n",
-        5, h, &rec);
+  Serve(
+      "PUT /body HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
+      "GET /abc HTTP/1.1\r\n\r\n"
+      "HEAD /head HTTP/1.1\r\n\r\n"
+      "POST /body2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n",
+      5, h, &rec);
   ASSERT_EQ(rec.seen.size(), 4u);
   EXPECT_EQ(rec.seen[0].endpoint, "scripted");
   EXPECT_EQ(rec.seen[0].method, "PUT");
@@ -496,8 +511,8 @@ TEST(SessionObserver, ToldOfHeadsRefusedWhileReading) {
     Recorder rec;
     Limits limits;
     limits.max_header_bytes = 1024;
-    std::string out = Serve("GET / HTTP/1.1\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n", 4096, h,
-                            &rec, limits);
+    std::string out = Serve("GET / HTTP/1.1\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n", 4096,
+                            h, &rec, limits);
     EXPECT_NE(out.find(" 431 "), std::string::npos) << out.substr(0, 200);
     ASSERT_EQ(rec.seen.size(), 1u);
     EXPECT_EQ(rec.seen[0].status, 431);

@@ -144,7 +144,8 @@ class Recorder final : public RequestObserver {
   std::vector<std::pair<int, uint64_t>> seen;
 };
 
-std::string Serve(const std::string& input, PipeHandler& handler, Recorder& rec, Limits limits = {}) {
+std::string Serve(const std::string& input, PipeHandler& handler, Recorder& rec,
+                  Limits limits = {}) {
   asio::io_context ioc;
   asio::thread_pool pool(1);
   SessionContext ctx{handler, limits, pool, "test", Admission({})};
@@ -155,7 +156,9 @@ std::string Serve(const std::string& input, PipeHandler& handler, Recorder& rec,
   return done.get();
 }
 
-std::string Get(const std::string& target) { return "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n"; }
+std::string Get(const std::string& target) {
+  return "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
+}
 
 TEST(SessionStream, WholeBodyOfEverySizeThenTheNextRequest) {
   for (uint64_t n : {uint64_t{0}, uint64_t{1}, uint64_t{(1 << 20) + 1}}) {
@@ -164,7 +167,8 @@ TEST(SessionStream, WholeBodyOfEverySizeThenTheNextRequest) {
     Recorder rec;
     const std::string q = "/pipe?announce=" + std::to_string(n) + "&write=" + std::to_string(n);
     std::string out = Serve(Get(q) + Get("/next"), h, rec);
-    ASSERT_NE(out.find("Content-Length: " + std::to_string(n) + "\r\n"), std::string::npos) << out.substr(0, 300);
+    ASSERT_NE(out.find("Content-Length: " + std::to_string(n) + "\r\n"), std::string::npos)
+        << out.substr(0, 300);
     const size_t body = out.find("\r\n\r\n") + 4;
     // MemoryStream keeps the first MiB of output: compare what it kept.
     const std::string expected = Pattern(n);
@@ -204,7 +208,8 @@ TEST(SessionStream, StalledProducerIsCutAfterTheWriteTimeoutAndSeesEpipe) {
   Limits limits;
   limits.write_timeout = std::chrono::seconds(1);
   const auto start = std::chrono::steady_clock::now();
-  std::string out = Serve(Get("/pipe?announce=100&write=10&stall=1") + Get("/never"), h, rec, limits);
+  std::string out =
+      Serve(Get("/pipe?announce=100&write=10&stall=1") + Get("/never"), h, rec, limits);
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_GE(took, std::chrono::milliseconds(900));
   EXPECT_LT(took, std::chrono::seconds(5));
@@ -257,7 +262,8 @@ class SessionStreamSocket : public ::testing::TestWithParam<bool> {
 
   // Sends a GET of `target` and reads the answer's head; the caller reads the body.
   template <typename Stream>
-  void SendGet(Stream& s, const std::string& target, bhttp::response_parser<bhttp::string_body>& parser,
+  void SendGet(Stream& s, const std::string& target,
+               bhttp::response_parser<bhttp::string_body>& parser,
                boost::beast::flat_buffer& buffer) {
     asio::write(s, asio::buffer(Get(target)));
     bhttp::read_header(s, buffer, parser);

@@ -79,9 +79,12 @@ TEST(Session, ChunkedBodyWhateverTheReadsAndPipelinedNext) {
 
 TEST(Session, OversizedTrailerIsRefusedNotThrown) {
   EchoHandler h;
-  std::string in = "PATCH /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                   "1\r\na\r\n0\r\nX-Big: " + std::string(70 * 1024, 'v') + "\r\n\r\n"
-                   "GET /never HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::string in =
+      "PATCH /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "1\r\na\r\n0\r\nX-Big: " +
+      std::string(70 * 1024, 'v') +
+      "\r\n\r\n"
+      "GET /never HTTP/1.1\r\nHost: x\r\n\r\n";
   std::string out = Serve(in, 4096, h);
   EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out.substr(0, 200);
   EXPECT_NE(out.find("trailer section too large"), std::string::npos);

@@ -88,7 +88,8 @@ class RecordingHandler final : public Handler {
   // Waits (bounded) for a sink to finish; returns how it ended ("" if none did).
   std::string WaitFinished() {
     const auto until = Clock::now() + kGiveUp;
-    while (finishes_.load() == 0 && Clock::now() < until) std::this_thread::sleep_for(milliseconds(5));
+    while (finishes_.load() == 0 && Clock::now() < until)
+      std::this_thread::sleep_for(milliseconds(5));
     std::lock_guard lock(mu_);
     return finished_;
   }
@@ -175,7 +176,8 @@ class SessionTimeoutTest : public ::testing::Test {
         ioc_,
         [this]() -> asio::awaitable<void> {
           while (true) {
-            auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+            auto [ec, socket] =
+                co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
             if (ec) co_return;
             asio::co_spawn(ioc_, ServePlain(std::move(socket), *ctx_), asio::detached);
           }
@@ -200,7 +202,8 @@ class SessionTimeoutTest : public ::testing::Test {
     return l;
   }
   // The close came after the timeout, and not much after it.
-  static void ExpectCutAtTheTimeout(std::optional<milliseconds> took, milliseconds timeout = kTimeout) {
+  static void ExpectCutAtTheTimeout(std::optional<milliseconds> took,
+                                    milliseconds timeout = kTimeout) {
     ASSERT_TRUE(took.has_value()) << "the server did not close within " << kGiveUp.count() << " ms";
     EXPECT_GE(*took, timeout - milliseconds(20));
     EXPECT_LT(*took, timeout + milliseconds(800));
@@ -284,7 +287,8 @@ TEST_F(SessionTimeoutTest, StalledChunkedBodyIsCutAndTheSinkIsTold) {
   Client c(port());
   ASSERT_TRUE(c.connected());
   const auto start = Clock::now();
-  ASSERT_TRUE(c.Send("PUT /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"));
+  ASSERT_TRUE(
+      c.Send("PUT /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"));
   ExpectCutAtTheTimeout(c.WaitClosed(start));
   EXPECT_EQ(c.received(), "");
   EXPECT_EQ(handler_.WaitFinished(), "client went away mid-body");

@@ -43,11 +43,12 @@ TEST(TrustedProxies, PrefixEdges) {
 
 TEST(TrustedProxies, RefusesWhatIsNotAnAddress) {
   for (const char* bad : {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "host.example",
-                                 "10.0.0.256", "", "1.2.3.4/-1"}) {
+                          "10.0.0.256", "", "1.2.3.4/-1"}) {
     auto p = TrustedProxies::Parse({bad});
     EXPECT_FALSE(p.ok()) << bad;
     if (!p.ok()) {
-      EXPECT_NE(p.status().message().find(std::string(bad)), std::string::npos) << p.status().message();
+      EXPECT_NE(p.status().message().find(std::string(bad)), std::string::npos)
+          << p.status().message();
     }
   }
 }

@@ -195,7 +195,8 @@ TEST_F(CollectorTest, OrphanFilesAreRemovedKnownOnesKept) {
 
 TEST_F(CollectorTest, RetentionDeletesTagsThenTheirImages) {
   Digest layer = Push("ret/app", "layer");
-  for (const char* tag : {"a", "b", "c"}) PutManifest("ret/app", std::string("m-") + tag, tag, {layer.str()});
+  for (const char* tag : {"a", "b", "c"})
+    PutManifest("ret/app", std::string("m-") + tag, tag, {layer.str()});
   PutManifest("other/app", "m-o", "o", {});
   CollectorOptions o = NoDelays();
   RetentionPolicy p{"ret/*", 0, std::nullopt, "^c$", {}};  // keep only tag c

@@ -27,8 +27,9 @@ class AdminTest : public OpenRegistryTest {
     o.dry_run_path = dir_.path() + "/gc-dry-run.db";
     collector_ = std::make_unique<lifecycle::Collector>(*meta_, *meta_, *blobs_, *uploads_, locks_,
                                                         nullptr, std::move(o));
-    registry_ = std::make_unique<Registry>(*blobs_, *uploads_, *meta_, Options{}, nullptr, &locks_,
-                                           LifecycleParts{meta_.get(), &quotas_, nullptr, collector_.get()});
+    registry_ = std::make_unique<Registry>(
+        *blobs_, *uploads_, *meta_, Options{}, nullptr, &locks_,
+        LifecycleParts{meta_.get(), &quotas_, nullptr, collector_.get()});
   }
   void TearDown() override {
     registry_.reset();
@@ -61,13 +62,15 @@ TEST_F(AdminTest, UsagePerNamespace) {
   http::Response r = Send(Req("GET", "/v2/_berth/usage", {{"namespace", "small"}}));
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Header(r, "Content-Type"), "application/json");
-  EXPECT_EQ(r.body,
-            R"({"namespaces":[{"namespace":"small","used_bytes":5,"quota_bytes":10,"repositories":1,"blobs":1}]})");
+  EXPECT_EQ(
+      r.body,
+      R"({"namespaces":[{"namespace":"small","used_bytes":5,"quota_bytes":10,"repositories":1,"blobs":1}]})");
   r = Send(Req("GET", "/v2/_berth/usage"));
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body,
-            R"({"namespaces":[{"namespace":"big","used_bytes":7,"quota_bytes":0,"repositories":2,"blobs":2},)"
-            R"({"namespace":"small","used_bytes":5,"quota_bytes":10,"repositories":1,"blobs":1}]})");
+  EXPECT_EQ(
+      r.body,
+      R"({"namespaces":[{"namespace":"big","used_bytes":7,"quota_bytes":0,"repositories":2,"blobs":2},)"
+      R"({"namespace":"small","used_bytes":5,"quota_bytes":10,"repositories":1,"blobs":1}]})");
   r = Send(Req("GET", "/v2/_berth/usage", {{"namespace", "nobody"}}));
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(Code(r), "NAME_UNKNOWN");
@@ -78,9 +81,10 @@ TEST_F(AdminTest, QuotaRefusesAnUploadPastIt) {
   PushBlob("small/app", "12345");
   const std::string content = "678901";  // 5 + 6 > 10
   const std::string digest = crypto::HashBytes(DigestAlgorithm::kSha256, content).str();
-  http::Response r = Send(WithBody(Req("POST", "/v2/small/app/blobs/uploads/", {{"digest", digest}}), content,
-                                   "application/octet-stream"),
-                          content);
+  http::Response r =
+      Send(WithBody(Req("POST", "/v2/small/app/blobs/uploads/", {{"digest", digest}}), content,
+                    "application/octet-stream"),
+           content);
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_EQ(Code(r), "DENIED");
   EXPECT_EQ(Send(Req("HEAD", "/v2/small/app/blobs/" + digest)).status, 404);

@@ -22,7 +22,8 @@ class BlobsTest : public OpenRegistryTest {
   static std::string FileBody(const http::Response& r) {
     if (!r.file) return "<no file>";
     std::string out(r.file->length, '\0');
-    ssize_t n = ::pread(r.file->fd.get(), out.data(), out.size(), static_cast<off_t>(r.file->offset));
+    ssize_t n =
+        ::pread(r.file->fd.get(), out.data(), out.size(), static_cast<off_t>(r.file->offset));
     if (n < 0) return "<read failed>";
     out.resize(static_cast<size_t>(n));
     return out;
@@ -75,7 +76,8 @@ TEST_F(BlobsTest, UnknownOrElsewhereIsBlobUnknown) {
 }
 
 TEST_F(BlobsTest, MalformedDigestIsDigestInvalid) {
-  for (const std::string bad : {"sha256:zzz", "sha256:1234", "md5:d41d8cd98f00b204e9800998ecf8427e", "nodigest"}) {
+  for (const std::string bad :
+       {"sha256:zzz", "sha256:1234", "md5:d41d8cd98f00b204e9800998ecf8427e", "nodigest"}) {
     SCOPED_TRACE(bad);
     for (const char* method : {"GET", "DELETE"}) {
       http::Response r = Send(Req(method, "/v2/a/b/blobs/" + bad));
@@ -91,8 +93,8 @@ TEST_F(BlobsTest, SingleRanges) {
     std::string range, body, content_range;
   };
   const Case cases[] = {
-      {"bytes=0-3", "0123", "bytes 0-3/10"},  {"bytes=4-", "456789", "bytes 4-9/10"},
-      {"bytes=-3", "789", "bytes 7-9/10"},    {"bytes=8-100", "89", "bytes 8-9/10"},
+      {"bytes=0-3", "0123", "bytes 0-3/10"},   {"bytes=4-", "456789", "bytes 4-9/10"},
+      {"bytes=-3", "789", "bytes 7-9/10"},     {"bytes=8-100", "89", "bytes 8-9/10"},
       {"bytes=-50", content_, "bytes 0-9/10"}, {"bytes=9-9", "9", "bytes 9-9/10"},
   };
   for (const auto& c : cases) {
@@ -118,7 +120,8 @@ TEST_F(BlobsTest, UnsatisfiableRangeIs416WithTheSize) {
 
 TEST_F(BlobsTest, RangesWeDoNotServeSendTheWholeBlob) {
   const std::string digest = PushBlob("a/b", content_);
-  for (const std::string range : {"items=0-1", "bytes=0-1,4-5", "bytes=5-2", "bytes=x-3", "bytes=3"}) {
+  for (const std::string range :
+       {"items=0-1", "bytes=0-1,4-5", "bytes=5-2", "bytes=x-3", "bytes=3"}) {
     SCOPED_TRACE(range);
     http::Response r = GetRange(digest, range);
     EXPECT_EQ(r.status, 200);
@@ -157,9 +160,11 @@ class StreamingBlobsTest : public BlobsTest {
   void SetUp() override {
     BlobsTest::SetUp();
     registry_.reset();
-    memory_blobs_ = std::make_unique<storage::MemoryBlobStore>(storage::MemoryBlobStore::Serve::kStream);
+    memory_blobs_ =
+        std::make_unique<storage::MemoryBlobStore>(storage::MemoryBlobStore::Serve::kStream);
     memory_uploads_ = std::make_unique<storage::MemoryUploadStore>(*memory_blobs_);
-    registry_ = std::make_unique<Registry>(*memory_blobs_, *memory_uploads_, *meta_, Options{}, nullptr);
+    registry_ =
+        std::make_unique<Registry>(*memory_blobs_, *memory_uploads_, *meta_, Options{}, nullptr);
   }
   void TearDown() override {
     BlobsTest::TearDown();
@@ -212,7 +217,8 @@ TEST_F(StreamingBlobsTest, RedirectsToTheStoreAfterTheAccessCheck) {
     SCOPED_TRACE(method);
     http::Response r = Send(Req(method, "/v2/a/b/blobs/" + digest));
     EXPECT_EQ(r.status, 307);
-    EXPECT_EQ(Header(r, "Location"), "https://store.example/bucket/" + digest + "?method=" + method);
+    EXPECT_EQ(Header(r, "Location"),
+              "https://store.example/bucket/" + digest + "?method=" + method);
     EXPECT_EQ(Header(r, "Docker-Content-Digest"), digest);
     EXPECT_FALSE(r.file.has_value());
     // Not linked into this repository: no redirect, whatever the store says.
@@ -265,8 +271,8 @@ TEST_F(StreamingBlobsTest, QuickFollowsTheRouteTable) {
       {"POST", "/v2/a/b/blobs/uploads/", false},
       {"PATCH", "/v2/a/b/blobs/uploads/some-id", false},
       {"POST", "/v2/_berth/gc", false},
-      {"GET", "/v2/_berth/gc", true},     // 405, answered from memory
-      {"GET", "/nowhere", false},         // 404
+      {"GET", "/v2/_berth/gc", true},  // 405, answered from memory
+      {"GET", "/nowhere", false},      // 404
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.method) + " " + c.path);

@@ -89,7 +89,8 @@ TEST_F(ManifestHandlersTest, BadJsonIsManifestInvalid) {
 }
 
 TEST_F(ManifestHandlersTest, WrongMediaTypeIsManifestInvalid) {
-  auto put = [&](const std::string& reference, const std::string& content_type, const std::string& body) {
+  auto put = [&](const std::string& reference, const std::string& content_type,
+                 const std::string& body) {
     return Send(WithBody(Req("PUT", "/v2/a/b/manifests/" + reference), body, content_type), body);
   };
   const std::string schema1 = R"({"schemaVersion":1,"name":"a/b","tag":"v1","fsLayers":[]})";
@@ -114,7 +115,8 @@ TEST_F(ManifestHandlersTest, WrongMediaTypeIsManifestInvalid) {
     }
   }
   // Parameters on the Content-Type are not part of the type.
-  http::Response r = put("v1", "application/vnd.oci.image.manifest.v1+json; charset=utf-8", manifest_);
+  http::Response r =
+      put("v1", "application/vnd.oci.image.manifest.v1+json; charset=utf-8", manifest_);
   EXPECT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(Header(Get("GET", "v1"), "Content-Type"), "application/vnd.oci.image.manifest.v1+json");
 }
@@ -128,7 +130,8 @@ TEST_F(ManifestHandlersTest, UnknownBlobIsManifestBlobUnknown) {
   const std::string layer = PushBlob("elsewhere", "layer bytes");
   const std::string with_layer =
       R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
-      R"("config":{"mediaType":"application/vnd.example.config","digest":")" + config_ +
+      R"("config":{"mediaType":"application/vnd.example.config","digest":")" +
+      config_ +
       R"(","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":")" +
       layer + R"(","size":11}]})";
   r = PutManifest("a/b", "v1", with_layer);
@@ -140,8 +143,8 @@ TEST_F(ManifestHandlersTest, UnknownBlobIsManifestBlobUnknown) {
 TEST_F(ManifestHandlersTest, IndexNeedsItsChildManifests) {
   auto index = [](const std::string& child, size_t size) {
     return R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)"
-           R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + child +
-           R"(","size":)" + std::to_string(size) + "}]}";
+           R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+           child + R"(","size":)" + std::to_string(size) + "}]}";
   };
   auto put_index = [&](const std::string& body) {
     return Send(WithBody(Req("PUT", "/v2/a/b/manifests/multi"), body,
@@ -160,8 +163,9 @@ TEST_F(ManifestHandlersTest, IndexNeedsItsChildManifests) {
 TEST_F(ManifestHandlersTest, SubjectIsEchoed) {
   ASSERT_EQ(PutManifest("a/b", "v1", manifest_).status, 201);
   const std::string referrer = ImageManifest(
-      config_, 2, R"(,"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
-                      digest_ + R"(","size":)" + std::to_string(manifest_.size()) + "}");
+      config_, 2,
+      R"(,"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+          digest_ + R"(","size":)" + std::to_string(manifest_.size()) + "}");
   http::Response r = PutManifest("a/b", DigestOf(referrer), referrer);
   EXPECT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(Header(r, "OCI-Subject"), digest_);

@@ -22,8 +22,15 @@ TEST_F(ManifestsTest, ReferenceThatIsNeitherTagNorDigestIsNotFound) {
   const std::string config = PushBlob("a/b", "{}");
   ASSERT_EQ(PutManifest("a/b", "v1", ImageManifest(config, 2)).status, 201);
   const std::string bad[] = {
-      "-bad", ".bad", "b@d", std::string(129, 't'), "md5:d41d8cd98f00b204e9800998ecf8427e",
-      "sha256:zzz", "sha256:1234", "sha256:", ":" + std::string(64, '0'),
+      "-bad",
+      ".bad",
+      "b@d",
+      std::string(129, 't'),
+      "md5:d41d8cd98f00b204e9800998ecf8427e",
+      "sha256:zzz",
+      "sha256:1234",
+      "sha256:",
+      ":" + std::string(64, '0'),
   };
   for (const auto& ref : bad) {
     for (const char* method : {"GET", "HEAD"}) {
@@ -41,7 +48,8 @@ TEST_F(ManifestsTest, ReferenceThatIsNeitherTagNorDigestIsNotFound) {
 
 TEST_F(ManifestsTest, PutUnderAnInvalidTagStays400) {
   const std::string config = PushBlob("a", "{}");
-  for (const std::string& tag : {std::string("-bad"), std::string(".bad"), std::string("b@d"), std::string(129, 't')}) {
+  for (const std::string& tag :
+       {std::string("-bad"), std::string(".bad"), std::string("b@d"), std::string(129, 't')}) {
     SCOPED_TRACE(tag);
     http::Response r = PutManifest("a", tag, ImageManifest(config, 2));
     EXPECT_EQ(r.status, 400);

@@ -66,10 +66,10 @@ class OpenRegistryTest : public ::testing::Test {
   // Pushes `content` as a blob of `repo`; returns its digest.
   std::string PushBlob(const std::string& repo, const std::string& content) {
     std::string digest = crypto::HashBytes(DigestAlgorithm::kSha256, content).str();
-    http::Response r = Send(WithBody(Req("POST", "/v2/" + repo + "/blobs/uploads/",
-                                         {{"digest", digest}}),
-                                     content, "application/octet-stream"),
-                            content);
+    http::Response r =
+        Send(WithBody(Req("POST", "/v2/" + repo + "/blobs/uploads/", {{"digest", digest}}), content,
+                      "application/octet-stream"),
+             content);
     EXPECT_EQ(r.status, 201) << r.body;
     return digest;
   }

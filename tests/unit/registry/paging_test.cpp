@@ -23,8 +23,13 @@ TEST(PagingTest, ParsePage) {
     size_t want;
   };
   const Case cases[] = {
-      {nullptr, kMaxPageSize}, {"0", 0}, {"1", 1}, {"999", 999}, {"1000", 1000},
-      {"1001", kMaxPageSize},  {"18446744073709551615", kMaxPageSize},
+      {nullptr, kMaxPageSize},
+      {"0", 0},
+      {"1", 1},
+      {"999", 999},
+      {"1000", 1000},
+      {"1001", kMaxPageSize},
+      {"18446744073709551615", kMaxPageSize},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.n ? c.n : "(none)");

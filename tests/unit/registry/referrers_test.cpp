@@ -35,7 +35,8 @@ class ReferrersTest : public OpenRegistryTest {
     std::vector<std::string> digests;
     for (int i = 0; i < count; ++i) {
       storage::ManifestPut p;
-      p.record.content = ImageManifest(config_, 2, R"(,"annotations":{"i":")" + std::to_string(i) + "\"}");
+      p.record.content =
+          ImageManifest(config_, 2, R"(,"annotations":{"i":")" + std::to_string(i) + "\"}");
       p.record.digest = crypto::HashBytes(DigestAlgorithm::kSha256, p.record.content);
       p.record.media_type = "application/vnd.oci.image.manifest.v1+json";
       p.record.subject = subject_;
@@ -103,9 +104,12 @@ class ReferrersTest : public OpenRegistryTest {
 // filter keeps exactly the matching ones.
 TEST_F(ReferrersTest, PushedReferrersFilteredByArtifactType) {
   const std::string subject_size = std::to_string(ImageManifest(config_, 2).size());
-  const std::string subject_ref = R"(,"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
-                                  R"("digest":")" + subject_ + R"(","size":)" + subject_size + "}";
-  std::string sbom = ImageManifest(config_, 2, R"(,"artifactType":"application/vnd.example.sbom")" + subject_ref);
+  const std::string subject_ref =
+      R"(,"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+      R"("digest":")" +
+      subject_ + R"(","size":)" + subject_size + "}";
+  std::string sbom =
+      ImageManifest(config_, 2, R"(,"artifactType":"application/vnd.example.sbom")" + subject_ref);
   const std::string sig_config = PushBlob("r", "sig");
   std::string sig = ImageManifest(sig_config, 3, subject_ref);
   sig.replace(sig.find("application/vnd.example.config"), 30, "application/vnd.example.sig");
@@ -123,7 +127,8 @@ TEST_F(ReferrersTest, PushedReferrersFilteredByArtifactType) {
     std::vector<std::string> got;
     const json::value index = json::parse(r.body);
     for (const auto& m : index.at("manifests").as_array()) {
-      got.push_back(std::string(m.at("digest").as_string()) + " " + std::string(m.at("artifactType").as_string()));
+      got.push_back(std::string(m.at("digest").as_string()) + " " +
+                    std::string(m.at("artifactType").as_string()));
     }
     return std::make_pair(got, Header(r, "OCI-Filters-Applied"));
   };
@@ -148,7 +153,8 @@ TEST_F(ReferrersTest, UnknownSubjectIsAnEmptyIndexAndABadDigestIs400) {
     http::Response r = Send(Req("GET", "/v2/r/referrers/" + subject));
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(json::parse(r.body).at("manifests").as_array().size(), 0u);
-    EXPECT_EQ(std::string(json::parse(r.body).at("mediaType").as_string()), "application/vnd.oci.image.index.v1+json");
+    EXPECT_EQ(std::string(json::parse(r.body).at("mediaType").as_string()),
+              "application/vnd.oci.image.index.v1+json");
   }
   http::Response r = Send(Req("GET", "/v2/r/referrers/sha256:nothex"));
   EXPECT_EQ(r.status, 400);

@@ -152,8 +152,9 @@ TEST_F(RegistryAuthHandleTest, InvalidTokenSaysSo) {
     http::Outcome out = registry_->Handle(Req("DELETE", "/v2/alice/app/manifests/v1", token));
     EXPECT_EQ(out.response.status, 401);
     EXPECT_EQ(Code(out.response), "UNAUTHORIZED");
-    EXPECT_EQ(Header(out.response, "WWW-Authenticate"),
-              std::string(kChallenge) + R"(,scope="repository:alice/app:delete",error="invalid_token")");
+    EXPECT_EQ(
+        Header(out.response, "WWW-Authenticate"),
+        std::string(kChallenge) + R"(,scope="repository:alice/app:delete",error="invalid_token")");
   }
 }
 
@@ -165,13 +166,23 @@ TEST_F(RegistryAuthHandleTest, InsufficientScope) {
     const char* scope;
   };
   const Case cases[] = {
-      {"GET", "/v2/bob/x/tags/list", {{"repository", "alice/app", {"pull"}}}, "repository:bob/x:pull"},
-      {"POST", "/v2/alice/app/blobs/uploads/", {{"repository", "alice/app", {"pull"}}},
+      {"GET",
+       "/v2/bob/x/tags/list",
+       {{"repository", "alice/app", {"pull"}}},
+       "repository:bob/x:pull"},
+      {"POST",
+       "/v2/alice/app/blobs/uploads/",
+       {{"repository", "alice/app", {"pull"}}},
        "repository:alice/app:pull,push"},
-      {"DELETE", "/v2/alice/app/manifests/v1", {{"repository", "alice/app", {"pull", "push"}}},
+      {"DELETE",
+       "/v2/alice/app/manifests/v1",
+       {{"repository", "alice/app", {"pull", "push"}}},
        "repository:alice/app:delete"},
       {"GET", "/v2/_catalog", {{"registry", "other", {"*"}}}, "registry:catalog:*"},
-      {"GET", "/v2/alice/app/tags/list", {{"registry", "alice/app", {"*"}}}, "repository:alice/app:pull"},
+      {"GET",
+       "/v2/alice/app/tags/list",
+       {{"registry", "alice/app", {"*"}}},
+       "repository:alice/app:pull"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.method) + " " + c.path);
@@ -193,11 +204,13 @@ TEST_F(RegistryAuthHandleTest, ValidTokenReachesTheHandler) {
 
   out = registry_->Handle(Req("GET", "/v2/", Token({})));
   EXPECT_EQ(out.response.status, 200);
-  out = registry_->Handle(Req("GET", "/v2/_catalog", Token({{"registry", "catalog", {"*"}}}, "root")));
+  out = registry_->Handle(
+      Req("GET", "/v2/_catalog", Token({{"registry", "catalog", {"*"}}}, "root")));
   EXPECT_EQ(out.response.status, 200) << out.response.body;
   EXPECT_EQ(out.user, "root");
   // "*" grants every action.
-  out = registry_->Handle(Req("POST", "/v2/alice/app/blobs/uploads/", Token({{"repository", "alice/app", {"*"}}})));
+  out = registry_->Handle(
+      Req("POST", "/v2/alice/app/blobs/uploads/", Token({{"repository", "alice/app", {"*"}}})));
   EXPECT_EQ(out.response.status, 202) << out.response.body;
   // Open registry: no gate, no token needed.
   Registry open(*blobs_, *uploads_, *meta_, Options{}, nullptr);
@@ -211,9 +224,11 @@ TEST_F(RegistryAuthHandleTest, MountNeedsPullOnTheSource) {
   const Scope push{"repository", "alice/app", {"pull", "push"}};
 
   // Without pull on bob/src: a plain upload session, and nothing linked.
-  http::Outcome out = registry_->Handle(Req("POST", "/v2/alice/app/blobs/uploads/", Token({push}), q));
+  http::Outcome out =
+      registry_->Handle(Req("POST", "/v2/alice/app/blobs/uploads/", Token({push}), q));
   EXPECT_EQ(out.response.status, 202) << out.response.body;
-  EXPECT_NE(Header(out.response, "Location").find("/v2/alice/app/blobs/uploads/"), std::string::npos);
+  EXPECT_NE(Header(out.response, "Location").find("/v2/alice/app/blobs/uploads/"),
+            std::string::npos);
   EXPECT_FALSE(meta_->LinkedBlobSize("alice/app", d).ok());
   EXPECT_EQ(out.user, "alice");
 

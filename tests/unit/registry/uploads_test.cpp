@@ -57,8 +57,8 @@ TEST_F(UploadsTest, PostStartsAnEmptySession) {
 TEST_F(UploadsTest, MonolithicPost) {
   const std::string content = "monolithic";
   const std::string digest = DigestOf(content);
-  http::Response r = Send(WithBody(Req("POST", "/v2/a/blobs/uploads/", {{"digest", digest}}), content,
-                                   "application/octet-stream"),
+  http::Response r = Send(WithBody(Req("POST", "/v2/a/blobs/uploads/", {{"digest", digest}}),
+                                   content, "application/octet-stream"),
                           content);
   EXPECT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(Header(r, "Location"), "/v2/a/blobs/" + digest);
@@ -182,7 +182,8 @@ TEST_F(UploadsTest, BodyThatBreaksOffIsRolledBack) {
     ASSERT_TRUE(out.sink) << out.response.body;
     ASSERT_TRUE(out.sink->Write({"def", 3}).ok());
     ASSERT_TRUE(out.sink->Write({"g", 1}).ok());
-    http::Response r = out.sink->Finish(Status(Errc::kBlobUploadInvalid, "client went away mid-body"));
+    http::Response r =
+        out.sink->Finish(Status(Errc::kBlobUploadInvalid, "client went away mid-body"));
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(Code(r), "BLOB_UPLOAD_INVALID");
   }
@@ -203,7 +204,8 @@ TEST_F(UploadsTest, PiecesAddUpAndABrokenPutPublishesNothing) {
   const std::string location = Start("a");
   const std::string content(10000, 'q');
   {
-    http::Outcome out = registry_->Handle(WithBody(Req("PATCH", location), content, "application/octet-stream"));
+    http::Outcome out =
+        registry_->Handle(WithBody(Req("PATCH", location), content, "application/octet-stream"));
     ASSERT_TRUE(out.sink);
     for (size_t i = 0; i < content.size(); i += 999) {
       const size_t n = std::min<size_t>(999, content.size() - i);
@@ -219,7 +221,8 @@ TEST_F(UploadsTest, PiecesAddUpAndABrokenPutPublishesNothing) {
         WithBody(Req("PUT", location, {{"digest", digest}}), "tail", "application/octet-stream"));
     ASSERT_TRUE(out.sink);
     ASSERT_TRUE(out.sink->Write({"ta", 2}).ok());
-    http::Response r = out.sink->Finish(Status(Errc::kBlobUploadInvalid, "client went away mid-body"));
+    http::Response r =
+        out.sink->Finish(Status(Errc::kBlobUploadInvalid, "client went away mid-body"));
     EXPECT_EQ(r.status, 400);
   }
   EXPECT_EQ(BlobStatus("a", digest), "404 0");
@@ -275,7 +278,8 @@ TEST_F(UploadsTest, CancelEndsTheSession) {
 
 TEST_F(UploadsTest, MountFromARepositoryThatHasTheBlob) {
   const std::string digest = PushBlob("src", "shared layer");
-  http::Response r = Send(Req("POST", "/v2/dst/blobs/uploads/", {{"mount", digest}, {"from", "src"}}));
+  http::Response r =
+      Send(Req("POST", "/v2/dst/blobs/uploads/", {{"mount", digest}, {"from", "src"}}));
   EXPECT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(Header(r, "Location"), "/v2/dst/blobs/" + digest);
   EXPECT_EQ(Header(r, "Docker-Content-Digest"), digest);
@@ -285,7 +289,7 @@ TEST_F(UploadsTest, MountFromARepositoryThatHasTheBlob) {
 TEST_F(UploadsTest, MountThatCannotHappenStartsAnUpload) {
   const std::string digest = PushBlob("src", "shared layer");
   const http::Fields cases[] = {
-      {{"mount", digest}, {"from", "empty"}},    // the source lacks it
+      {{"mount", digest}, {"from", "empty"}},     // the source lacks it
       {{"mount", digest}, {"from", "Bad Name"}},  // invalid source
       {{"mount", digest}},                        // no source
   };
@@ -295,7 +299,8 @@ TEST_F(UploadsTest, MountThatCannotHappenStartsAnUpload) {
     EXPECT_EQ(Header(r, "Location").rfind("/v2/dst/blobs/uploads/", 0), 0u);
   }
   EXPECT_EQ(BlobStatus("dst", digest), "404 0");
-  http::Response r = Send(Req("POST", "/v2/dst/blobs/uploads/", {{"mount", "sha256:bad"}, {"from", "src"}}));
+  http::Response r =
+      Send(Req("POST", "/v2/dst/blobs/uploads/", {{"mount", "sha256:bad"}, {"from", "src"}}));
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Code(r), "DIGEST_INVALID");
 }

@@ -17,7 +17,8 @@ namespace berth::test_util {
 // [offset, offset + length) of a seekable `fd`, or everything a pipe `fd`
 // yields until EOF (at most length + 1 MiB, so an overrun shows); nullopt on
 // a read error or a producer silent for 10 s.
-inline std::optional<std::string> ReadBlobFd(int fd, bool stream, uint64_t offset, uint64_t length) {
+inline std::optional<std::string> ReadBlobFd(int fd, bool stream, uint64_t offset,
+                                             uint64_t length) {
   std::string out;
   char buf[64 * 1024];
   while (true) {

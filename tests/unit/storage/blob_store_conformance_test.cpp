@@ -47,7 +47,8 @@ std::vector<BlobStoreMaker> Stores() {
          auto store = std::make_unique<FsBlobStore>(dir);
          return store->Prepare().ok() ? std::move(store) : nullptr;
        }},
-      {"memory", [](const std::string&) -> BlobStorePtr { return std::make_unique<MemoryBlobStore>(); }},
+      {"memory",
+       [](const std::string&) -> BlobStorePtr { return std::make_unique<MemoryBlobStore>(); }},
       {"memory_stream",
        [](const std::string&) -> BlobStorePtr {
          return std::make_unique<MemoryBlobStore>(MemoryBlobStore::Serve::kStream);
@@ -75,7 +76,9 @@ class BlobStoreConformance : public ::testing::TestWithParam<BlobStoreMaker> {
 
   // Content unique to this run: `text` with the nonce in front.
   std::string Unique(const std::string& text) const { return nonce_ + text; }
-  static Digest Sha256(const std::string& s) { return crypto::HashBytes(DigestAlgorithm::kSha256, s); }
+  static Digest Sha256(const std::string& s) {
+    return crypto::HashBytes(DigestAlgorithm::kSha256, s);
+  }
 
   std::string Stage(const std::string& content) {
     std::string path = dir_ + "/staged-" + std::to_string(++staged_);
@@ -130,7 +133,8 @@ TEST_P(BlobStoreConformance, OpenRangeYieldsExactlyTheRange) {
   while (content.size() < (1 << 20) + 1) content += std::to_string(content.size()) + ",";
   Digest d = Publish(content);
   const uint64_t n = content.size();
-  const std::pair<uint64_t, uint64_t> ranges[] = {{0, n}, {0, 1}, {3, 4}, {n - 1, 1}, {1000, n - 1000}, {n / 2, 70000}};
+  const std::pair<uint64_t, uint64_t> ranges[] = {{0, n},     {0, 1},           {3, 4},
+                                                  {n - 1, 1}, {1000, n - 1000}, {n / 2, 70000}};
   for (auto [offset, length] : ranges) {
     SCOPED_TRACE(std::to_string(offset) + "+" + std::to_string(length));
     auto blob = store_->OpenRange(d, offset, length);

@@ -88,7 +88,8 @@ TEST(DigestLocksTest, LockAvailableSkipsWhatAnotherNodeHolds) {
   auto g = node_a.Lock(D('b'));
   const auto start = std::chrono::steady_clock::now();
   auto gb = node_b.LockAvailable(std::vector<Digest>{D('a'), D('b'), D('c')});
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1)) << "it must not wait";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1))
+      << "it must not wait";
   ASSERT_TRUE(gb.ok());
   ASSERT_EQ(gb.held().size(), 2u);
   EXPECT_EQ(gb.held()[0], D('a'));

@@ -66,7 +66,9 @@ struct Node {
     return pg ? static_cast<RefreshTokenStore&>(*pg->refresh_tokens) : *sqlite_tokens;
   }
   LeaseTable* leases() { return pg ? pg->leases.get() : nullptr; }
-  ClusterLocks& locks() { return pg ? static_cast<ClusterLocks&>(*pg->cluster_locks) : *local_locks; }
+  ClusterLocks& locks() {
+    return pg ? static_cast<ClusterLocks&>(*pg->cluster_locks) : *local_locks;
+  }
 };
 
 class MetadataConformanceTest : public ::testing::TestWithParam<Backend> {
@@ -92,7 +94,8 @@ class MetadataConformanceTest : public ::testing::TestWithParam<Backend> {
     if (!schema_.empty()) {
       auto admin = AdminPool();
       if (admin) {
-        if (auto c = (*admin)->Acquire()) (void)c->ExecScript("DROP SCHEMA " + schema_ + " CASCADE");
+        if (auto c = (*admin)->Acquire())
+          (void)c->ExecScript("DROP SCHEMA " + schema_ + " CASCADE");
       }
     }
     if (!dir_.empty()) {
@@ -187,7 +190,9 @@ class MetadataConformanceTest : public ::testing::TestWithParam<Backend> {
     }
     return out;
   }
-  Strings Manifests(int64_t before, bool dry_run = false) { return Manifests(life(), before, dry_run); }
+  Strings Manifests(int64_t before, bool dry_run = false) {
+    return Manifests(life(), before, dry_run);
+  }
   Strings Links(LifecycleStore& l, int64_t before, bool dry_run = false) {
     Strings out;
     KeyCursor c;
@@ -786,7 +791,8 @@ TEST_P(MetadataConformanceTest, ConcurrentEventsAreNeverRemovedUnseen) {
   constexpr int kEach = 100;
   std::atomic<bool> done{false};
   auto writer = [&](EventQueue& q, const std::string& who) {
-    for (int i = 0; i < kEach; ++i) EXPECT_TRUE(q.Enqueue({Row("ep", who + std::to_string(i))}).ok());
+    for (int i = 0; i < kEach; ++i)
+      EXPECT_TRUE(q.Enqueue({Row("ep", who + std::to_string(i))}).ok());
   };
   std::set<std::string> seen;
   std::thread w1([&] { writer(events(), "a"); });
@@ -1019,7 +1025,8 @@ TEST_F(PgMigrationTest, RefusesANewerSchema) {
   {
     auto c = Admin();
     ASSERT_TRUE(c.ok());
-    ASSERT_TRUE(c->Exec("INSERT INTO " + schema_ + ".schema_migrations(version, name) VALUES (999, 'future')")
+    ASSERT_TRUE(c->Exec("INSERT INTO " + schema_ +
+                        ".schema_migrations(version, name) VALUES (999, 'future')")
                     .ok());
   }
   Status s = MigratePostgres(Opts());

@@ -152,9 +152,9 @@ class MigrateStoreTest : public ::testing::Test {
     o.chunk_bytes = 1 << 20;
     o.keep_bytes = 2 << 20;
     problems_.clear();
-    return MigrateStore(root_, {blobs, uploads, *dst_meta_}, o,
-                        [&](const MigrateProblem& p) { problems_.push_back(p.kind + " " + p.subject); },
-                        nullptr);
+    return MigrateStore(
+        root_, {blobs, uploads, *dst_meta_}, o,
+        [&](const MigrateProblem& p) { problems_.push_back(p.kind + " " + p.subject); }, nullptr);
   }
 
   std::string dir_, root_;
@@ -203,7 +203,8 @@ TEST_F(MigrateStoreTest, CopiesEverythingThenNothing) {
 
 TEST_F(MigrateStoreTest, CorruptSourceBlobIsReportedAndNotCopied) {
   {
-    std::fstream f(layout::BlobPath(root_, config_), std::ios::in | std::ios::out | std::ios::binary);
+    std::fstream f(layout::BlobPath(root_, config_),
+                   std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(0);
     f.put('C');  // same size, other bytes
   }

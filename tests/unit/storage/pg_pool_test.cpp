@@ -39,8 +39,9 @@ class PgPoolTest : public ::testing::Test {
     if (!admin_) return;
     if (auto c = admin_->Acquire()) (void)c->ExecScript("DROP SCHEMA " + schema_ + " CASCADE");
   }
-  std::unique_ptr<Pool> MakePool(size_t size, int statement_timeout_ms = 30000,
-                                 std::chrono::milliseconds acquire = std::chrono::milliseconds(5000)) {
+  std::unique_ptr<Pool> MakePool(
+      size_t size, int statement_timeout_ms = 30000,
+      std::chrono::milliseconds acquire = std::chrono::milliseconds(5000)) {
     PoolOptions o;
     o.dsn = Dsn();
     o.size = size;
@@ -161,8 +162,9 @@ TEST_F(PgPoolTest, SerializationFailuresAreRetried) {
   auto pool = MakePool(2);
   ASSERT_TRUE(pool);
   ASSERT_TRUE(InTransaction(*pool, [](Conn& c) {
-                return c.ExecScript("CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL);"
-                                    "INSERT INTO counter VALUES (1, 0)");
+                return c.ExecScript(
+                    "CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL);"
+                    "INSERT INTO counter VALUES (1, 0)");
               }).ok());
   std::latch both_read(2);
   std::atomic<int> attempts{0};

@@ -55,8 +55,7 @@ class SqliteMetadataStoreTest : public ::testing::Test {
     return p;
   }
 
-  Strings Tags(const std::string& repo, const std::string& last = "",
-               size_t limit = 100) {
+  Strings Tags(const std::string& repo, const std::string& last = "", size_t limit = 100) {
     auto t = store_->ListTags(repo, last, limit);
     EXPECT_TRUE(t.ok()) << t.status().message();
     return t.ok() ? *t : Strings{"<error>"};
@@ -283,8 +282,8 @@ TEST_F(SqliteMetadataStoreTest, ReferrersPaging) {
   auto odd1 = store_->ListReferrers("a", subject, std::string("application/odd"), "", 2);
   ASSERT_TRUE(odd1.ok());
   ASSERT_EQ(odd1->size(), 2u);
-  auto odd2 = store_->ListReferrers("a", subject, std::string("application/odd"),
-                                    odd1->back().digest, 2);
+  auto odd2 =
+      store_->ListReferrers("a", subject, std::string("application/odd"), odd1->back().digest, 2);
   ASSERT_TRUE(odd2.ok());
   ASSERT_EQ(odd2->size(), 1u);
   EXPECT_EQ((*odd2)[0].artifact_type, "application/odd");

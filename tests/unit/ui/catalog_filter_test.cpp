@@ -43,7 +43,8 @@ class CatalogFilterTest : public ::testing::Test {
 TEST_F(CatalogFilterTest, KeepsOnlyAllowedNamesAcrossBatches) {
   auto p = Run({});
   ASSERT_TRUE(p.ok());
-  EXPECT_EQ(p->names, (std::vector<std::string>{"alice/App", "alice/web", "public/base", "public/tools"}));
+  EXPECT_EQ(p->names,
+            (std::vector<std::string>{"alice/App", "alice/web", "public/base", "public/tools"}));
   EXPECT_EQ(p->next, "");
   EXPECT_GE(calls_, 3);  // 2504 names in batches of 1000
 }
@@ -86,7 +87,8 @@ TEST_F(CatalogFilterTest, BoundedScanHandsBackACursor) {
 
 TEST_F(CatalogFilterTest, StoreErrorsPassThrough) {
   auto p = FilterCatalog(
-      {}, [](const std::string&, size_t) -> Result<std::vector<std::string>> {
+      {},
+      [](const std::string&, size_t) -> Result<std::vector<std::string>> {
         return Status(Errc::kUnavailable, "db down");
       },
       [](const std::string&) { return true; });

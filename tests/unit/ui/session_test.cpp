@@ -59,7 +59,8 @@ TEST(UiSessionTest, CookiesAreHttpOnlyStrictAndScopedToUi) {
             "berth_ui=tok; Path=/ui/; Max-Age=600; HttpOnly; SameSite=Strict; Secure");
   EXPECT_EQ(SessionCookie("tok", 600, false),
             "berth_ui=tok; Path=/ui/; Max-Age=600; HttpOnly; SameSite=Strict");
-  EXPECT_EQ(ClearedCookie(true), "berth_ui=; Path=/ui/; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
+  EXPECT_EQ(ClearedCookie(true),
+            "berth_ui=; Path=/ui/; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
 }
 
 TEST(UiSessionTest, CsrfTokenIsPerSession) {
@@ -92,14 +93,17 @@ TEST(UiSessionTest, CheckStateChangeNeedsTheSessionsCsrfToken) {
   const std::string good = CsrfToken("s1");
   EXPECT_TRUE(CheckStateChange(Req({{"Host", "h"}, {"X-CSRF-Token", good}}), "s1", true).ok());
   EXPECT_EQ(CheckStateChange(Req({{"Host", "h"}}), "s1", true).code(), Errc::kDenied);
-  EXPECT_EQ(CheckStateChange(Req({{"Host", "h"}, {"X-CSRF-Token", CsrfToken("s2")}}), "s1", true).code(),
-            Errc::kDenied);
-  EXPECT_EQ(CheckStateChange(Req({{"Host", "h"}, {"X-CSRF-Token", good.substr(1)}}), "s1", true).code(),
-            Errc::kDenied);
-  EXPECT_EQ(CheckStateChange(
-                Req({{"Host", "h"}, {"Origin", "https://evil"}, {"X-CSRF-Token", good}}), "s1", true)
-                .code(),
-            Errc::kDenied);
+  EXPECT_EQ(
+      CheckStateChange(Req({{"Host", "h"}, {"X-CSRF-Token", CsrfToken("s2")}}), "s1", true).code(),
+      Errc::kDenied);
+  EXPECT_EQ(
+      CheckStateChange(Req({{"Host", "h"}, {"X-CSRF-Token", good.substr(1)}}), "s1", true).code(),
+      Errc::kDenied);
+  EXPECT_EQ(
+      CheckStateChange(Req({{"Host", "h"}, {"Origin", "https://evil"}, {"X-CSRF-Token", good}}),
+                       "s1", true)
+          .code(),
+      Errc::kDenied);
 }
 
 }  // namespace

@@ -127,7 +127,8 @@ TEST_F(UiHandlerTest, AssetLookup) {
   EXPECT_EQ(ContentTypeFor("x"), "application/octet-stream");
   // The page loads its script as a module file: no inline code the CSP would block.
   std::string_view html = FindAsset("index.html")->body;
-  EXPECT_NE(html.find("<script type=\"module\" src=\"/ui/app.js\"></script>"), std::string_view::npos);
+  EXPECT_NE(html.find("<script type=\"module\" src=\"/ui/app.js\"></script>"),
+            std::string_view::npos);
   EXPECT_EQ(html.find("style="), std::string_view::npos);
   EXPECT_EQ(FindAsset("app.js")->body.find("innerHTML"), std::string_view::npos);
 }
@@ -158,7 +159,8 @@ TEST_F(UiHandlerTest, QuickOnlyForFilesAndRedirects) {
 }
 
 TEST_F(UiHandlerTest, ApiWithoutSessionIs401) {
-  for (const char* p : {"/ui/api/session", "/ui/api/repositories", "/ui/api/v2/alice/app/tags/list"}) {
+  for (const char* p :
+       {"/ui/api/session", "/ui/api/repositories", "/ui/api/v2/alice/app/tags/list"}) {
     SCOPED_TRACE(p);
     auto r = Call("GET", p);
     EXPECT_EQ(r.status, 401);
@@ -185,7 +187,8 @@ TEST_F(UiHandlerTest, StateChangesNeedCsrfAndSameOrigin) {
   EXPECT_EQ(r.status, 403);
   EXPECT_NE(r.body.find("X-CSRF-Token"), std::string::npos);
   EXPECT_EQ(del({{"X-CSRF-Token", "0000"}}).status, 403);
-  EXPECT_EQ(del({{"X-CSRF-Token", CsrfToken("abc")}, {"Origin", "https://evil.example"}}).status, 403);
+  EXPECT_EQ(del({{"X-CSRF-Token", CsrfToken("abc")}, {"Origin", "https://evil.example"}}).status,
+            403);
   // With both right, the call goes on to the token server (down here).
   EXPECT_EQ(del({{"X-CSRF-Token", CsrfToken("abc")}, {"Origin", "https://h:1"}}).status, 503);
   EXPECT_EQ(Call("POST", "/ui/api/logout", cookie).status, 403);
@@ -219,7 +222,8 @@ TEST_F(UiHandlerTest, LoginChecksOriginAndSize) {
   EXPECT_EQ(out.sink->Finish(Status::Ok()).status, 400);
   EXPECT_EQ(ui_->FinishLogin(r, "not json").status, 400);
   EXPECT_EQ(ui_->FinishLogin(r, R"({"user":"","password":"x"})").status, 400);
-  EXPECT_EQ(ui_->FinishLogin(r, R"({"user":"alice","password":"x"})").status, 503);  // token server down
+  EXPECT_EQ(ui_->FinishLogin(r, R"({"user":"alice","password":"x"})").status,
+            503);  // token server down
 }
 
 // Logout revokes the session's refresh token at the token server (a fake
@@ -242,7 +246,9 @@ TEST_F(UiHandlerTest, LogoutRevokesTheRefreshTokenAtTheTokenServer) {
     http::Request r;
     r.method = "POST";
     r.path = r.target = "/ui/api/logout";
-    r.headers = {{"Host", "h:1"}, {"Origin", "https://h:1"}, {"Cookie", "berth_ui=" + session},
+    r.headers = {{"Host", "h:1"},
+                 {"Origin", "https://h:1"},
+                 {"Cookie", "berth_ui=" + session},
                  {"X-CSRF-Token", CsrfToken(session)}};
     return ui.Handle(r).response;
   };
