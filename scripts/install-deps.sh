@@ -21,8 +21,9 @@ build_pkgs=(
 # the PostgreSQL server of tests/integration/pg_store_test.sh, and the Ceph
 # RGW and HAProxy of the S3 and scale-out suites (tests/support/), and the
 # headless browser of the web interface suite (tests/integration/ui_test.sh),
-# and node and eslint for its script's unit tests and lint, and clang-format
-# for `make lint`.
+# and node and eslint for its script's unit tests and lint, clang-format and
+# clang-tidy for `make lint`, and pytest with requests for the suites written
+# in Python (tests/integration/py/).
 test_pkgs=(
   libgtest-dev libbenchmark-dev
   curl bc openssl skopeo podman buildah docker.io docker-registry apache2-utils jq python3 procps
@@ -30,6 +31,7 @@ test_pkgs=(
   debootstrap lintian help2man dpkg-dev postgresql
   ceph-mon ceph-osd radosgw ceph-common haproxy
   chromium chromium-driver python3-selenium nodejs eslint clang-format-14
+  clang-tidy-14 python3-pytest python3-requests
 )
 # `make deb` alone: the build set and the package tools.
 deb_pkgs=(help2man dpkg-dev lintian)
