@@ -29,7 +29,7 @@ start_berth "$WORK/root" "$PORT" || exit 1
 run_pytest() {
   local xml=$WORK/api-pytest.xml rc counts
   API_BASE=$BASE API_CACERT=$CACERT API_NODES=${CLUSTER_N:-1} API_TARGET=${BERTH_TARGET:-one} \
-    PYTHONDONTWRITEBYTECODE=1 timeout 600 "$PY" -m pytest -p no:cacheprovider -q -rfEs \
+    PYTHONDONTWRITEBYTECODE=1 timeout 600 "$PY" -m pytest -p no:cacheprovider -q --tb=short -rfEs \
     --junitxml="$xml" ${PYTEST_ARGS:-} "$HERE/py/api"
   rc=$?
   # tests, failures + errors, skipped

@@ -193,19 +193,36 @@ def send_watching(sock, head, body, piece=16384):
     """Sends HEAD then BODY, but stops sending as soon as an answer starts
     to arrive, as curl (and Go's client) do: a server may answer before it
     has read the body. Returns the RawReader to read that answer with."""
+    reader = RawReader(sock)
     sock.sendall(head)
     sent = 0
     while sent < len(body):
         readable, writable, _ = select.select([sock], [sock], [], 10)
         if readable or sock.pending():
-            break
+            # Readable may be TLS alone (a session ticket): only application
+            # data, or the end of the connection, is an answer.
+            timeout = sock.gettimeout()
+            sock.setblocking(False)
+            try:
+                data = sock.recv(65536)
+            except ssl.SSLWantReadError:
+                data = None
+            except OSError:
+                data = b""
+            finally:
+                sock.settimeout(timeout)
+            if data is not None:
+                reader.buf += data
+                break
         if not writable:
-            break
+            if not readable:
+                break  # neither for 10 s: let the reader time out or not
+            continue
         try:
             sent += sock.send(body[sent : sent + piece])
         except OSError:
             break  # the server closed; its answer may still be readable
-    return RawReader(sock)
+    return reader
 
 
 class RawReader:

@@ -11,8 +11,8 @@ from .client import RawReader
 @pytest.mark.parametrize("path", ["/v2/", "/v2"])
 def test_base_endpoint(reg, path):
     r = reg.get(path)
-    assert r.status == 200, r
-    assert r.header("Docker-Distribution-Api-Version") == "registry/2.0", r
+    assert r.status == 200, str(r)
+    assert r.header("Docker-Distribution-Api-Version") == "registry/2.0", str(r)
 
 
 def test_http10_keepalive(reg):

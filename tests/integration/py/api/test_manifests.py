@@ -35,32 +35,32 @@ def blobs(reg, image):
 
 def test_put_and_pull_by_tag_and_digest(reg, image, blobs):
     r = reg.put_manifest(REPO, "v1", image.manifest, OCI_MANIFEST)
-    assert r.status == 201, r
+    assert r.status == 201, str(r)
     assert r.header("Docker-Content-Digest") == image.digest, f"not the sha256 of the exact bytes\n{r}"
-    assert r.header("Location") == f"/v2/{REPO}/manifests/{image.digest}", r
+    assert r.header("Location") == f"/v2/{REPO}/manifests/{image.digest}", str(r)
 
     for ref, headers in (("v1", {"Accept": OCI_MANIFEST}), (image.digest, None)):
         r = reg.get(f"/v2/{REPO}/manifests/{ref}", headers=headers)
-        assert r.status == 200, r
+        assert r.status == 200, str(r)
         assert r.body == image.manifest, f"not the exact pushed bytes\n{r}"
-        assert r.header("Content-Type") == OCI_MANIFEST, r
-        assert r.header("Docker-Content-Digest") == image.digest, r
+        assert r.header("Content-Type") == OCI_MANIFEST, str(r)
+        assert r.header("Docker-Content-Digest") == image.digest, str(r)
 
     for ref in ("v1", image.digest):
         r = reg.head(f"/v2/{REPO}/manifests/{ref}")
-        assert r.status == 200, r
-        assert r.header("Content-Length") == str(len(image.manifest)), r
-        assert r.header("Docker-Content-Digest") == image.digest, r
-        assert r.header("Content-Type") == OCI_MANIFEST, r
+        assert r.status == 200, str(r)
+        assert r.header("Content-Length") == str(len(image.manifest)), str(r)
+        assert r.header("Docker-Content-Digest") == image.digest, str(r)
+        assert r.header("Content-Type") == OCI_MANIFEST, str(r)
 
 
 @pytest.mark.parametrize("ref", ["nope", ZERO_DIGEST], ids=["tag", "digest"])
 def test_unknown_manifest(reg, blobs, ref):
     r = reg.get(f"/v2/{REPO}/manifests/{ref}")
-    assert r.error == (404, "MANIFEST_UNKNOWN"), r
+    assert r.error == (404, "MANIFEST_UNKNOWN"), str(r)
     if ref == "nope":
         r = reg.head(f"/v2/{REPO}/manifests/{ref}")
-        assert r.status == 404, r
+        assert r.status == 404, str(r)
 
 
 def test_manifest_of_unknown_repository(reg):
@@ -73,7 +73,7 @@ def test_put_by_own_digest(reg, image, blobs, algo):
     m = image.manifest_with(annotations={"by": "digest"})
     d = algo(m)
     r = reg.put_manifest(REPO, d, m, OCI_MANIFEST)
-    assert (r.status, r.header("Docker-Content-Digest")) == (201, d), r
+    assert (r.status, r.header("Docker-Content-Digest")) == (201, d), str(r)
     r = reg.get(f"/v2/{REPO}/manifests/{d}")
     assert r.body == m, f"GET by that digest does not return the exact bytes\n{r}"
 
@@ -83,7 +83,7 @@ def test_tag_moves_to_last_push(reg, image, blobs):
     reg.put_manifest(REPO, "moving", other, OCI_MANIFEST)
     reg.put_manifest(REPO, "moving", image.manifest, OCI_MANIFEST)
     r = reg.get(f"/v2/{REPO}/manifests/moving")
-    assert (r.status, r.header("Docker-Content-Digest")) == (200, image.digest), r
+    assert (r.status, r.header("Docker-Content-Digest")) == (200, image.digest), str(r)
 
 
 def test_blobs_must_be_in_the_repository(reg, image, blobs):
@@ -110,9 +110,9 @@ def test_other_manifest_types(reg, image, blobs, kind):
         assert reg.put_manifest(REPO, "docker", docker, DOCKER_MANIFEST).status == 201
         tag, mt, m = "dlist", DOCKER_LIST, index_of(DOCKER_LIST, DOCKER_MANIFEST, docker)
     r = reg.put_manifest(REPO, tag, m, mt)
-    assert (r.status, r.header("Docker-Content-Digest")) == (201, sha256(m)), r
+    assert (r.status, r.header("Docker-Content-Digest")) == (201, sha256(m)), str(r)
     r = reg.get(f"/v2/{REPO}/manifests/{tag}")
-    assert r.header("Content-Type") == mt, r
+    assert r.header("Content-Type") == mt, str(r)
     assert r.body == m, f"not the exact pushed bytes\n{r}"
 
 
@@ -136,7 +136,7 @@ SCHEMA1 = json.dumps(
 def test_invalid_manifest(reg, blobs, media_type, body):
     tag = "old" if b'"schemaVersion": 1' in body else "bad"
     r = reg.put_manifest(REPO, tag, body, media_type)
-    assert r.error == (400, "MANIFEST_INVALID"), r
+    assert r.error == (400, "MANIFEST_INVALID"), str(r)
 
 
 @pytest.mark.parametrize("missing", ["layer", "config", "index-child"])
@@ -150,14 +150,14 @@ def test_manifest_blob_unknown(reg, image, blobs, missing):
     else:
         mt, m = OCI_INDEX, index_of(OCI_INDEX, OCI_MANIFEST, nolayer)
     r = reg.put_manifest(REPO, "bad", m, mt)
-    assert r.error == (400, "MANIFEST_BLOB_UNKNOWN"), r
+    assert r.error == (400, "MANIFEST_BLOB_UNKNOWN"), str(r)
     r = reg.get(f"/v2/{REPO}/manifests/bad")
     assert r.error == (404, "MANIFEST_UNKNOWN"), f"a refused manifest left its tag behind\n{r}"
 
 
 def test_put_by_a_digest_not_its_own(reg, image, blobs):
     r = reg.put_manifest(REPO, ZERO_DIGEST, image.manifest, OCI_MANIFEST)
-    assert r.error == (400, "DIGEST_INVALID"), r
+    assert r.error == (400, "DIGEST_INVALID"), str(r)
 
 
 # -- size limit: a valid manifest of exactly 4 MiB is accepted, one byte more is 413 --
@@ -173,7 +173,7 @@ def over_manifest(image):
 def test_manifest_of_4_mib(reg, blobs, max_manifest):
     assert len(max_manifest) == LIMIT, "test manifest is not 4194304 bytes"
     r = reg.put_manifest(REPO, "max", max_manifest, OCI_MANIFEST)
-    assert (r.status, r.header("Docker-Content-Digest")) == (201, sha256(max_manifest)), r
+    assert (r.status, r.header("Docker-Content-Digest")) == (201, sha256(max_manifest)), str(r)
     r = reg.get(f"/v2/{REPO}/manifests/max")
     assert r.body == max_manifest, f"4 MiB manifest does not pull back identical\n{r}"
 

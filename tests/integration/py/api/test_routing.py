@@ -23,7 +23,7 @@ from .client import ZERO_DIGEST, sha256
 )
 def test_method_not_allowed(reg, image, img_repo, method, path):
     r = reg.req(method, path.format(digest=image.digest))
-    assert r.error == (405, "UNSUPPORTED"), r
+    assert r.error == (405, "UNSUPPORTED"), str(r)
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ def test_keep_alive_across_answers(reg, image, img_repo):
 
 def test_header_of_8_kb(reg):
     r = reg.get("/v2/", headers={"X-Medium": "a" * 8000})
-    assert r.status == 200, r
+    assert r.status == 200, str(r)
 
 
 one_berth = pytest.mark.skipif(

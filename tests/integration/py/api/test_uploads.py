@@ -21,37 +21,37 @@ def test_chunked_upload(reg):
     data = os.urandom(50)
     d = sha256(data)
     r, loc = reg.start_upload(REPO)
-    assert r.status == 202, r
+    assert r.status == 202, str(r)
     uuid = r.header("Docker-Upload-UUID")
     assert uuid, f"no Docker-Upload-UUID\n{r}"
     assert loc == f"/v2/{REPO}/blobs/uploads/{uuid}", f"Location does not end in the upload UUID\n{r}"
 
     r = reg.patch(loc, headers=octet(**{"Content-Range": "0-9"}), data=data[:10])
-    assert r.status == 202, r
-    assert r.header("Range") == "0-9", r
+    assert r.status == 202, str(r)
+    assert r.header("Range") == "0-9", str(r)
     assert r.header("Location"), f"PATCH answers no Location\n{r}"
     loc = r.header("Location")
 
     r = reg.get(loc)
-    assert r.status == 204, r
-    assert r.header("Range") == "0-9", r
-    assert r.header("Location") == loc, r
-    assert r.header("Docker-Upload-UUID") == uuid, r
+    assert r.status == 204, str(r)
+    assert r.header("Range") == "0-9", str(r)
+    assert r.header("Location") == loc, str(r)
+    assert r.header("Docker-Upload-UUID") == uuid, str(r)
 
     # Docker-style streamed PATCH: no Content-Range, chunked transfer encoding.
     r = reg.patch(loc, headers=octet(), data=iter([data[10:30]]))
-    assert r.status == 202, r
-    assert r.header("Range") == "0-29", r
+    assert r.status == 202, str(r)
+    assert r.header("Range") == "0-29", str(r)
     # And streamed with a Content-Length.
     r = reg.patch(loc, headers=octet(), data=data[30:40])
-    assert r.status == 202, r
-    assert r.header("Range") == "0-39", r
+    assert r.status == 202, str(r)
+    assert r.header("Range") == "0-39", str(r)
 
     # The final PUT carries the last chunk.
     r = reg.put(f"{loc}?digest={d}", headers=octet(**{"Content-Range": "40-49"}), data=data[40:])
-    assert r.status == 201, r
-    assert r.header("Location") == f"/v2/{REPO}/blobs/{d}", r
-    assert r.header("Docker-Content-Digest") == d, r
+    assert r.status == 201, str(r)
+    assert r.header("Location") == f"/v2/{REPO}/blobs/{d}", str(r)
+    assert r.header("Docker-Content-Digest") == d, str(r)
     r = reg.get(f"/v2/{REPO}/blobs/{d}")
     assert r.body == data, f"chunked blob does not pull back identical\n{r}"
     r = reg.get(loc)
@@ -68,7 +68,7 @@ def test_patch_refused_after_first_chunk(reg, content_range, start, end):
     data = os.urandom(50)
     _, loc = reg.start_upload(REPO)
     r = reg.patch(loc, headers=octet(**{"Content-Range": "0-9"}), data=data[:10])
-    assert (r.status, r.header("Range")) == (202, "0-9"), r
+    assert (r.status, r.header("Range")) == (202, "0-9"), str(r)
     loc = r.header("Location")
     r = reg.patch(loc, headers=octet(**{"Content-Range": content_range}), data=data[start:end])
     assert r.status == 416 and r.error_code, f"want 416 with an OCI error envelope\n{r}"
@@ -81,9 +81,9 @@ def test_final_put_without_body_sha512(reg):
     d = sha512(data)
     _, loc = reg.start_upload(REPO)
     r = reg.patch(loc, headers=octet(**{"Content-Range": "0-299"}), data=data)
-    assert (r.status, r.header("Range")) == (202, "0-299"), r
+    assert (r.status, r.header("Range")) == (202, "0-299"), str(r)
     r = reg.put(f"{r.header('Location')}?digest={d}", data=b"")
-    assert r.status == 201, r
+    assert r.status == 201, str(r)
     r = reg.get(f"/v2/{REPO}/blobs/{d}")
     assert r.body == data, f"chunked sha512 blob does not pull back identical\n{r}"
 
@@ -94,7 +94,7 @@ def test_final_put_wrong_digest_publishes_nothing(reg):
     _, loc = reg.start_upload(REPO)
     r = reg.patch(loc, headers=octet(), data=data)
     r = reg.put(f"{r.header('Location') or loc}?digest={other}", data=b"")
-    assert r.error == (400, "DIGEST_INVALID"), r
+    assert r.error == (400, "DIGEST_INVALID"), str(r)
     r = reg.head(f"/v2/{REPO}/blobs/{other}")
     assert r.status == 404, f"blob available under the claimed digest\n{r}"
     r = reg.head(f"/v2/{REPO}/blobs/{sha256(data)}")
@@ -105,13 +105,13 @@ def test_final_put_wrong_digest_publishes_nothing(reg):
 def test_final_put_bad_digest(reg, query):
     _, loc = reg.start_upload(REPO)
     r = reg.put(loc + query, headers=octet(), data=os.urandom(64))
-    assert r.error == (400, "DIGEST_INVALID"), r
+    assert r.error == (400, "DIGEST_INVALID"), str(r)
 
 
 def test_cancel_session(reg):
     _, loc = reg.start_upload(REPO)
     r = reg.delete(loc)
-    assert r.status == 204, r
+    assert r.status == 204, str(r)
     r = reg.get(loc)
     assert r.error == (404, "BLOB_UPLOAD_UNKNOWN"), f"status of a cancelled session\n{r}"
     r = reg.delete(loc)
@@ -137,7 +137,7 @@ BLOB64 = os.urandom(64)
 )
 def test_unknown_session(reg, method, path, body):
     r = reg.req(method, path, headers=octet() if body else None, data=body)
-    assert r.error == (404, "BLOB_UPLOAD_UNKNOWN"), r
+    assert r.error == (404, "BLOB_UPLOAD_UNKNOWN"), str(r)
 
 
 def test_session_belongs_to_its_repository(reg):
@@ -182,7 +182,7 @@ def test_partial_bodies(reg):
 
     # A PATCH that stops halfway after one good chunk: the good chunk stays.
     r = reg.patch(loc, headers=octet(**{"Content-Range": "0-999"}), data=data[:1000])
-    assert (r.status, r.header("Range")) == (202, "0-999"), r
+    assert (r.status, r.header("Range")) == (202, "0-999"), str(r)
     send_and_vanish(
         reg,
         f"PATCH {loc} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Range: 1000-1999\r\nContent-Length: 1000\r\n"
