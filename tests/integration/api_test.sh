@@ -8,8 +8,8 @@
 # tests/integration/py/api/ (one file per area of the API). pytest learns
 # where berth is from API_* variables (py/api/client.py, Registry.from_env).
 # Its results count into the closing "N passed, M failed" line; a pytest
-# crash or collection error counts as a failure. Run one area or one case
-# with PYTEST_ARGS, e.g. PYTEST_ARGS='-k range'.
+# crash or collection error counts as a failure. Arguments go to pytest:
+# `api_test.sh -k range` runs the Range cases only.
 source "$(dirname "$0")/lib.sh"
 
 # Debian's python3-pytest and python3-requests are for Debian's python3,
@@ -25,12 +25,13 @@ fi
 PORT=$(free_port)
 start_berth "$WORK/root" "$PORT" || exit 1
 
-# run_pytest: runs the suite and adds its counts to PASSED and FAILED.
+# run_pytest [PYTEST ARGS...]: runs the suite and adds its counts to PASSED
+# and FAILED.
 run_pytest() {
   local xml=$WORK/api-pytest.xml rc counts
   API_BASE=$BASE API_CACERT=$CACERT API_NODES=${CLUSTER_N:-1} API_TARGET=${BERTH_TARGET:-one} \
     PYTHONDONTWRITEBYTECODE=1 timeout 600 "$PY" -m pytest -p no:cacheprovider -q --tb=short -rfEs \
-    --junitxml="$xml" ${PYTEST_ARGS:-} "$HERE/py/api"
+    --junitxml="$xml" "$@" "$HERE/py/api"
   rc=$?
   # tests, failures + errors, skipped
   counts=$("$PY" -c '
@@ -54,6 +55,6 @@ print(t - f - s, f)' "$xml" 2>/dev/null)
   fi
 }
 
-run_pytest
+run_pytest "$@"
 check "berth still running after the suite" berth_alive
 summary

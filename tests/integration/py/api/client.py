@@ -85,7 +85,10 @@ class Answer:
         shown = ", ".join(f"{k}: {v}" for k, v in self.req_headers.items() if k in _SHOWN)
         first = f"{self.method} {self.path}"
         first += f" [{shown}]" if shown else ""
-        first += f" with {self.sent} bytes" if self.sent else ""
+        if self.sent == "streamed":
+            first += " with a streamed body (chunked)"
+        elif self.sent:
+            first += f" with {self.sent} bytes"
         lines = [first]
         if self.failure:
             lines.append(f"  -> no answer: {self.failure}")

@@ -88,6 +88,7 @@ def ranged(reg):
 @pytest.mark.parametrize(
     "spec,first,last",
     [("bytes=0-9", 0, 9), ("bytes=-5", 995, 999), ("bytes=990-", 990, 999), ("bytes=995-5000", 995, 999)],
+    ids=["bytes=0-9", "bytes=-5", "bytes=990-", "bytes=995-5000 (clipped)"],
 )
 def test_range(reg, ranged, spec, first, last):
     data, d = ranged

@@ -2,6 +2,7 @@
 filter, paging, errors). Each scenario has a repository of its own."""
 
 import json
+import os
 
 import pytest
 
@@ -110,7 +111,8 @@ def test_subject_not_pushed_yet(reg, image):
 
 def test_index_referrer_and_paging(reg, image):
     """Paging: n and last as for tags, a Link while more remain."""
-    ref = Referrers(reg, image, "it/ref-page")
+    # A repository of this run's own: the counts below are exact.
+    ref = Referrers(reg, image, f"it/ref-page-{os.urandom(4).hex()}")
     sig = ref.put(sha256(ref.sig("alice")), ref.sig("alice"))
     sbom = ref.put("sbom", ref.sbom())
     bundle = ref.put("refidx", ref.bundle(), OCI_INDEX)

@@ -160,7 +160,7 @@ def send_and_vanish(reg, head, body, linger=0.0):
 
 
 def test_partial_bodies(reg):
-    data = b"h" * 100000
+    data = os.urandom(100000)
     d = sha256(data)
     repo = "it/half"
 
