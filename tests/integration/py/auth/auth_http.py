@@ -266,6 +266,11 @@ def run(argv, *, env=None, stdin=None, cwd=None, timeout=120, label=None):
         r = Ran(list(argv), 124, str(e.stdout or ""), "timed out after %d s" % timeout)
     TIMINGS.append("%-34s %7.2f s  rc=%d" % (label or os.path.basename(argv[0]) + " " + argv[1],
                                             time.monotonic() - t0, r.rc))
+    # Into a *.log of the work folder, where lib.sh looks for sanitizer
+    # reports (a berth command under make integration-asan).
+    if os.environ.get("AUTH_WORK"):
+        with open(os.path.join(os.environ["AUTH_WORK"], "logs", "commands.log"), "a") as f:
+            f.write("$ %s\n%s%s" % (" ".join(argv), r.out, r.err))
     return r
 
 
@@ -301,3 +306,11 @@ def out_json(ran, key):
 def cred(t, user):
     """USER:PASSWORD on the main berth, as clients take it."""
     return "%s:%s" % (user, t.password(user))
+
+
+def expect_ok(ran, what=""):
+    assert ran.rc == 0, ran.why(what or "expected exit status 0")
+
+
+def expect_denied(ran, what=""):
+    assert ran.denied, ran.why(what or "expected a failure saying denied or unauthorized")

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from auth_http import cred, need_tool, out_json, run
+from auth_http import cred, expect_denied, expect_ok, need_tool, out_json, run
 
 
 # ---------------------------------------------------------------- skopeo
@@ -33,7 +33,7 @@ def img(t, name):
 
 def test_skopeo_copy_as_alice_to_alice(t, sk):
     r = sk[0](cred(t, "alice"), "oci:%s:v1" % t.oci1, img(t, "alice/hello:v1"), "sk-push-alice")
-    assert r.rc == 0, r.why()
+    expect_ok(r)
 
 
 def test_skopeo_inspect_as_alice_gives_the_pushed_digest(t, sk):
@@ -47,23 +47,23 @@ def test_skopeo_inspect_as_alice_gives_the_pushed_digest(t, sk):
 ])
 def test_skopeo_copy_denied(t, sk, case, creds, dst):
     r = sk[0](creds or cred(t, "alice"), "oci:%s:v1" % t.oci1, img(t, dst), "sk-push-denied")
-    assert r.denied, r.why(case + ": not denied/unauthorized")
+    expect_denied(r, case + ": expected a failure saying denied or unauthorized")
 
 
 def test_skopeo_copy_as_bob_same_blobs_as_alice(t, sk):
     # the blobs are alice/hello's, which bob may not read
     r = sk[0](cred(t, "bob"), "oci:%s:v1" % t.oci1, img(t, "bob/hello:v1"), "sk-push-bob")
-    assert r.rc == 0, r.why()
+    expect_ok(r)
 
 
 def test_skopeo_inspect_alice_as_bob_denied(t, sk):
     r = sk[1]("inspect", cred(t, "bob"), img(t, "alice/hello:v1"), "sk-inspect-bob-alice")
-    assert r.denied, r.why()
+    expect_denied(r)
 
 
 def test_skopeo_delete_alice_as_bob_fails(t, sk):
     r = sk[1]("delete", cred(t, "bob"), img(t, "alice/hello:v1"), "sk-del-bob")
-    assert r.denied, r.why()
+    expect_denied(r)
 
 
 def test_alice_image_still_there_after_bob_attempt(t, sk):
@@ -73,7 +73,7 @@ def test_alice_image_still_there_after_bob_attempt(t, sk):
 
 def test_skopeo_delete_as_alice(t, sk):
     r = sk[1]("delete", cred(t, "alice"), img(t, "alice/hello:v1"), "sk-del-alice")
-    assert r.rc == 0, r.why()
+    expect_ok(r)
 
 
 def test_after_alice_delete_image_gone(t, sk):
@@ -90,24 +90,24 @@ def test_bob_image_same_digest_untouched(t, sk):
 
 def test_skopeo_copy_as_admin_to_public(t, sk):
     r = sk[0](cred(t, "admin"), "oci:%s:v1" % t.oci2, img(t, "public/base:v1"), "sk-push-public")
-    assert r.rc == 0, r.why()
+    expect_ok(r)
 
 
 def test_skopeo_pull_public_as_alice(t, sk):
     r = sk[0](cred(t, "alice"), img(t, "public/base:v1"), "oci:%s:v1" % os.path.join(t.work, "back-public"),
               "sk-pull-public", pull=True)
-    assert r.rc == 0, r.why()
+    expect_ok(r)
 
 
 def test_skopeo_copy_as_alice_to_public_denied(t, sk):
     r = sk[0](cred(t, "alice"), "oci:%s:v1" % t.oci1, img(t, "public/base:v2"), "sk-push-public-alice")
-    assert r.denied, r.why()
+    expect_denied(r)
 
 
 def test_anonymous_list_tags_public_denied(t, sk):
     # anonymous_pull is off
     r = sk[1]("list-tags", None, img(t, "public/base"), "sk-list-anon")
-    assert r.denied, r.why()
+    expect_denied(r)
 
 
 # ---------------------------------------------------------------- podman
@@ -134,23 +134,23 @@ def test_podman_push_own_namespace(t, pm):
     need_tool(t, "skopeo")
     ref = "%s/alice/podman:v1" % t.registry
     r = run(["skopeo", "copy", "oci:%s:v1" % t.oci1, "containers-storage:" + ref], label="pm-import")
-    assert r.rc == 0, r.why("import into podman's storage")
+    expect_ok(r, "import into podman's storage")
     r = pm("tag", ref, "%s/bob/podman:v1" % t.registry)
-    assert r.rc == 0, r.why()
+    expect_ok(r)
     r = pm("push", "--cert-dir", t.certdir, "--digestfile", os.path.join(t.work, "pm.digest"), ref)
-    assert r.rc == 0, r.why("push with the credentials of podman login")
+    expect_ok(r, "push with the credentials of podman login")
 
 
 def test_podman_push_bob_as_alice_denied(t, pm):
     r = pm("push", "--cert-dir", t.certdir, "%s/bob/podman:v1" % t.registry)
-    assert r.denied, r.why()
+    expect_denied(r)
 
 
 def test_podman_pull_as_alice_gives_the_pushed_digest(t, pm):
     ref = "%s/alice/podman:v1" % t.registry
     pm("rmi", "-f", ref, "%s/bob/podman:v1" % t.registry)
     r = pm("pull", "--cert-dir", t.certdir, ref)
-    assert r.rc == 0, r.why()
+    expect_ok(r)
     with open(os.path.join(t.work, "pm.digest")) as f:
         pushed = f.read().strip()
     r = pm("image", "inspect", ref)
@@ -160,7 +160,7 @@ def test_podman_pull_as_alice_gives_the_pushed_digest(t, pm):
 def test_podman_pull_after_logout_denied(t, pm):
     pm("logout", t.registry)
     r = pm("pull", "--cert-dir", t.certdir, "%s/alice/podman:v1" % t.registry)
-    assert r.denied, r.why()
+    expect_denied(r)
 
 
 # ---------------------------------------------------------------- buildah
@@ -173,7 +173,7 @@ def bu(t):
 
 def test_buildah_build_from_scratch(t, bu):
     r = bu("from", "scratch")
-    assert r.rc == 0, r.why()
+    expect_ok(r)
     ctr = r.out.strip().splitlines()[-1]
     path = os.path.join(t.work, "b.txt")
     with open(path, "w") as f:
@@ -182,11 +182,11 @@ def test_buildah_build_from_scratch(t, bu):
     bu("config", "--cmd", "/b.txt", ctr)
     r = bu("commit", "-q", ctr, "localhost/bob/built:v1")
     bu("rm", ctr)
-    assert r.rc == 0, r.why("buildah commit")
+    expect_ok(r, "buildah commit")
 
 
 @pytest.mark.parametrize("namespace,ok", [("bob", True), ("alice", False)])
 def test_buildah_push_as_bob(t, bu, namespace, ok):
     r = bu("push", "--cert-dir", t.certdir, "--creds", cred(t, "bob"), "localhost/bob/built:v1",
            "docker://%s/%s/built:v1" % (t.registry, namespace))
-    assert (r.rc == 0) if ok else r.denied, r.why()
+    (expect_ok if ok else expect_denied)(r)

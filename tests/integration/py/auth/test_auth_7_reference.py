@@ -6,7 +6,7 @@ tokens are accepted and a tampered one refused; skopeo as alice into alice/
 import pytest
 
 import auth_jwt as jwt
-from auth_http import expect_status, need_tool, out_json, request, run, tok
+from auth_http import expect_denied, expect_ok, expect_status, need_tool, out_json, request, run, tok
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def skopeo(t, *args, label):
 def test_skopeo_copy_as_alice_to_alice(t, ref):
     r = skopeo(t, "copy", "--dest-cert-dir", t.certdir, "--dest-creds", "alice:" + t.password("alice"),
                "oci:%s:v1" % t.oci1, "docker://%s/alice/ref:v1" % t.ref, label="ref-push-alice")
-    assert r.rc == 0, r.why()
+    expect_ok(r)
 
 
 def test_pushed_digest(t, ref):
@@ -52,13 +52,13 @@ def test_pushed_digest(t, ref):
 def test_skopeo_copy_as_alice_to_bob_denied(t, ref):
     r = skopeo(t, "copy", "--dest-cert-dir", t.certdir, "--dest-creds", "alice:" + t.password("alice"),
                "oci:%s:v1" % t.oci1, "docker://%s/bob/ref:v1" % t.ref, label="ref-push-bob")
-    assert r.denied, r.why()
+    expect_denied(r)
 
 
 def test_bob_cannot_read_alice(t, ref):
     r = skopeo(t, "inspect", "--cert-dir", t.certdir, "--creds", "bob:" + t.password("bob"),
                "docker://%s/alice/ref:v1" % t.ref, label="ref-inspect-bob")
-    assert r.denied, r.why()
+    expect_denied(r)
 
 
 def test_berth_token_by_hand_lists_tags(t, ref):
