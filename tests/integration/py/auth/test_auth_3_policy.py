@@ -32,7 +32,9 @@ POLICY = [
 
 @pytest.mark.parametrize("case,user,scopes,granted", POLICY, ids=[p[0] for p in POLICY])
 def test_grants(t, case, user, scopes, granted):
-    assert jwt.grants(tok(t, user, *scopes)) == granted, case
+    r = token_get(t, user, scopes)
+    expect_status(r, 200, case)
+    assert jwt.grants(r.token) == granted, r.why(case)
 
 
 def test_account_param_does_not_change_the_subject(t):
