@@ -130,6 +130,48 @@ summary() {
   [[ $FAILED -eq 0 ]]
 }
 
+# pytest_python MODULE...: sets PY to a python3 that imports every MODULE,
+# or fails the check and returns 1. Debian's python3-* packages are for
+# Debian's python3, which may not be the first on PATH.
+pytest_python() {
+  local p mods
+  mods=$(IFS=,; echo "$*")
+  PY=""
+  for p in python3 /usr/bin/python3; do "$p" -c "import $mods" 2>/dev/null && PY=$p && return 0; done
+  fail "a python3 with $* (scripts/install-deps.sh --test)"
+  return 1
+}
+
+# pytest_run XML [PYTEST ARGS...]: runs pytest (with PY) and adds its results
+# to PASSED and FAILED: errors count as failures, skips as neither. An exit
+# status other than "some tests failed" with failures counted (an
+# interrupted run, a collection or usage error, no tests) is a failure of its
+# own.
+pytest_run() {
+  local xml=$1 rc counts
+  shift
+  PYTHONDONTWRITEBYTECODE=1 timeout 900 "$PY" -m pytest -p no:cacheprovider --tb=short -rfEs \
+    --junitxml="$xml" "$@"
+  rc=$?
+  counts=$("$PY" - "$xml" <<'PY' 2>/dev/null
+import sys, xml.etree.ElementTree as ET
+t = f = s = 0
+for suite in ET.parse(sys.argv[1]).getroot().iter("testsuite"):
+    t += int(suite.get("tests", 0)); s += int(suite.get("skipped", 0))
+    f += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+print(t - f - s, f)
+PY
+  )
+  if [[ -z $counts ]]; then
+    fail "pytest wrote no results (exit status $rc)"
+    return
+  fi
+  PASSED=$((PASSED + ${counts% *}))
+  FAILED=$((FAILED + ${counts#* }))
+  if ((rc != 0 && (rc != 1 || ${counts#* } == 0))); then fail "pytest exited $rc"; fi
+  echo "# pytest: ${counts% *} passed, ${counts#* } failed"
+}
+
 # BERTH_TARGET=cluster runs the suite against two nodes on S3 and PostgreSQL
 # behind HAProxy instead of one berth (cluster_target.sh).
 if [[ ${BERTH_TARGET:-one} == cluster ]]; then
