@@ -1011,7 +1011,7 @@ db.commit()
 PY
 run upgrade env BERTH_STORAGE_ROOT="$WORK/oldroot" "$BERTH_BIN" revoke-tokens --user nobody
 expect_eq "berth opens a schema-1 tokens.db: exit 0" 0 "$?"
-expect_eq "upgraded to schema 2, old tokens gone" "2 0" \
+expect_eq "upgraded to schema 3, old tokens gone" "3 0" \
   "$(python3 -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); print(d.execute("PRAGMA user_version").fetchone()[0], d.execute("SELECT count(*) FROM refresh_tokens").fetchone()[0])' "$WORK/oldroot/tokens.db")"
 
 # ---------------------------------------------------------------- report
