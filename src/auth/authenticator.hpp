@@ -28,6 +28,10 @@ struct AuthResult {
   AuthOutcome outcome = AuthOutcome::kBadCredentials;
   Identity identity;
   std::string detail;  // for logs; never contains the password
+  // The backend's own session token (Keystone's X-Subject-Token), only from
+  // AuthenticateSession of a backend that has one; empty otherwise. (The
+  // initializer lets {outcome, identity, detail} results leave it out.)
+  Secret session{};
 };
 
 class Authenticator {
@@ -47,6 +51,26 @@ class Authenticator {
   virtual Result<std::string> CredentialGeneration(const std::string& user) {
     (void)user;
     return Status(Errc::kUnsupported, "the identity backend has no credential generations");
+  }
+
+  // Authenticate, for a login that asks for a refresh token: a backend
+  // without credential generations (Keystone) also answers its own session
+  // token in AuthResult::session, which RecheckSession can check again
+  // later without the password. Never answered from a login cache (a cached
+  // login has no session). Default: Authenticate.
+  virtual AuthResult AuthenticateSession(const std::string& user, const Secret& password) {
+    return Authenticate(user, password);
+  }
+
+  // Asks the backend whether a session from AuthenticateSession for `user`
+  // still holds: kOk with the identity as the backend sees it now (admin
+  // re-read), kBadCredentials when it no longer does (expired, revoked, user
+  // disabled or deleted), kUnavailable when the backend cannot be asked.
+  // Blocks like Authenticate. Default: kBadCredentials (no sessions).
+  virtual AuthResult RecheckSession(const std::string& user, const Secret& session) {
+    (void)user;
+    (void)session;
+    return AuthResult{AuthOutcome::kBadCredentials, {}, "the identity backend has no sessions"};
   }
 
   // The login cache in front of or inside this authenticator, if any.

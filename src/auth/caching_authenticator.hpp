@@ -25,6 +25,13 @@ class CachingAuthenticator final : public Authenticator {
   AuthResult Authenticate(const std::string& user, const Secret& password) override;
   // The wrapped backend's answer.
   Result<std::string> CredentialGeneration(const std::string& user) override;
+  // The wrapped backend's answers, never cached (a session is per login).
+  AuthResult AuthenticateSession(const std::string& user, const Secret& password) override {
+    return inner_.AuthenticateSession(user, password);
+  }
+  AuthResult RecheckSession(const std::string& user, const Secret& session) override {
+    return inner_.RecheckSession(user, session);
+  }
 
   std::optional<CacheStats> LoginCacheStats() const override { return cache_.Stats(); }
 

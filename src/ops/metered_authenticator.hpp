@@ -37,6 +37,13 @@ class MeteredAuthenticator final : public auth::Authenticator {
       : inner_(inner), metrics_(metrics) {}
 
   auth::AuthResult Authenticate(const std::string& user, const Secret& password) override;
+  // The wrapped backend's, so a backend with sessions keeps them when metered.
+  auth::AuthResult AuthenticateSession(const std::string& user, const Secret& password) override {
+    return inner_.AuthenticateSession(user, password);
+  }
+  auth::AuthResult RecheckSession(const std::string& user, const Secret& session) override {
+    return inner_.RecheckSession(user, session);
+  }
   Result<std::string> CredentialGeneration(const std::string& user) override {
     return inner_.CredentialGeneration(user);
   }

@@ -10,6 +10,11 @@
 // account ends the token even when nobody revoked it here. `created` and
 // `last_used` bound its age and its idle time.
 //
+// A backend without generations (Keystone) instead leaves its own session
+// token with the grant, sealed under a key only the refresh token yields
+// (crypto/sealed_secret.hpp), for the token server to re-check with the
+// backend on every refresh.
+//
 // Thread-safety: implementations are safe to call from many threads.
 #pragma once
 
@@ -32,6 +37,10 @@ struct RefreshGrant {
   std::string generation;
   int64_t created = 0;    // Unix seconds; set by Save
   int64_t last_used = 0;  // Unix seconds of the last refresh (Touch), or created
+  // The backend's session token (Keystone's X-Subject-Token) sealed with the
+  // refresh token (crypto::SealSecret, hex); empty when the backend has
+  // generations instead, and for rows from before this field.
+  std::string sealed_session{};
 };
 
 class RefreshTokenStore {

@@ -27,6 +27,15 @@
 #      -> 503 within the timeout.
 #   7. Every berth started here stops on SIGTERM within 15 s (all stops are
 #      bounded: TERM, then KILL).
+#   UI (issue 14, across 3-6): the web interface's login as Keystone users
+#      ursula and victor (POST /ui/api/login, what ui/app.js sends) succeeds
+#      and reaches Keystone; the repository list works; after the UI's cached
+#      access token has expired (token.ttl=60: 30 s), the list works again
+#      through a refresh that Keystone re-validated (GET /v3/auth/tokens);
+#      after Keystone revoked ursula's tokens (her password changed) her
+#      session's next refresh fails (401); during the outage victor's refresh
+#      is 503, not 401; victor's logout revokes his session; berth's log never
+#      holds a Keystone token.
 #
 # Needs python3-keystone (keystone-manage; scripts/install-deps.sh --test),
 # curl, jq, bc, python3; skopeo and podman for step 4 (skipped when missing).
@@ -138,6 +147,20 @@ reg() {
 # ks_auth_posts: how many POST /v3/auth/tokens Keystone has served so far
 # (wsgiref writes one access line per request to server.log).
 ks_auth_posts() { grep -c '"POST /v3/auth/tokens' "$KEYSTONE_DIR/server.log" 2>/dev/null || true; }
+# ks_validations: how many GET /v3/auth/tokens (token validations) so far.
+ks_validations() { grep -c '"GET /v3/auth/tokens' "$KEYSTONE_DIR/server.log" 2>/dev/null || true; }
+
+# ui_login USER PASS JAR: POST /ui/api/login on the main berth (what ui/app.js
+# sends); prints the status, the answer in JAR.json, the cookie in JAR.
+ui_login() {
+  c -c "$3" -o "$3.json" -w '%{http_code}' --cacert "$MAIN_CACERT" -H 'Content-Type: application/json' \
+    -d "$(jq -cn --arg u "$1" --arg p "$2" '{user:$u,password:$p}')" "$MAIN_BASE/ui/api/login"
+}
+# ui_get JAR PATH: a GET of the UI API with that session; prints the status,
+# the body in $WORK/ui.body.
+ui_get() {
+  c -b "$1" -o "$WORK/ui.body" -w '%{http_code}' --cacert "$MAIN_CACERT" "$MAIN_BASE$2"
+}
 
 
 # wait_https URL: until something answers (any HTTP status), 10 s at most.
@@ -235,6 +258,8 @@ check "keystone: add bob (member on berth)" keystone_add_user bob bobpass member
 check "keystone: add carol (admin on berth)" keystone_add_user carol carolpass admin
 check "keystone: add dave, erin, frank (member on berth)" \
   eval 'keystone_add_user dave davepass member && keystone_add_user erin erinpass member && keystone_add_user frank frankpass member'
+check "keystone: add ursula, victor (member on berth; web interface users)" \
+  eval 'keystone_add_user ursula ursulapass member && keystone_add_user victor victorpass member'
 timing "keystone: 6 users created" "$(since "$t0") s"
 
 # Direct Keystone logins (project-scoped, like berth's): the cost berth saves
@@ -250,7 +275,8 @@ expect_eq "keystone itself: alice scoped to berth" 201 "$(keystone_login alice a
 echo "# 2. berth serve with token.backend=keystone"
 ROOT=$WORK/root
 t0=$(now)
-if ! start_serve "$ROOT" BERTH_KEYSTONE_URL="$KEYSTONE_URL"; then
+# token.ttl=60: the web interface keeps an access token 30 s (ttl - 30).
+if ! start_serve "$ROOT" BERTH_KEYSTONE_URL="$KEYSTONE_URL" BERTH_TOKEN_TTL=60; then
   fail "berth serve (keystone backend) starts"
   summary
   exit 1
@@ -336,6 +362,22 @@ tokget "$WORK/t-bob-bad2.json" bob:wrong1 >/dev/null
 n1=$(ks_auth_posts)
 expect_eq "2 wrong-password requests for bob: 2 keystone logins (failures not cached)" 2 "$((n1 - n0))"
 
+# ---------------------------------------------------------------- web interface (issue 14)
+echo "# 3b. web interface login as Keystone users"
+UJ=$WORK/ursula.jar VJ=$WORK/victor.jar
+n0=$(ks_auth_posts)
+UI_LOGIN_AT=$SECONDS
+expect_eq "ui: ursula (keystone) logs in to the web interface: 200" 200 "$(ui_login ursula ursulapass "$UJ")"
+expect_eq "ui: ... the answer names ursula" ursula "$(jq -r .user "$UJ.json" 2>/dev/null)"
+check "ui: ... and sets the session cookie" grep -q berth_ui "$UJ"
+expect_eq "ui: the web interface login reached keystone (1 POST /v3/auth/tokens)" 1 "$(($(ks_auth_posts) - n0))"
+expect_eq "ui: victor (keystone) logs in: 200" 200 "$(ui_login victor victorpass "$VJ")"
+expect_eq "ui: wrong password: 401" 401 "$(ui_login ursula wrongpass "$WORK/bad.jar")"
+expect_eq "ui: ursula's session: GET /ui/api/session 200" 200 "$(ui_get "$UJ" /ui/api/session)"
+expect_eq "ui: ... as ursula, not admin" "ursula false" "$(jq -r '"\(.user) \(.admin)"' "$WORK/ui.body" 2>/dev/null)"
+expect_eq "ui: ursula's repository list: 200" 200 "$(ui_get "$UJ" '/ui/api/repositories?n=50')"
+expect_eq "ui: ... a JSON list" array "$(jq -r '.repositories | type' "$WORK/ui.body" 2>/dev/null)"
+
 # ================================================================ 4. real clients
 echo "# 4. real clients with Keystone credentials"
 use_private_container_config
@@ -397,6 +439,29 @@ else
   fail "second berth (cache_ttl=2) starts"
 fi
 
+# ---------------------------------------------------------------- web interface: refresh, revocation
+echo "# 5b. web interface: refresh after the access token expired, Keystone revocation"
+wait_s=$((UI_LOGIN_AT + 32 - SECONDS))
+if ((wait_s > 0)); then
+  echo "  (waiting $wait_s s for the web interface's access token to expire)"
+  sleep "$wait_s"
+fi
+v0=$(ks_validations)
+expect_eq "ui: ursula's repository list after her access token expired: 200 (refreshed)" 200 \
+  "$(ui_get "$UJ" '/ui/api/repositories?n=50')"
+check "ui: ... the refresh had keystone validate her token (GET /v3/auth/tokens: $(($(ks_validations) - v0)))" \
+  test "$(($(ks_validations) - v0))" -ge 1
+expect_eq "ui: ursula reads a repository of her own (new scope, refreshed): 200" 200 \
+  "$(ui_get "$UJ" '/ui/api/tags?repository=ursula/none')"
+# Keystone revokes every token of a user whose password changes (the same
+# revocation DELETE /v3/auth/tokens makes for one token, which berth alone holds).
+check "keystone: change ursula's password (revokes her keystone tokens)" keystone_add_user ursula ursulapass2
+expect_eq "ui: ursula's session after keystone revoked her token: 401 (refresh refused)" 401 \
+  "$(ui_get "$UJ" '/ui/api/tags?repository=ursula/other')"
+check "berth log: the refresh was refused because keystone ended the session" \
+  grep -q 'user=ursula result=denied reason="the identity backend ended the session' "$ROOT.log"
+expect_eq "ui: victor's session is unaffected: 200" 200 "$(ui_get "$VJ" '/ui/api/tags?repository=victor/x')"
+
 # ================================================================ 6. outage
 echo "# 6. Keystone outage"
 stop_keystone
@@ -423,6 +488,17 @@ expect_eq "... no token" "" "$(token_of "$WORK/o-alice-bad.json")"
 for i in 1 2 3 4 5 6; do tokget "$WORK/o-frank-n.json" frank:frankpass >/dev/null; done
 expect_eq "frank's 7th login during the outage: still 503 (not 429, not 401)" 503 \
   "$(tokget "$WORK/o-frank-7.json" frank:frankpass)"
+
+v0=$(ks_validations)
+expect_eq "ui: victor's refresh during the outage: 503 (not 401)" 503 \
+  "$(ui_get "$VJ" '/ui/api/tags?repository=victor/y')"
+VCSRF=$(jq -r .csrf "$VJ.json" 2>/dev/null)
+expect_eq "ui: victor logs out during the outage: 200 (revocation needs no keystone)" 200 \
+  "$(c -b "$VJ" -o /dev/null -w '%{http_code}' --cacert "$MAIN_CACERT" -X POST -H "X-CSRF-Token: $VCSRF" "$MAIN_BASE/ui/api/logout")"
+expect_eq "ui: victor's old cookie after the logout: 401" 401 \
+  "$(ui_get "$VJ" '/ui/api/tags?repository=victor/z')"
+check "ui: berth's logs hold no keystone (fernet) token" \
+  eval "! grep -q gAAAAA '$ROOT.log' '$ROOT2.log'"
 
 if [[ $HAVE_SKOPEO == 1 ]]; then
   run sk-outage skopeo copy --dest-cert-dir "$CERTDIR" --dest-creds frank:frankpass "oci:$L1:v1" "docker://$R/frank/ks:v1"

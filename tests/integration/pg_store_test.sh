@@ -66,8 +66,9 @@ first=$(psql_q "SELECT count(*), max(applied_at) FROM schema_migrations")
 check "second migration run succeeds" timeout 60 "$MIGRATE"
 second=$(psql_q "SELECT count(*), max(applied_at) FROM schema_migrations")
 expect_eq "second run is a no-op (same rows, same times)" "$first" "$second"
-# Versions 1 (initial schema) and 2 (shared login failure counts).
-expect_eq "each migration recorded once" "1 2" \
+# Versions 1 (initial schema), 2 (shared login failure counts) and 3
+# (refresh_tokens.sealed_session).
+expect_eq "each migration recorded once" "1 2 3" \
   "$(psql_q "SELECT version FROM schema_migrations ORDER BY version" | xargs)"
 tables=$(psql_q "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
 expect_eq "all tables of the schema exist" 12 "$tables"
@@ -85,7 +86,7 @@ for p in "${pids[@]}"; do
 done
 expect_eq "4 concurrent migration runs all succeed" 4 "$ok"
 cat "$WORK"/migrate-*.log
-expect_eq "concurrent runs applied each migration once" "1 2" \
+expect_eq "concurrent runs applied each migration once" "1 2 3" \
   "$(psql_q "SELECT version FROM racing.schema_migrations ORDER BY version" | xargs)"
 expect_eq "concurrent runs made every table" 12 \
   "$(psql_q "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'racing'")"

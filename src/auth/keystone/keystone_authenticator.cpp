@@ -90,20 +90,9 @@ AuthResult KeystoneAuthenticator::Authenticate(const std::string& user, const Se
     flights_.emplace(*key, flight);
   }
 
-  const auto start = std::chrono::steady_clock::now();
-  AuthResult result;
-  if (!calls_.Run([&] { result = CallKeystone(user, password); })) {
-    // Not a Keystone call: not observed, and never cached.
-    result =
-        AuthResult{AuthOutcome::kUnavailable,
-                   {},
-                   "keystone: " + std::to_string(options_.call_threads) + " calls running and " +
-                       std::to_string(options_.call_queue) + " waiting; refused"};
-  } else if (options_.observe_call) {
-    options_.observe_call(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-        result.outcome);
-  }
+  AuthResult result = OnPool([&] { return CallKeystone(user, password); });
+  // Keystone's token is only for AuthenticateSession: never shared, never cached.
+  result.session = Secret();
   // Into the cache before the flight ends, so that a caller arriving after
   // it finds one or the other. Only successes are remembered.
   if (result.outcome == AuthOutcome::kOk) cache_.Insert(*key, result.identity);
@@ -114,6 +103,65 @@ AuthResult KeystoneAuthenticator::Authenticate(const std::string& user, const Se
     flights_.erase(*key);
   }
   flight->done_cv.notify_all();
+  return result;
+}
+
+AuthResult KeystoneAuthenticator::OnPool(const std::function<AuthResult()>& call) {
+  const auto start = std::chrono::steady_clock::now();
+  AuthResult result;
+  if (!calls_.Run([&] { result = call(); })) {
+    // Not a Keystone call: not observed, and never cached.
+    return AuthResult{AuthOutcome::kUnavailable,
+                      {},
+                      "keystone: " + std::to_string(options_.call_threads) + " calls running and " +
+                          std::to_string(options_.call_queue) + " waiting; refused"};
+  }
+  if (options_.observe_call) {
+    options_.observe_call(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+        result.outcome);
+  }
+  return result;
+}
+
+AuthResult KeystoneAuthenticator::AuthenticateSession(const std::string& user,
+                                                      const Secret& password) {
+  if (user.empty() || password.empty()) {
+    return AuthResult{AuthOutcome::kBadCredentials, {}, "empty user name or password"};
+  }
+  const std::optional<std::string> key = cache_.Key(user, password);
+  if (!key) return AuthResult{AuthOutcome::kBadCredentials, {}, "NUL in user name"};
+  AuthResult result = OnPool([&] { return CallKeystone(user, password); });
+  if (result.outcome != AuthOutcome::kOk) return result;
+  if (result.session.empty()) {
+    return AuthResult{AuthOutcome::kUnavailable, {}, result.detail + " without X-Subject-Token"};
+  }
+  cache_.Insert(*key, result.identity);
+  return result;
+}
+
+AuthResult KeystoneAuthenticator::RecheckSession(const std::string& user, const Secret& session) {
+  if (session.empty()) return AuthResult{AuthOutcome::kBadCredentials, {}, "no keystone token"};
+  return OnPool([&] { return CallValidate(user, session); });
+}
+
+AuthResult KeystoneAuthenticator::CallValidate(const std::string& user,
+                                               const Secret& session) const {
+  const auto start = std::chrono::steady_clock::now();
+  PostOptions get;
+  get.timeout_ms = options_.timeout_ms;
+  get.verify_tls = options_.verify_tls;
+  get.ca_file = options_.ca_file;
+  PostReply reply =
+      HttpGet(tokens_url_,
+              {{"X-Auth-Token", session.reveal()}, {"X-Subject-Token", session.reveal()}}, get);
+  if (!reply.transport_ok) {
+    return AuthResult{AuthOutcome::kUnavailable,
+                      {},
+                      "keystone " + tokens_url_ + ": " + reply.error + " (" + Millis(start) + ")"};
+  }
+  AuthResult result = keystone::InterpretValidateResponse(options_, user, reply.status, reply.body);
+  result.detail += " in " + Millis(start);
   return result;
 }
 
@@ -133,6 +181,9 @@ AuthResult KeystoneAuthenticator::CallKeystone(const std::string& user,
   }
   AuthResult result = keystone::InterpretAuthResponse(options_, user, reply.status, reply.body);
   result.detail += " in " + Millis(start);
+  if (result.outcome == AuthOutcome::kOk) {
+    if (auto token = reply.Header("X-Subject-Token")) result.session = Secret(std::move(*token));
+  }
   return result;
 }
 

@@ -19,6 +19,13 @@
 // Successful logins are remembered for a short time (LoginCache), and
 // concurrent logins with identical credentials share one Keystone call.
 //
+// Sessions (for refresh tokens, auth::Authenticator): AuthenticateSession
+// always asks Keystone and answers the token it issued (X-Subject-Token);
+// RecheckSession validates such a token with `GET /v3/auth/tokens`, the
+// user's own token as both X-Auth-Token and X-Subject-Token (Keystone's
+// default policy lets the token's subject do so), and re-reads the roles.
+// Keystone's tokens are never cached, logged, or shared between logins.
+//
 // Thread-safety: Authenticate is safe to call from many threads at once; it
 // blocks for up to `timeout_ms` (run it on the blocking pool) while its call
 // runs on the authenticator's own bounded pool (call_threads, call_queue).
@@ -101,6 +108,15 @@ class KeystoneAuthenticator : public Authenticator {
   // An empty user or password is kBadCredentials without asking Keystone.
   AuthResult Authenticate(const std::string& user, const Secret& password) override;
 
+  // A login that always reaches Keystone (on the pool, like Authenticate's
+  // calls) and answers Keystone's token in AuthResult::session. A 201
+  // without X-Subject-Token is kUnavailable. Refreshes the login cache.
+  AuthResult AuthenticateSession(const std::string& user, const Secret& password) override;
+
+  // Validates a token from AuthenticateSession with Keystone, on the pool
+  // (keystone_protocol.hpp, InterpretValidateResponse, for the outcomes).
+  AuthResult RecheckSession(const std::string& user, const Secret& session) override;
+
   std::optional<CacheStats> LoginCacheStats() const override { return cache_.Stats(); }
 
   // The URL logins are posted to, e.g. "http://127.0.0.1:5000/v3/auth/tokens?nocatalog".
@@ -116,8 +132,13 @@ class KeystoneAuthenticator : public Authenticator {
 
   KeystoneAuthenticator(KeystoneOptions options, std::string tokens_url, LoginCache::Clock clock);
 
-  // POSTs to Keystone and interprets the answer. No caching.
+  // POSTs to Keystone and interprets the answer, Keystone's token in
+  // `session` when it gave one. No caching.
   AuthResult CallKeystone(const std::string& user, const Secret& password) const;
+  // GETs Keystone's validation of `session` and interprets the answer.
+  AuthResult CallValidate(const std::string& user, const Secret& session) const;
+  // Runs `call` on the pool, observed; kUnavailable when the pool is full.
+  AuthResult OnPool(const std::function<AuthResult()>& call);
 
   const KeystoneOptions options_;
   const std::string tokens_url_;

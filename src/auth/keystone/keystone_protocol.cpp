@@ -47,6 +47,33 @@ AuthResult Unavailable(std::string detail) {
   return AuthResult{AuthOutcome::kUnavailable, {}, std::move(detail)};
 }
 
+// The identity of a token answer's body (a login's 201, a validation's
+// 200): admin when a project is configured and admin_role is among
+// token.roles. kUnavailable when the body is not a token.
+AuthResult IdentityFromToken(const KeystoneOptions& options, const std::string& user,
+                             const std::string& code, std::string_view body) {
+  json::error_code ec;
+  json::value doc = json::parse(body, ec);
+  const json::object* token =
+      ec ? nullptr : Object(doc.is_object() ? doc.as_object().if_contains("token") : nullptr);
+  if (token == nullptr) return Unavailable(code + " without a token in the body");
+
+  bool admin = false;
+  if (!options.project.empty()) {
+    const json::value* roles = token->if_contains("roles");
+    if (roles == nullptr || !roles->is_array()) {
+      return Unavailable(code + " with a project-scoped token without roles");
+    }
+    for (const json::value& role : roles->as_array()) {
+      const json::object* r = role.if_object();
+      const json::value* name = r ? r->if_contains("name") : nullptr;
+      if (name && name->is_string() && name->as_string() == options.admin_role) admin = true;
+    }
+  }
+  return AuthResult{AuthOutcome::kOk, Identity{user, admin, true},
+                    admin ? code + " (admin role)" : code};
+}
+
 }  // namespace
 
 std::string AuthRequestBody(const KeystoneOptions& options, const std::string& user,
@@ -95,26 +122,26 @@ AuthResult InterpretAuthResponse(const KeystoneOptions& options, const std::stri
     default:
       return Unavailable(code);
   }
-  json::error_code ec;
-  json::value doc = json::parse(body, ec);
-  const json::object* token =
-      ec ? nullptr : Object(doc.is_object() ? doc.as_object().if_contains("token") : nullptr);
-  if (token == nullptr) return Unavailable(code + " without a token in the body");
+  return IdentityFromToken(options, user, code, body);
+}
 
-  bool admin = false;
-  if (!options.project.empty()) {
-    const json::value* roles = token->if_contains("roles");
-    if (roles == nullptr || !roles->is_array()) {
-      return Unavailable(code + " with a project-scoped token without roles");
-    }
-    for (const json::value& role : roles->as_array()) {
-      const json::object* r = role.if_object();
-      const json::value* name = r ? r->if_contains("name") : nullptr;
-      if (name && name->is_string() && name->as_string() == options.admin_role) admin = true;
-    }
+AuthResult InterpretValidateResponse(const KeystoneOptions& options, const std::string& user,
+                                     long status, std::string_view body) {
+  const std::string code = "keystone token validation answered " + std::to_string(status);
+  switch (status) {
+    case 200:
+      break;
+    case 401:
+    case 404:
+      return AuthResult{AuthOutcome::kBadCredentials, {}, code + " (session ended in keystone)"};
+    case 403:
+      return Unavailable(code +
+                         " (does keystone's policy identity:validate_token let users "
+                         "validate their own tokens?)");
+    default:
+      return Unavailable(code);
   }
-  return AuthResult{AuthOutcome::kOk, Identity{user, admin, true},
-                    admin ? code + " (admin role)" : code};
+  return IdentityFromToken(options, user, code, body);
 }
 
 }  // namespace berth::auth::keystone

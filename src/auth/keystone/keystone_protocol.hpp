@@ -40,5 +40,17 @@ std::string AuthRequestBody(const KeystoneOptions& options, const std::string& u
 AuthResult InterpretAuthResponse(const KeystoneOptions& options, const std::string& user,
                                  long status, std::string_view body);
 
+// Interprets Keystone's answer to a token validation (GET /v3/auth/tokens
+// with the user's own token as both X-Auth-Token and X-Subject-Token;
+// https://docs.openstack.org/api-ref/identity/v3/#validate-and-show-information-for-token).
+// 200 -> kOk, the identity read as InterpretAuthResponse does (roles as they
+// are now); 401 (the token itself is no longer valid) and 404 (expired,
+// revoked, its user disabled, deleted or stripped of the project role) ->
+// kBadCredentials; anything else -> kUnavailable, 403 included (Keystone's
+// policy identity:validate_token forbids it: a configuration error, not a
+// reason to end sessions).
+AuthResult InterpretValidateResponse(const KeystoneOptions& options, const std::string& user,
+                                     long status, std::string_view body);
+
 }  // namespace keystone
 }  // namespace berth::auth

@@ -14,6 +14,7 @@
 #include "common/names.hpp"
 #include "crypto/hasher.hpp"
 #include "crypto/random.hpp"
+#include "crypto/sealed_secret.hpp"
 #include "http/trusted_proxies.hpp"
 
 namespace berth::auth {
@@ -74,6 +75,12 @@ std::string HashToken(std::string_view token) {
 // Constant time, as for any secret-derived value (STYLE.md, 28).
 bool SameGeneration(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// What a sealed session is bound to (crypto::SealSecret's context): its
+// row's user and service, length-prefixed so no two pairs read alike.
+std::string SealContext(const storage::RefreshGrant& grant) {
+  return std::to_string(grant.subject.size()) + ":" + grant.subject + grant.service;
 }
 
 // A refresh writes its last use at most this often: enough for an idle
@@ -194,7 +201,7 @@ http::Outcome TokenService::Route(const http::Request& req) {
 }
 
 TokenService::Login TokenService::Authenticate(const http::Request& req, const http::Fields& params,
-                                               Flavor flavor) {
+                                               Flavor flavor, Secret* session) {
   Login login;
   std::string user;
   Secret password;
@@ -234,9 +241,18 @@ TokenService::Login TokenService::Authenticate(const http::Request& req, const h
   if (*wait > 0) {
     return {Login::kThrottled, Identity{user, false, false}, *wait, "too many failed logins"};
   }
-  AuthResult r = authenticator_.Authenticate(user, password);
+  // A refresh token asked for with the OAuth password grant (the web
+  // interface) from a backend without generations (Keystone) needs the
+  // backend's session to re-check at refresh time; see the header.
+  const bool wants_session =
+      flavor == Flavor::kOAuth &&
+      http::FindField(params, "access_type").value_or("") == "offline" &&
+      authenticator_.CredentialGeneration(user).status().code() == Errc::kUnsupported;
+  AuthResult r = wants_session ? authenticator_.AuthenticateSession(user, password)
+                               : authenticator_.Authenticate(user, password);
   switch (r.outcome) {
     case AuthOutcome::kOk:
+      *session = std::move(r.session);
       // The login stands; stale counts only make this user wait sooner.
       if (Status s = limiter_.Succeeded(user); !s.ok()) {
         spdlog::warn("failed-login counts of a successful login not cleared: {}", s.message());
@@ -284,8 +300,29 @@ TokenService::Login TokenService::Refresh(std::string_view token, int64_t now) {
   if (now - g->last_used >= options_.refresh_idle_seconds) {
     return {Login::kBad, who_not, 0, "refresh token idle too long (token.refresh_idle_ttl)"};
   }
-  Result<std::string> current = authenticator_.CredentialGeneration(g->subject);
-  if (current.ok()) {
+  bool admin = g->admin;
+  if (!g->sealed_session.empty()) {
+    // The backend's session (Keystone's token), re-checked with the backend:
+    // its answer, not the stored grant, says whether the user is still in
+    // and whether they are an admin now.
+    auto session = crypto::OpenSealed(token, SealContext(*g), g->sealed_session);
+    if (!session) {
+      if (session.status().code() == Errc::kUnauthorized)
+        return {Login::kBad, who_not, 0, "the refresh token's sealed session does not open"};
+      return {Login::kUnavailable, {}, 0, session.status().message()};
+    }
+    AuthResult r = authenticator_.RecheckSession(g->subject, *session);
+    switch (r.outcome) {
+      case AuthOutcome::kOk:
+        admin = r.identity.admin;
+        break;
+      case AuthOutcome::kBadCredentials:
+        return {Login::kBad, who_not, 0, "the identity backend ended the session: " + r.detail};
+      case AuthOutcome::kUnavailable:
+        return {Login::kUnavailable, {}, 0, r.detail};
+    }
+  } else if (Result<std::string> current = authenticator_.CredentialGeneration(g->subject);
+             current.ok()) {
     // An empty stored generation (a row from before generations) never matches.
     if (!SameGeneration(*current, g->generation)) {
       return {Login::kBad, who_not, 0, "credential changed since the refresh token was issued"};
@@ -303,25 +340,39 @@ TokenService::Login TokenService::Refresh(std::string_view token, int64_t now) {
       spdlog::warn("refresh token last use not recorded: {}", s.message());
     }
   }
-  return {Login::kOk, Identity{g->subject, g->admin, true}, 0, "refresh token"};
+  return {Login::kOk, Identity{g->subject, admin, true}, 0, "refresh token"};
 }
 
-Result<std::optional<std::string>> TokenService::Issue(const Identity& who, int64_t now) {
+Result<std::optional<std::string>> TokenService::Issue(const Identity& who, const Secret& session,
+                                                       int64_t now) {
   Result<std::string> generation = authenticator_.CredentialGeneration(who.name);
   if (!generation.ok()) {
-    // kUnsupported (Keystone): see the header. Otherwise the user vanished,
-    // or the file became unreadable, since the password was checked.
+    // kUnsupported (Keystone) without a session: see the header. Otherwise
+    // the user vanished, or the file became unreadable, since the password
+    // was checked.
     if (generation.status().code() != Errc::kUnsupported) {
       spdlog::warn("no refresh token for user={}: {}", LogSafe(who.name),
                    generation.status().message());
     }
-    return std::optional<std::string>();
+    if (generation.status().code() != Errc::kUnsupported || session.empty()) {
+      return std::optional<std::string>();
+    }
   }
-  const storage::RefreshGrant grant{
-      who.name, options_.service, who.admin, std::move(generation).value(), 0, 0};
+  storage::RefreshGrant grant{who.name,
+                              options_.service,
+                              who.admin,
+                              generation.ok() ? std::move(generation).value() : std::string(),
+                              0,
+                              0,
+                              std::string()};
   auto random = crypto::RandomHex(32);  // 256 random bits
   if (!random) return random.status();
   std::string fresh = std::move(random).value();
+  if (!generation.ok()) {
+    auto sealed = crypto::SealSecret(fresh, SealContext(grant), session);
+    if (!sealed) return sealed.status();
+    grant.sealed_session = std::move(sealed).value();
+  }
   if (auto s = refresh_.Save(HashToken(fresh), grant, now); !s.ok()) return s;
   // Now and then, forget the tokens that can no longer be used.
   int64_t due = next_sweep_.load();
@@ -401,7 +452,7 @@ Result<std::string> TokenService::Mint(const Identity& who, const std::vector<Sc
 
 Result<std::optional<std::string>> TokenService::RefreshFor(const http::Fields& params,
                                                             Flavor flavor, const Identity& who,
-                                                            int64_t now) {
+                                                            const Secret& session, int64_t now) {
   const auto grant_type = http::FindField(params, "grant_type").value_or("");
   const bool wanted = flavor == Flavor::kOAuth
                           ? http::FindField(params, "access_type").value_or("") == "offline" ||
@@ -412,7 +463,7 @@ Result<std::optional<std::string>> TokenService::RefreshFor(const http::Fields& 
     return std::optional<std::string>(
         *http::FindField(params, "refresh_token"));  // same token back
   }
-  return Issue(who, now);
+  return Issue(who, session, now);
 }
 
 http::Response TokenService::Answer(const http::Request& req, const http::Fields& params,
@@ -423,7 +474,8 @@ http::Response TokenService::Answer(const http::Request& req, const http::Fields
   auto requested = Requested(params, client);
   if (!requested) return Error(400, "UNSUPPORTED", requested.status().message());
 
-  Login login = Authenticate(req, params, flavor);
+  Secret session;  // the backend's, for a refresh token of a login (Keystone)
+  Login login = Authenticate(req, params, flavor, &session);
   // The access log names only a user the backend vouched for, escaped like
   // the audit lines: a refused name is the client's text, and a Keystone
   // name may hold any byte. (A name fit for logs comes out unchanged.)
@@ -440,7 +492,7 @@ http::Response TokenService::Answer(const http::Request& req, const http::Fields
     spdlog::error("{}", token.status().message());
     return Error(500, "UNKNOWN", "internal error");
   }
-  auto refresh = RefreshFor(params, flavor, who, now);
+  auto refresh = RefreshFor(params, flavor, who, session, now);
   if (!refresh) {
     spdlog::error("cannot store refresh token: {}", refresh.status().message());
     return Error(503, "UNAVAILABLE", "cannot store the refresh token");

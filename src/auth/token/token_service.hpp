@@ -24,12 +24,23 @@
 // token (a JWT) is 400 unsupported_token_type: it cannot be recalled and
 // ends with token.ttl. Only the store failing is an error (503).
 //
-// A backend without generations (Keystone) gets no refresh tokens: without
-// the password nothing can be re-checked at refresh time, and a short-lived
-// one would break `docker login`, which keeps only the refresh token and
-// drops the password. Such clients keep sending the password, checked
-// against Keystone at least every keystone.cache_ttl; a refresh against
-// such a backend is always refused.
+// A backend without generations (Keystone) has nothing to compare at
+// refresh time but its own session. A refresh token is issued for it only
+// to the OAuth2 password grant with access_type=offline (the web
+// interface): that login always reaches Keystone
+// (Authenticator::AuthenticateSession), and Keystone's token is stored with
+// the grant, sealed with the refresh token itself (crypto/sealed_secret.hpp;
+// the store keeps only the token's hash, so a copy of it opens nothing).
+// Each refresh opens it and has Keystone validate it
+// (Authenticator::RecheckSession, on the Keystone pool), which also re-reads
+// the admin role; a token Keystone no longer honours (expired: Keystone's
+// [token] expiration, 1 hour by default; revoked; the user disabled, the
+// password changed) refuses the refresh with 401, an unreachable Keystone
+// answers 503. The Docker flavour (offline_token=true, what `docker login`
+// sends) still gets none: Docker keeps only the refresh token and drops the
+// password, and would break when Keystone's token expires; such clients keep
+// sending the password, checked against Keystone at least every
+// keystone.cache_ttl. Keystone's token is never logged.
 //
 // Every client-supplied value in the audit lines (user names, scopes,
 // client address, account) goes through LogSafe, so it cannot forge a line.
@@ -119,7 +130,10 @@ class TokenService final : public http::Handler {
   // The client address failed logins are counted under: the browser a
   // request from the forwarder (see forwarder_key) names, else the peer.
   std::string ClientAddress(const http::Request& request) const;
-  Login Authenticate(const http::Request& request, const http::Fields& params, Flavor flavor);
+  // `session` gets the backend's session of a login that needs one for its
+  // refresh token (see above); otherwise it stays empty.
+  Login Authenticate(const http::Request& request, const http::Fields& params, Flavor flavor,
+                     Secret* session);
   // The scopes asked for, with invalid repository names dropped (and
   // logged). Errors (answered 400 UNSUPPORTED): a foreign service, a
   // malformed scope.
@@ -130,15 +144,19 @@ class TokenService final : public http::Handler {
   // A signed access token granting `granted` to `who`, valid from `now`.
   Result<std::string> Mint(const Identity& who, const std::vector<Scope>& granted, int64_t now);
   // The refresh token to hand back, if the request asked for one: the same
-  // one for a refresh grant, a newly stored one for a login.
+  // one for a refresh grant, a newly stored one for a login (`session`:
+  // the backend's, from Authenticate).
   Result<std::optional<std::string>> RefreshFor(const http::Fields& params, Flavor flavor,
-                                                const Identity& who, int64_t now);
+                                                const Identity& who, const Secret& session,
+                                                int64_t now);
   // Checks a refresh token (store, service, age, idle time, credential
-  // generation; see above) and records its use at most once a minute.
+  // generation or the backend's sealed session; see above) and records its
+  // use at most once a minute.
   Login Refresh(std::string_view token, int64_t now);
-  // The refresh token for a fresh login of `who`: a new stored one, or
-  // nullopt when none can be issued for this backend. Errors: the store's.
-  Result<std::optional<std::string>> Issue(const Identity& who, int64_t now);
+  // The refresh token for a fresh login of `who`: a new stored one (with
+  // `session` sealed in it when the backend has no generations), or nullopt
+  // when none can be issued. Errors: the store's, sealing's.
+  Result<std::optional<std::string>> Issue(const Identity& who, const Secret& session, int64_t now);
 
   Authenticator& authenticator_;
   const Policy& policy_;

@@ -5,15 +5,19 @@
 namespace berth::storage {
 namespace {
 
-// Schema 2 (PRAGMA user_version). Schema 1 (user_version 0) had no
+// Schema 3 (PRAGMA user_version). Schema 1 (user_version 0) had no
 // generation and no last_use: its rows are dropped on upgrade, since they
-// could never be checked against the user's current credential.
-constexpr const char* kSchemaV2 =
+// could never be checked against the user's current credential. Schema 2
+// lacked sealed_session; its rows are kept (with none) on upgrade.
+constexpr const char* kSchemaV3 =
     "CREATE TABLE refresh_tokens (hash TEXT PRIMARY KEY, subject TEXT NOT NULL, "
     "service TEXT NOT NULL, admin INTEGER NOT NULL, generation TEXT NOT NULL, "
-    "created INTEGER NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;"
+    "created INTEGER NOT NULL, last_used INTEGER NOT NULL, "
+    "sealed_session TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
     "CREATE INDEX refresh_tokens_by_subject ON refresh_tokens(subject);";
-constexpr int64_t kSchemaVersion = 2;
+constexpr const char* kV2ToV3 =
+    "ALTER TABLE refresh_tokens ADD COLUMN sealed_session TEXT NOT NULL DEFAULT ''";
+constexpr int64_t kSchemaVersion = 3;
 
 Result<int64_t> UserVersion(sql::Db& db) {
   auto st = db.Prepare("PRAGMA user_version");
@@ -37,6 +41,13 @@ Status Migrate(sql::Db& db, const std::string& path) {
                                        ", newer than this berth understands (" +
                                        std::to_string(kSchemaVersion) + ")");
   }
+  if (*version == 2) {
+    if (auto s = db.Exec(kV2ToV3); !s.ok()) return s;
+    if (auto s = db.Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion)); !s.ok()) {
+      return s;
+    }
+    return tx.Commit();
+  }
   int64_t dropped = 0;
   {
     auto st = db.Prepare(
@@ -53,7 +64,7 @@ Status Migrate(sql::Db& db, const std::string& path) {
     }
   }
   if (auto s = db.Exec("DROP TABLE IF EXISTS refresh_tokens"); !s.ok()) return s;
-  if (auto s = db.Exec(kSchemaV2); !s.ok()) return s;
+  if (auto s = db.Exec(kSchemaV3); !s.ok()) return s;
   if (auto s = db.Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion)); !s.ok()) return s;
   if (auto s = tx.Commit(); !s.ok()) return s;
   if (dropped > 0) {
@@ -87,8 +98,8 @@ Status SqliteRefreshTokenStore::Save(const std::string& token_hash, const Refres
                                      int64_t now) {
   MutexLock lock(mu_);
   auto st = db_->Prepare(
-      "INSERT INTO refresh_tokens(hash, subject, service, admin, generation, created, last_used) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)");
+      "INSERT INTO refresh_tokens(hash, subject, service, admin, generation, created, last_used, "
+      "sealed_session) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   if (!st) return st.status();
   return st->Bind(1, token_hash)
       .Bind(2, grant.subject)
@@ -97,20 +108,21 @@ Status SqliteRefreshTokenStore::Save(const std::string& token_hash, const Refres
       .Bind(5, grant.generation)
       .Bind(6, now)
       .Bind(7, now)
+      .Bind(8, grant.sealed_session)
       .Run();
 }
 
 Result<RefreshGrant> SqliteRefreshTokenStore::Find(const std::string& token_hash) {
   MutexLock lock(mu_);
   auto st = db_->Prepare(
-      "SELECT subject, service, admin, generation, created, last_used FROM refresh_tokens "
-      "WHERE hash = ?");
+      "SELECT subject, service, admin, generation, created, last_used, sealed_session "
+      "FROM refresh_tokens WHERE hash = ?");
   if (!st) return st.status();
   auto row = st->Bind(1, token_hash).Step();
   if (!row) return row.status();
   if (!*row) return Status(Errc::kUnauthorized, "unknown or revoked refresh token");
-  return RefreshGrant{st->Text(0), st->Text(1), st->Int(2) != 0,
-                      st->Text(3), st->Int(4),  st->Int(5)};
+  return RefreshGrant{st->Text(0), st->Text(1), st->Int(2) != 0, st->Text(3),
+                      st->Int(4),  st->Int(5),  st->Text(6)};
 }
 
 Status SqliteRefreshTokenStore::Touch(const std::string& token_hash, int64_t now) {

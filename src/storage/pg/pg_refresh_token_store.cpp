@@ -19,20 +19,21 @@ Status PgRefreshTokenStore::Save(const std::string& token_hash, const RefreshGra
                                  int64_t now) {
   return Write(
              "INSERT INTO refresh_tokens(hash, subject, service, admin, generation, created, "
-             "last_used) VALUES ($1, $2, $3, $4, $5, $6, $6)",
-             {token_hash, grant.subject, grant.service, grant.admin, grant.generation, now})
+             "last_used, sealed_session) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+             {token_hash, grant.subject, grant.service, grant.admin, grant.generation, now,
+              grant.sealed_session})
       .status();
 }
 
 Result<RefreshGrant> PgRefreshTokenStore::Find(const std::string& token_hash) {
   auto r = pg::Query(*pool_,
-                     "SELECT subject, service, admin, generation, created, last_used "
-                     "FROM refresh_tokens WHERE hash = $1",
+                     "SELECT subject, service, admin, generation, created, last_used, "
+                     "sealed_session FROM refresh_tokens WHERE hash = $1",
                      {token_hash});
   if (!r) return r.status();
   if (r->empty()) return Status(Errc::kUnauthorized, "unknown or revoked refresh token");
-  return RefreshGrant{r->Text(0, 0), r->Text(0, 1), r->Bool(0, 2),
-                      r->Text(0, 3), r->Int(0, 4),  r->Int(0, 5)};
+  return RefreshGrant{r->Text(0, 0), r->Text(0, 1), r->Bool(0, 2), r->Text(0, 3),
+                      r->Int(0, 4),  r->Int(0, 5),  r->Text(0, 6)};
 }
 
 Status PgRefreshTokenStore::Touch(const std::string& token_hash, int64_t now) {

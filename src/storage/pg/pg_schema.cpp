@@ -100,6 +100,13 @@ CREATE INDEX login_failures_by_user ON login_failures(user_key) WHERE user_key <
 CREATE INDEX login_failures_by_last ON login_failures(last);
 )sql";
 
+// Version 3: the identity backend's session sealed with a refresh token
+// (Keystone's token, RefreshGrant::sealed_session). Existing rows get none,
+// and keep working as before.
+constexpr const char* kV3 = R"sql(
+ALTER TABLE refresh_tokens ADD COLUMN sealed_session text NOT NULL DEFAULT '';
+)sql";
+
 struct Migration {
   int64_t version;
   const char* name;
@@ -111,6 +118,7 @@ const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> list = {
       {1, "initial schema", kV1},
       {2, "shared login failure counts", kV2},
+      {3, "sealed backend sessions of refresh tokens", kV3},
   };
   return list;
 }

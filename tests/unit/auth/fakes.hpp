@@ -1,6 +1,8 @@
 // Fakes for the token server's collaborators: an Authenticator backed by a
 // map of user → password (a switch makes it unavailable; credential
-// generations are the password with a per-user counter, or unsupported) and
+// generations are the password with a per-user counter, or unsupported;
+// with `sessions`, Keystone-like sessions that RecheckSession accepts while
+// they are in `live_sessions`) and
 // an in-memory RefreshTokenStore (a switch makes Save fail).
 //
 // Thread-safety: none; one test at a time.
@@ -9,6 +11,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "auth/authenticator.hpp"
 #include "storage/refresh_token_store.hpp"
@@ -36,12 +39,34 @@ class FakeAuthenticator final : public Authenticator {
     if (it == users.end()) return Status(Errc::kUnauthorized, "unknown user");
     return "gen:" + it->second + ":" + std::to_string(recreated[user]);
   }
+  AuthResult AuthenticateSession(const std::string& user, const Secret& password) override {
+    ++session_logins;
+    AuthResult r = Authenticate(user, password);
+    if (sessions && r.outcome == AuthOutcome::kOk) {
+      const std::string token = "ks-token-" + user + "-" + std::to_string(session_logins);
+      live_sessions.insert(token);
+      r.session = Secret(token);
+    }
+    return r;
+  }
+  AuthResult RecheckSession(const std::string& user, const Secret& session) override {
+    ++rechecks;
+    rechecked.push_back(session.reveal());
+    if (!sessions) return Authenticator::RecheckSession(user, session);
+    if (unavailable) return {AuthOutcome::kUnavailable, {}, "backend down"};
+    if (!live_sessions.count(session.reveal())) return {AuthOutcome::kBadCredentials, {}, "gone"};
+    return {AuthOutcome::kOk, Identity{user, admins.count(user) > 0, true}, "session ok"};
+  }
   std::map<std::string, std::string> users;  // name → password
   std::set<std::string> admins;              // get Identity.admin
   std::map<std::string, int> recreated;      // bump to model a deleted and re-added account
   bool generations = true;                   // false: like Keystone (kUnsupported)
   bool unavailable = false;
   int calls = 0;
+  bool sessions = false;                // AuthenticateSession hands out sessions
+  std::set<std::string> live_sessions;  // the ones RecheckSession accepts
+  std::vector<std::string> rechecked;   // the sessions RecheckSession was asked about
+  int session_logins = 0, rechecks = 0;
 };
 
 class MemoryRefreshStore final : public storage::RefreshTokenStore {

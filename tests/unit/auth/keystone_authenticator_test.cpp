@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -293,6 +294,75 @@ TEST(KeystoneAuthenticatorCreate, RefusesBadOptions) {
   auto good = KeystoneAuthenticator::Create(o);
   ASSERT_TRUE(good.ok());
   EXPECT_EQ((*good)->tokens_url(), "http://h:5000/v3/auth/tokens?nocatalog");
+}
+
+// ---- sessions (refresh tokens of the web interface) ----
+
+constexpr const char* kSubject = "gAAAAABsubjectToken-0123456789";
+
+// A fake Keystone issuing kSubject to alice/alicepass and validating it while
+// `valid`; every request is recorded.
+struct SessionKeystone {
+  std::atomic<bool> valid{true};
+  std::vector<FakeRequest> seen;
+  std::mutex mu;
+  FakeReply operator()(const FakeRequest& r) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      seen.push_back(r);
+    }
+    if (r.method == "POST") {
+      if (r.body.find("\"alicepass\"") == std::string::npos) return {401, k401};
+      return {201, kToken, 0, std::string("X-Subject-Token: ") + kSubject + "\r\n"};
+    }
+    const bool both = r.head.find(std::string("X-Auth-Token: ") + kSubject) != std::string::npos &&
+                      r.head.find(std::string("X-Subject-Token: ") + kSubject) != std::string::npos;
+    if (!both) return {401, k401};
+    if (!valid) return {404, R"({"error":{"code":404}})"};
+    return {200, kToken};
+  }
+};
+
+TEST_F(KeystoneAuthenticatorTest, SessionLoginAnswersKeystonesTokenAndRecheckValidatesIt) {
+  SessionKeystone ks;
+  FakeHttpServer s([&](const FakeRequest& r) { return ks(r); });
+  auto a = Make(Options(s));
+  AuthResult login = a->AuthenticateSession("alice", Secret("alicepass"));
+  ASSERT_EQ(login.outcome, AuthOutcome::kOk) << login.detail;
+  EXPECT_EQ(login.session.reveal(), kSubject);
+  EXPECT_EQ(login.detail.find(kSubject), std::string::npos);
+  // An ordinary login never hands the token out, cached or not.
+  EXPECT_TRUE(a->Authenticate("alice", Secret("alicepass")).session.empty());
+  AuthResult fresh = Make(Options(s))->Authenticate("alice", Secret("alicepass"));
+  EXPECT_EQ(fresh.outcome, AuthOutcome::kOk);
+  EXPECT_TRUE(fresh.session.empty());
+  // A session login always asks Keystone, even with the login cached.
+  const size_t before = ks.seen.size();
+  EXPECT_EQ(a->AuthenticateSession("alice", Secret("alicepass")).outcome, AuthOutcome::kOk);
+  EXPECT_EQ(ks.seen.size(), before + 1);
+
+  AuthResult again = a->RecheckSession("alice", login.session);
+  EXPECT_EQ(again.outcome, AuthOutcome::kOk) << again.detail;
+  EXPECT_EQ(again.identity.name, "alice");
+  EXPECT_EQ(ks.seen.back().method, "GET");
+  EXPECT_EQ(ks.seen.back().target, "/v3/auth/tokens?nocatalog");
+  ks.valid = false;  // revoked in Keystone
+  EXPECT_EQ(a->RecheckSession("alice", login.session).outcome, AuthOutcome::kBadCredentials);
+  EXPECT_EQ(a->RecheckSession("alice", Secret("forged")).outcome, AuthOutcome::kBadCredentials);
+  EXPECT_EQ(a->RecheckSession("alice", Secret()).outcome, AuthOutcome::kBadCredentials);
+  EXPECT_EQ(a->AuthenticateSession("alice", Secret("wrong")).outcome, AuthOutcome::kBadCredentials);
+}
+
+TEST_F(KeystoneAuthenticatorTest, SessionWithoutSubjectTokenOrKeystoneDownIsUnavailable) {
+  FakeHttpServer s([](const FakeRequest&) { return FakeReply{201, kToken}; });
+  auto a = Make(Options(s));
+  EXPECT_EQ(a->AuthenticateSession("alice", Secret("alicepass")).outcome,
+            AuthOutcome::kUnavailable);
+  KeystoneOptions o;
+  o.url = "http://127.0.0.1:1/v3";  // nothing listens
+  o.timeout_ms = 1000;
+  auto down = Make(o);
+  EXPECT_EQ(down->RecheckSession("alice", Secret(kSubject)).outcome, AuthOutcome::kUnavailable);
 }
 
 // ---- against a real Keystone (opt-in) ----

@@ -143,6 +143,39 @@ TEST(KeystoneInterpret, Outcomes) {
   }
 }
 
+// Validation of a web interface session's token (GET /v3/auth/tokens).
+TEST(KeystoneInterpret, ValidateResponses) {
+  KeystoneOptions unscoped;
+  KeystoneOptions scoped;
+  scoped.project = "berth";
+  struct Case {
+    const KeystoneOptions* options;
+    long status;
+    const char* body;
+    AuthOutcome outcome;
+    bool admin;
+  } cases[] = {
+      {&unscoped, 200, kUnscoped, AuthOutcome::kOk, false},
+      {&scoped, 200, kScopedAdmin, AuthOutcome::kOk, true},
+      {&scoped, 200, kScopedMember, AuthOutcome::kOk, false},
+      {&scoped, 200, kUnscoped, AuthOutcome::kUnavailable, false},  // no roles: broken
+      {&unscoped, 200, "not json", AuthOutcome::kUnavailable, false},
+      {&unscoped, 404, "", AuthOutcome::kBadCredentials, false},  // expired, revoked
+      {&unscoped, 401, k401, AuthOutcome::kBadCredentials, false},
+      {&unscoped, 403, "{}", AuthOutcome::kUnavailable, false},  // policy: configuration
+      {&unscoped, 201, kUnscoped, AuthOutcome::kUnavailable, false},
+      {&unscoped, 500, "", AuthOutcome::kUnavailable, false},
+      {&unscoped, 503, "", AuthOutcome::kUnavailable, false},
+  };
+  for (const auto& c : cases) {
+    AuthResult r = InterpretValidateResponse(*c.options, "alice", c.status, c.body);
+    EXPECT_EQ(r.outcome, c.outcome) << c.status << " " << c.body;
+    EXPECT_EQ(r.identity.admin, c.admin) << c.status << " " << c.body;
+    EXPECT_EQ(r.identity.authenticated, c.outcome == AuthOutcome::kOk) << c.status;
+    EXPECT_NE(r.detail.find(std::to_string(c.status)), std::string::npos) << r.detail;
+  }
+}
+
 TEST(KeystoneInterpret, CustomAdminRole) {
   KeystoneOptions o;
   o.project = "berth";

@@ -287,7 +287,7 @@ TEST_F(TokenServiceTest, PostPasswordGrantThenRefreshGrant) {
   EXPECT_EQ(Post("grant_type=refresh_token&service=other&refresh_token=" + refresh).status, 400);
   // (Valid in every other respect, so the service alone refuses it.)
   store_.tokens[Hash("elsewhere")] = {
-      "alice", "other", false, "gen:" + std::string(kPassword) + ":0", kNow, kNow};
+      "alice", "other", false, "gen:" + std::string(kPassword) + ":0", kNow, kNow, ""};
   EXPECT_EQ(Post("grant_type=refresh_token&refresh_token=elsewhere").status, 401);
   EXPECT_EQ(Post("grant_type=refresh_token&refresh_token=unknown").status, 401);
   EXPECT_EQ(store_.Revoke("alice").value(), 2);
@@ -385,7 +385,7 @@ TEST_F(TokenServiceTest, PostFormDetails) {
   EXPECT_EQ(Post("grant_type=refresh_token").status, 400);
   EXPECT_EQ(Post("").status, 400);
   // A refresh token keeps the admin flag of the login that made it.
-  store_.tokens[Hash("admintok")] = {"carol", "berth", true, "gen:c:0", kNow, kNow};
+  store_.tokens[Hash("admintok")] = {"carol", "berth", true, "gen:c:0", kNow, kNow, ""};
   jwt::Claims c =
       Claims(Post("grant_type=refresh_token&refresh_token=admintok&scope=registry:catalog:*"));
   EXPECT_EQ(c.access, (std::vector<Scope>{{"registry", "catalog", {"*"}}}));
@@ -516,7 +516,7 @@ TEST_F(RefreshLifecycleTest, LastUseIsWrittenAtMostOncePerMinute) {
 
 TEST_F(RefreshLifecycleTest, RowsWithoutGenerationAreRefused) {
   // What an upgraded database or another backend left behind.
-  store_.tokens[Hash("old")] = {"alice", "berth", false, "", kNow, kNow};
+  store_.tokens[Hash("old")] = {"alice", "berth", false, "", kNow, kNow, ""};
   EXPECT_EQ(Refresh("old"), 401);
 }
 
@@ -537,8 +537,115 @@ TEST_F(RefreshLifecycleTest, BackendWithoutGenerationsGetsNoRefreshTokens) {
   EXPECT_EQ(Login(), "");  // 200, but no refresh token
   EXPECT_FALSE(
       Body(Send(Get({{"offline_token", "true"}}, "alice", kPassword))).contains("refresh_token"));
-  store_.tokens[Hash("none")] = {"alice", "berth", false, "", now_, now_};
+  store_.tokens[Hash("none")] = {"alice", "berth", false, "", now_, now_, ""};
   EXPECT_EQ(Refresh("none"), 401);
+}
+
+// Issue 14: Keystone users could not log in to the web interface, which
+// needs a refresh token. The OAuth password grant with access_type=offline
+// now stores the backend's session sealed with the refresh token, and each
+// refresh has the backend re-check it.
+class KeystoneSessionTest : public RefreshLifecycleTest {
+ protected:
+  void SetUp() override {
+    RefreshLifecycleTest::SetUp();
+    auth_.generations = false;  // like Keystone
+    auth_.sessions = true;
+  }
+  // The access token's grants from refreshing `token` with `scope`.
+  std::vector<Scope> RefreshedAccess(const std::string& token, const std::string& scope) {
+    return Claims(Post("grant_type=refresh_token&refresh_token=" + token + "&scope=" + scope))
+        .access;
+  }
+};
+
+TEST_F(KeystoneSessionTest, LoginStoresTheSessionSealedAndRefreshRechecksIt) {
+  const std::string t = Login();
+  ASSERT_FALSE(t.empty());
+  EXPECT_EQ(auth_.session_logins, 1);
+  const storage::RefreshGrant& g = store_.tokens[Hash(t)];
+  EXPECT_EQ(g.generation, "");
+  ASSERT_FALSE(g.sealed_session.empty());
+  EXPECT_EQ(g.sealed_session.find("ks-token"), std::string::npos);  // not in the clear
+  EXPECT_EQ(Refresh(t), 200);
+  EXPECT_EQ(Refresh(t), 200);
+  EXPECT_EQ(auth_.rechecks, 2);
+  ASSERT_EQ(auth_.rechecked.size(), 2u);
+  EXPECT_EQ(auth_.rechecked[0], "ks-token-alice-1");
+  EXPECT_EQ(bodies_.find("ks-token"), std::string::npos);  // never answered
+}
+
+TEST_F(KeystoneSessionTest, SessionEndedInTheBackendRefusesTheRefresh) {
+  const std::string t = Login();
+  ASSERT_EQ(Refresh(t), 200);
+  auth_.live_sessions.clear();  // revoked or expired in Keystone
+  http::Response r = Post("grant_type=refresh_token&refresh_token=" + t);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(Header(r, "WWW-Authenticate"), "Basic realm=\"berth\"");
+  EXPECT_EQ(service_->Stats().denied, 1u);
+}
+
+TEST_F(KeystoneSessionTest, BackendDownAtRefreshIs503Not401) {
+  const std::string t = Login();
+  auth_.unavailable = true;
+  EXPECT_EQ(Refresh(t), 503);
+  EXPECT_EQ(service_->Stats().unavailable, 1u);
+  EXPECT_EQ(service_->Stats().denied, 0u);
+  auth_.unavailable = false;
+  EXPECT_EQ(Refresh(t), 200);  // the session survived the outage
+}
+
+TEST_F(KeystoneSessionTest, AdminRoleIsReReadAtEachRefresh) {
+  const std::string t = Login();
+  EXPECT_TRUE(RefreshedAccess(t, "registry:catalog:*").empty());
+  auth_.admins.insert("alice");  // granted the admin role in Keystone since
+  EXPECT_EQ(RefreshedAccess(t, "registry:catalog:*").size(), 1u);
+  auth_.admins.erase("alice");
+  EXPECT_TRUE(RefreshedAccess(t, "registry:catalog:*").empty());
+}
+
+TEST_F(KeystoneSessionTest, TamperedOrMovedSealedSessionIsRefused) {
+  const std::string t = Login();
+  storage::RefreshGrant& g = store_.tokens[Hash(t)];
+  const storage::RefreshGrant original = g;
+  g.sealed_session[40] = g.sealed_session[40] == '0' ? '1' : '0';
+  EXPECT_EQ(Refresh(t), 401);
+  g = original;
+  g.subject = "carol";  // a store writer making it an admin's: the seal binds the user
+  auth_.admins.insert("carol");
+  EXPECT_EQ(Refresh(t), 401);
+  g = original;
+  EXPECT_EQ(Refresh(t), 200);
+  EXPECT_EQ(auth_.rechecks, 1);  // only the intact row reached the backend
+}
+
+TEST_F(KeystoneSessionTest, RevocationAndOldRowsStillWork) {
+  const std::string t = Login();
+  EXPECT_EQ(Post("token=" + t, "/token/revoke").status, 200);
+  EXPECT_EQ(Refresh(t), 401);
+  // A row from before sealed sessions (none) is refused, as before.
+  store_.tokens[Hash("oldrow")] = {"alice", "berth", false, "", now_, now_, ""};
+  EXPECT_EQ(Refresh("oldrow"), 401);
+  EXPECT_EQ(auth_.rechecks, 0);
+}
+
+TEST_F(KeystoneSessionTest, DockerFlavourStillGetsNoRefreshToken) {
+  // docker login keeps only the refresh token: it would break when
+  // Keystone's token expires, so Docker clients keep the password instead.
+  http::Response r = Send(Get({{"offline_token", "true"}}, "alice", kPassword));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_FALSE(Body(r).contains("refresh_token"));
+  EXPECT_EQ(auth_.session_logins, 0);
+  EXPECT_TRUE(store_.tokens.empty());
+}
+
+TEST_F(KeystoneSessionTest, BackendWithGenerationsIgnoresSessions) {
+  auth_.generations = true;  // the user file
+  const std::string t = Login();
+  EXPECT_EQ(auth_.session_logins, 0);
+  EXPECT_EQ(store_.tokens[Hash(t)].sealed_session, "");
+  EXPECT_EQ(Refresh(t), 200);
+  EXPECT_EQ(auth_.rechecks, 0);
 }
 
 TEST_F(RefreshLifecycleTest, ExpiredTokensAreSweptOnLaterLogins) {

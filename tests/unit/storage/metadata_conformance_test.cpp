@@ -820,9 +820,9 @@ TEST_P(MetadataConformanceTest, ConcurrentEventsAreNeverRemovedUnseen) {
 // ---- RefreshTokenStore ----
 
 TEST_P(MetadataConformanceTest, TokensSaveFindTouchRevoke) {
-  RefreshGrant g{"alice", "berth", true, "gen-a", 1, 2};
+  RefreshGrant g{"alice", "berth", true, "gen-a", 1, 2, ""};
   ASSERT_TRUE(tokens().Save("h1", g, 1000).ok());
-  ASSERT_TRUE(tokens().Save("h2", {"bob", "berth", false, "gen-b", 0, 0}, 1000).ok());
+  ASSERT_TRUE(tokens().Save("h2", {"bob", "berth", false, "gen-b", 0, 0, ""}, 1000).ok());
   auto found = tokens().Find("h1");
   ASSERT_TRUE(found.ok()) << found.status().message();
   EXPECT_EQ(found->subject, "alice");
@@ -837,7 +837,7 @@ TEST_P(MetadataConformanceTest, TokensSaveFindTouchRevoke) {
   EXPECT_EQ(tokens().Find("h1")->created, 1000);
   EXPECT_TRUE(tokens().Touch("gone", 1500).ok());
   EXPECT_EQ(tokens().Find("nope").status().code(), Errc::kUnauthorized);
-  ASSERT_TRUE(tokens().Save("h3", {"alice", "berth", false, "gen-a", 0, 0}, 1000).ok());
+  ASSERT_TRUE(tokens().Save("h3", {"alice", "berth", false, "gen-a", 0, 0, ""}, 1000).ok());
   EXPECT_EQ(tokens().RevokeOne("h3").value(), 1);
   EXPECT_EQ(tokens().Find("h3").status().code(), Errc::kUnauthorized);
   EXPECT_EQ(tokens().RevokeOne("h3").value(), 0);
@@ -849,10 +849,24 @@ TEST_P(MetadataConformanceTest, TokensSaveFindTouchRevoke) {
   EXPECT_EQ(tokens().Find("h2").status().code(), Errc::kUnauthorized);
 }
 
+// A Keystone grant keeps the backend's session sealed (RefreshGrant::sealed_session).
+TEST_P(MetadataConformanceTest, TokensKeepTheSealedSession) {
+  const std::string sealed(2 * 300, 'a');  // hex of a long Keystone token, sealed
+  ASSERT_TRUE(tokens().Save("ks", {"alice", "berth", false, "", 0, 0, sealed}, 1000).ok());
+  ASSERT_TRUE(tokens().Save("plain", {"bob", "berth", false, "g", 0, 0, ""}, 1000).ok());
+  EXPECT_EQ(tokens().Find("ks")->sealed_session, sealed);
+  EXPECT_EQ(tokens().Find("ks")->generation, "");
+  EXPECT_EQ(tokens().Find("plain")->sealed_session, "");
+  ASSERT_TRUE(tokens().Touch("ks", 1100).ok());
+  EXPECT_EQ(tokens().Find("ks")->sealed_session, sealed);
+  EXPECT_EQ(tokens().RevokeOne("ks").value(), 1);
+  EXPECT_EQ(tokens().Find("ks").status().code(), Errc::kUnauthorized);
+}
+
 TEST_P(MetadataConformanceTest, TokensDeleteExpiredByAgeOrIdleTime) {
-  ASSERT_TRUE(tokens().Save("old", {"a", "berth", false, "g", 0, 0}, 100).ok());
-  ASSERT_TRUE(tokens().Save("idle", {"b", "berth", false, "g", 0, 0}, 500).ok());
-  ASSERT_TRUE(tokens().Save("busy", {"c", "berth", false, "g", 0, 0}, 500).ok());
+  ASSERT_TRUE(tokens().Save("old", {"a", "berth", false, "g", 0, 0, ""}, 100).ok());
+  ASSERT_TRUE(tokens().Save("idle", {"b", "berth", false, "g", 0, 0, ""}, 500).ok());
+  ASSERT_TRUE(tokens().Save("busy", {"c", "berth", false, "g", 0, 0, ""}, 500).ok());
   ASSERT_TRUE(tokens().Touch("busy", 900).ok());
   EXPECT_EQ(tokens().DeleteExpired(200, 800).value(), 2);
   EXPECT_FALSE(tokens().Find("old").ok());
@@ -861,7 +875,7 @@ TEST_P(MetadataConformanceTest, TokensDeleteExpiredByAgeOrIdleTime) {
 }
 
 TEST_P(MetadataConformanceTest, TokenRevocationFromAnotherNodeIsImmediate) {
-  ASSERT_TRUE(tokens().Save("h", {"bob", "berth", false, "g", 0, 0}, 1).ok());
+  ASSERT_TRUE(tokens().Save("h", {"bob", "berth", false, "g", 0, 0, ""}, 1).ok());
   ASSERT_TRUE(tokens().Find("h").ok());
   {
     Node cli = OpenNode();

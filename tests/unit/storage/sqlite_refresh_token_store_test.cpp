@@ -50,9 +50,9 @@ class SqliteRefreshTokenStoreTest : public ::testing::Test {
 TEST_F(SqliteRefreshTokenStoreTest, SaveFindTouchRevoke) {
   auto store = Open();
   ASSERT_TRUE(store);
-  RefreshGrant g{"alice", "berth", true, "gen-a", 1, 2};  // times are the store's to set
+  RefreshGrant g{"alice", "berth", true, "gen-a", 1, 2, ""};  // times are the store's to set
   ASSERT_TRUE(store->Save("h1", g, 1000).ok());
-  ASSERT_TRUE(store->Save("h2", {"bob", "berth", false, "gen-b", 0, 0}, 1000).ok());
+  ASSERT_TRUE(store->Save("h2", {"bob", "berth", false, "gen-b", 0, 0, ""}, 1000).ok());
   auto found = store->Find("h1");
   ASSERT_TRUE(found.ok()) << found.status().message();
   EXPECT_EQ(found->subject, "alice");
@@ -68,7 +68,7 @@ TEST_F(SqliteRefreshTokenStoreTest, SaveFindTouchRevoke) {
   EXPECT_TRUE(store->Touch("gone", 1500).ok());
 
   EXPECT_EQ(store->Find("nope").status().code(), Errc::kUnauthorized);
-  ASSERT_TRUE(store->Save("h3", {"alice", "berth", false, "gen-a", 0, 0}, 1000).ok());
+  ASSERT_TRUE(store->Save("h3", {"alice", "berth", false, "gen-a", 0, 0, ""}, 1000).ok());
   EXPECT_EQ(store->RevokeOne("h3").value(), 1);
   EXPECT_EQ(store->Find("h3").status().code(), Errc::kUnauthorized);
   EXPECT_EQ(store->RevokeOne("h3").value(), 0);
@@ -83,9 +83,9 @@ TEST_F(SqliteRefreshTokenStoreTest, SaveFindTouchRevoke) {
 TEST_F(SqliteRefreshTokenStoreTest, DeleteExpiredByAgeOrIdleTime) {
   auto store = Open();
   ASSERT_TRUE(store);
-  ASSERT_TRUE(store->Save("old", {"a", "berth", false, "g", 0, 0}, 100).ok());
-  ASSERT_TRUE(store->Save("idle", {"b", "berth", false, "g", 0, 0}, 500).ok());
-  ASSERT_TRUE(store->Save("busy", {"c", "berth", false, "g", 0, 0}, 500).ok());
+  ASSERT_TRUE(store->Save("old", {"a", "berth", false, "g", 0, 0, ""}, 100).ok());
+  ASSERT_TRUE(store->Save("idle", {"b", "berth", false, "g", 0, 0, ""}, 500).ok());
+  ASSERT_TRUE(store->Save("busy", {"c", "berth", false, "g", 0, 0, ""}, 500).ok());
   ASSERT_TRUE(store->Touch("busy", 900).ok());
   // Created before 200, or last used before 800.
   EXPECT_EQ(store->DeleteExpired(200, 800).value(), 2);
@@ -99,7 +99,7 @@ TEST_F(SqliteRefreshTokenStoreTest, DeleteExpiredByAgeOrIdleTime) {
 TEST_F(SqliteRefreshTokenStoreTest, RevocationFromAnotherConnectionIsImmediate) {
   auto server = Open();
   ASSERT_TRUE(server);
-  ASSERT_TRUE(server->Save("h", {"bob", "berth", false, "g", 0, 0}, 1).ok());
+  ASSERT_TRUE(server->Save("h", {"bob", "berth", false, "g", 0, 0, ""}, 1).ok());
   ASSERT_TRUE(server->Find("h").ok());
   {
     auto cli = Open();
@@ -118,12 +118,38 @@ TEST_F(SqliteRefreshTokenStoreTest, UpgradesASchemaOneFileAndRevokesItsTokens) {
   auto store = Open();
   ASSERT_TRUE(store);
   EXPECT_EQ(store->Find("h-old").status().code(), Errc::kUnauthorized);
-  ASSERT_TRUE(store->Save("h-new", {"alice", "berth", false, "g", 0, 0}, 10).ok());
+  ASSERT_TRUE(store->Save("h-new", {"alice", "berth", false, "g", 0, 0, ""}, 10).ok());
   store.reset();
   // Reopening an upgraded file keeps its tokens.
   store = Open();
   ASSERT_TRUE(store);
   EXPECT_TRUE(store->Find("h-new").ok());
+}
+
+TEST_F(SqliteRefreshTokenStoreTest, UpgradesASchemaTwoFileAndKeepsItsTokens) {
+  // The schema berth wrote before sealed sessions (user_version 2).
+  Sql("CREATE TABLE refresh_tokens (hash TEXT PRIMARY KEY, subject TEXT NOT NULL, "
+      "service TEXT NOT NULL, admin INTEGER NOT NULL, generation TEXT NOT NULL, "
+      "created INTEGER NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;"
+      "CREATE INDEX refresh_tokens_by_subject ON refresh_tokens(subject);"
+      "INSERT INTO refresh_tokens VALUES ('h-v2', 'alice', 'berth', 1, 'gen-a', 5, 7);"
+      "PRAGMA user_version=2;");
+  auto store = Open();
+  ASSERT_TRUE(store);
+  auto old = store->Find("h-v2");
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  EXPECT_EQ(old->subject, "alice");
+  EXPECT_TRUE(old->admin);
+  EXPECT_EQ(old->generation, "gen-a");
+  EXPECT_EQ(old->created, 5);
+  EXPECT_EQ(old->last_used, 7);
+  EXPECT_EQ(old->sealed_session, "");
+  ASSERT_TRUE(store->Save("h-ks", {"carol", "berth", false, "", 0, 0, "00ff"}, 10).ok());
+  store.reset();
+  store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->Find("h-v2").ok());
+  EXPECT_EQ(store->Find("h-ks")->sealed_session, "00ff");
 }
 
 TEST_F(SqliteRefreshTokenStoreTest, RefusesANewerSchema) {

@@ -229,4 +229,4 @@ def test_schema_1_upgraded_old_tokens_gone(old_db):
     d = sqlite3.connect(old_db[1])
     got = (d.execute("PRAGMA user_version").fetchone()[0], d.execute("SELECT count(*) FROM refresh_tokens").fetchone()[0])
     d.close()
-    assert got == (2, 0), "schema version, tokens: %s" % (got,)
+    assert got == (3, 0), "schema version, tokens: %s" % (got,)
