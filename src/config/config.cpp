@@ -323,7 +323,9 @@ const std::vector<Key>& Keys() {
     t.Uint("http.header_timeout", &C::http, &C::Http::header_timeout, 1, 3600);
     t.Uint("http.body_timeout", &C::http, &C::Http::body_timeout, 1, 3600);
     t.Uint("http.write_timeout", &C::http, &C::Http::write_timeout, 1, 3600);
-    t.Uint("http.max_header_bytes", &C::http, &C::Http::max_header_bytes, 1024, 1 << 20);
+    // At most 64 KiB: Beast keeps each field in at most 64 KiB and throws on a
+    // longer one, which would close the connection with no answer, not 431.
+    t.Uint("http.max_header_bytes", &C::http, &C::Http::max_header_bytes, 1024, 1 << 16);
     t.Uint("http.max_connections", &C::http, &C::Http::max_connections, 1, 1 << 20);
     t.Uint("http.max_connections_per_address", &C::http, &C::Http::max_connections_per_address, 1,
            1 << 20);

@@ -345,6 +345,13 @@ TEST_F(ConfigTest, UnknownYamlKeyNamesTheKey) {
   }
 }
 
+// A head limit above 64 KiB would let one field outgrow what Beast can hold.
+TEST_F(ConfigTest, HeaderLimitIsAtMost64KiB) {
+  EXPECT_EQ(Load("", {"BERTH_HTTP_MAX_HEADER_BYTES=65536"}).http.max_header_bytes, 65536u);
+  EXPECT_NE(ErrorOf("", {"BERTH_HTTP_MAX_HEADER_BYTES=65537"}).find("http.max_header_bytes"),
+            std::string::npos);
+}
+
 TEST_F(ConfigTest, UnknownEnvironmentVariableThrows) {
   std::string error = ErrorOf("", {"BERTH_REGISTRY_PROT=5000"});
   EXPECT_NE(error.find("BERTH_REGISTRY_PROT"), std::string::npos) << error;
