@@ -75,12 +75,12 @@ unit-asan: build-asan
 unit-tsan: build-tsan
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure
 
-# Then the API, auth, client, OCI conformance and docker suites once more,
-# unchanged, against two berths on S3 (Ceph RGW) + PostgreSQL behind HAProxy,
-# every request balanced on its own (tests/integration/cluster_target.sh).
+# Then the API, auth, client, OCI conformance, docker and web interface
+# suites once more against two berths on S3 (Ceph RGW) + PostgreSQL behind
+# HAProxy, every request balanced on its own (tests/integration/cluster_target.sh).
 integration: build
 	tests/integration/run_all.sh
-	BERTH_TARGET=cluster tests/integration/run_all.sh api auth clients conformance docker
+	BERTH_TARGET=cluster tests/integration/run_all.sh api auth clients conformance docker ui
 
 # The suites that drive the server hardest, against the ASan+UBSan binary.
 # Any report fails: berth exits at once (halt_on_error), and lib.sh's summary

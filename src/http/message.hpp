@@ -37,6 +37,13 @@ struct Request {
   // Who the bearer token names, set by the registry after authorization for
   // the handlers that record it (webhook events); "" = anonymous or unknown.
   std::string user;
+  // Set only by in-process callers that read the answer themselves (the web
+  // interface), never from the wire. Non-zero: a blob GET or HEAD is served
+  // through berth even where the store would redirect the client (an S3
+  // presigned URL, which the page's content security policy may not
+  // follow), and a blob larger than this many bytes is refused (413)
+  // rather than proxied.
+  uint64_t inline_blob_limit = 0;
 
   std::optional<std::string_view> Header(std::string_view name) const {
     return FindField(headers, name);

@@ -57,8 +57,15 @@ Outcome GetBlob(Deps& d, const Request& req, const Route& route) {
   if (!size) return Outcome::Reply(ErrorResponse(size.status()));
 
   // A store that serves blobs itself elsewhere (S3) sends the client there;
-  // the access check above has been made all the same.
-  if (auto url = d.blobs.RedirectUrl(*digest, req.method)) {
+  // the access check above has been made all the same. The web interface
+  // cannot follow such a redirect: it reads small blobs through berth.
+  if (req.inline_blob_limit > 0) {
+    if (*size > req.inline_blob_limit) {
+      return Outcome::Reply(ErrorResponse(
+          {Errc::kTooLarge, "blob larger than " + std::to_string(req.inline_blob_limit) +
+                                " bytes: fetch it with a registry client"}));
+    }
+  } else if (auto url = d.blobs.RedirectUrl(*digest, req.method)) {
     http::Response r = NewResponse(307);
     r.Set("Location", *url);
     r.Set("Docker-Content-Digest", digest->str());

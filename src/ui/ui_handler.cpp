@@ -456,12 +456,15 @@ Outcome UiHandler::Proxy(const Request& r, std::string_view rest) {
            SameName(kv.first, kCsrfHeader);
   });
   api.headers.emplace_back("Authorization", "Bearer " + *token);
+  if (e == Endpoint::kBlob) api.inline_blob_limit = options_.max_blob_bytes;
   Outcome out = inner_.Handle(api);
   if (out.response.status == 401) {
     // The session is good, so a 401 means the token lacks the scope: the
     // policy does not allow this call.
     std::string what = r.method == "DELETE" ? "delete in " : "read ";
     out.response = JsonError(403, "not allowed: you may not " + what + route->name);
+  } else if (e == Endpoint::kBlob && out.response.status == 413) {
+    out.response = JsonError(413, "the blob is too large to show here: pull it with a client");
   } else {
     AddSecurityHeaders(out.response, "no-store");
     // A blob is whatever was pushed: never rendered as a page of this origin.

@@ -14,7 +14,8 @@
 //                               GET /v2/_berth/usage, registry:admin:*),
 //                               else the user's own namespace (the one the
 //                               token server grants them push in)
-//   GET|HEAD /ui/api/v2/<...>   tags, manifests, blobs, referrers
+//   GET|HEAD /ui/api/v2/<...>   tags, manifests, blobs (up to
+//                               max_blob_bytes, never redirected), referrers
 //   DELETE /ui/api/v2/<name>/manifests/<ref>   (CSRF)
 // and hands everything else to `inner`.
 //
@@ -55,6 +56,10 @@ struct UiOptions {
   size_t max_query_bytes = 256;          // longer q/last parameters get 400
   size_t max_page = 200;                 // largest n of /ui/api/repositories
   size_t logged_out_max = 10000;         // ended sessions remembered (refused here at once)
+  // The largest blob read through /ui/api/v2/ (the page shows image configs
+  // up to 1 MiB); larger ones get 413. Read through berth even when the
+  // blob store redirects clients (S3), as the page may not follow that.
+  uint64_t max_blob_bytes = 1 << 20;
 };
 
 class UiHandler final : public http::Handler {

@@ -21,6 +21,14 @@
 #      skopeo; the logged-out cookie is refused, and its refresh token too
 #      at the token server; a wrong-password burst from one browser address
 #      does not throttle another's login.
+# With BERTH_TARGET=cluster (cluster_target.sh) the same checks run against
+# two `berth serve` nodes on S3 (with s3.redirect: blob GETs of the API are
+# answered 307 to RGW, which the interface reads through berth instead) and
+# PostgreSQL behind HAProxy: logins, UI calls and logout land on either node.
+# What differs there: the logged-out cookie is refused at once by the node
+# that handled the logout, and by the other node once the access tokens it
+# cached for that session expire (at most 60 s; the refresh token itself is
+# refused by both token servers at once).
 # Screenshots go to $UI_OUT (default: $WORK/ui, kept when KEEP_WORK=1).
 source "$(dirname "$0")/lib.sh"
 
@@ -72,8 +80,15 @@ for u in alice bob admin; do
     fail "berth user add $u"
 done
 BERTH_ROLE=serve
+CLUSTER=0
+EXTRA=()
+if [[ ${BERTH_TARGET:-one} == cluster ]]; then
+  CLUSTER=1
+  EXTRA=(BERTH_S3_REDIRECT=true)
+fi
 start_berth "$ROOT" "$PORT" BERTH_AUTH_ENABLED=true BERTH_TOKEN_ADDR=127.0.0.1 BERTH_TOKEN_PORT="$TP" \
-  BERTH_AUTH_REALM="$TOKEN_URL" BERTH_TOKEN_ADMINS=admin BERTH_QUOTA_DEFAULT=1073741824 || { summary; exit 1; }
+  BERTH_AUTH_REALM="$TOKEN_URL" BERTH_TOKEN_ADMINS=admin BERTH_QUOTA_DEFAULT=1073741824 \
+  ${EXTRA[@]+"${EXTRA[@]}"} || { summary; exit 1; }
 for _ in $(seq 1 50); do
   [[ $(curl -s --cacert "$CACERT" -o /dev/null -w '%{http_code}' "$TOKEN_URL") != 000 ]] && break
   sleep 0.1
@@ -188,6 +203,24 @@ expect_eq "logout without the CSRF header → 403" 403 "$("${A[@]}" -o /dev/null
 expect_eq "login from a foreign Origin → 403" 403 "$("${C[@]}" -o /dev/null -w '%{http_code}' -H 'Origin: https://evil.example' -H 'Content-Type: application/json' -d '{"user":"alice","password":"alicepass"}' "$BASE/ui/api/login")"
 expect_eq "alice/app:v1 still there after the refused deletes" 200 "$("${A[@]}" -o /dev/null -w '%{http_code}' "$BASE/ui/api/v2/alice/app/manifests/v1")"
 
+# The page reads an image's configuration as a blob through /ui/api/v2/.
+# Where the API redirects blob GETs (s3.redirect, BERTH_TARGET=cluster), the
+# page could not follow (CSP connect-src 'self', no CORS on the store): the
+# interface reads the blob through berth, with the API's authorization.
+cfg=$("${A[@]}" -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$BASE/ui/api/v2/alice/app/manifests/v1" | jq -r .config.digest)
+tok=$("${C[@]}" -u alice:alicepass "$TOKEN_URL?service=berth&scope=repository:alice/app:pull" | jq -r .token)
+want=200
+((CLUSTER)) && want=307
+expect_eq "the registry API answers GET of alice/app:v1's config blob $want" "$want" \
+  "$("${C[@]}" -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" "$BASE/v2/alice/app/blobs/$cfg")"
+code=$("${A[@]}" -D "$H" -o "$WORK/config.json" -w '%{http_code}' "$BASE/ui/api/v2/alice/app/blobs/$cfg")
+expect_eq "the interface reads that config blob itself → 200" 200 "$code"
+expect_eq "… with no redirect" "" "$(hdr location)"
+expect_eq "… its bytes are the config's" "$cfg" "sha256:$(sha256sum "$WORK/config.json" | cut -c1-64)"
+expect_eq "… a download, never a page" attachment "$(hdr content-disposition)"
+expect_eq "bob reads alice's config blob through the UI → 403" 403 \
+  "$("${C[@]}" -b "$WORK/bob.jar" -o /dev/null -w '%{http_code}' "$BASE/ui/api/v2/alice/app/blobs/$cfg")"
+
 # ---------------------------------------------------------------- browser
 t=$SECONDS
 # In a process group of its own, so that chromedriver and Chromium go with
@@ -216,8 +249,29 @@ if command -v skopeo >/dev/null; then
   check "skopeo inspect alice/app:v1 works" bash -c "timeout 60 skopeo inspect --cert-dir '$CERTDIR' --creds alice:alicepass docker://127.0.0.1:$PORT/alice/app:v1 >/dev/null"
 fi
 old=$(cat "$UI_OUT/alice.cookie" 2>/dev/null)
-expect_eq "the logged-out session's cookie is refused" 401 "$("${C[@]}" -o /dev/null -w '%{http_code}' -b "berth_ui=$old" "$BASE/ui/api/session")"
-expect_eq "… also for the registry calls" 401 "$("${C[@]}" -o /dev/null -w '%{http_code}' -b "berth_ui=$old" "$BASE/ui/api/v2/alice/app/tags/list")"
+if ((CLUSTER)); then
+  # Each node on its own (HAProxy alternates): the node that handled the
+  # logout refuses the cookie at once, the other once the access tokens it
+  # cached for the session expire (TokenClient keeps one at most 60 s).
+  t=$SECONDS
+  for i in 1 2; do
+    at=(--connect-to "127.0.0.1:$PORT:127.0.0.1:${NODE_REG[$i]}")
+    first=""
+    while :; do
+      s1=$("${C[@]}" "${at[@]}" -o /dev/null -w '%{http_code}' -b "berth_ui=$old" "$BASE/ui/api/session")
+      s2=$("${C[@]}" "${at[@]}" -o /dev/null -w '%{http_code}' -b "berth_ui=$old" "$BASE/ui/api/v2/alice/app/tags/list")
+      first=${first:-"$s1 $s2"}
+      [[ "$s1 $s2" == "401 401" ]] || ((SECONDS - t > 70)) && break
+      sleep 1
+    done
+    expect_eq "node $i refuses the logged-out session's cookie, also for the registry calls" "401 401" "$s1 $s2"
+    echo "# node $i answered the logged-out cookie '$first' at first, '$s1 $s2' after $((SECONDS - t)) s"
+  done
+  echo "# the logged-out cookie was refused by both nodes $((SECONDS - t)) s after the browser part"
+else
+  expect_eq "the logged-out session's cookie is refused" 401 "$("${C[@]}" -o /dev/null -w '%{http_code}' -b "berth_ui=$old" "$BASE/ui/api/session")"
+  expect_eq "… also for the registry calls" 401 "$("${C[@]}" -o /dev/null -w '%{http_code}' -b "berth_ui=$old" "$BASE/ui/api/v2/alice/app/tags/list")"
+fi
 # Logout revoked the refresh token at the token server: it is worthless to
 # any other client too. Bob's session, not logged out, still refreshes.
 refresh() { "${C[@]}" -o /dev/null -w '%{http_code}' --data-urlencode grant_type=refresh_token \

@@ -2,7 +2,8 @@
 // embedded files and their headers, the browser redirect, what is handed to
 // the registry, and the refusals that come before any token is asked for
 // (no session, CSRF, foreign origin, oversized input). The calls that need
-// the token server run in tests/integration/ui_test.sh.
+// the token server run in ui_handler_token_test.cpp (a fake one) and
+// tests/integration/ui_test.sh.
 
 #include "ui/ui_handler.hpp"
 
