@@ -123,7 +123,7 @@ std::string VerifyFailure(SSL* ssl) {
 struct Outcome {
   const char* step = nullptr;
   error_code ec;
-  std::string detail;
+  std::string detail{};  // an initializer, so Outcome{step, ec} may leave it out
 };
 
 template <typename Stream>
