@@ -26,8 +26,6 @@
 #include "crypto/self_signed.hpp"
 #include "storage/fs/layout.hpp"
 
-extern char** environ;
-
 namespace berth::cli {
 
 config::Config LoadConfig(const std::string& path) {

@@ -44,7 +44,7 @@ class BoundedPool {
 
  private:
   struct Task {
-    const std::function<void()>* fn;
+    const std::function<void()>* fn = nullptr;
     bool done = false;  // under mu_
   };
 

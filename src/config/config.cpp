@@ -183,8 +183,8 @@ std::vector<Config::NotificationEndpoint> NotificationEndpoints(const YAML::Node
 class KeyTable {
  public:
   template <typename S>
-  void Str(std::string name, S Config::*section, std::string S::*field,
-           std::vector<std::string> one_of = {}, bool non_empty = false) {
+  void Str(const std::string& name, S Config::*section, std::string S::*field,
+           const std::vector<std::string>& one_of = {}, bool non_empty = false) {
     keys_.push_back({name,
                      [=](Config& c, const std::string& v) {
                        if (non_empty && v.empty()) Fail(name, "must not be empty");
@@ -234,7 +234,7 @@ class KeyTable {
                      }});
   }
   // A structured key (a map, a list of maps): YAML only.
-  void Node(std::string name, std::function<void(Config&, const YAML::Node&)> set) {
+  void Node(const std::string& name, const std::function<void(Config&, const YAML::Node&)>& set) {
     keys_.push_back({name,
                      [=](Config& c, const std::string& v) {
                        if (!v.empty()) Fail(name, "can only be set in the YAML file");

@@ -172,7 +172,7 @@ bool PublicKey::Verify(std::string_view alg, std::string_view input,
   if (!md) return false;
   std::string sig(signature);
   if (int size = CoordinateSize(alg)) {
-    if (signature.size() != static_cast<size_t>(2 * size)) return false;
+    if (signature.size() != 2 * static_cast<size_t>(size)) return false;
     const auto* raw = reinterpret_cast<const unsigned char*>(signature.data());
     SigPtr es(ECDSA_SIG_new());
     BIGNUM* r = BN_bin2bn(raw, size, nullptr);

@@ -21,7 +21,7 @@ constexpr auto kDropLogInterval = std::chrono::seconds(10);
 }  // namespace
 
 struct Dispatcher::Worker {
-  const EndpointOptions* endpoint;
+  const EndpointOptions* endpoint = nullptr;
   std::thread thread;
   // The failure streak, for logging its start and end only.
   uint64_t failures = 0;
@@ -30,6 +30,9 @@ struct Dispatcher::Worker {
 Dispatcher::Dispatcher(storage::EventQueue& queue, DispatcherOptions options, Clock clock)
     : queue_(queue), options_(std::move(options)), clock_(std::move(clock)) {}
 
+// Stop() throws only when joining a thread fails (std::system_error), a
+// broken process that std::terminate should end.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Start() {

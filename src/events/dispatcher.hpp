@@ -75,7 +75,8 @@ class Dispatcher final : public Emitter {
   // `queue` must outlive the Dispatcher.
   Dispatcher(storage::EventQueue& queue, DispatcherOptions options,
              Clock clock = &std::chrono::system_clock::now);
-  ~Dispatcher() override;
+  // Stops and joins the threads (Stop()).
+  ~Dispatcher() override;  // NOLINT(bugprone-exception-escape): see dispatcher.cpp
 
   // Starts the housekeeping thread and one delivery thread per endpoint.
   void Start();

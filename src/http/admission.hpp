@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "common/thread_annotations.hpp"
 #include "http/trusted_proxies.hpp"
@@ -59,7 +60,7 @@ struct AdmissionStats {
 
 class Admission {
  public:
-  explicit Admission(AdmissionLimits limits) : limits_(limits) {}
+  explicit Admission(AdmissionLimits limits) : limits_(std::move(limits)) {}
 
   // Decides for a connection from `address` (no port) and, unless refused,
   // counts it until the matching Leave. `conn` is remembered (weakly) so that

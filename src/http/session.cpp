@@ -413,7 +413,7 @@ class Session {
   asio::awaitable<bool> Drain(bhttp::request_parser<bhttp::buffer_body>& parser) {
     auto cl = parser.content_length();
     if (!cl || *cl > kMaxDrain) co_return false;
-    std::array<char, 4096> sink;
+    std::array<char, 4096> sink{};
     while (!parser.is_done()) {
       auto& body = parser.get().body();
       body.data = sink.data();
@@ -536,7 +536,7 @@ asio::awaitable<void> LingeringClose(beast::tcp_stream& stream) {
   boost::system::error_code ec;
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) co_return;
-  std::array<char, 16 * 1024> sink;
+  std::array<char, 16 * 1024> sink{};
   size_t total = 0;
   stream.expires_after(std::chrono::seconds(2));
   while (total < 4 * 1024 * 1024) {

@@ -116,7 +116,7 @@ std::string TrustedProxies::ClientOf(std::string_view peer, std::string_view for
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
     auto bytes = Bytes(entry);
     if (!bytes) return nearest;
-    const std::string canonical = Canonical(*bytes);
+    std::string canonical = Canonical(*bytes);
     if (!Contains(canonical)) return canonical;
     nearest = canonical;
   }

@@ -123,7 +123,7 @@ std::string VerifyFailure(SSL* ssl) {
 struct Outcome {
   const char* step = nullptr;
   error_code ec;
-  std::string detail = "";
+  std::string detail{};  // an initializer, so Outcome{step, ec} may leave it out
 };
 
 template <typename Stream>
@@ -160,8 +160,8 @@ Outcome Run(asio::io_context& ioc, Stream& stream, Clock::time_point connect_dea
   std::exception_ptr thrown;
   asio::co_spawn(ioc, Exchange(stream, endpoints, connect_deadline, deadline, request, parser),
                  [&](std::exception_ptr e, Outcome o) {
-                   thrown = e;
-                   outcome = o;
+                   thrown = std::move(e);
+                   outcome = std::move(o);
                  });
   ioc.run();
   if (thrown) std::rethrow_exception(thrown);
@@ -238,7 +238,7 @@ ClientReply SendOnce(const ClientRequest& req, const ClientOptions& options) {
       stream.set_verify_mode(ssl::verify_peer);
       // asio's check refuses a certificate for another host without saying
       // why (OpenSSL would log "unspecified certificate verification error").
-      const long mismatch =
+      const int mismatch =
           target->host_is_name ? X509_V_ERR_HOSTNAME_MISMATCH : X509_V_ERR_IP_ADDRESS_MISMATCH;
       stream.set_verify_callback([check = ssl::host_name_verification(target->host), mismatch](
                                      bool preverified, ssl::verify_context& verify) {

@@ -297,6 +297,7 @@ Status Collector::OrphanFiles(GcReport& r) {
   Status failed;
   auto settle = [&]() -> Status {
     std::vector<Digest> digests;
+    digests.reserve(pending.size());
     for (const auto& p : pending) digests.push_back(p.first);
     auto known = store_.BlobsKnown(digests);
     if (!known) return known.status();
@@ -307,6 +308,7 @@ Status Collector::OrphanFiles(GcReport& r) {
     pending.clear();
     if (unknown.empty()) return Status::Ok();
     std::vector<Digest> names;
+    names.reserve(unknown.size());
     for (const auto& u : unknown) names.push_back(u.first);
     auto guard = locks_.LockAvailable(names);
     if (!guard.ok()) return guard.status();
@@ -326,7 +328,7 @@ Status Collector::OrphanFiles(GcReport& r) {
   };
   Status walk = blobs_.ForEach([&](const Digest& d, uint64_t size) {
     if (!failed.ok()) return;
-    pending.push_back({d, size});
+    pending.emplace_back(d, size);
     if (pending.size() >= options_.batch) failed = settle();
   });
   if (!walk.ok()) return walk;

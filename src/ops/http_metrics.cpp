@@ -34,7 +34,7 @@ HttpMetrics::HttpMetrics(metrics::Registry& registry, std::string listener,
                                "Request body bytes received.", {"listener", "endpoint"});
   auto& out = registry.Counters("berth_http_response_body_bytes_total", "Response body bytes sent.",
                                 {"listener", "endpoint"});
-  endpoints.push_back("other");
+  endpoints.emplace_back("other");
   for (auto name : endpoints) {
     auto e = std::make_unique<Endpoint>();
     e->name = std::string(name);

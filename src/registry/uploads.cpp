@@ -108,7 +108,7 @@ std::optional<std::pair<uint64_t, uint64_t>> ParseContentRange(std::string_view 
 
 // Checks a Content-Range against the session: the chunk must start where
 // the last ended. Returns the response to send when it does not.
-std::optional<http::Response> CheckRange(const Deps& d, const Request& req, const Route& route,
+std::optional<http::Response> CheckRange(const Request& req, const Route& route,
                                          const storage::Upload& up) {
   auto h = req.Header("Content-Range");
   if (!h) return std::nullopt;
@@ -180,7 +180,7 @@ Outcome UploadStatus(Deps& d, const Request&, const Route& route) {
 Outcome PatchUpload(Deps& d, const Request& req, const Route& route) {
   auto up = d.uploads.Acquire(route.param, route.name);
   if (!up) return Outcome::Reply(ErrorResponse(up.status()));
-  if (auto bad = CheckRange(d, req, route, **up)) return Outcome::Reply(std::move(*bad));
+  if (auto bad = CheckRange(req, route, **up)) return Outcome::Reply(std::move(*bad));
   return StreamOrFinish(d, req, route, std::move(up).value(), std::nullopt);
 }
 
@@ -189,7 +189,7 @@ Outcome PutUpload(Deps& d, const Request& req, const Route& route) {
   if (!digest) return Outcome::Reply(ErrorResponse(digest.status()));
   auto up = d.uploads.Acquire(route.param, route.name);
   if (!up) return Outcome::Reply(ErrorResponse(up.status()));
-  if (auto bad = CheckRange(d, req, route, **up)) return Outcome::Reply(std::move(*bad));
+  if (auto bad = CheckRange(req, route, **up)) return Outcome::Reply(std::move(*bad));
   return StreamOrFinish(d, req, route, std::move(up).value(), *digest);
 }
 

@@ -107,7 +107,7 @@ struct Client::Impl {
     for (const auto& l : c.raw_headers) lines.push_back(l);
     // No 100-continue round trip: RGW answers errors after the body anyway,
     // and the wait would cost up to a second per large PUT.
-    lines.push_back("Expect:");
+    lines.emplace_back("Expect:");
     for (const auto& l : lines) *headers = curl_slist_append(*headers, l.c_str());
 
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
@@ -402,7 +402,7 @@ Status Client::CompleteMultipart(const std::string& key, const std::string& uplo
   for (const auto& p : parts) list.emplace_back(p.number, p.etag);
   std::string body = xml::CompleteMultipartBody(list);
   c.body = Body{.mem = body};
-  c.raw_headers.push_back("Content-Type: application/xml");
+  c.raw_headers.emplace_back("Content-Type: application/xml");
   Exchange x;
   if (Status s = impl_->Perform(c, x); !s.ok()) return s;
   return impl_->ParseOk(c, x).status();

@@ -2,11 +2,10 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <time.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <ctime>
 
 namespace berth::s3::sigv4 {
 namespace {

@@ -22,6 +22,7 @@ std::string DigestLocks::NewHolder() {
 
 void DigestLocks::Guard::TakeLeases(const std::vector<Digest>& digests) {
   std::vector<std::pair<std::string, const Digest*>> keys;
+  keys.reserve(digests.size());
   for (const auto& d : digests) keys.emplace_back("blob:" + d.str(), &d);
   std::sort(keys.begin(), keys.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -46,7 +46,7 @@ int StatusFor(Errc code) {
   }
 }
 
-Response JsonOk(boost::json::object body) {
+Response JsonOk(const boost::json::object& body) {
   Response r;
   r.status = 200;
   r.Set("Content-Type", "application/json");
@@ -334,7 +334,7 @@ Response UiHandler::Repositories(const Request& r) {
   for (auto& n : page->names) names.emplace_back(n);
   boost::json::object body{{"repositories", std::move(names)}};
   body["next"] = page->next.empty() ? boost::json::value(nullptr) : boost::json::value(page->next);
-  return JsonOk(std::move(body));
+  return JsonOk(body);
 }
 
 Response UiHandler::Tags(const Request& r) {
@@ -372,7 +372,7 @@ Response UiHandler::Tags(const Request& r) {
                                       {"pulled_at", t.pulled_at}});
   }
   body["tags"] = std::move(arr);
-  return JsonOk(std::move(body));
+  return JsonOk(body);
 }
 
 Response UiHandler::Usage(const Request& r) {

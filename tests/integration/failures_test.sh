@@ -19,14 +19,11 @@
 #     tags written directly (files + metadata.db); start -> first /readyz 200
 #     over 3 runs must stay under 1 s (compared with an empty store).
 #
-# STRICT=1 makes known berth bugs ("KNOWN - ...") fail the test.
 # FAILURES_PARTS (default "a b c d") picks parts; FULLDISK_FS=ext4 skips the
 # tmpfs attempt of part b; STARTUP_BLOBS/STARTUP_TAGS size part d.
 source "$(dirname "$0")/lib.sh"
 
-STRICT=${STRICT:-1}
 PARTS=${FAILURES_PARTS:-a b c d}
-known() { if [[ $STRICT == 1 ]]; then fail "$*"; else echo "KNOWN - $*"; fi; }
 want() { [[ " $PARTS " == *" $1 "* ]]; }
 
 CLIENT_PIDS=()
@@ -102,7 +99,7 @@ stop_bounded() {
   kill -TERM "$BERTH_PID" 2>/dev/null
   for j in $(seq 1 $((${2:-15} * 20))); do kill -0 "$BERTH_PID" 2>/dev/null || break; sleep 0.05; done
   if kill -0 "$BERTH_PID" 2>/dev/null; then
-    known "berth pid $BERTH_PID ignored SIGTERM for ${2:-15} s (killed); its log ends: $(tail -1 "${1:-/dev/null}")"
+    fail "berth pid $BERTH_PID ignored SIGTERM for ${2:-15} s (killed); its log ends: $(tail -1 "${1:-/dev/null}")"
     kill -KILL "$BERTH_PID"
   fi
   wait "$BERTH_PID" 2>/dev/null
@@ -180,10 +177,10 @@ if want a; then
   for j in $(seq 1 $(((GRACE + 5) * 20))); do kill -0 "$BERTH_PID" 2>/dev/null || break; sleep 0.05; done
   term_lost=0
   if kill -0 "$BERTH_PID" 2>/dev/null && ! grep -q 'signal 15 received' "$ROOT.log"; then
-    # The signal never reached berth's shutdown path (see the report): a
-    # berth bug of its own; kill it and still check what was acknowledged.
+    # The signal never reached berth's shutdown path: a failure of its own;
+    # kill berth and still check what was acknowledged.
     term_lost=1
-    known "SIGTERM under load was ignored: no 'signal 15 received' after $((GRACE + 5)) s (killed)"
+    fail "SIGTERM under load was ignored: no 'signal 15 received' after $((GRACE + 5)) s (killed)"
     kill -KILL "$BERTH_PID"
   elif kill -0 "$BERTH_PID" 2>/dev/null; then
     fail "berth still runs $((GRACE + 5)) s after SIGTERM (killed); log ends: $(tail -1 "$ROOT.log")"
@@ -276,7 +273,7 @@ if want a; then
   done
   echo "   SIGTERM right after start-up: $done_runs runs, $lost lost, $badrc non-zero exits"
   if [[ $lost == 0 ]]; then pass "SIGTERM right after start-up always stops berth ($done_runs runs)"; else
-    known "SIGTERM right after start-up was lost in $lost of $done_runs runs (berth kept serving, no 'signal 15 received' line)"; fi
+    fail "SIGTERM right after start-up was lost in $lost of $done_runs runs (berth kept serving, no 'signal 15 received' line)"; fi
   expect_eq "... and berth exits 0 each time" 0 "$badrc"
 fi
 
@@ -326,9 +323,9 @@ if want b; then
       if [[ $code == 507 && $ecode == UNKNOWN && $emsg == *"storage is full"* ]]; then
         pass "full disk, $kind push: 507 UNKNOWN \"$emsg\""
       elif [[ $code == 000 ]]; then
-        known "full disk, $kind push: connection dropped without an answer (curl saw no status)"
+        fail "full disk, $kind push: connection dropped without an answer (curl saw no status)"
       else
-        known "full disk, $kind push: expected 507 UNKNOWN 'storage is full', got $code $body"
+        fail "full disk, $kind push: expected 507 UNKNOWN 'storage is full', got $code $body"
       fi
       ((fails >= 4)) && break
     done
@@ -352,7 +349,7 @@ if want b; then
       if [[ $code == 507 && $(jq -r '.errors[0].code' <<<"$body" 2>/dev/null) == UNKNOWN ]]; then
         pass "disk 100% full, 1000-byte $kind push: 507 UNKNOWN"
       else
-        known "disk 100% full, 1000-byte $kind push: expected 507 UNKNOWN, got $code $body"
+        fail "disk 100% full, 1000-byte $kind push: expected 507 UNKNOWN, got $code $body"
       fi
       [[ $code == 201 ]] || failed_digests+=("$(sha "$f")")
     done
@@ -369,13 +366,13 @@ if want b; then
              "sha256:$("${C[@]}" --cacert "$CACERT" "$BASE/v2/full/r/manifests/full" | sha256sum | cut -d' ' -f1)" ;;
       507) pass "disk 100% full, manifest PUT: 507"
            expect_eq "... and no tag appeared" 404 "$(status_of "$BASE/v2/full/r/manifests/full")" ;;
-      *) known "disk 100% full, manifest PUT: expected 507 (or 201), got $code $body" ;;
+      *) fail "disk 100% full, manifest PUT: expected 507 (or 201), got $code $body" ;;
     esac
     kill -0 "$BERTH_PID" 2>/dev/null && pass "berth is still running with a full disk" || fail "berth is still running with a full disk"
     expect_eq "/healthz answers 200 with a full disk" 200 "$(status_of "$BASE/healthz")"
     echo "   /readyz with a full disk: $("${C[@]}" --cacert "$CACERT" "$BASE/readyz" | tr -d '\n')"
     if blob_files_sound "$ROOT"; then pass "no partial or wrong blob file after ENOSPC"; else
-      known "a blob file does not hash to its name after ENOSPC"; fi
+      fail "a blob file does not hash to its name after ENOSPC"; fi
     visible=0
     for d in "${failed_digests[@]}"; do
       c=$(status_of -I "$BASE/v2/full/r/blobs/$d")
@@ -385,7 +382,7 @@ if want b; then
     out=$(run_fsck "$ROOT")
     rc=$?
     if [[ $rc == 0 ]]; then pass "fsck clean with a full disk"; else
-      known "fsck with a full disk exits $rc: $(head -3 <<<"$out" | tr '\n' ' ')"; fi
+      fail "fsck with a full disk exits $rc: $(head -3 <<<"$out" | tr '\n' ' ')"; fi
 
     rm -f "$DISK/filler" "$DISK/filler2"
     echo "   filler deleted; $(($(df --output=avail -B1 "$DISK" | tail -1) / 1048576)) MiB free"
@@ -578,7 +575,7 @@ EOF
     ((v > worst)) && worst=$v
   done
   if ((worst < 1000)); then pass "start-up with $NBLOBS blobs under 1 s (worst ${worst} ms)"; else
-    known "start-up with $NBLOBS blobs took ${worst} ms (>= 1 s): ${big[*]}"; fi
+    fail "start-up with $NBLOBS blobs took ${worst} ms (>= 1 s): ${big[*]}"; fi
 
   # The synthetic store is real to berth.
   start_berth "$ROOT" "$PORT" || exit 1

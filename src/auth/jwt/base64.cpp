@@ -37,7 +37,7 @@ std::string Encode(std::string_view in, const char* alphabet, bool pad) {
 }
 
 std::optional<std::string> Decode(std::string_view in, const char* alphabet) {
-  std::array<int, 256> map;
+  std::array<int, 256> map{};
   map.fill(-1);
   for (int i = 0; i < 64; ++i) map[static_cast<uint8_t>(alphabet[i])] = i;
   std::string out;

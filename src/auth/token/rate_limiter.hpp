@@ -47,8 +47,8 @@ class FailureLimiter final : public LoginLimiter {
     size_t operator()(const Key& k) const;
   };
   struct Entry {
-    Key key;
-    Key user;  // the user-only key of a (user, address) entry; all zero for an address entry
+    Key key{};
+    Key user{};  // the user-only key of a (user, address) entry; all zero for an address entry
     int64_t failures = 0;
     int64_t last = 0;  // time of the last failure
     int64_t blocked_until = 0;

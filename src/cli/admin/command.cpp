@@ -48,8 +48,8 @@ int Command::Fail(ExitCode code, const std::string& message) {
 }
 
 std::optional<http::ClientReply> Command::Call(std::string_view method, std::string_view target,
-                                               std::string body) {
-  auto reply = client_.Call(method, target, std::move(body));
+                                               const std::string& body) {
+  auto reply = client_.Call(method, target, body);
   if (!reply) {
     Fail(ExitCodeFor(reply.status().code()), reply.status().message());
     return std::nullopt;

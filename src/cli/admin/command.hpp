@@ -28,7 +28,7 @@ class Command {
   // The answer when its status is 2xx; otherwise nullopt after reporting
   // (the registry's OCI error message, or why there was no answer).
   std::optional<http::ClientReply> Call(std::string_view method, std::string_view target,
-                                        std::string body = "");
+                                        const std::string& body = "");
 
   // Every entry of the JSON array `key` across the pages of the listing at
   // `target`, following Link rel="next"; nullopt after reporting a failure

@@ -107,7 +107,7 @@ Result<std::string> RegistryClient::Token(const BearerChallenge& challenge,
 }
 
 Result<http::ClientReply> RegistryClient::Call(std::string_view method, std::string_view target,
-                                               std::string body) {
+                                               const std::string& body) {
   const std::string tried = last_token_;
   auto reply = Send(method, target, body, tried);
   if (!reply || reply->status != 401) return reply;

@@ -48,7 +48,7 @@ class RegistryClient {
   //   kTooManyRequests  the token server throttles the login
   //   kInternal     the token server's answer holds no token
   Result<http::ClientReply> Call(std::string_view method, std::string_view target,
-                                 std::string body = "");
+                                 const std::string& body = "");
 
   // Whether logins go without a password (the token server may still grant
   // anonymous tokens, which the registry then refuses).

@@ -32,7 +32,7 @@ bool Quarantine(const std::string& root, const std::string& path, const Digest& 
 Result<FsckSummary> RunFsck(const std::string& root, bool repair,
                             const std::function<void(const FsckProblem&)>& report) {
   FsckSummary sum;
-  auto problem = [&](FsckProblem p) {
+  auto problem = [&](const FsckProblem& p) {
     ++sum.problems;
     if (p.repaired) ++sum.repaired;
     report(p);

@@ -35,9 +35,10 @@ int64_t SqlLimit(size_t limit) {
 
 }  // namespace
 
-std::string QuotaMessage(const std::string& ns, uint64_t used, uint64_t adding, uint64_t quota) {
-  std::string m = "quota exceeded for namespace " + ns + ": used " + HumanBytes(used) + " (" +
-                  std::to_string(used) + " bytes)";
+std::string QuotaMessage(const std::string& name_space, uint64_t used, uint64_t adding,
+                         uint64_t quota) {
+  std::string m = "quota exceeded for namespace " + name_space + ": used " + HumanBytes(used) +
+                  " (" + std::to_string(used) + " bytes)";
   if (adding > 0) m += " + " + HumanBytes(adding);
   return m + " of " + HumanBytes(quota) + " (" + std::to_string(quota) + " bytes)";
 }
@@ -146,7 +147,7 @@ Result<std::vector<RepoEntry>> SqliteMetadataStore::CollectManifests(int64_t bef
       auto row = st->Step();
       if (!row) return row.status();
       if (!*row) break;
-      found.push_back({st->Int(0), RepoEntry{st->Text(1), st->Text(2)}});
+      found.emplace_back(st->Int(0), RepoEntry{st->Text(1), st->Text(2)});
     }
   }
   if (found.empty()) return std::vector<RepoEntry>();
@@ -194,7 +195,7 @@ Result<std::vector<RepoEntry>> SqliteMetadataStore::CollectLinks(int64_t before,
       auto row = st->Step();
       if (!row) return row.status();
       if (!*row) break;
-      found.push_back({st->Int(0), RepoEntry{st->Text(1), st->Text(2)}});
+      found.emplace_back(st->Int(0), RepoEntry{st->Text(1), st->Text(2)});
     }
   }
   if (found.empty()) return std::vector<RepoEntry>();

@@ -150,14 +150,19 @@ Status FsBlobStore::ForEach(const std::function<void(const Digest&, uint64_t siz
     std::string adir = layout::BlobsDir(root_) + "/" + algorithm;
     auto shards = ListDir(adir);
     if (!shards) return shards.status();
+    // Appended to, not concatenated: this loop visits every blob of the store.
+    const std::string prefix = algorithm + ":";
     for (const auto& shard : *shards) {
-      auto names = ListDir(adir + "/" + shard);
+      std::string sdir = adir;
+      sdir.append("/").append(shard);
+      auto names = ListDir(sdir);
       if (!names) return names.status();
+      sdir += '/';
       for (const auto& name : *names) {
-        auto digest = Digest::Parse(algorithm + ":" + name);
+        auto digest = Digest::Parse(prefix + name);
         if (!digest || digest->hex().substr(0, 2) != shard) continue;
         struct stat st {};
-        if (::stat((adir + "/" + shard + "/" + name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (::stat((sdir + name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
           continue;  // removed meanwhile, or not a file
         }
         visit(*digest, static_cast<uint64_t>(st.st_size));

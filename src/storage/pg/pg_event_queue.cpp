@@ -38,6 +38,7 @@ Result<std::vector<PendingEvent>> PgMetadataStore::Pending(const std::string& en
                      {endpoint, pg::SqlLimit(limit)});
   if (!r) return r.status();
   std::vector<PendingEvent> out;
+  out.reserve(r->size());
   for (int i = 0; i < r->size(); ++i) out.push_back({r->Int(i, 0), r->Text(i, 1), r->Text(i, 2)});
   return out;
 }

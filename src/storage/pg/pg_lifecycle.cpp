@@ -94,8 +94,9 @@ Result<std::unique_ptr<StoreCopy>> PgMetadataStore::Copy(const std::string& /*pa
         auto src = c.Exec("SELECT quote_ident(current_schema())");
         if (!src) return src.status();
         const std::string from = src->Text(0, 0);
-        for (std::string q : {std::string("SET LOCAL statement_timeout = 0"),
-                              "CREATE SCHEMA " + schema, "SET LOCAL search_path = " + schema}) {
+        for (const std::string& q :
+             {std::string("SET LOCAL statement_timeout = 0"), "CREATE SCHEMA " + schema,
+              "SET LOCAL search_path = " + schema}) {
           if (Status st = c.ExecScript(q); !st.ok()) return st;
         }
         if (Status st = c.ExecScript(pg::CurrentSchemaDdl()); !st.ok()) return st;
@@ -315,6 +316,7 @@ Result<std::vector<TagInfo>> PgMetadataStore::ListTagInfo(const std::string& rep
                      {repository, last, pg::SqlLimit(limit)});
   if (!r) return r.status();
   std::vector<TagInfo> out;
+  out.reserve(r->size());
   for (int i = 0; i < r->size(); ++i) {
     out.push_back({r->Text(i, 0), r->Text(i, 1), r->Int(i, 2), r->Int(i, 3)});
   }
@@ -383,6 +385,7 @@ Result<std::vector<std::string>> PgMetadataStore::ListNamespaces(const std::stri
                      {last, pg::SqlLimit(limit)});
   if (!r) return r.status();
   std::vector<std::string> out;
+  out.reserve(r->size());
   for (int i = 0; i < r->size(); ++i) out.push_back(r->Text(i, 0));
   return out;
 }

@@ -302,6 +302,7 @@ Result<std::vector<std::string>> PgMetadataStore::ListTags(const std::string& re
                  {**repo, last, pg::SqlLimit(limit)});
   if (!r) return r.status();
   std::vector<std::string> out;
+  out.reserve(r->size());
   for (int i = 0; i < r->size(); ++i) out.push_back(r->Text(i, 0));
   return out;
 }
@@ -312,6 +313,7 @@ Result<std::vector<std::string>> PgMetadataStore::ListRepositories(const std::st
                      {last, pg::SqlLimit(limit)});
   if (!r) return r.status();
   std::vector<std::string> out;
+  out.reserve(r->size());
   for (int i = 0; i < r->size(); ++i) out.push_back(r->Text(i, 0));
   return out;
 }
@@ -328,6 +330,7 @@ Result<std::vector<ReferrerRecord>> PgMetadataStore::ListReferrers(
       {repository, subject.str(), artifact_type, last, pg::SqlLimit(limit)});
   if (!r) return r.status();
   std::vector<ReferrerRecord> out;
+  out.reserve(r->size());
   for (int i = 0; i < r->size(); ++i) {
     out.push_back({r->Text(i, 0), r->Text(i, 1), static_cast<uint64_t>(r->Int(i, 2)),
                    r->OptText(i, 3), r->OptText(i, 4)});

@@ -3,11 +3,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <thread>
 
@@ -127,6 +127,8 @@ Result<OpenBlob> S3BlobStore::OpenRange(const Digest& digest, uint64_t offset, u
   return blob;
 }
 
+// `key` by value: the detached thread owns its copy.
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
 void S3BlobStore::RunFetch(S3BlobStore* store, std::string key, uint64_t offset, uint64_t length,
                            UniqueFd write_end) {
   BlockSigpipe();
