@@ -7,7 +7,9 @@
 // revocation apply unchanged.
 //
 // Access tokens are cached per (session, scopes) for at most
-// cache_seconds and never past their own expiry; the cache holds at most
+// cache_seconds and never past their own expiry. That is also how long
+// another node behind the same load balancer may go on honouring a session
+// logged out elsewhere, so it is short (10 s). The cache holds at most
 // cache_entries (when full, expired entries go, then all of them).
 //
 // Thread-safety: safe from many threads at once.
@@ -32,7 +34,7 @@ struct TokenClientOptions {
   std::string client_id = "berth-ui";
   http::ClientOptions http;  // timeouts, CA file
   size_t cache_entries = 4096;
-  int64_t cache_seconds = 60;
+  int64_t cache_seconds = 10;
   // Sent with logins in X-Berth-Forwarder so that the token server of the
   // same process believes the browser's address in X-Forwarded-For
   // (auth::TokenServiceOptions::forwarder_key); "" to send none.

@@ -27,7 +27,7 @@
 # PostgreSQL behind HAProxy: logins, UI calls and logout land on either node.
 # What differs there: the logged-out cookie is refused at once by the node
 # that handled the logout, and by the other node once the access tokens it
-# cached for that session expire (at most 60 s; the refresh token itself is
+# cached for that session expire (at most 10 s; the refresh token itself is
 # refused by both token servers at once).
 # Screenshots go to $UI_OUT (default: $WORK/ui, kept when KEEP_WORK=1).
 source "$(dirname "$0")/lib.sh"
@@ -252,7 +252,7 @@ old=$(cat "$UI_OUT/alice.cookie" 2>/dev/null)
 if ((CLUSTER)); then
   # Each node on its own (HAProxy alternates): the node that handled the
   # logout refuses the cookie at once, the other once the access tokens it
-  # cached for the session expire (TokenClient keeps one at most 60 s).
+  # cached for the session expire (TokenClient keeps one at most 10 s).
   t=$SECONDS
   for i in 1 2; do
     at=(--connect-to "127.0.0.1:$PORT:127.0.0.1:${NODE_REG[$i]}")
@@ -261,7 +261,7 @@ if ((CLUSTER)); then
       s1=$("${C[@]}" "${at[@]}" -o /dev/null -w '%{http_code}' -b "berth_ui=$old" "$BASE/ui/api/session")
       s2=$("${C[@]}" "${at[@]}" -o /dev/null -w '%{http_code}' -b "berth_ui=$old" "$BASE/ui/api/v2/alice/app/tags/list")
       first=${first:-"$s1 $s2"}
-      [[ "$s1 $s2" == "401 401" ]] || ((SECONDS - t > 70)) && break
+      [[ "$s1 $s2" == "401 401" ]] || ((SECONDS - t > 20)) && break
       sleep 1
     done
     expect_eq "node $i refuses the logged-out session's cookie, also for the registry calls" "401 401" "$s1 $s2"
