@@ -19,32 +19,17 @@
 # blob-info cache, which it keeps in /var/lib/containers/cache as root.)
 #
 # Environment: KEEP_WORK=1 keeps the temp dir (logs in $WORK/logs, berth's log
-# in $WORK/root.log); STRICT=1 turns the "KNOWN - ..." checks (berth bugs not
-# fixed yet) into failures.
+# in $WORK/root.log).
 
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/oci.sh"
 
-KNOWN=0
-STRICT=${STRICT:-1}
 LOGS=$WORK/logs
 mkdir -p "$LOGS" "$WORK/tmp"
 TIMINGS=()
 
 # ---------------------------------------------------------------- helpers
 
-# A check whose failure is a known berth bug: fatal only with STRICT=1.
-known_fail() {
-  if [[ $STRICT == 1 ]]; then fail "$*"; else KNOWN=$((KNOWN + 1)); echo "KNOWN - $*"; fi
-}
-kcheck() {
-  local name=$1
-  shift
-  if "$@"; then pass "$name"; else known_fail "$name"; fi
-}
-kexpect_eq() {
-  if [[ "$2" == "$3" ]]; then pass "$1"; else known_fail "$1 (expected '$2', got '$3')"; fi
-}
 
 # run LABEL CMD...: runs CMD bounded by `timeout 120`, stdout to
 # $LOGS/LABEL.out, stderr to $LOGS/LABEL.err, records the elapsed time.
@@ -367,8 +352,7 @@ if grep -qiE '\b(error|fatal)\b' "$WORK/root.log"; then
   echo "# berth log errors:"
   grep -iE '\b(error|fatal)\b' "$WORK/root.log" | tail -n 10 | sed 's/^/  /'
 fi
-if [[ $FAILED -gt 0 || $KNOWN -gt 0 ]]; then
+if [[ $FAILED -gt 0 ]]; then
   echo "# client logs: $LOGS, berth log: $WORK/root.log$([[ ${KEEP_WORK:-0} == 1 ]] || echo ' (set KEEP_WORK=1 to keep them)')"
 fi
-[[ $KNOWN -gt 0 ]] && echo "# $KNOWN known berth bug(s) not counted (STRICT=1 makes them fail)"
 summary

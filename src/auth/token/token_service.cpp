@@ -358,17 +358,19 @@ Result<std::optional<std::string>> TokenService::Issue(const Identity& who, cons
       return std::optional<std::string>();
     }
   }
+  // Without a generation to compare (Keystone) the session is sealed instead.
+  const bool sealed_session = !generation.ok();
   storage::RefreshGrant grant{who.name,
                               options_.service,
                               who.admin,
-                              generation.ok() ? std::move(generation).value() : std::string(),
+                              sealed_session ? std::string() : std::move(generation).value(),
                               0,
                               0,
                               std::string()};
   auto random = crypto::RandomHex(32);  // 256 random bits
   if (!random) return random.status();
   std::string fresh = std::move(random).value();
-  if (!generation.ok()) {
+  if (sealed_session) {
     auto sealed = crypto::SealSecret(fresh, SealContext(grant), session);
     if (!sealed) return sealed.status();
     grant.sealed_session = std::move(sealed).value();
