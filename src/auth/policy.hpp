@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/grantor.hpp"
 #include "auth/identity.hpp"
 #include "auth/scope.hpp"
 
@@ -31,13 +32,13 @@ struct PolicyOptions {
   bool anonymous_pull = false;                           // anonymous may pull public namespaces
 };
 
-class Policy {
+class Policy : public Grantor {
  public:
   explicit Policy(PolicyOptions options) : options_(std::move(options)) {}
 
   // The subset of `requested` that `who` may have, action by action.
   // Scopes left with no action are dropped.
-  std::vector<Scope> Grant(const Identity& who, const std::vector<Scope>& requested) const;
+  std::vector<Scope> Grant(const Identity& who, const std::vector<Scope>& requested) const override;
 
   // Whether `who` counts as an admin (the Identity flag or the admin list).
   bool IsAdmin(const Identity& who) const;

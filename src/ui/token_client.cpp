@@ -6,7 +6,7 @@
 #include <chrono>
 #include <optional>
 
-#include "auth/token/token_service.hpp"
+#include "auth/forwarder.hpp"
 #include "crypto/hasher.hpp"
 #include "http/trusted_proxies.hpp"
 #include "registry/paging.hpp"

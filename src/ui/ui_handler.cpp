@@ -115,7 +115,7 @@ Response JsonError(int status, std::string_view message) {
 }
 
 UiHandler::UiHandler(http::Handler& inner, storage::MetadataStore& meta,
-                     const auth::AccessGate& gate, const auth::Policy& policy, TokenClient& tokens,
+                     const auth::AccessGate& gate, const auth::Grantor& policy, TokenClient& tokens,
                      UiOptions options, storage::LifecycleStore* lifecycle,
                      const lifecycle::QuotaPolicy* quotas)
     : inner_(inner),

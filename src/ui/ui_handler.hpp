@@ -39,7 +39,7 @@
 #include <string>
 
 #include "auth/access_gate.hpp"
-#include "auth/policy.hpp"
+#include "auth/grantor.hpp"
 #include "common/thread_annotations.hpp"
 #include "http/message.hpp"
 #include "lifecycle/quota.hpp"
@@ -68,7 +68,7 @@ class UiHandler final : public http::Handler {
   // /ui/api/tags (the page then lists tags without times) and no
   // /ui/api/usage; `quotas` null: no quotas shown.
   UiHandler(http::Handler& inner, storage::MetadataStore& meta, const auth::AccessGate& gate,
-            const auth::Policy& policy, TokenClient& tokens, UiOptions options,
+            const auth::Grantor& policy, TokenClient& tokens, UiOptions options,
             storage::LifecycleStore* lifecycle = nullptr,
             const lifecycle::QuotaPolicy* quotas = nullptr);
 
@@ -103,7 +103,7 @@ class UiHandler final : public http::Handler {
   storage::LifecycleStore* const lifecycle_;
   const lifecycle::QuotaPolicy* const quotas_;
   const auth::AccessGate& gate_;
-  const auth::Policy& policy_;
+  const auth::Grantor& policy_;
   TokenClient& tokens_;
   const UiOptions options_;
   Mutex mu_;

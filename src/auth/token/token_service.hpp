@@ -54,6 +54,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/forwarder.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/jwt/jwt.hpp"
 #include "auth/policy.hpp"
@@ -81,9 +82,6 @@ struct TokenServiceOptions {
   // http.trusted_proxies instead).
   std::string forwarder_key;
 };
-
-// The header that carries TokenServiceOptions::forwarder_key.
-inline constexpr std::string_view kForwarderHeader = "X-Berth-Forwarder";
 
 // Token requests answered since start, by outcome (for metrics).
 struct TokenStats {

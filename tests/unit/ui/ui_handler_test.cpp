@@ -14,6 +14,7 @@
 #include "../auth/fake_http_server.hpp"
 #include "../auth/test_keys.hpp"
 #include "auth/bearer/bearer.hpp"
+#include "auth/policy.hpp"
 #include "storage/db/sqlite_metadata_store.hpp"
 #include "ui/assets.hpp"
 #include "ui/session.hpp"

@@ -16,6 +16,7 @@
 #include "../storage/blob_reader.hpp"
 #include "auth/bearer/bearer.hpp"
 #include "auth/jwt/jwt.hpp"
+#include "auth/policy.hpp"
 #include "crypto/hasher.hpp"
 #include "registry/registry.hpp"
 #include "storage/db/sqlite_metadata_store.hpp"
