@@ -145,21 +145,28 @@ AuthResult KeystoneAuthenticator::RecheckSession(const std::string& user, const 
   return OnPool([&] { return CallValidate(user, session); });
 }
 
+PostOptions KeystoneAuthenticator::CallOptions() const {
+  PostOptions o;
+  o.timeout_ms = options_.timeout_ms;
+  o.verify_tls = options_.verify_tls;
+  o.ca_file = options_.ca_file;
+  return o;
+}
+
+AuthResult KeystoneAuthenticator::Unreachable(const PostReply& reply,
+                                              std::chrono::steady_clock::time_point start) const {
+  return AuthResult{AuthOutcome::kUnavailable,
+                    {},
+                    "keystone " + tokens_url_ + ": " + reply.error + " (" + Millis(start) + ")"};
+}
+
 AuthResult KeystoneAuthenticator::CallValidate(const std::string& user,
                                                const Secret& session) const {
   const auto start = std::chrono::steady_clock::now();
-  PostOptions get;
-  get.timeout_ms = options_.timeout_ms;
-  get.verify_tls = options_.verify_tls;
-  get.ca_file = options_.ca_file;
-  PostReply reply =
-      HttpGet(tokens_url_,
-              {{"X-Auth-Token", session.reveal()}, {"X-Subject-Token", session.reveal()}}, get);
-  if (!reply.transport_ok) {
-    return AuthResult{AuthOutcome::kUnavailable,
-                      {},
-                      "keystone " + tokens_url_ + ": " + reply.error + " (" + Millis(start) + ")"};
-  }
+  PostReply reply = HttpGet(
+      tokens_url_, {{"X-Auth-Token", session.reveal()}, {"X-Subject-Token", session.reveal()}},
+      CallOptions());
+  if (!reply.transport_ok) return Unreachable(reply, start);
   AuthResult result = keystone::InterpretValidateResponse(options_, user, reply.status, reply.body);
   result.detail += " in " + Millis(start);
   return result;
@@ -168,17 +175,9 @@ AuthResult KeystoneAuthenticator::CallValidate(const std::string& user,
 AuthResult KeystoneAuthenticator::CallKeystone(const std::string& user,
                                                const Secret& password) const {
   const auto start = std::chrono::steady_clock::now();
-  PostOptions post;
-  post.timeout_ms = options_.timeout_ms;
-  post.verify_tls = options_.verify_tls;
-  post.ca_file = options_.ca_file;
   PostReply reply =
-      HttpPost(tokens_url_, keystone::AuthRequestBody(options_, user, password), post);
-  if (!reply.transport_ok) {
-    return AuthResult{AuthOutcome::kUnavailable,
-                      {},
-                      "keystone " + tokens_url_ + ": " + reply.error + " (" + Millis(start) + ")"};
-  }
+      HttpPost(tokens_url_, keystone::AuthRequestBody(options_, user, password), CallOptions());
+  if (!reply.transport_ok) return Unreachable(reply, start);
   AuthResult result = keystone::InterpretAuthResponse(options_, user, reply.status, reply.body);
   result.detail += " in " + Millis(start);
   if (result.outcome == AuthOutcome::kOk) {

@@ -31,6 +31,7 @@
 // runs on the authenticator's own bounded pool (call_threads, call_queue).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -40,6 +41,7 @@
 #include <unordered_map>
 
 #include "auth/authenticator.hpp"
+#include "auth/keystone/http_post.hpp"
 #include "auth/login_cache.hpp"
 #include "common/bounded_pool.hpp"
 #include "common/result.hpp"
@@ -137,6 +139,10 @@ class KeystoneAuthenticator : public Authenticator {
   AuthResult CallKeystone(const std::string& user, const Secret& password) const;
   // GETs Keystone's validation of `session` and interprets the answer.
   AuthResult CallValidate(const std::string& user, const Secret& session) const;
+  // The connection options of every call to Keystone.
+  PostOptions CallOptions() const;
+  // The answer when Keystone could not be reached (503, never a refusal).
+  AuthResult Unreachable(const PostReply& reply, std::chrono::steady_clock::time_point start) const;
   // Runs `call` on the pool, observed; kUnavailable when the pool is full.
   AuthResult OnPool(const std::function<AuthResult()>& call);
 
