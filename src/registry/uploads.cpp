@@ -3,6 +3,8 @@
 // /v2/<name>/blobs/uploads/.
 #include <charconv>
 
+#include <spdlog/spdlog.h>
+
 #include "common/names.hpp"
 #include "registry/errors.hpp"
 #include "registry/handlers.hpp"
@@ -50,8 +52,19 @@ http::Response Complete(Deps& d, const Request& req, const Route& route, storage
     // namespace has the blob; remove it now rather than at the next GC, or
     // refused pushes could still fill the disk.
     if (s.code() == Errc::kDenied && d.lifecycle.store) {
+      // Left behind, the file is only space the next GC run frees: the
+      // refusal stands either way, so failures here are logged, not answered.
       auto known = d.lifecycle.store->BlobsKnown({digest});
-      if (known && !(*known)[0] && d.blobs.Remove(digest).ok()) (void)d.blobs.Purge();
+      if (!known) {
+        spdlog::warn("refused blob {} kept until GC: {}", digest.str(), known.status().message());
+      } else if (!(*known)[0]) {
+        Status removed = d.blobs.Remove(digest);
+        auto purged = removed.ok() ? d.blobs.Purge() : Result<uint64_t>(removed);
+        if (!purged) {
+          spdlog::warn("refused blob {} kept until GC: {}", digest.str(),
+                       purged.status().message());
+        }
+      }
     }
     return ErrorResponse(s);
   }
