@@ -7,13 +7,11 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
 
 #include <chrono>
 #include <cstring>
@@ -23,11 +21,13 @@
 #include <vector>
 
 #include "common/log_text.hpp"
+#include "http/accepted_connection.hpp"
 #include "http/admission.hpp"
 #include "http/blocking.hpp"
 #include "http/body_sender.hpp"
 #include "http/chunked.hpp"
 #include "http/memory_stream.hpp"
+#include "http/request_head.hpp"
 #include "http/tls_stream.hpp"
 
 namespace berth::http {
@@ -78,45 +78,9 @@ class ChunkPool {
   }
 };
 
-std::string NextRequestId() {
-  static std::atomic<uint64_t> counter{0};
-  static const uint64_t prefix =
-      static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%06llx-%06llx",
-                static_cast<unsigned long long>(prefix & 0xffffff),
-                static_cast<unsigned long long>(++counter));
-  return buf;
-}
-
 template <typename Stream>
 auto& Lowest(Stream& s) {
   return beast::get_lowest_layer(s);
-}
-
-// Converts the parsed head into our plain Request. Returns false when the
-// target is not a valid origin-form URL.
-bool BuildRequest(const bhttp::request_parser<bhttp::buffer_body>& parser, Request& out) {
-  const auto& msg = parser.get();
-  out.method = std::string(msg.method_string());
-  out.target = std::string(msg.target());
-  auto url = boost::urls::parse_origin_form(msg.target());
-  if (!url) return false;
-  out.path = std::string(url->encoded_path());
-  for (auto param : url->params()) out.query.emplace_back(param.key, param.value);
-  for (const auto& f : msg) out.headers.emplace_back(f.name_string(), f.value());
-  if (auto cl = parser.content_length()) out.content_length = *cl;
-  out.has_body = !parser.is_done();
-  return true;
-}
-
-// RFC 9112 §6.3: a request whose Transfer-Encoding does not end in chunked
-// has no length anyone can trust, and the server must answer 400 and close.
-// Beast reads such a request as one without a body, so its body would be
-// served as the next request: one that a proxy in front never saw (request
-// smuggling). Also catches "chunked, chunked", which Beast leaves unframed.
-bool UnframedTransferEncoding(const bhttp::request_parser<bhttp::buffer_body>& parser) {
-  return parser.get().count(bhttp::field::transfer_encoding) > 0 && !parser.chunked();
 }
 
 template <typename Stream>
@@ -519,92 +483,6 @@ class Session {
   int last_status_ = 0;
   uint64_t body_in_ = 0;  // body bytes of the request being served
 };
-
-std::string RemoteOf(const asio::ip::tcp::socket& s) {
-  boost::system::error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec) return "unknown";
-  auto a = ep.address();
-  return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(ep.port())
-                   : a.to_string() + ":" + std::to_string(ep.port());
-}
-
-// Closes like RFC 9112 §9.6 asks: stop sending, then read and drop what the
-// client is still sending (bounded in bytes and time) so that an early error
-// answer is not destroyed by a reset from unread data.
-asio::awaitable<void> LingeringClose(beast::tcp_stream& stream) {
-  boost::system::error_code ec;
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  if (ec) co_return;
-  std::array<char, 16 * 1024> sink{};
-  size_t total = 0;
-  stream.expires_after(std::chrono::seconds(2));
-  while (total < 4 * 1024 * 1024) {
-    auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
-    if (rec) break;
-    total += n;
-  }
-}
-
-std::string AddressOf(const asio::ip::tcp::socket& s) {
-  boost::system::error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  return ec ? std::string("unknown") : ep.address().to_string();
-}
-
-// Admits a connection in the listener's table for its lifetime, and lets a
-// shutdown close its socket.
-class Admitted {
- public:
-  Admitted(SessionContext& ctx, asio::ip::tcp::socket& socket)
-      : ctx_(ctx), address_(AddressOf(socket)), conn_(std::make_shared<Connection>()) {
-    how_ = ctx_.admission.Enter(address_, conn_, &id_);
-  }
-  ~Admitted() {
-    conn_->open = false;
-    ctx_.admission.Leave(address_, how_, id_);
-  }
-  Admitted(const Admitted&) = delete;
-  Admitted& operator=(const Admitted&) = delete;
-
-  // Arms Connection::close for `socket`, which must live as long as this.
-  void Arm(asio::ip::tcp::socket& socket) {
-    conn_->close = [ex = socket.get_executor(), weak = std::weak_ptr<Connection>(conn_),
-                    sock = &socket] {
-      if (auto c = weak.lock()) {
-        asio::post(ex, [c, sock] {
-          if (!c->open) return;
-          boost::system::error_code ignored;
-          sock->close(ignored);
-        });
-      }
-    };
-  }
-
-  Admit how() const { return how_; }
-  const std::string& address() const { return address_; }
-  Connection& connection() { return *conn_; }
-
- private:
-  SessionContext& ctx_;
-  const std::string address_;
-  std::shared_ptr<Connection> conn_;
-  Admit how_ = Admit::kRefuse;
-  uint64_t id_ = 0;
-};
-
-void LogRefused(const SessionContext& ctx, const std::string& address) {
-  // At most one line a second: a flood must not become a flood of logs.
-  static std::atomic<int64_t> last{0};
-  const int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
-  int64_t seen = last.load();
-  if (now != seen && last.compare_exchange_strong(seen, now)) {
-    spdlog::warn("{}: refusing connections from {} (at most {} per address, {} in all)", ctx.name,
-                 LogSafe(address), ctx.admission.limits().per_address,
-                 ctx.admission.limits().total);
-  }
-}
 
 }  // namespace
 
