@@ -17,6 +17,7 @@
 #include "common/thread_annotations.hpp"
 #include "crypto/hasher.hpp"
 #include "crypto/random.hpp"
+#include "storage/s3/s3_upload_core.hpp"
 #include "storage/s3/upload_state.hpp"
 
 namespace berth::storage {
@@ -26,8 +27,6 @@ namespace {
 constexpr size_t kMaxStateBytes = size_t{2} << 20;  // 10,000 parts fit with room
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
-
-std::string LeaseKey(const std::string& id) { return "upload:" + id; }
 
 // An unlinked file in `dir`: nothing to clean up after a crash.
 Result<UniqueFd> OpenSpool(const std::string& dir) {
@@ -42,252 +41,6 @@ Result<UniqueFd> OpenSpool(const std::string& dir) {
 }
 
 }  // namespace
-
-// One lease's state, shared between the request's thread and the worker
-// uploading its parts. The fields under `mu` are those both touch.
-struct S3UploadStore::Core {
-  S3UploadStore* store = nullptr;
-  std::string id;
-  std::string holder;  // our name in the lease table
-  UniqueFd spool;
-  uint64_t spool_base = 0;  // session offset of the spool's first byte
-  UploadState kept;         // the state object as last read or written
-  bool state_exists = false;
-  uint64_t part_size = 0;
-
-  int max_pumps = 1;  // parts of this lease uploading at once
-
-  // The region being filled (request thread only): parts are regions of
-  // part_size bytes from spool_base, and each lives either in a buffer of
-  // `held` or in the spool, decided when its first byte arrives.
-  char* fill = nullptr;  // its buffer; nullptr: the spool
-
-  Mutex mu;
-  std::condition_variable cv;
-  uint64_t size GUARDED_BY(mu) = 0;       // bytes received, kept and new
-  uint64_t parts_end GUARDED_BY(mu) = 0;  // end of the bytes given to parts (done or in flight)
-  int next_number GUARDED_BY(mu) = 1;     // of the next part
-  // Parts uploaded, kept and new, in the order they finished (Flush sorts
-  // them).
-  std::vector<UploadPart> parts GUARDED_BY(mu);
-  std::string upload_id GUARDED_BY(mu);
-  int pumps GUARDED_BY(mu) = 0;          // workers uploading parts
-  bool dropped GUARDED_BY(mu) = false;   // the lease is gone
-  bool released GUARDED_BY(mu) = false;  // the release is done or posted
-  Status error GUARDED_BY(mu);           // the first failed part upload
-  // The regions held in memory, by the session offset of their first byte,
-  // until their part is in S3. A worker reads only a full region, which the
-  // request thread no longer writes.
-  std::map<uint64_t, std::unique_ptr<char[]>> held GUARDED_BY(mu);
-  Mutex create_mu;  // one CreateMultipart per lease, not one per worker
-
-  ~Core() {
-    for (auto& [at, buffer] : held) store->GiveBuffer(std::move(buffer));
-  }
-
-  // Stores `data` at session offset `at`, the end of what was received:
-  // into the region's buffer, or the spool when it has none. Request
-  // thread only.
-  Status Write(uint64_t at, std::span<const char> data) {
-    while (!data.empty()) {
-      const uint64_t rel = (at - spool_base) % part_size;
-      if (rel == 0) StartRegion(at);
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(data.size(), part_size - rel));
-      if (fill != nullptr) {
-        std::memcpy(fill + rel, data.data(), n);
-      } else if (auto s = WriteAllAt(spool.get(), data.data(), n, at - spool_base,
-                                     "spool of upload " + id);
-                 !s.ok()) {
-        return s;
-      }
-      at += n;
-      data = data.subspan(n);
-    }
-    return Status::Ok();
-  }
-
-  // A region starts at `at`: a buffer for it when this lease holds fewer
-  // than its parts in flight plus the one filling and the store has one to
-  // spare. Otherwise the spool: memory stays bounded and Append never waits.
-  void StartRegion(uint64_t at) {
-    fill = nullptr;
-    {
-      MutexLock lock(mu);
-      if (static_cast<int>(held.size()) > max_pumps) return;
-    }
-    auto buffer = store->TakeBuffer();
-    if (!buffer) return;
-    fill = buffer.get();
-    MutexLock lock(mu);
-    held.emplace(at, std::move(buffer));
-  }
-
-  // The buffer of the region starting at `at`, or nullptr when it is in
-  // the spool.
-  const char* Held(uint64_t at) {
-    MutexLock lock(mu);
-    auto it = held.find(at);
-    return it == held.end() ? nullptr : it->second.get();
-  }
-
-  // The region at `at` is in S3: its buffer or its spool bytes go.
-  void Drop(uint64_t at) {
-    std::unique_ptr<char[]> buffer;
-    {
-      MutexLock lock(mu);
-      auto it = held.find(at);
-      if (it != held.end()) {
-        buffer = std::move(it->second);
-        held.erase(it);
-      }
-    }
-    if (buffer) {
-      store->GiveBuffer(std::move(buffer));
-      return;
-    }
-    // A large push holds a few parts on local disk, not the body. A hint:
-    // where holes are not supported the file just stays whole.
-    (void)::fallocate(spool.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                      static_cast<off_t>(at - spool_base), static_cast<off_t>(part_size));
-  }
-
-  // Uploads bytes [at, at+length) of the region at `at` as part `number`.
-  Result<std::string> SendPart(const std::string& uid, int number, uint64_t at, uint64_t length) {
-    if (const char* buffer = Held(at)) {
-      return store->client_.UploadPart(store->DataKey(id), uid, number,
-                                       {buffer, static_cast<size_t>(length)});
-    }
-    return store->client_.UploadPart(store->DataKey(id), uid, number, spool.get(), at - spool_base,
-                                     length);
-  }
-
-  // PUTs bytes [at, at+length) of the region at `at` as object `key`.
-  Status PutRegion(const std::string& key, uint64_t at, uint64_t length) {
-    if (const char* buffer = Held(at)) {
-      return store->client_.PutData(key, {buffer, static_cast<size_t>(length)});
-    }
-    return store->client_.PutFile(key, spool.get(), at - spool_base, length);
-  }
-
-  // The multipart upload's id, created on first use.
-  Result<std::string> UploadId() {
-    MutexLock create(create_mu);
-    {
-      MutexLock lock(mu);
-      if (!upload_id.empty()) return upload_id;
-    }
-    auto created = store->client_.CreateMultipart(store->DataKey(id));
-    if (!created) return created.status();
-    MutexLock lock(mu);
-    upload_id = *created;
-    return upload_id;
-  }
-
-  // Uploads the next full part not yet taken, if there is one. Returns
-  // false when there was none (or the upload failed: then `error` says
-  // why). Workers and the request's thread may run it at once: each takes
-  // its own part.
-  bool UploadNextPart() {
-    uint64_t offset;
-    int number;
-    {
-      MutexLock lock(mu);
-      if (!error.ok() || dropped || size - parts_end < part_size) return false;
-      offset = parts_end;
-      number = next_number++;
-      parts_end += part_size;
-    }
-    Status failure;
-    if (number > kS3MaxParts) {
-      failure = Status(Errc::kTooLarge, "upload " + id + " is over 10,000 parts of S3 multipart");
-    } else if (auto uid = UploadId(); !uid) {
-      failure = uid.status();
-    } else {
-      auto etag = SendPart(*uid, number, offset, part_size);
-      if (etag) {
-        Drop(offset);
-        MutexLock lock(mu);
-        parts.push_back({number, std::move(etag).value(), part_size});
-        return true;
-      }
-      failure = etag.status();
-    }
-    MutexLock lock(mu);
-    if (error.ok()) error = failure;
-    return false;
-  }
-
-  // A worker's loop: parts while there are full ones, then hand back.
-  void Pump() {
-    while (UploadNextPart()) {
-    }
-    bool release = false;
-    {
-      MutexLock lock(mu);
-      --pumps;
-      if (pumps == 0 && dropped && !released) release = released = true;
-    }
-    cv.notify_all();
-    if (release) Release();
-  }
-
-  // Waits until no worker uploads for this lease, then uploads the full
-  // parts left, on this thread. The first failure of any part upload.
-  Status Flush() {
-    {
-      MutexLock lock(mu);
-      cv.wait(lock.native(), [&]() REQUIRES(mu) { return pumps == 0; });
-    }
-    while (UploadNextPart()) {
-    }
-    MutexLock lock(mu);
-    std::sort(parts.begin(), parts.end(),
-              [](const UploadPart& a, const UploadPart& b) { return a.number < b.number; });
-    return error;
-  }
-
-  // After the lease is gone: aborts a multipart upload no state names (this
-  // lease created it and never kept it), then gives the lease back.
-  void Release() {
-    std::string uid;
-    {
-      MutexLock lock(mu);
-      uid = upload_id;
-    }
-    if (!uid.empty() && uid != kept.upload_id) {
-      // Best effort: no kept state names this multipart upload, so it is
-      // never completed; the bucket's AbortIncompleteMultipartUpload rule
-      // removes it (s3_upload_store.hpp, "Not handled").
-      store->client_.AbortMultipart(store->DataKey(id), uid).IgnoreError();
-    }
-    // A lease that is not released lapses after lease_ttl_seconds.
-    store->leases_.Release(LeaseKey(id), holder).IgnoreError();
-  }
-
-  // Releases at once, on this thread, unless already done or posted. Keep
-  // and Complete end with it, so that the client's next request, sent as
-  // soon as it has the answer, finds the session free.
-  void ReleaseNow() {
-    {
-      MutexLock lock(mu);
-      if (released) return;
-      released = true;
-    }
-    Release();
-  }
-
-  // Takes the lease again before writing: false when it lapsed and another
-  // request holds it now.
-  Status Renew() {
-    auto taken = store->leases_.TryAcquire(LeaseKey(id), holder, store->options_.lease_ttl_seconds);
-    if (!taken) return taken.status();
-    if (!*taken) {
-      return Status(Errc::kBusy,
-                    "upload " + id + ": the lease lapsed and another request holds it");
-    }
-    return Status::Ok();
-  }
-};
 
 class S3UploadStore::Lease final : public Upload {
  public:
@@ -626,19 +379,19 @@ Result<UploadPtr> S3UploadStore::Open(const std::string& id, const std::string& 
                                       bool create) {
   auto holder = crypto::RandomHex(16);
   if (!holder) return holder.status();
-  auto taken = leases_.TryAcquire(LeaseKey(id), *holder, options_.lease_ttl_seconds);
+  auto taken = leases_.TryAcquire(UploadLeaseKey(id), *holder, options_.lease_ttl_seconds);
   // A lease dropped without Keep is given back by a worker, a moment after
   // the answer went out: a client's next request may come first. Wait a
   // little for it rather than answer 409 at once.
   for (int i = 0; i < 10 && taken && !*taken; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    taken = leases_.TryAcquire(LeaseKey(id), *holder, options_.lease_ttl_seconds);
+    taken = leases_.TryAcquire(UploadLeaseKey(id), *holder, options_.lease_ttl_seconds);
   }
   if (!taken) return taken.status();
   if (!*taken) return Status(Errc::kBusy, "another request is using this upload session");
   auto fail = [&](Status s) -> Result<UploadPtr> {
     // A lease that is not released lapses after lease_ttl_seconds.
-    leases_.Release(LeaseKey(id), *holder).IgnoreError();
+    leases_.Release(UploadLeaseKey(id), *holder).IgnoreError();
     return s;
   };
 
@@ -785,7 +538,7 @@ Result<uint64_t> S3UploadStore::ExpireIdle(int64_t max_age_seconds, bool dry_run
     }
     auto holder = crypto::RandomHex(16);
     if (!holder) return holder.status();
-    auto taken = leases_.TryAcquire(LeaseKey(id), *holder, 60);
+    auto taken = leases_.TryAcquire(UploadLeaseKey(id), *holder, 60);
     if (!taken) return taken.status();
     if (!*taken) continue;  // a request is using it
     if (dry_run) {
@@ -806,7 +559,7 @@ Result<uint64_t> S3UploadStore::ExpireIdle(int64_t max_age_seconds, bool dry_run
       }
     }
     // A lease that is not released lapses after lease_ttl_seconds.
-    leases_.Release(LeaseKey(id), *holder).IgnoreError();
+    leases_.Release(UploadLeaseKey(id), *holder).IgnoreError();
   }
   return removed;
 }

@@ -126,7 +126,7 @@ class S3UploadStore final : public UploadStore {
   // Counts the state objects (a paged listing).
   Result<uint64_t> InProgress() override;
 
-  struct Core;  // one lease's state, shared with the workers (s3_upload_store.cpp)
+  struct Core;  // one lease's state, shared with the workers (s3_upload_core.hpp)
 
  private:
   class Lease;
