@@ -10,6 +10,7 @@
 
 #include <cstdio>
 
+#include "common/base64.hpp"
 #include "crypto/hasher.hpp"
 #include "crypto/openssl_ptr.hpp"
 #include "crypto/self_signed.hpp"
@@ -25,25 +26,6 @@ using X509Ptr = ossl::X509Ptr;
 using BnPtr = ossl::Bn;
 using MdCtxPtr = ossl::MdCtx;
 using SigPtr = ossl::EcdsaSig;
-
-// base64url without padding; local so crypto/ does not depend on auth/.
-std::string B64Url(const std::string& in) {
-  static constexpr char k[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += {k[v >> 18], k[(v >> 12) & 63], k[(v >> 6) & 63], k[v & 63]};
-  }
-  if (in.size() - i == 1) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out += {k[v >> 18], k[(v >> 12) & 63]};
-  } else if (in.size() - i == 2) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += {k[v >> 18], k[(v >> 12) & 63], k[(v >> 6) & 63]};
-  }
-  return out;
-}
 
 std::string BnBytes(const BIGNUM* bn, int pad) {
   int n = pad > 0 ? pad : BN_num_bytes(bn);
@@ -129,9 +111,10 @@ Result<std::shared_ptr<PublicKey>> MakePublicKey(PkeyPtr pkey) {
     EVP_PKEY_get_bn_param(p, OSSL_PKEY_PARAM_EC_PUB_Y, &y);
     BnPtr bx(x), by(y);
     if (!x || !y) return Status(Errc::kUnauthorized, "cannot read EC public key");
-    std::string jwk = R"({"crv":")" + crv + R"(","kty":"EC","x":")" + B64Url(BnBytes(x, size)) +
-                      R"(","y":")" + B64Url(BnBytes(y, size)) + R"("})";
-    key->thumbprint_ = B64Url(Sha256Raw(jwk));
+    std::string jwk = R"({"crv":")" + crv + R"(","kty":"EC","x":")" +
+                      Base64UrlEncode(BnBytes(x, size)) + R"(","y":")" +
+                      Base64UrlEncode(BnBytes(y, size)) + R"("})";
+    key->thumbprint_ = Base64UrlEncode(Sha256Raw(jwk));
   } else if (EVP_PKEY_get_base_id(p) == EVP_PKEY_RSA) {
     key->alg_ = "RS256";
     BIGNUM* n = nullptr;
@@ -140,9 +123,9 @@ Result<std::shared_ptr<PublicKey>> MakePublicKey(PkeyPtr pkey) {
     EVP_PKEY_get_bn_param(p, OSSL_PKEY_PARAM_RSA_E, &e);
     BnPtr bn(n), be(e);
     if (!n || !e) return Status(Errc::kUnauthorized, "cannot read RSA public key");
-    std::string jwk = R"({"e":")" + B64Url(BnBytes(e, 0)) + R"(","kty":"RSA","n":")" +
-                      B64Url(BnBytes(n, 0)) + R"("})";
-    key->thumbprint_ = B64Url(Sha256Raw(jwk));
+    std::string jwk = R"({"e":")" + Base64UrlEncode(BnBytes(e, 0)) + R"(","kty":"RSA","n":")" +
+                      Base64UrlEncode(BnBytes(n, 0)) + R"("})";
+    key->thumbprint_ = Base64UrlEncode(Sha256Raw(jwk));
   } else {
     return Status(Errc::kUnauthorized, "unsupported key type (use EC or RSA)");
   }

@@ -25,7 +25,7 @@
 #include <string>
 #include <string_view>
 
-#include "auth/jwt/base64.hpp"
+#include "common/base64.hpp"
 #include "auth/jwt/jwt.hpp"
 #include "crypto/jws.hpp"
 #include "fuzz_check.hpp"
@@ -88,13 +88,13 @@ const Keys& GetKeys() {
 }
 
 void CheckBase64(std::string_view bytes) {
-  auto url = jwt::Base64UrlDecode(jwt::Base64UrlEncode(bytes));
+  auto url = berth::Base64UrlDecode(berth::Base64UrlEncode(bytes));
   FUZZ_CHECK(url && *url == bytes);
-  auto std64 = jwt::Base64Decode(jwt::Base64Encode(bytes));
+  auto std64 = berth::Base64Decode(berth::Base64Encode(bytes));
   FUZZ_CHECK(std64 && *std64 == bytes);
   // Arbitrary text must be refused or decoded, never crash.
-  (void)jwt::Base64UrlDecode(bytes);
-  (void)jwt::Base64Decode(bytes);
+  (void)berth::Base64UrlDecode(bytes);
+  (void)berth::Base64Decode(bytes);
 }
 
 }  // namespace
@@ -117,12 +117,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     const auto nl = rest.find('\n');
     if (nl == std::string_view::npos) return 0;
-    token =
-        jwt::Base64UrlEncode(rest.substr(0, nl)) + "." + jwt::Base64UrlEncode(rest.substr(nl + 1));
+    token = berth::Base64UrlEncode(rest.substr(0, nl)) + "." +
+            berth::Base64UrlEncode(rest.substr(nl + 1));
     const crypto::SigningKey& key = (mode & 2) ? *keys.rs : *keys.es;
     auto sig = key.Sign(token);
     FUZZ_CHECK(sig.ok());
-    token += "." + jwt::Base64UrlEncode(*sig);
+    token += "." + berth::Base64UrlEncode(*sig);
   }
 
   auto claims = keys.verifier->Verify(token, kNow);
@@ -135,10 +135,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // Change one signature byte: the token must no longer verify.
   const auto dot2 = token.rfind('.');
-  auto sig = jwt::Base64UrlDecode(std::string_view(token).substr(dot2 + 1));
+  auto sig = berth::Base64UrlDecode(std::string_view(token).substr(dot2 + 1));
   FUZZ_CHECK(sig && !sig->empty());
   (*sig)[sig->size() / 2] ^= 0x01;
-  const std::string forged = token.substr(0, dot2 + 1) + jwt::Base64UrlEncode(*sig);
+  const std::string forged = token.substr(0, dot2 + 1) + berth::Base64UrlEncode(*sig);
   FUZZ_CHECK(!keys.verifier->Verify(forged, kNow).ok());
   return 0;
 }

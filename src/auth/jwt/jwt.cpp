@@ -4,7 +4,7 @@
 #include <chrono>
 #include <boost/json.hpp>
 
-#include "auth/jwt/base64.hpp"
+#include "common/base64.hpp"
 #include "crypto/random.hpp"
 
 namespace berth::auth::jwt {

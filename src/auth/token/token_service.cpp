@@ -9,7 +9,7 @@
 
 #include <openssl/crypto.h>
 
-#include "auth/jwt/base64.hpp"
+#include "common/base64.hpp"
 #include "common/log_text.hpp"
 #include "common/names.hpp"
 #include "crypto/hasher.hpp"
@@ -222,7 +222,7 @@ TokenService::Login TokenService::Authenticate(const http::Request& req, const h
     have_credentials = true;
   } else if (auto h = req.Header("Authorization");
              h && h->size() > 6 && strncasecmp(h->data(), "Basic ", 6) == 0) {
-    auto decoded = jwt::Base64Decode(h->substr(6));
+    auto decoded = Base64Decode(h->substr(6));
     if (!decoded) return {Login::kMalformed, {}, 0, "malformed Basic credentials"};
     auto colon = decoded->find(':');
     if (colon == std::string::npos)

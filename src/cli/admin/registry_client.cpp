@@ -4,7 +4,7 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
-#include "auth/jwt/base64.hpp"
+#include "common/base64.hpp"
 #include "cli/admin/exit_codes.hpp"
 
 namespace berth::cli::admin {
@@ -81,7 +81,7 @@ Result<std::string> RegistryClient::Token(const BearerChallenge& challenge,
   if (options_.password) {
     request.headers.emplace_back(
         "Authorization",
-        "Basic " + auth::jwt::Base64Encode(options_.user + ":" + options_.password->reveal()));
+        "Basic " + Base64Encode(options_.user + ":" + options_.password->reveal()));
   }
   http::ClientReply reply = transport_(request, options_.http);
   if (!reply.transport_ok) return NoAnswer(challenge.realm, reply);

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "auth/jwt/base64.hpp"
+#include "common/base64.hpp"
 #include "test_keys.hpp"
 
 namespace berth::auth::jwt {

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "auth/jwt/base64.hpp"
+#include "common/base64.hpp"
 #include "crypto/jws.hpp"
 
 namespace berth::testkeys {
@@ -114,8 +114,8 @@ inline std::string WrapInCertificate(EVP_PKEY* pub) {
 // "b64url(header).b64url(claims)" — the JWS signing input.
 inline std::string SigningInput(const boost::json::object& header,
                                 const boost::json::object& claims) {
-  return auth::jwt::Base64UrlEncode(boost::json::serialize(header)) + "." +
-         auth::jwt::Base64UrlEncode(boost::json::serialize(claims));
+  return Base64UrlEncode(boost::json::serialize(header)) + "." +
+         Base64UrlEncode(boost::json::serialize(claims));
 }
 
 // A compact JWS over `header` and `claims`, signed by `key`.
@@ -124,7 +124,7 @@ inline std::string SignedToken(const boost::json::object& header, const boost::j
   std::string input = SigningInput(header, claims);
   auto sig = key.Sign(input);
   EXPECT_TRUE(sig.ok()) << sig.status().message();
-  return input + "." + auth::jwt::Base64UrlEncode(sig.ok() ? *sig : std::string());
+  return input + "." + Base64UrlEncode(sig.ok() ? *sig : std::string());
 }
 
 // HMAC-SHA256 of `input` under `key` (for forged HS256 tokens).
@@ -141,7 +141,7 @@ inline boost::json::value DecodePart(const std::string& token, int index) {
   size_t start = 0;
   for (int i = 0; i < index; ++i) start = token.find('.', start) + 1;
   size_t end = token.find('.', start);
-  auto bytes = auth::jwt::Base64UrlDecode(
+  auto bytes = Base64UrlDecode(
       std::string_view(token).substr(start, end == std::string::npos ? end : end - start));
   if (!bytes) return nullptr;
   boost::system::error_code ec;

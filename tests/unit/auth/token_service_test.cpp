@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "auth/jwt/base64.hpp"
+#include "common/base64.hpp"
 #include "crypto/hasher.hpp"
 #include "fakes.hpp"
 #include "test_keys.hpp"
@@ -64,7 +64,7 @@ class TokenServiceTest : public ::testing::Test {
     r.query = std::move(query);
     r.remote = "10.0.0.1:40000";
     if (!user.empty())
-      r.headers.emplace_back("Authorization", "Basic " + jwt::Base64Encode(user + ":" + password));
+      r.headers.emplace_back("Authorization", "Basic " + Base64Encode(user + ":" + password));
     return r;
   }
   http::Response Send(const http::Request& r, std::string* user = nullptr) {
@@ -191,7 +191,7 @@ TEST_F(TokenServiceTest, BadCredentialsAndBadRequests) {
   junk.headers.emplace_back("Authorization", "Basic !!!");
   EXPECT_EQ(Send(junk).status, 400);
   http::Request no_colon = Get({});
-  no_colon.headers.emplace_back("Authorization", "Basic " + jwt::Base64Encode("alice"));
+  no_colon.headers.emplace_back("Authorization", "Basic " + Base64Encode("alice"));
   EXPECT_EQ(Send(no_colon).status, 400);
   http::Request other_path = Get({});
   other_path.path = "/v2/";
@@ -426,7 +426,7 @@ TEST_F(TokenServiceTest, PasswordNeverInAnyAnswer) {
   Send(Get({}, "alice", kPassword));
   ASSERT_FALSE(bodies_.empty());
   EXPECT_EQ(bodies_.find("S3cr3t"), std::string::npos) << bodies_;
-  EXPECT_EQ(bodies_.find(jwt::Base64UrlEncode(kPassword)), std::string::npos);
+  EXPECT_EQ(bodies_.find(Base64UrlEncode(kPassword)), std::string::npos);
 }
 
 // ---- refresh-token lifecycle ---------------------------------------------

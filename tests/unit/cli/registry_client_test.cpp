@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "auth/jwt/base64.hpp"
+#include "common/base64.hpp"
 
 namespace berth::cli::admin {
 namespace {
@@ -73,7 +73,7 @@ class FakeRegistry {
       if (token_status != 200)
         return Answer(token_status,
                       R"({"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]})");
-      if (HeaderOf(r, "Authorization") != "Basic " + auth::jwt::Base64Encode("alice:secret")) {
+      if (HeaderOf(r, "Authorization") != "Basic " + Base64Encode("alice:secret")) {
         return Answer(401, R"({"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]})");
       }
       const std::string scope = r.url.substr(r.url.find("scope=") + 6);

@@ -18,7 +18,7 @@
 #include <fstream>
 #include <string>
 
-#include "auth/jwt/base64.hpp"
+#include "common/base64.hpp"
 #include "../auth/test_keys.hpp"
 #include "jose_vectors.hpp"
 
@@ -26,9 +26,6 @@ namespace berth::crypto {
 namespace {
 
 using namespace jose_vectors;  // NOLINT: test data
-
-using auth::jwt::Base64Decode;
-using auth::jwt::Base64UrlDecode;
 
 std::string Url(std::string_view text) {
   auto bytes = Base64UrlDecode(text);

@@ -1,5 +1,6 @@
-// Base64 for JOSE: base64url without padding (RFC 7515 §2) for JWS parts,
-// standard base64 with padding for x5c certificates (RFC 7515 §4.1.6).
+// Base64 (RFC 4648) as JOSE and HTTP use it: base64url without padding
+// (RFC 7515 §2) for JWS parts and JWK thumbprints, standard base64 with
+// padding for x5c certificates (RFC 7515 §4.1.6) and Basic credentials.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -8,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace berth::auth::jwt {
+namespace berth {
 
 std::string Base64UrlEncode(std::string_view bytes);
 // nullopt when `text` is not unpadded base64url.
@@ -18,4 +19,4 @@ std::string Base64Encode(std::string_view bytes);
 // Standard alphabet, padding optional. nullopt when malformed.
 std::optional<std::string> Base64Decode(std::string_view text);
 
-}  // namespace berth::auth::jwt
+}  // namespace berth

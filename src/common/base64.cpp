@@ -1,8 +1,8 @@
-#include "auth/jwt/base64.hpp"
+#include "common/base64.hpp"
 
 #include <array>
 
-namespace berth::auth::jwt {
+namespace berth {
 namespace {
 
 constexpr char kStd[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -69,4 +69,4 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   return Decode(text, kStd);
 }
 
-}  // namespace berth::auth::jwt
+}  // namespace berth

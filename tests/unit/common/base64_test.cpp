@@ -1,13 +1,13 @@
-// Tests for auth/jwt/base64.hpp: RFC 4648 §10 vectors in both alphabets,
+// Tests for common/base64.hpp: RFC 4648 §10 vectors in both alphabets,
 // unpadded base64url for JWS parts and padded standard base64 for x5c.
 
-#include "auth/jwt/base64.hpp"
+#include "common/base64.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace berth::auth::jwt {
+namespace berth {
 namespace {
 
 TEST(Base64Test, Rfc4648Vectors) {
@@ -67,4 +67,4 @@ TEST(Base64Test, RejectsMalformedText) {
 }
 
 }  // namespace
-}  // namespace berth::auth::jwt
+}  // namespace berth
