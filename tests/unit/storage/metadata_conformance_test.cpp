@@ -1049,6 +1049,59 @@ TEST_F(PgMigrationTest, RefusesANewerSchema) {
   EXPECT_FALSE(OpenPostgres(Opts()).ok());
 }
 
+// A database at version 2 holding refresh tokens (logins made before
+// Keystone sessions were sealed) keeps them through migration 3: they are
+// found, unchanged, with no sealed session, and new rows can carry one. The
+// version-2 shape is made by undoing migration 3 on a fresh schema, as no
+// version-2 build is at hand.
+TEST_F(PgMigrationTest, Version2RefreshTokensSurviveMigration3) {
+  ASSERT_TRUE(MigratePostgres(Opts()).ok());
+  {
+    auto c = Admin();
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c->ExecScript("ALTER TABLE " + schema_ +
+                              ".refresh_tokens DROP COLUMN sealed_session; DELETE FROM " + schema_ +
+                              ".schema_migrations WHERE version = 3")
+                    .ok());
+    auto r = c->Exec("INSERT INTO " + schema_ +
+                     ".refresh_tokens(hash, subject, service, admin, generation, created, "
+                     "last_used) VALUES ('h-alice', 'alice', 'berth', false, 'g1', 100, 150), "
+                     "('h-root', 'root', 'berth', true, '', 200, 200)");
+    ASSERT_TRUE(r.ok()) << r.status().message();
+  }
+  ASSERT_EQ(Applied(), 2);
+
+  ASSERT_TRUE(MigratePostgres(Opts()).ok());
+  EXPECT_EQ(Applied(), pg::LatestSchemaVersion());
+  auto stores = OpenPostgres(Opts());
+  ASSERT_TRUE(stores.ok()) << stores.status().message();
+  auto& tokens = *stores->refresh_tokens;
+
+  auto alice = tokens.Find("h-alice");
+  ASSERT_TRUE(alice.ok()) << alice.status().message();
+  EXPECT_EQ(alice->subject, "alice");
+  EXPECT_EQ(alice->service, "berth");
+  EXPECT_FALSE(alice->admin);
+  EXPECT_EQ(alice->generation, "g1");
+  EXPECT_EQ(alice->created, 100);
+  EXPECT_EQ(alice->last_used, 150);
+  EXPECT_EQ(alice->sealed_session, "");
+  auto root = tokens.Find("h-root");
+  ASSERT_TRUE(root.ok()) << root.status().message();
+  EXPECT_TRUE(root->admin);
+  EXPECT_EQ(root->sealed_session, "");
+
+  RefreshGrant sealed{"carol", "berth", false, "", 0, 0, "00aa"};
+  ASSERT_TRUE(tokens.Save("h-carol", sealed, 300).ok());
+  auto carol = tokens.Find("h-carol");
+  ASSERT_TRUE(carol.ok()) << carol.status().message();
+  EXPECT_EQ(carol->sealed_session, "00aa");
+  auto revoked = tokens.Revoke("alice");
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_EQ(*revoked, 1);
+  EXPECT_EQ(tokens.Find("h-alice").status().code(), Errc::kUnauthorized);
+}
+
 TEST_F(PgMigrationTest, UnreachableServerIsUnavailableQuickly) {
   PgOptions o;
   o.dsn = "host=127.0.0.1 port=1 dbname=berth user=berth";
