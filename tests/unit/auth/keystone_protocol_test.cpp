@@ -97,17 +97,38 @@ constexpr const char* kScopedAdmin =
 constexpr const char* k401 =
     R"({"error":{"code":401,"message":"The request you have made requires authentication.","title":"Unauthorized"}})";
 
+// One answer of Keystone and how it must be read.
+struct InterpretCase {
+  const KeystoneOptions* options;
+  long status;
+  const char* body;
+  AuthOutcome outcome;
+  bool admin;
+};
+
+// What every reading must give: the outcome and admin flag of the case, the
+// name as the client gave it, authenticated only when Ok, and the status in
+// the detail (for the log).
+void ExpectReading(const AuthResult& r, const InterpretCase& c) {
+  EXPECT_EQ(r.outcome, c.outcome) << c.status << " " << c.body;
+  EXPECT_EQ(r.identity.admin, c.admin) << c.status << " " << c.body;
+  EXPECT_EQ(r.identity.authenticated, c.outcome == AuthOutcome::kOk) << c.status;
+  if (c.outcome == AuthOutcome::kOk) {
+    EXPECT_EQ(r.identity.name, "alice");  // as given, whatever the token says
+  }
+  EXPECT_NE(r.detail.find(std::to_string(c.status)), std::string::npos) << r.detail;
+}
+
+KeystoneOptions Scoped() {
+  KeystoneOptions o;
+  o.project = "berth";
+  return o;
+}
+
 TEST(KeystoneInterpret, Outcomes) {
-  KeystoneOptions unscoped;
-  KeystoneOptions scoped;
-  scoped.project = "berth";
-  const struct {
-    const KeystoneOptions* options;
-    long status;
-    const char* body;
-    AuthOutcome outcome;
-    bool admin;
-  } cases[] = {
+  const KeystoneOptions unscoped;
+  const KeystoneOptions scoped = Scoped();
+  const InterpretCase cases[] = {
       {&unscoped, 201, kUnscoped, AuthOutcome::kOk, false},
       {&unscoped, 201, kScopedAdmin, AuthOutcome::kOk, false},  // roles ignored when unscoped
       {&scoped, 201, kScopedMember, AuthOutcome::kOk, false},
@@ -130,31 +151,15 @@ TEST(KeystoneInterpret, Outcomes) {
       {&unscoped, 503, "", AuthOutcome::kUnavailable, false},
   };
   for (const auto& c : cases) {
-    AuthResult r = InterpretAuthResponse(*c.options, "alice", c.status, c.body);
-    EXPECT_EQ(r.outcome, c.outcome) << c.status << " " << c.body;
-    EXPECT_EQ(r.identity.admin, c.admin) << c.status << " " << c.body;
-    EXPECT_NE(r.detail.find(std::to_string(c.status)), std::string::npos) << r.detail;
-    if (c.outcome == AuthOutcome::kOk) {
-      EXPECT_EQ(r.identity.name, "alice");  // as given, whatever the token says
-      EXPECT_TRUE(r.identity.authenticated);
-    } else {
-      EXPECT_FALSE(r.identity.authenticated);
-    }
+    ExpectReading(InterpretAuthResponse(*c.options, "alice", c.status, c.body), c);
   }
 }
 
 // Validation of a web interface session's token (GET /v3/auth/tokens).
 TEST(KeystoneInterpret, ValidateResponses) {
-  KeystoneOptions unscoped;
-  KeystoneOptions scoped;
-  scoped.project = "berth";
-  struct Case {
-    const KeystoneOptions* options;
-    long status;
-    const char* body;
-    AuthOutcome outcome;
-    bool admin;
-  } cases[] = {
+  const KeystoneOptions unscoped;
+  const KeystoneOptions scoped = Scoped();
+  const InterpretCase cases[] = {
       {&unscoped, 200, kUnscoped, AuthOutcome::kOk, false},
       {&scoped, 200, kScopedAdmin, AuthOutcome::kOk, true},
       {&scoped, 200, kScopedMember, AuthOutcome::kOk, false},
@@ -168,11 +173,7 @@ TEST(KeystoneInterpret, ValidateResponses) {
       {&unscoped, 503, "", AuthOutcome::kUnavailable, false},
   };
   for (const auto& c : cases) {
-    AuthResult r = InterpretValidateResponse(*c.options, "alice", c.status, c.body);
-    EXPECT_EQ(r.outcome, c.outcome) << c.status << " " << c.body;
-    EXPECT_EQ(r.identity.admin, c.admin) << c.status << " " << c.body;
-    EXPECT_EQ(r.identity.authenticated, c.outcome == AuthOutcome::kOk) << c.status;
-    EXPECT_NE(r.detail.find(std::to_string(c.status)), std::string::npos) << r.detail;
+    ExpectReading(InterpretValidateResponse(*c.options, "alice", c.status, c.body), c);
   }
 }
 

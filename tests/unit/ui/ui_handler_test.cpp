@@ -13,6 +13,7 @@
 
 #include "../auth/fake_http_server.hpp"
 #include "../auth/test_keys.hpp"
+#include "test_gate.hpp"
 #include "auth/bearer/bearer.hpp"
 #include "auth/policy.hpp"
 #include "storage/db/sqlite_metadata_store.hpp"
@@ -43,14 +44,8 @@ class FakeInner final : public http::Handler {
 class UiHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto key = testkeys::MakeKey(dir_.path(), "signer", "ES256");
-    auto trust = testkeys::MakeTrust(dir_.path(), {key});
-    ASSERT_NE(trust, nullptr);
-    auth::jwt::VerifyOptions vo;
-    vo.issuer = "berth-token";
-    vo.audience = "berth";
-    gate_ = std::make_unique<auth::BearerGate>(std::make_shared<auth::jwt::JwtVerifier>(trust, vo),
-                                               "R", "berth", [] { return int64_t{1}; });
+    gate_ = testgate::Make(dir_.path(), 1).gate;
+    ASSERT_FALSE(HasFailure());
     auto meta = storage::SqliteMetadataStore::Open(dir_.path() + "/metadata.db");
     ASSERT_TRUE(meta.ok());
     meta_ = std::move(*meta);

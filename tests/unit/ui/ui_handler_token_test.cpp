@@ -14,6 +14,7 @@
 #include "../auth/fake_http_server.hpp"
 #include "../auth/test_keys.hpp"
 #include "../storage/blob_reader.hpp"
+#include "test_gate.hpp"
 #include "auth/bearer/bearer.hpp"
 #include "auth/jwt/jwt.hpp"
 #include "auth/policy.hpp"
@@ -68,16 +69,10 @@ class UiTokenTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    auto key = testkeys::MakeKey(dir_.path(), "signer", "ES256");
-    ASSERT_NE(key.key, nullptr);
-    signer_ = std::make_unique<auth::jwt::JwtSigner>(key.key);
-    auto trust = testkeys::MakeTrust(dir_.path(), {key});
-    ASSERT_NE(trust, nullptr);
-    auth::jwt::VerifyOptions vo;
-    vo.issuer = "berth-token";
-    vo.audience = "berth";
-    gate_ = std::make_unique<auth::BearerGate>(std::make_shared<auth::jwt::JwtVerifier>(trust, vo),
-                                               "R", "berth", [] { return int64_t{1000}; });
+    auto made = testgate::Make(dir_.path(), 1000);
+    ASSERT_FALSE(HasFailure());
+    signer_ = std::make_unique<auth::jwt::JwtSigner>(made.key.key);
+    gate_ = std::move(made.gate);
     auto meta = storage::SqliteMetadataStore::Open(dir_.path() + "/metadata.db");
     ASSERT_TRUE(meta.ok());
     meta_ = std::move(*meta);
