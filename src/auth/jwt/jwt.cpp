@@ -74,7 +74,12 @@ Result<Claims> JwtVerifier::Verify(std::string_view token, int64_t now) const {
   if (!claims) return claims;
   if (auto s = CheckTimes(*claims, now); !s.ok()) return s;
   // Kept no longer than the token is valid: an expired one only takes room.
-  const int64_t valid_for = claims->expires + options_.leeway_seconds - now;
+  // And at most a day: `exp` may be as large as int64 allows, and a longer
+  // time overflows the cache clock's nanoseconds (CheckTimes still decides).
+  constexpr int64_t kMaxCacheSeconds = 24 * 60 * 60;
+  const int64_t valid_for = claims->expires - now > kMaxCacheSeconds
+                                ? kMaxCacheSeconds
+                                : claims->expires - now + options_.leeway_seconds;
   cache_.Insert(std::string(token), *claims, std::chrono::seconds(valid_for));
   return claims;
 }
@@ -82,8 +87,10 @@ Result<Claims> JwtVerifier::Verify(std::string_view token, int64_t now) const {
 CacheStats JwtVerifier::Stats() const { return cache_.Stats(); }
 
 Status JwtVerifier::CheckTimes(const Claims& c, int64_t now) const {
-  if (now > c.expires + options_.leeway_seconds) return Bad("token expired");
-  if (now + options_.leeway_seconds < c.not_before) return Bad("token not yet valid");
+  // `now` and the leeway are ours and small; exp and nbf may be anything an
+  // int64 holds, so they are never the side of a sum.
+  if (c.expires < now - options_.leeway_seconds) return Bad("token expired");
+  if (c.not_before > now + options_.leeway_seconds) return Bad("token not yet valid");
   return Status::Ok();
 }
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -323,6 +324,35 @@ TEST_F(JwtTest, CacheKeepsCheckingTimes) {
     EXPECT_EQ(bob->subject, "bob");
     EXPECT_EQ(v.Verify(token, kNow)->subject, "alice");
   }
+}
+
+// Times at the ends of int64 (found by the jwt fuzz target: exp 2e10
+// overflowed the cache's nanoseconds). Under UBSan an overflow aborts the
+// test; without it the answers below still have to be right.
+TEST_F(JwtTest, ExtremeTimesNeitherOverflowNorPass) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  const JwtVerifier v = Verifier();
+  for (int64_t exp : {kMax, kMax - 1, int64_t{20000000360}}) {
+    SCOPED_TRACE(exp);
+    json::object c = ClaimsJson();
+    c["exp"] = exp;
+    const std::string token = Token(c);
+    EXPECT_TRUE(v.Verify(token, kNow).ok());
+    EXPECT_TRUE(v.Verify(token, kNow + 1000).ok());  // from the cache
+  }
+  for (int64_t exp : {kMin, kMin + 1, int64_t{0}}) {
+    SCOPED_TRACE(exp);
+    json::object c = ClaimsJson();
+    c["exp"] = exp;
+    EXPECT_EQ(v.Verify(Token(c), kNow).status().code(), Errc::kUnauthorized);
+  }
+  json::object late = ClaimsJson();
+  late["nbf"] = kMax;
+  EXPECT_EQ(v.Verify(Token(late), kNow).status().code(), Errc::kUnauthorized);
+  json::object early = ClaimsJson();
+  early["nbf"] = kMin;
+  EXPECT_TRUE(v.Verify(Token(early), kNow).ok());
 }
 
 }  // namespace
